@@ -1,0 +1,46 @@
+/* fwsh.c - the module table: one field per part, and the session's lab. */
+#include <string.h>
+
+#include "fwsh_lua.h"
+
+/*** fwsh.lab([name]) -> the lab name new objects are tagged with ("fwsh:NAME"
+ * in their ifalias); sets it first if name is given */
+static int l_lab(lua_State *L)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+
+        if (!lua_isnoneornil(L, 1)) {
+                const char *lab = luaL_checkstring(L, 1);
+                struct fwsh_ctx *ctx = lfwsh_ctx(L);
+                lfwsh_check(L, ctx, fwsh_ctx_set_lab(ctx, lab), "lab", lab);
+                snprintf(st->lab, sizeof(st->lab), "%s", lab);
+        }
+        lua_pushstring(L, st->lab);
+        return 1;
+}
+
+int lfwsh_open(lua_State *L)
+{
+        static const struct {
+                const char *name;
+                int (*open)(lua_State *L);
+        } parts[] = {
+                { "link", lfwsh_open_link },     { "bridge", lfwsh_open_bridge },
+                { "tap", lfwsh_open_tap },       { "veth", lfwsh_open_veth },
+                { "port", lfwsh_open_port },     { "addr", lfwsh_open_addr },
+                { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
+                { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
+        };
+
+        lfwsh_state(L);
+        lua_createtable(L, 0, (int)(sizeof(parts) / sizeof(parts[0])) + 3);
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+                parts[i].open(L);
+                lua_setfield(L, -2, parts[i].name);
+        }
+        lua_pushcfunction(L, l_lab);
+        lua_setfield(L, -2, "lab");
+        lua_pushstring(L, FWSH_VERSION);
+        lua_setfield(L, -2, "version");
+        return 1;
+}

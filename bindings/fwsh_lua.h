@@ -1,0 +1,108 @@
+/* fwsh_lua.h - what the binding files share: the state of a Lua session,
+ * errors as values, link handles. */
+#ifndef FWSH_LUA_H
+#define FWSH_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "fwsh.h"
+
+#define LFWSH_ERROR_MT "fwsh.error"
+
+/* The session of one Lua state: the context of the namespace it works in now
+ * (changed by fwsh.netns.run), the open transaction, the lab name. */
+struct lfwsh_state {
+        struct fwsh_ctx *ctx;
+        struct fwsh_journal *journal;
+        char lab[FWSH_LAB_MAX + 1];
+};
+
+struct lfwsh_state *lfwsh_state(lua_State *L);
+/* The context to work through now, with the session's journal and lab on it.
+ * Raises an fwsh error if it cannot be opened. */
+struct fwsh_ctx *lfwsh_ctx(lua_State *L);
+/* Puts the session's journal and lab on ctx (one a handle holds) and returns it. */
+struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx);
+
+/* Raises the fwsh error for err (< 0) from op on object: a table with op,
+ * object, errno, code ("EEXIST"), reason, detail and message fields, whose
+ * tostring is "FILE:LINE: op object: reason: detail". Never returns. */
+int lfwsh_fail(lua_State *L, struct fwsh_ctx *ctx, int err, const char *op, const char *object);
+/* The same with the detail given (NULL or "" for none). */
+int lfwsh_fail_detail(lua_State *L, int err, const char *op, const char *object, const char *detail);
+/* Raises err unless it is >= 0, which it returns. */
+int lfwsh_check(lua_State *L, struct fwsh_ctx *ctx, int err, const char *op, const char *object);
+
+/* ---- link handles: fwsh.link, fwsh.bridge, fwsh.tap, fwsh.veth ------------------ */
+
+struct lfwsh_link {
+        struct fwsh_ctx *ctx;     /* the namespace it lives in (a reference), NULL: closed */
+        int ifindex;
+        char name[FWSH_NAME_MAX + 1];
+        char kind[16];
+        bool deleted;
+};
+
+/* Pushes a handle on the link l in ctx; its type follows l's kind. */
+void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
+/* The handle at idx, or NULL if it is not one. */
+struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
+/* A link argument, a name or a handle: its current name, and the context to
+ * use for it (the handle's, or the session's). Raises on a deleted handle or a
+ * value that is neither. */
+const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx);
+/* Pushes the state of l as a table (see README "link:info()"). */
+void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
+/* The methods every link handle has (bindings/link.c). */
+extern const luaL_Reg lfwsh_link_methods[];
+/* Makes the metatable for links of kind ("" for any other kind): the link
+ * methods plus extra (may be NULL). */
+void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *extra);
+/* Marks the handle at idx (if one) deleted. */
+void lfwsh_mark_deleted(lua_State *L, int idx);
+
+/* Option tables: the field's value, or def when absent; raises on a wrong type,
+ * naming the field. */
+bool lfwsh_opt_bool(lua_State *L, int t, const char *field, bool def);
+lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def);
+const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def);
+/* Raises if the table at t has a field that is not in known (NULL-ended). */
+void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
+/* uid or gid: a number or a user/group name. -1 when absent. */
+lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
+
+/* Reads stp, vlan_filtering, forward_delay and ageing_time (seconds) from the
+ * option table at t (bindings/bridge.c). */
+void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
+/* Pushes a list of handles for links (ifindexes) in ctx. */
+void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n);
+
+/* A few changes that stand or fall together, inside or outside a transaction:
+ * begin, make them, then commit, or abort (which undoes them) before raising. */
+struct lfwsh_atomic {
+        struct fwsh_journal *prev, *j;
+};
+void lfwsh_atomic_begin(lua_State *L, struct lfwsh_atomic *a);
+/* 0, or the error from recording the changes in the outer transaction. */
+int lfwsh_atomic_commit(lua_State *L, struct lfwsh_atomic *a);
+void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a);
+
+/* ---- the parts of the module --------------------------------------------------- */
+
+int lfwsh_open_link(lua_State *L);
+int lfwsh_open_bridge(lua_State *L);
+int lfwsh_open_tap(lua_State *L);
+int lfwsh_open_veth(lua_State *L);
+int lfwsh_open_port(lua_State *L);
+int lfwsh_open_addr(lua_State *L);
+int lfwsh_open_route(lua_State *L);
+int lfwsh_open_netns(lua_State *L);
+int lfwsh_open_transaction(lua_State *L);
+int lfwsh_open_show(lua_State *L);
+
+/* Pushes the module table: fwsh.link, fwsh.bridge, ... (luaopen_fwsh in fwsh.so). */
+int lfwsh_open(lua_State *L);
+int luaopen_fwsh(lua_State *L);
+
+#endif

@@ -1,0 +1,193 @@
+/* link.c - fwsh.link: any link, by name or handle. See ip-link(8). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "fwsh_lua.h"
+
+/*** fwsh.link.get(name) -> link handle; raises if there is no such link. */
+static int l_get(lua_State *L)
+{
+        const char *name = luaL_checkstring(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_link l;
+
+        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, &l), "link.get", name);
+        lfwsh_push_link(L, ctx, &l);
+        return 1;
+}
+
+/*** fwsh.link.exists(name) -> boolean */
+static int l_exists(lua_State *L)
+{
+        const char *name = luaL_checkstring(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_link l;
+        int r = fwsh_link_get(ctx, name, &l);
+
+        if (r < 0 && r != -ENODEV && r != -EINVAL)
+                lfwsh_fail(L, ctx, r, "link.exists", name);
+        lua_pushboolean(L, r == 0);
+        return 1;
+}
+
+void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n)
+{
+        lua_createtable(L, (int)n, 0);
+        for (size_t i = 0; i < n; i++) {
+                lfwsh_push_link(L, ctx, &links[i]);
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+}
+
+/*** fwsh.link.list([kind]) -> { link handle, ... } in ifindex order, only of kind if given */
+static int l_list(lua_State *L)
+{
+        const char *kind = luaL_optstring(L, 1, NULL);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_link *links = NULL;
+        size_t n = 0, k = 0;
+
+        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), "link.list", "*");
+        for (size_t i = 0; i < n; i++)
+                if (!kind || strcmp(links[i].kind, kind) == 0)
+                        links[k++] = links[i];
+        lua_createtable(L, (int)k, 0);
+        for (size_t i = 0; i < k; i++) {
+                lfwsh_push_link(L, ctx, &links[i]);
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        free(links);
+        return 1;
+}
+
+/*** link:info() -> table: name, ifindex, kind, up, carrier, operstate, mtu, mac,
+ * alias, lab, master, port_state, bridge = {...}, tap = {...} */
+static int l_info(lua_State *L)
+{
+        struct fwsh_ctx *ctx;
+        const char *name = lfwsh_link_arg(L, 1, "link.info", &ctx);
+        struct fwsh_link l;
+
+        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, &l), "link.info", name);
+        lfwsh_push_link_info(L, ctx, &l);
+        return 1;
+}
+
+static int set_link(lua_State *L, const char *op, const struct fwsh_link_set *set)
+{
+        struct fwsh_ctx *ctx;
+        const char *name = lfwsh_link_arg(L, 1, op, &ctx);
+
+        lfwsh_check(L, ctx, fwsh_link_set(ctx, name, set), op, name);
+        lua_settop(L, 1);
+        return 1;
+}
+
+/*** link:up() -> link */
+static int l_up(lua_State *L)
+{
+        struct fwsh_link_set set = FWSH_LINK_SET_INIT;
+
+        set.up = 1;
+        return set_link(L, "link.up", &set);
+}
+
+/*** link:down() -> link */
+static int l_down(lua_State *L)
+{
+        struct fwsh_link_set set = FWSH_LINK_SET_INIT;
+
+        set.up = 0;
+        return set_link(L, "link.down", &set);
+}
+
+/*** link:set{up=, mtu=, mac=, name=, alias=, netns=, and for bridges stp=,
+ * forward_delay=, ageing_time=, vlan_filtering=} -> link; all in one request */
+static int l_set(lua_State *L)
+{
+        static const char *const known[] = { "up", "mtu", "mac", "name", "alias", "netns", "stp",
+                                              "forward_delay", "ageing_time", "vlan_filtering", NULL };
+        struct fwsh_link_set set = FWSH_LINK_SET_INIT;
+        const char *mac, *name, *netns;
+        struct fwsh_ctx *ctx;
+        const char *link;
+        int r, fd = -1;
+
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lfwsh_check_fields(L, 2, known);
+        link = lfwsh_link_arg(L, 1, "link.set", &ctx);
+        lua_getfield(L, 2, "up");
+        if (!lua_isnil(L, -1))
+                set.up = lfwsh_opt_bool(L, 2, "up", false);
+        lua_pop(L, 1);
+        set.mtu = lfwsh_opt_int(L, 2, "mtu", -1);
+        mac = lfwsh_opt_string(L, 2, "mac", NULL);
+        if (mac && fwsh_mac_parse(mac, set.mac) < 0)
+                luaL_argerror(L, 2, lua_pushfstring(L, "field 'mac': '%s' is not a MAC address", mac));
+        set.set_mac = mac != NULL;
+        name = lfwsh_opt_string(L, 2, "name", NULL);
+        if (name) {
+                r = fwsh_name_check(ctx, name);
+                lfwsh_check(L, ctx, r, "link.set", name);
+                snprintf(set.name, sizeof(set.name), "%s", name);
+        }
+        set.alias = lfwsh_opt_string(L, 2, "alias", NULL);
+        lfwsh_bridge_opts(L, 2, &set.bridge);
+        netns = lfwsh_opt_string(L, 2, "netns", NULL);
+        if (netns) {
+                lfwsh_check(L, ctx, fwsh_netns_open(ctx, netns, &fd), "link.set", link);
+                set.netns_fd = fd;
+        }
+        r = fwsh_link_set(ctx, link, &set);
+        if (fd >= 0)
+                close(fd);
+        lfwsh_check(L, ctx, r, "link.set", link);
+        if (netns)
+                lfwsh_mark_deleted(L, 1); /* it lives in another namespace now */
+        lua_settop(L, 1);
+        return 1;
+}
+
+/*** link:delete() -> true; the handle is dead after it */
+static int l_delete(lua_State *L)
+{
+        struct fwsh_ctx *ctx;
+        const char *name = lfwsh_link_arg(L, 1, "link.delete", &ctx);
+
+        lfwsh_check(L, ctx, fwsh_link_delete(ctx, name), "link.delete", name);
+        lfwsh_mark_deleted(L, 1);
+        lua_pushboolean(L, 1);
+        return 1;
+}
+
+/*** link:detach() -> link; takes it off its bridge (brctl delif) */
+static int l_detach(lua_State *L)
+{
+        struct fwsh_ctx *ctx;
+        const char *name = lfwsh_link_arg(L, 1, "port.detach", &ctx);
+
+        lfwsh_check(L, ctx, fwsh_port_detach(ctx, name), "port.detach", name);
+        lua_settop(L, 1);
+        return 1;
+}
+
+const luaL_Reg lfwsh_link_methods[] = {
+        { "info", l_info },     { "up", l_up },         { "down", l_down },
+        { "set", l_set },       { "delete", l_delete }, { "detach", l_detach },
+        { NULL, NULL },
+};
+
+int lfwsh_open_link(lua_State *L)
+{
+        static const luaL_Reg fns[] = {
+                { "get", l_get }, { "exists", l_exists }, { "list", l_list }, { NULL, NULL },
+        };
+
+        lfwsh_new_link_type(L, "", NULL);
+        luaL_newlib(L, fns);
+        luaL_setfuncs(L, lfwsh_link_methods, 0);
+        return 1;
+}

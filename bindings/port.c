@@ -1,0 +1,37 @@
+/* port.c - fwsh.port: brctl addif / delif, by name or handle. */
+#include "fwsh_lua.h"
+
+/*** fwsh.port.attach(bridge, port) -> true (brctl addif bridge port) */
+static int l_attach(lua_State *L)
+{
+        struct fwsh_ctx *ctx, *pctx;
+        const char *br = lfwsh_link_arg(L, 1, "port.attach", &ctx);
+        const char *port;
+
+        br = lua_pushstring(L, br);
+        port = lfwsh_link_arg(L, 2, "port.attach", &pctx);
+        lfwsh_use(L, ctx);
+        lfwsh_check(L, ctx, fwsh_port_attach(ctx, br, port), "port.attach",
+                    lua_pushfstring(L, "%s to %s", port, br));
+        lua_pushboolean(L, 1);
+        return 1;
+}
+
+/*** fwsh.port.detach(port) -> true (brctl delif) */
+static int l_detach(lua_State *L)
+{
+        struct fwsh_ctx *ctx;
+        const char *port = lfwsh_link_arg(L, 1, "port.detach", &ctx);
+
+        lfwsh_check(L, ctx, fwsh_port_detach(ctx, port), "port.detach", port);
+        lua_pushboolean(L, 1);
+        return 1;
+}
+
+int lfwsh_open_port(lua_State *L)
+{
+        static const luaL_Reg fns[] = { { "attach", l_attach }, { "detach", l_detach }, { NULL, NULL } };
+
+        luaL_newlib(L, fns);
+        return 1;
+}

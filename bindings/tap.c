@@ -1,0 +1,114 @@
+/* tap.c - fwsh.tap: persistent taps for qemu (-netdev tap,ifname=NAME,script=no). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwsh_lua.h"
+
+static const char *const SPEC_FIELDS[] = { "owner", "group", "multi_queue", "vnet_hdr", "up",
+                                           "bridge", "mtu", NULL };
+
+/* opts.bridge: a name or a bridge handle. */
+static const char *opt_bridge(lua_State *L, int t)
+{
+        const char *name = NULL;
+        struct fwsh_ctx *ctx;
+
+        if (lua_isnoneornil(L, t))
+                return NULL;
+        lua_getfield(L, t, "bridge");
+        if (lfwsh_to_link(L, -1))
+                name = lfwsh_link_arg(L, lua_gettop(L), "tap.add", &ctx);
+        else if (lua_type(L, -1) == LUA_TSTRING)
+                name = lua_tostring(L, -1);
+        else if (!lua_isnil(L, -1))
+                luaL_argerror(L, t, lua_pushfstring(L, "field 'bridge': name or bridge expected, got %s",
+                                                    luaL_typename(L, -1)));
+        lua_pop(L, 1); /* the table or the handle keeps the name alive */
+        return name;
+}
+
+static int make(lua_State *L, bool ensure)
+{
+        const char *op = ensure ? "tap.ensure" : "tap.add";
+        struct fwsh_tap_spec spec;
+        struct fwsh_ctx *ctx;
+        struct fwsh_link l;
+        int r;
+
+        spec.name = luaL_checkstring(L, 1);
+        lfwsh_check_fields(L, 2, SPEC_FIELDS);
+        spec.owner = lfwsh_opt_id(L, 2, "owner", false);
+        spec.group = lfwsh_opt_id(L, 2, "group", true);
+        spec.multi_queue = lfwsh_opt_bool(L, 2, "multi_queue", false);
+        spec.vnet_hdr = lfwsh_opt_bool(L, 2, "vnet_hdr", false);
+        spec.up = lfwsh_opt_bool(L, 2, "up", true);
+        spec.mtu = lfwsh_opt_int(L, 2, "mtu", -1);
+        spec.bridge = opt_bridge(L, 2);
+        ctx = lfwsh_ctx(L);
+        r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
+                        op, spec.name);
+        lfwsh_check(L, ctx, fwsh_link_get(ctx, spec.name, &l), op, spec.name);
+        lfwsh_push_link(L, ctx, &l);
+        if (!ensure)
+                return 1;
+        lua_pushboolean(L, r == 1);
+        return 2;
+}
+
+/*** fwsh.tap.add(name [, {owner=, group=, multi_queue=false, vnet_hdr=false, up=true,
+ * bridge=, mtu=}]) -> tap; owner and group are ids or names; raises if the name is taken */
+static int l_add(lua_State *L)
+{
+        return make(L, false);
+}
+
+/*** fwsh.tap.ensure(name [, opts]) -> tap, created */
+static int l_ensure(lua_State *L)
+{
+        return make(L, true);
+}
+
+/*** fwsh.tap.get(name) -> tap; raises if there is none or it is not a tap */
+static int l_get(lua_State *L)
+{
+        const char *name = luaL_checkstring(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_link l;
+
+        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, &l), "tap.get", name);
+        if (strcmp(l.kind, "tap") != 0)
+                lfwsh_fail_detail(L, -EINVAL, "tap.get", name,
+                                  lua_pushfstring(L, "a %s, not a tap", l.kind[0] ? l.kind : "plain link"));
+        lfwsh_push_link(L, ctx, &l);
+        return 1;
+}
+
+/*** fwsh.tap.list() -> { tap, ... } */
+static int l_list(lua_State *L)
+{
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_link *links = NULL;
+        size_t n = 0, k = 0;
+
+        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), "tap.list", "*");
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(links[i].kind, "tap") == 0)
+                        links[k++] = links[i];
+        lfwsh_push_link_list(L, ctx, links, k);
+        free(links);
+        return 1;
+}
+
+int lfwsh_open_tap(lua_State *L)
+{
+        static const luaL_Reg fns[] = {
+                { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
+                { NULL, NULL },
+        };
+
+        lfwsh_new_link_type(L, "tap", NULL);
+        luaL_newlib(L, fns);
+        luaL_setfuncs(L, lfwsh_link_methods, 0);
+        return 1;
+}

@@ -1,0 +1,78 @@
+/* transaction.c - fwsh.transaction: all of fn's changes, or none of them. */
+#include <errno.h>
+
+#include "fwsh_lua.h"
+
+void lfwsh_atomic_begin(lua_State *L, struct lfwsh_atomic *a)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+
+        a->prev = st->journal;
+        a->j = fwsh_journal_new();
+        if (!a->j)
+                lfwsh_fail(L, NULL, -ENOMEM, "transaction", "journal");
+        st->journal = a->j;
+        if (st->ctx)
+                lfwsh_use(L, st->ctx);
+}
+
+static void end(lua_State *L, struct lfwsh_atomic *a)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+
+        st->journal = a->prev;
+        if (st->ctx)
+                lfwsh_use(L, st->ctx);
+        a->j = fwsh_journal_free(a->j);
+}
+
+int lfwsh_atomic_commit(lua_State *L, struct lfwsh_atomic *a)
+{
+        int r = 0;
+
+        if (a->prev)
+                r = fwsh_journal_splice(a->prev, a->j);
+        if (r < 0)
+                fwsh_journal_rollback(a->j, NULL);
+        end(L, a);
+        return r;
+}
+
+void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a)
+{
+        fwsh_journal_rollback(a->j, NULL);
+        end(L, a);
+}
+
+/*** fwsh.transaction(fn, ...) -> fn's results. If fn raises, every change it
+ * made through fwsh is undone, newest first, and fn's error is raised again,
+ * unchanged (a table error gets a `rollback` field if undoing failed too). */
+static int l_transaction(lua_State *L)
+{
+        struct lfwsh_atomic a;
+        const char *detail = NULL;
+        int status, r;
+
+        luaL_checktype(L, 1, LUA_TFUNCTION);
+        lfwsh_atomic_begin(L, &a);
+        status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+        if (status == LUA_OK) {
+                r = lfwsh_atomic_commit(L, &a);
+                if (r < 0)
+                        lfwsh_fail(L, NULL, r, "transaction", "commit");
+                return lua_gettop(L);
+        }
+        r = fwsh_journal_rollback(a.j, &detail);
+        end(L, &a);
+        if (r < 0 && lua_istable(L, -1)) {
+                lua_pushstring(L, detail);
+                lua_setfield(L, -2, "rollback");
+        }
+        return lua_error(L);
+}
+
+int lfwsh_open_transaction(lua_State *L)
+{
+        lua_pushcfunction(L, l_transaction);
+        return 1;
+}

@@ -1,0 +1,225 @@
+/* bridge.c - bridges, grounding and not. See ip-link(8) "type bridge". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <netlink/attr.h>
+
+#include "internal.h"
+
+bool bridge_opts_any(const struct fwsh_bridge_opts *o)
+{
+        return o->stp >= 0 || o->vlan_filtering >= 0 || o->forward_delay_cs >= 0 ||
+               o->ageing_time_cs >= 0;
+}
+
+int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o)
+{
+        if (o->stp >= 0 && nla_put_u32(msg, IFLA_BR_STP_STATE, (uint32_t)o->stp) < 0)
+                return -ENOMEM;
+        if (o->forward_delay_cs >= 0 &&
+            nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, (uint32_t)o->forward_delay_cs) < 0)
+                return -ENOMEM;
+        if (o->ageing_time_cs >= 0 &&
+            nla_put_u32(msg, IFLA_BR_AGEING_TIME, (uint32_t)o->ageing_time_cs) < 0)
+                return -ENOMEM;
+        if (o->vlan_filtering >= 0 &&
+            nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, (uint8_t)o->vlan_filtering) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        const struct fwsh_bridge_opts *o = &spec->opts;
+
+        if (o->forward_delay_cs > UINT32_MAX || o->ageing_time_cs > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "time out of range");
+        if (spec->mtu > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "mtu out of range");
+        return fwsh_name_check(ctx, spec->name);
+}
+
+/* Undoes a half-made bridge, keeping the error that stopped it. */
+static int abandon(struct fwsh_ctx *ctx, const char *name, int err)
+{
+        char why[FWSH_DETAIL_MAX];
+        struct change del;
+
+        snprintf(why, sizeof(why), "%s", ctx->detail);
+        change_init(&del, CH_LINK_DEL, name);
+        ctx->backend->apply(ctx, &del);
+        return ctx_fail(ctx, err, "%s", why);
+}
+
+int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        struct change ch, inv;
+        int r = check_spec(ctx, spec);
+
+        if (r < 0)
+                return r;
+        change_init(&ch, CH_LINK_NEW, spec->name);
+        snprintf(ch.kind, sizeof(ch.kind), "bridge");
+        ch.set.up = spec->grounding ? spec->up : 0;
+        ch.set.mtu = spec->mtu;
+        ch.set.bridge = spec->opts;
+        ch.set.set_mac = spec->set_mac;
+        memcpy(ch.set.mac, spec->mac, 6);
+        ch.has_alias = true;
+        lab_tag(ctx, ch.alias, sizeof(ch.alias));
+        r = change_apply(ctx, &ch, NULL);
+        if (r < 0)
+                return r;
+
+        if (!spec->grounding) {
+                struct change off;
+
+                /* Before it goes up: no link-local address, no fe80::/64, no ff00::/8. */
+                change_init(&off, CH_SYSCTL, spec->name);
+                snprintf(off.sysctl.path, sizeof(off.sysctl.path),
+                         "net/ipv6/conf/%s/disable_ipv6", spec->name);
+                snprintf(off.sysctl.value, sizeof(off.sysctl.value), "1");
+                r = change_apply(ctx, &off, NULL);
+                if (r < 0 && r != -ENOENT) /* ENOENT: no IPv6 in this kernel at all */
+                        return abandon(ctx, spec->name, r);
+                if (spec->up) {
+                        struct change up;
+
+                        change_init(&up, CH_LINK_SET, spec->name);
+                        up.set.up = 1;
+                        r = change_apply(ctx, &up, NULL);
+                        if (r < 0)
+                                return abandon(ctx, spec->name, r);
+                }
+        }
+        change_init(&inv, CH_LINK_DEL, spec->name);
+        r = journal_record(ctx, &inv);
+        return r < 0 ? abandon(ctx, spec->name, r) : 0;
+}
+
+static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long long have)
+{
+        return ctx_fail(ctx, -EEXIST, "exists with %s %lld, not %lld", what, have, want);
+}
+
+static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec,
+                          const struct fwsh_link *l)
+{
+        const struct fwsh_bridge_opts *o = &spec->opts, *h = &l->bridge.opts;
+
+        if (strcmp(l->kind, "bridge") != 0)
+                return ctx_fail(ctx, -EEXIST, "exists as a %s, not a bridge",
+                                l->kind[0] ? l->kind : "plain link");
+        if (o->stp >= 0 && o->stp != h->stp)
+                return differs(ctx, "stp", o->stp, h->stp);
+        if (o->vlan_filtering >= 0 && o->vlan_filtering != h->vlan_filtering)
+                return differs(ctx, "vlan_filtering", o->vlan_filtering, h->vlan_filtering);
+        if (o->forward_delay_cs >= 0 && o->forward_delay_cs != h->forward_delay_cs)
+                return differs(ctx, "forward_delay (cs)", o->forward_delay_cs, h->forward_delay_cs);
+        if (o->ageing_time_cs >= 0 && o->ageing_time_cs != h->ageing_time_cs)
+                return differs(ctx, "ageing_time (cs)", o->ageing_time_cs, h->ageing_time_cs);
+        if (spec->mtu >= 0 && spec->mtu != l->mtu)
+                return differs(ctx, "mtu", spec->mtu, l->mtu);
+        if (spec->set_mac && memcmp(spec->mac, l->mac, 6) != 0) {
+                char have[18];
+                return ctx_fail(ctx, -EEXIST, "exists with MAC %s", mac_to_text(l->mac, have));
+        }
+        if (!spec->grounding) {
+                struct fwsh_grounding g;
+                int r = fwsh_bridge_grounding(ctx, spec->name, &g);
+                if (r < 0)
+                        return r;
+                if (g.grounding || g.ipv6_enabled)
+                        return ctx_fail(ctx, -EEXIST, "exists as a grounding bridge (%s)",
+                                        g.why[0] ? g.why : "IPv6 enabled");
+        }
+        return 0;
+}
+
+int fwsh_bridge_ensure(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        struct fwsh_link l;
+        int r = check_spec(ctx, spec);
+
+        if (r < 0)
+                return r;
+        r = fwsh_link_get(ctx, spec->name, &l);
+        if (r == -ENODEV) {
+                r = fwsh_bridge_add(ctx, spec);
+                return r < 0 ? r : 1;
+        }
+        if (r < 0)
+                return r;
+        r = bridge_matches(ctx, spec, &l);
+        if (r < 0)
+                return r;
+        if (spec->up && !l.up) {
+                struct fwsh_link_set up = FWSH_LINK_SET_INIT;
+                up.up = 1;
+                r = fwsh_link_set(ctx, spec->name, &up);
+        }
+        return r < 0 ? r : 0;
+}
+
+int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_grounding *ret)
+{
+        struct fwsh_grounding g = { 0 };
+        struct fwsh_link l;
+        int r = fwsh_link_get(ctx, name, &l);
+
+        if (r < 0)
+                return r;
+        if (strcmp(l.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", name,
+                                l.kind[0] ? l.kind : "plain link");
+        if ((r = addr_count_dev(ctx, l.ifindex, AF_INET)) < 0)
+                return r;
+        g.ipv4_addrs = r;
+        if ((r = addr_count_dev(ctx, l.ifindex, AF_INET6)) < 0)
+                return r;
+        g.ipv6_addrs = r;
+        if ((r = route_count_dev(ctx, l.ifindex)) < 0)
+                return r;
+        g.routes = r;
+        r = ipv6_disabled(ctx, name);
+        g.ipv6_enabled = r == 0;
+        g.grounding = g.ipv4_addrs || g.ipv6_addrs || g.routes;
+        if (g.ipv4_addrs || g.ipv6_addrs)
+                snprintf(g.why, sizeof(g.why), "%u IPv4 and %u IPv6 addresses",
+                         g.ipv4_addrs, g.ipv6_addrs);
+        else if (g.routes)
+                snprintf(g.why, sizeof(g.why), "%u routes through it", g.routes);
+        *ret = g;
+        return 0;
+}
+
+int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, size_t *ret_n)
+{
+        struct fwsh_link br, *all = NULL;
+        size_t n = 0, k = 0;
+        int *ports, r = fwsh_link_get(ctx, name, &br);
+
+        if (r < 0)
+                return r;
+        if (strcmp(br.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", name,
+                                br.kind[0] ? br.kind : "plain link");
+        r = fwsh_link_list(ctx, &all, &n);
+        if (r < 0)
+                return r;
+        ports = malloc((n ? n : 1) * sizeof(*ports));
+        if (!ports) {
+                free(all);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (all[i].master == br.ifindex)
+                        ports[k++] = all[i].ifindex;
+        free(all);
+        *ret_ports = ports;
+        *ret_n = k;
+        return 0;
+}

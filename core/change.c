@@ -1,0 +1,62 @@
+/* change.c - the one path every change takes: backend, then journal. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+void change_init(struct change *ch, enum change_op op, const char *name)
+{
+        static const struct fwsh_link_set set_init = FWSH_LINK_SET_INIT;
+
+        memset(ch, 0, sizeof(*ch));
+        ch->op = op;
+        if (name)
+                snprintf(ch->name, sizeof(ch->name), "%s", name);
+        ch->set = set_init;
+        ch->veth.peer_netns_fd = -1;
+        ch->tap.owner = -1;
+        ch->tap.group = -1;
+}
+
+static int kernel_apply(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        switch (ch->op) {
+        case CH_LINK_NEW:
+                return link_kernel_new(ctx, ch);
+        case CH_LINK_SET:
+                return link_kernel_set(ctx, ch);
+        case CH_LINK_DEL:
+                return link_kernel_del(ctx, ch);
+        case CH_TAP_NEW:
+                return tap_kernel_new(ctx, ch);
+        case CH_ADDR_NEW:
+        case CH_ADDR_DEL:
+                return addr_kernel(ctx, ch);
+        case CH_ROUTE_NEW:
+        case CH_ROUTE_DEL:
+                return route_kernel(ctx, ch);
+        case CH_NETNS_NEW:
+        case CH_NETNS_DEL:
+                return netns_kernel(ctx, ch);
+        case CH_SYSCTL:
+                return sysctl_kernel(ctx, ch);
+        }
+        return -EINVAL;
+}
+
+const struct backend kernel_backend = { "kernel", kernel_apply };
+
+int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
+{
+        int r = ctx->backend->apply(ctx, ch);
+
+        if (r < 0 || !inverse || !ctx->journal)
+                return r;
+        r = journal_push(ctx->journal, ctx, inverse);
+        if (r < 0) {
+                /* What cannot be undone later is undone now. */
+                ctx->backend->apply(ctx, inverse);
+                return ctx_fail(ctx, r, "no memory to record the change for rollback");
+        }
+        return 0;
+}

@@ -1,0 +1,172 @@
+/* ctx.c - a context: one netlink socket and one handle per network namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "internal.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static int open_current_ns(int *ret_fd, struct stat *ret_st)
+{
+        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, ret_st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int fwsh_ctx_open(struct fwsh_ctx **ret_ctx)
+{
+        struct fwsh_ctx *ctx = calloc(1, sizeof(*ctx));
+        struct stat st;
+        int one = 1, r;
+
+        if (!ctx)
+                return -ENOMEM;
+        ctx->refs = 1;
+        ctx->nsfd = -1;
+        ctx->backend = &kernel_backend;
+        snprintf(ctx->lab, sizeof(ctx->lab), "default");
+
+        r = open_current_ns(&ctx->nsfd, &st);
+        if (r < 0)
+                goto fail;
+        ctx->ns_dev = st.st_dev;
+        ctx->ns_ino = st.st_ino;
+
+        ctx->sk = nl_socket_alloc();
+        if (!ctx->sk) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = nl_connect(ctx->sk, NETLINK_ROUTE);
+        if (r < 0) {
+                r = -nle_to_errno(-r);
+                goto fail;
+        }
+        /* Ask for the kernel's reasons in words, and only the header of our
+         * request back in error messages. */
+        setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+        setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+        nl_socket_set_buffer_size(ctx->sk, 1 << 20, 1 << 20);
+        nl_socket_enable_msg_peek(ctx->sk);
+        *ret_ctx = ctx;
+        return 0;
+fail:
+        fwsh_ctx_unref(ctx);
+        return r;
+}
+
+struct fwsh_ctx *fwsh_ctx_ref(struct fwsh_ctx *ctx)
+{
+        if (ctx)
+                ctx->refs++;
+        return ctx;
+}
+
+struct fwsh_ctx *fwsh_ctx_unref(struct fwsh_ctx *ctx)
+{
+        if (!ctx || --ctx->refs > 0)
+                return NULL;
+        if (ctx->sk)
+                nl_socket_free(ctx->sk);
+        if (ctx->nsfd >= 0)
+                close(ctx->nsfd);
+        free(ctx);
+        return NULL;
+}
+
+const char *fwsh_ctx_detail(const struct fwsh_ctx *ctx)
+{
+        return ctx ? ctx->detail : "";
+}
+
+int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
+{
+        size_t n = strlen(lab);
+
+        if (n == 0 || n > FWSH_LAB_MAX)
+                return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
+        if (strspn(lab, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+                return ctx_fail(ctx, -EINVAL, "a lab name has only letters, digits, '.', '_' and '-'");
+        memcpy(ctx->lab, lab, n + 1);
+        return 0;
+}
+
+const char *fwsh_ctx_lab(const struct fwsh_ctx *ctx)
+{
+        return ctx->lab;
+}
+
+void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size)
+{
+        snprintf(buf, size, FWSH_TAG_PREFIX "%s", ctx->lab);
+}
+
+void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j)
+{
+        ctx->journal = j;
+}
+
+bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx)
+{
+        struct stat st;
+
+        if (stat("/proc/thread-self/ns/net", &st) < 0)
+                return false;
+        return st.st_dev == ctx->ns_dev && st.st_ino == ctx->ns_ino;
+}
+
+int ctx_fail(struct fwsh_ctx *ctx, int err, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ctx) {
+                va_start(ap, fmt);
+                vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+                va_end(ap);
+        }
+        return err;
+}
+
+void ctx_clear(struct fwsh_ctx *ctx)
+{
+        ctx->detail[0] = '\0';
+        ctx->kernel_err = 0;
+}
+
+int ctx_enter(struct fwsh_ctx *ctx, int *saved)
+{
+        *saved = -1;
+        if (fwsh_ctx_is_current(ctx))
+                return 0;
+        return fwsh_netns_enter(ctx->nsfd, saved);
+}
+
+void ctx_leave(int saved)
+{
+        if (saved >= 0)
+                fwsh_netns_leave(saved);
+}
+
+bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b)
+{
+        return a->ns_dev == b->ns_dev && a->ns_ino == b->ns_ino;
+}

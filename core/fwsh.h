@@ -1,0 +1,275 @@
+/* fwsh.h - the fwsh core: Linux bridges, taps, veth pairs, ports, addresses,
+ * routes and network namespaces, over rtnetlink (libnl-3) and the tun ioctls.
+ *
+ * Conventions, for every function here:
+ *  - returns 0 (or a non-negative count) on success, a negative errno on failure;
+ *    never -1, never a libnl NLE_* code;
+ *  - output parameters are named ret_*, come last, and are untouched on failure;
+ *  - on failure, fwsh_ctx_detail() says why in words: the kernel's extended-ack
+ *    text, or the reason core refused the request before asking the kernel;
+ *  - nothing here prints, exits, or knows about Lua;
+ *  - destructors accept NULL and return NULL.
+ */
+#ifndef FWSH_H
+#define FWSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FWSH_NAME_MAX 15          /* IFNAMSIZ - 1: the kernel's limit on link names */
+#define FWSH_NETNS_NAME_MAX 63    /* a file name under /run/netns, kept short */
+#define FWSH_LAB_MAX 31
+#define FWSH_DETAIL_MAX 256
+
+struct fwsh_ctx;
+struct fwsh_journal;
+
+/* ---- context: one per network namespace ------------------------------------ */
+
+/* Opens a context for the network namespace the calling thread is in now: a
+ * netlink socket bound to that namespace and a handle on the namespace itself.
+ * Returns 0, or -errno (-EPROTONOSUPPORT, -ENOMEM, ...). */
+int fwsh_ctx_open(struct fwsh_ctx **ret_ctx);
+struct fwsh_ctx *fwsh_ctx_ref(struct fwsh_ctx *ctx);
+/* Drops a reference; the last one closes the socket. Returns NULL. */
+struct fwsh_ctx *fwsh_ctx_unref(struct fwsh_ctx *ctx);
+/* Why the last failed call on ctx failed, in words; "" when nothing more is known. */
+const char *fwsh_ctx_detail(const struct fwsh_ctx *ctx);
+/* The lab that objects created through ctx are tagged with (ifalias "fwsh:LAB").
+ * -EINVAL for an empty name, one over FWSH_LAB_MAX bytes, or one with characters
+ * outside [A-Za-z0-9._-]. */
+int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab);
+const char *fwsh_ctx_lab(const struct fwsh_ctx *ctx);
+/* Records the inverse of every change made through ctx into j (NULL: stop). */
+void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j);
+/* Whether a and b work in the same namespace. */
+bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b);
+/* Whether the calling thread is in ctx's namespace right now. */
+bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx);
+
+/* ---- names ----------------------------------------------------------------- */
+
+/* 0 if name is a valid link name: 1..15 bytes, not "." or "..", no '/', ':' or
+ * white space. -EINVAL otherwise, with the reason in ctx's detail (ctx may be NULL). */
+int fwsh_name_check(struct fwsh_ctx *ctx, const char *name);
+
+/* Parses "aa:bb:cc:dd:ee:ff" (or with '-'). -EINVAL if it is not a MAC. */
+int fwsh_mac_parse(const char *text, uint8_t ret_mac[6]);
+/* Formats mac as aa:bb:cc:dd:ee:ff into buf, which has room for 18 bytes; returns buf. */
+const char *fwsh_mac_format(const uint8_t mac[6], char *buf);
+
+/* ---- links: any kind ------------------------------------------------------- */
+
+struct fwsh_bridge_opts {
+        int stp;                  /* -1 leave/unknown, 0 off, 1 on */
+        int vlan_filtering;       /* -1, 0, 1 */
+        int64_t forward_delay_cs; /* centiseconds, -1 leave */
+        int64_t ageing_time_cs;   /* centiseconds, -1 leave */
+};
+#define FWSH_BRIDGE_OPTS_INIT { -1, -1, -1, -1 }
+
+struct fwsh_link {
+        int ifindex;
+        char name[FWSH_NAME_MAX + 1];
+        char kind[16];             /* "bridge", "tap", "tun", "veth", "dummy", ... or "" */
+        unsigned flags;            /* IFF_* */
+        bool up;                   /* administratively up (IFF_UP) */
+        bool carrier;
+        uint8_t operstate;         /* IF_OPER_* */
+        int master;                /* ifindex of the bridge it is a port of, or 0 */
+        int link;                  /* veth: the peer's ifindex (in link_netnsid if >= 0) */
+        int link_netnsid;          /* -1: same namespace */
+        unsigned mtu;
+        uint8_t mac[6];
+        bool has_mac;
+        char alias[128];           /* IFLA_IFALIAS, "" if none */
+        struct {
+                struct fwsh_bridge_opts opts;
+                char id[24];       /* "8000.aabbccddeeff", as brctl shows it */
+        } bridge;
+        struct {
+                int64_t owner, group;  /* -1 when not set */
+                bool multi_queue, vnet_hdr, persist;
+                unsigned queues;       /* queues attached: > 0 while a process holds it open */
+        } tun;
+        int port_state;            /* as a bridge port: BR_STATE_*, -1 if not a port */
+};
+
+/* The link called name. -ENODEV if there is none. */
+int fwsh_link_get(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret_link);
+/* The link with this ifindex. -ENODEV if there is none. */
+int fwsh_link_get_index(struct fwsh_ctx *ctx, int ifindex, struct fwsh_link *ret_link);
+/* Every link in ctx's namespace, in ifindex order; free(*ret_links) after. */
+int fwsh_link_list(struct fwsh_ctx *ctx, struct fwsh_link **ret_links, size_t *ret_n);
+
+/* A change to an existing link; fields left at their INIT value are not touched. */
+struct fwsh_link_set {
+        int up;                        /* -1, 0, 1 */
+        int64_t mtu;                   /* -1 */
+        bool set_mac;
+        uint8_t mac[6];
+        char name[FWSH_NAME_MAX + 1];  /* new name, "" */
+        int master;                    /* -1 leave, 0 detach, > 0 attach to that ifindex */
+        int netns_fd;                  /* -1, or move into this namespace */
+        const char *alias;             /* NULL leave, "" clear */
+        struct fwsh_bridge_opts bridge;
+};
+#define FWSH_LINK_SET_INIT { -1, -1, false, {0}, "", -1, -1, NULL, FWSH_BRIDGE_OPTS_INIT }
+
+/* Changes the link called name. See ip-link(8) "ip link set". */
+int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set);
+/* Deletes the link called name (and a veth's peer with it). -ENODEV if none. */
+int fwsh_link_delete(struct fwsh_ctx *ctx, const char *name);
+
+/* ---- bridges ------------------------------------------------------------------ */
+
+struct fwsh_bridge_spec {
+        const char *name;
+        bool up;
+        bool grounding;               /* false: IPv6 off before up, no address, no route */
+        struct fwsh_bridge_opts opts;
+        bool set_mac;
+        uint8_t mac[6];
+        int64_t mtu;                  /* -1: kernel default */
+};
+
+/* Creates a bridge. A non-grounding one gets IPv6 disabled before it goes up,
+ * so it never has a link-local address or a route. If any step fails, the
+ * bridge is removed again. -EEXIST if any link has that name.
+ * See ip-link(8) "type bridge". */
+int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec);
+/* Creates the bridge as fwsh_bridge_add does and returns 1, or accepts one that
+ * exists with the kind and every setting spec gives and returns 0 (bringing it
+ * up if spec says up). -EEXIST, the first difference in ctx's detail, if one
+ * exists otherwise. */
+int fwsh_bridge_ensure(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec);
+
+/* Why a bridge is grounding: what attaches it to the host's IP stack. */
+struct fwsh_grounding {
+        bool grounding;
+        unsigned ipv4_addrs, ipv6_addrs;   /* addresses on the bridge */
+        unsigned routes;                   /* routes via it, any table, either family */
+        bool ipv6_enabled;                 /* net.ipv6.conf.NAME.disable_ipv6 == 0 */
+        char why[FWSH_DETAIL_MAX];         /* the first reason, in words, or "" */
+};
+int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_grounding *ret);
+
+/* Ports of the bridge called name: ifindexes, ascending; free(*ret) after. */
+int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, size_t *ret_n);
+
+/* ---- ports ----------------------------------------------------------------------- */
+
+/* Makes port a port of bridge (brctl addif). -EINVAL if bridge is not a bridge
+ * or is port itself; -EBUSY if port already has another master. */
+int fwsh_port_attach(struct fwsh_ctx *ctx, const char *bridge, const char *port);
+/* Takes port off its bridge (brctl delif). -EINVAL if it is on none. */
+int fwsh_port_detach(struct fwsh_ctx *ctx, const char *port);
+
+/* ---- taps -------------------------------------------------------------------------- */
+
+struct fwsh_tap_spec {
+        const char *name;
+        int64_t owner, group;     /* -1: none */
+        bool multi_queue, vnet_hdr;
+        bool up;
+        const char *bridge;       /* attach to this bridge, or NULL */
+        int64_t mtu;              /* -1 */
+};
+
+/* Creates a persistent tap that qemu can open by name
+ * (-netdev tap,ifname=NAME,script=no,downscript=no). If bringing it up or
+ * attaching it fails, the tap is removed again. -EEXIST if the name is taken. */
+int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec);
+/* Creates the tap and returns 1, or accepts an existing tap with the settings
+ * spec gives and returns 0 (bringing it up and attaching it as spec says).
+ * -EEXIST, the first difference in ctx's detail, if one exists otherwise. */
+int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec);
+
+/* ---- veth pairs ------------------------------------------------------------------ */
+
+struct fwsh_veth_spec {
+        const char *name, *peer;
+        const char *peer_netns;   /* put the peer in this named namespace, or NULL */
+        bool up;                  /* bring up the end that stays here */
+};
+int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
+
+/* ---- addresses ---------------------------------------------------------------------- */
+
+struct fwsh_addr {
+        int family;               /* AF_INET, AF_INET6 */
+        int ifindex;
+        uint8_t prefixlen;
+        uint8_t scope;            /* RT_SCOPE_* */
+        uint8_t bytes[16];
+        char text[64];            /* "10.0.0.1/24" */
+};
+
+/* Parses "10.0.0.1/24" or "fd00::1/64" (no prefix: a host address). -EINVAL if not one. */
+int fwsh_addr_parse(struct fwsh_ctx *ctx, const char *text, struct fwsh_addr *ret);
+/* See ip-address(8). -EEXIST if the link has that address already. */
+int fwsh_addr_add(struct fwsh_ctx *ctx, const char *link, const char *addr);
+/* -EADDRNOTAVAIL if the link has no such address. */
+int fwsh_addr_delete(struct fwsh_ctx *ctx, const char *link, const char *addr);
+/* Addresses of link (all links if NULL); free(*ret) after. */
+int fwsh_addr_list(struct fwsh_ctx *ctx, const char *link, struct fwsh_addr **ret, size_t *ret_n);
+
+/* ---- routes -------------------------------------------------------------------------- */
+
+struct fwsh_route {
+        int family;
+        char dst[64];             /* "10.1.0.0/24", "default" */
+        char via[48];             /* gateway, "" if none */
+        char dev[FWSH_NAME_MAX + 1];
+        int ifindex;
+        uint32_t table;           /* RT_TABLE_MAIN by default */
+        uint32_t metric;
+        uint8_t scope, protocol, type;
+};
+
+/* See ip-route(8). dst is "default" or a prefix; via and dev may be NULL, not both;
+ * table 0 means main. -EEXIST if the route exists. */
+int fwsh_route_add(struct fwsh_ctx *ctx, const char *dst, const char *via, const char *dev,
+                   uint32_t metric, uint32_t table);
+int fwsh_route_delete(struct fwsh_ctx *ctx, const char *dst, const char *via, const char *dev,
+                      uint32_t metric, uint32_t table);
+/* Unicast routes of table (0: every table), through dev if not NULL; free(*ret) after. */
+int fwsh_route_list(struct fwsh_ctx *ctx, const char *dev, uint32_t table,
+                    struct fwsh_route **ret, size_t *ret_n);
+
+/* ---- network namespaces ---------------------------------------------------------------- */
+
+/* 0 if name is a valid namespace name, -EINVAL (reason in detail) if not. */
+int fwsh_netns_check(struct fwsh_ctx *ctx, const char *name);
+/* Creates /run/netns/NAME as ip-netns(8) does. -EEXIST if it exists. */
+int fwsh_netns_add(struct fwsh_ctx *ctx, const char *name);
+/* Removes /run/netns/NAME. -ENOENT if it does not exist. */
+int fwsh_netns_delete(struct fwsh_ctx *ctx, const char *name);
+/* 1 if it exists, 0 if not. */
+int fwsh_netns_exists(const char *name);
+/* Names under /run/netns, sorted; free with fwsh_strv_free. */
+int fwsh_netns_list(char ***ret_names, size_t *ret_n);
+/* Opens the named namespace: an fd for setns(2), O_CLOEXEC. */
+int fwsh_netns_open(struct fwsh_ctx *ctx, const char *name, int *ret_fd);
+/* Moves the calling thread into the namespace fd; *ret_saved (an fd) brings it back. */
+int fwsh_netns_enter(int fd, int *ret_saved);
+/* Returns the calling thread to saved and closes saved. */
+int fwsh_netns_leave(int saved);
+
+char **fwsh_strv_free(char **v, size_t n);
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+struct fwsh_journal *fwsh_journal_new(void);
+struct fwsh_journal *fwsh_journal_free(struct fwsh_journal *j);
+size_t fwsh_journal_size(const struct fwsh_journal *j);
+/* Undoes every recorded change, newest first, and empties j. Keeps going past a
+ * failure; returns 0 or the first error (its text in *ret_detail if not NULL,
+ * a static buffer valid until the next call). */
+int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail);
+/* Moves every entry of j to the end of parent (a nested transaction succeeded). */
+int fwsh_journal_splice(struct fwsh_journal *parent, struct fwsh_journal *j);
+
+#endif

@@ -1,0 +1,146 @@
+/* internal.h - what core's files share and nothing outside core sees. */
+#ifndef FWSH_INTERNAL_H
+#define FWSH_INTERNAL_H
+
+#include <netlink/msg.h>
+#include <sys/stat.h>
+
+#include "fwsh.h"
+
+#define FWSH_TAG_PREFIX "fwsh:"
+
+/* ---- the one path for every change ------------------------------------------- */
+
+enum change_op {
+        CH_LINK_NEW,    /* bridge or veth: kind, name, set (initial settings), veth */
+        CH_LINK_SET,    /* name, set */
+        CH_LINK_DEL,    /* name */
+        CH_TAP_NEW,     /* name, tap, set (applied after creation) */
+        CH_ADDR_NEW,    /* addr */
+        CH_ADDR_DEL,    /* addr */
+        CH_ROUTE_NEW,   /* route */
+        CH_ROUTE_DEL,   /* route */
+        CH_NETNS_NEW,   /* name */
+        CH_NETNS_DEL,   /* name */
+        CH_SYSCTL,      /* sysctl */
+};
+
+struct change {
+        enum change_op op;
+        char name[FWSH_NETNS_NAME_MAX + 1];
+        int ifindex;                  /* links: > 0 to find it by index, not name */
+        char kind[16];
+        struct fwsh_link_set set;     /* set.alias is unused: see alias */
+        bool has_alias;
+        char alias[128];
+        struct {
+                char peer[FWSH_NAME_MAX + 1];
+                int peer_netns_fd;    /* borrowed, -1 */
+        } veth;
+        struct {
+                int64_t owner, group;
+                bool multi_queue, vnet_hdr;
+        } tap;
+        struct fwsh_addr addr;
+        struct {
+                struct fwsh_addr dst, via;
+                bool has_via;
+                int ifindex;
+                uint32_t metric, table;
+        } route;
+        struct {
+                char path[128];       /* under /proc/sys/ */
+                char value[32];
+        } sysctl;
+};
+
+void change_init(struct change *ch, enum change_op op, const char *name);
+
+struct backend {
+        const char *name;
+        int (*apply)(struct fwsh_ctx *ctx, const struct change *ch);
+};
+extern const struct backend kernel_backend;
+
+/* Applies ch through ctx's backend and, if it succeeds and a journal is set,
+ * records inverse (may be NULL: nothing to undo) there. */
+int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse);
+
+/* The kernel side of each change, one per primitive file. */
+int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
+int link_kernel_set(struct fwsh_ctx *ctx, const struct change *ch);
+int link_kernel_del(struct fwsh_ctx *ctx, const struct change *ch);
+int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
+int addr_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int route_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+
+/* Puts the bridge options that o sets as IFLA_BR_* attributes. */
+int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+bool bridge_opts_any(const struct fwsh_bridge_opts *o);
+
+/* Counts the routes through ifindex, in every table, of every type and family. */
+int route_count_dev(struct fwsh_ctx *ctx, int ifindex);
+/* Counts ifindex's addresses of family (AF_UNSPEC: every family). */
+int addr_count_dev(struct fwsh_ctx *ctx, int ifindex, int family);
+/* Reads net.ipv6.conf.NAME.disable_ipv6 in ctx's namespace: 1, 0, or -errno. */
+int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
+/* Records inverse in ctx's journal, if it has one: for a composite change,
+ * whose steps are applied with no inverse each, once all of them succeeded. */
+int journal_record(struct fwsh_ctx *ctx, const struct change *inverse);
+
+/* Journal: inverse changes with the context each belongs to. */
+int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct change *inverse);
+
+/* ---- context ---------------------------------------------------------------------- */
+
+struct fwsh_ctx {
+        unsigned refs;
+        struct nl_sock *sk;
+        int nsfd;                      /* the namespace this context belongs to */
+        dev_t ns_dev;
+        ino_t ns_ino;
+        int kernel_err;                /* errno from the last NLMSG_ERROR, 0 */
+        char detail[FWSH_DETAIL_MAX];
+        char lab[FWSH_LAB_MAX + 1];
+        struct fwsh_journal *journal;
+        const struct backend *backend;
+};
+
+/* Sets ctx's detail from fmt (if ctx is not NULL) and returns err. */
+int ctx_fail(struct fwsh_ctx *ctx, int err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void ctx_clear(struct fwsh_ctx *ctx);
+/* Puts the calling thread into ctx's namespace for work that the kernel does
+ * in the caller's namespace (tun, /proc/sys, netns files); *saved is -1 when
+ * it was there already. ctx_leave(saved) goes back. */
+int ctx_enter(struct fwsh_ctx *ctx, int *saved);
+void ctx_leave(int saved);
+
+/* ---- netlink ------------------------------------------------------------------------ */
+
+/* A new rtnetlink request with a zeroed family header of hdrlen bytes
+ * (filled from hdr if not NULL). NULL when out of memory. */
+struct nl_msg *rtnl_request(int type, int flags, const void *hdr, size_t hdrlen);
+/* Sends msg (and frees it), feeds each reply to fn (may be NULL), waits for the
+ * ack or the end of the dump. 0 or -errno, the kernel's own, with its
+ * extended-ack text as ctx's detail. fn returns 0 or -errno to stop. */
+int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
+             int (*fn)(struct nlmsghdr *h, void *arg), void *arg);
+/* libnl's -NLE_* as -errno; the one place this mapping lives. */
+int nle_to_errno(int nle);
+
+/* ---- small shared helpers ------------------------------------------------------------ */
+
+/* Reads or writes /proc/sys/PATH in the calling thread's namespace. */
+int sysctl_read(const char *path, char *buf, size_t size);
+int sysctl_write(const char *path, const char *value);
+#define mac_to_text fwsh_mac_format
+int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret);
+/* The lab tag (ifalias) for new objects: "fwsh:LAB". */
+void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
+/* Inverse of a link change, from the link's state before it. */
+void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
+
+#endif

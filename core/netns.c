@@ -1,0 +1,241 @@
+/* netns.c - named network namespaces, the /run/netns files ip-netns(8) uses. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+
+int fwsh_netns_check(struct fwsh_ctx *ctx, const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0)
+                return ctx_fail(ctx, -EINVAL, "empty name");
+        if (n > FWSH_NETNS_NAME_MAX)
+                return ctx_fail(ctx, -EINVAL, "name is %zu bytes, the limit is %d", n,
+                                FWSH_NETNS_NAME_MAX);
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/'))
+                return ctx_fail(ctx, -EINVAL, "a namespace name is a file name: no '/', '.' or '..'");
+        for (const char *p = name; *p; p++)
+                if (*p <= ' ' || *p == 0x7f)
+                        return ctx_fail(ctx, -EINVAL, "name has white space or a control character");
+        return 0;
+}
+
+static void netns_path(char *buf, size_t size, const char *name)
+{
+        snprintf(buf, size, NETNS_RUN_DIR "/%s", name);
+}
+
+static int fail_errno(struct fwsh_ctx *ctx, int err, const char *what)
+{
+        if (err == -EPERM || err == -EACCES)
+                return ctx_fail(ctx, err, "%s needs CAP_SYS_ADMIN", what);
+        return ctx_fail(ctx, err, "%s", what);
+}
+
+/* /run/netns must be a shared mount point, so that namespaces mounted in it are
+ * seen from every mount namespace (as ip-netns(8) sets it up). */
+static int prepare_run_dir(struct fwsh_ctx *ctx)
+{
+        if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+                return fail_errno(ctx, -errno, "mkdir " NETNS_RUN_DIR);
+        if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+                return 0;
+        if (errno != EINVAL)
+                return fail_errno(ctx, -errno, "mount " NETNS_RUN_DIR);
+        if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+            mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+                return fail_errno(ctx, -errno, "mount " NETNS_RUN_DIR);
+        return 0;
+}
+
+static int netns_create(struct fwsh_ctx *ctx, const char *name)
+{
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+        int fd, saved, r = prepare_run_dir(ctx);
+
+        if (r < 0)
+                return r;
+        netns_path(path, sizeof(path), name);
+        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+        if (fd < 0)
+                return errno == EEXIST ? ctx_fail(ctx, -EEXIST, "%s exists", path)
+                                       : fail_errno(ctx, -errno, path);
+        close(fd);
+
+        saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (saved < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (unshare(CLONE_NEWNET) < 0) {
+                r = fail_errno(ctx, -errno, "unshare(CLONE_NEWNET)");
+                close(saved);
+                goto fail;
+        }
+        if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+                r = fail_errno(ctx, -errno, "bind mount of the new namespace");
+        if (setns(saved, CLONE_NEWNET) < 0 && r == 0)
+                r = -errno;
+        close(saved);
+        if (r == 0)
+                return 0;
+fail:
+        umount2(path, MNT_DETACH);
+        unlink(path);
+        return r;
+}
+
+static int netns_remove(struct fwsh_ctx *ctx, const char *name)
+{
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+
+        netns_path(path, sizeof(path), name);
+        if (access(path, F_OK) < 0)
+                return ctx_fail(ctx, -errno, "no namespace %s", name);
+        umount2(path, MNT_DETACH);
+        if (unlink(path) < 0)
+                return fail_errno(ctx, -errno, path);
+        return 0;
+}
+
+int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        ctx_clear(ctx);
+        return ch->op == CH_NETNS_NEW ? netns_create(ctx, ch->name) : netns_remove(ctx, ch->name);
+}
+
+int fwsh_netns_add(struct fwsh_ctx *ctx, const char *name)
+{
+        struct change ch, inv;
+        int r = fwsh_netns_check(ctx, name);
+
+        if (r < 0)
+                return r;
+        change_init(&ch, CH_NETNS_NEW, name);
+        change_init(&inv, CH_NETNS_DEL, name);
+        return change_apply(ctx, &ch, &inv);
+}
+
+int fwsh_netns_delete(struct fwsh_ctx *ctx, const char *name)
+{
+        struct change ch;
+        int r = fwsh_netns_check(ctx, name);
+
+        if (r < 0)
+                return r;
+        change_init(&ch, CH_NETNS_DEL, name);
+        return change_apply(ctx, &ch, NULL); /* a namespace's contents cannot be brought back */
+}
+
+int fwsh_netns_exists(const char *name)
+{
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+
+        if (fwsh_netns_check(NULL, name) < 0)
+                return 0;
+        netns_path(path, sizeof(path), name);
+        return access(path, F_OK) == 0;
+}
+
+char **fwsh_strv_free(char **v, size_t n)
+{
+        if (v)
+                for (size_t i = 0; i < n; i++)
+                        free(v[i]);
+        free(v);
+        return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fwsh_netns_list(char ***ret_names, size_t *ret_n)
+{
+        DIR *d = opendir(NETNS_RUN_DIR);
+        char **v = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *e;
+
+        if (!d) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret_names = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        while ((e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                if (n == cap) {
+                        char **nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
+                        if (!nv)
+                                goto nomem;
+                        v = nv;
+                }
+                if (!(v[n] = strdup(e->d_name)))
+                        goto nomem;
+                n++;
+        }
+        closedir(d);
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_str);
+        *ret_names = v;
+        *ret_n = n;
+        return 0;
+nomem:
+        closedir(d);
+        fwsh_strv_free(v, n);
+        return -ENOMEM;
+}
+
+int fwsh_netns_open(struct fwsh_ctx *ctx, const char *name, int *ret_fd)
+{
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+        int fd, r = fwsh_netns_check(ctx, name);
+
+        if (r < 0)
+                return r;
+        netns_path(path, sizeof(path), name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? ctx_fail(ctx, -ENOENT, "no namespace %s", name)
+                                       : fail_errno(ctx, -errno, path);
+        *ret_fd = fd;
+        return 0;
+}
+
+int fwsh_netns_enter(int fd, int *ret_saved)
+{
+        int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+        if (saved < 0)
+                return -errno;
+        if (setns(fd, CLONE_NEWNET) < 0) {
+                int r = -errno;
+                close(saved);
+                return r;
+        }
+        *ret_saved = saved;
+        return 0;
+}
+
+int fwsh_netns_leave(int saved)
+{
+        int r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
+
+        close(saved);
+        return r;
+}

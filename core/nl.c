@@ -1,0 +1,161 @@
+/* nl.c - talking rtnetlink through libnl-3, keeping the kernel's own errno
+ * (libnl merges several into one NLE_* code) and its extended-ack text. */
+#include <errno.h>
+#include <string.h>
+
+#include <linux/netlink.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "internal.h"
+
+int nle_to_errno(int nle)
+{
+        static const int map[] = {
+                [NLE_SUCCESS] = 0,          [NLE_INTR] = EINTR,
+                [NLE_BAD_SOCK] = EBADF,     [NLE_AGAIN] = EAGAIN,
+                [NLE_NOMEM] = ENOMEM,       [NLE_EXIST] = EEXIST,
+                [NLE_INVAL] = EINVAL,       [NLE_RANGE] = ERANGE,
+                [NLE_MSGSIZE] = EMSGSIZE,   [NLE_OPNOTSUPP] = EOPNOTSUPP,
+                [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
+                [NLE_OBJ_NOTFOUND] = ENOENT, [NLE_NOATTR] = ENODATA,
+                [NLE_MISSING_ATTR] = EINVAL, [NLE_AF_MISMATCH] = EAFNOSUPPORT,
+                [NLE_SEQ_MISMATCH] = EPROTO, [NLE_MSG_OVERFLOW] = EOVERFLOW,
+                [NLE_MSG_TRUNC] = EMSGSIZE, [NLE_NOADDR] = EADDRNOTAVAIL,
+                [NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP, [NLE_MSG_TOOSHORT] = EPROTO,
+                [NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP, [NLE_OBJ_MISMATCH] = EINVAL,
+                [NLE_NOCACHE] = ENOENT,     [NLE_BUSY] = EBUSY,
+                [NLE_PROTO_MISMATCH] = EPROTONOSUPPORT, [NLE_NOACCESS] = EACCES,
+                [NLE_PERM] = EPERM,         [NLE_PKTLOC_FILE] = ENOENT,
+                [NLE_PARSE_ERR] = EINVAL,   [NLE_NODEV] = ENODEV,
+                [NLE_IMMUTABLE] = EPERM,    [NLE_DUMP_INTR] = EINTR,
+                [NLE_ATTRSIZE] = ERANGE,
+        };
+        if (nle < 0)
+                nle = -nle;
+        if ((size_t)nle < sizeof(map) / sizeof(map[0]) && map[nle])
+                return map[nle];
+        return EIO;
+}
+
+struct nl_msg *rtnl_request(int type, int flags, const void *hdr, size_t hdrlen)
+{
+        struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | flags);
+        void *p;
+
+        if (!msg)
+                return NULL;
+        p = nlmsg_reserve(msg, hdrlen, NLMSG_ALIGNTO);
+        if (!p) {
+                nlmsg_free(msg);
+                return NULL;
+        }
+        if (hdr)
+                memcpy(p, hdr, hdrlen);
+        else
+                memset(p, 0, hdrlen);
+        return msg;
+}
+
+struct query {
+        struct fwsh_ctx *ctx;
+        int (*fn)(struct nlmsghdr *h, void *arg);
+        void *arg;
+        int result;
+        bool done;
+};
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+        struct query *q = arg;
+
+        if (q->fn && q->result == 0)
+                q->result = q->fn(nlmsg_hdr(msg), q->arg);
+        return NL_OK;
+}
+
+static int on_end(struct nl_msg *msg, void *arg)
+{
+        struct query *q = arg;
+
+        (void)msg;
+        q->done = true;
+        return NL_STOP;
+}
+
+/* The extended ack, if the kernel sent one, follows the error (and, unless
+ * capped, the echoed request): NLMSGERR_ATTR_MSG is the reason in words. */
+static void read_extack(struct fwsh_ctx *ctx, struct nlmsgerr *e)
+{
+        struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+        struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+        size_t off = sizeof(*e);
+        int len;
+
+        if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+                return;
+        if (!(h->nlmsg_flags & NLM_F_CAPPED))
+                off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+        len = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)NLMSG_ALIGN(off);
+        if (len <= 0)
+                return;
+        if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + NLMSG_ALIGN(off)),
+                      len, NULL) < 0)
+                return;
+        if (tb[NLMSGERR_ATTR_MSG])
+                nla_strlcpy(ctx->detail, tb[NLMSGERR_ATTR_MSG], sizeof(ctx->detail));
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+        struct query *q = arg;
+
+        (void)nla;
+        q->ctx->kernel_err = -e->error;
+        read_extack(q->ctx, e);
+        q->done = true;
+        return NL_STOP;
+}
+
+static const char *needed_capability(int err)
+{
+        return err == EPERM || err == EACCES ? "needs CAP_NET_ADMIN" : "";
+}
+
+int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
+             int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
+{
+        struct query q = { .ctx = ctx, .fn = fn, .arg = arg };
+        struct nl_cb *sock_cb, *cb;
+        int r;
+
+        ctx_clear(ctx);
+        sock_cb = nl_socket_get_cb(ctx->sk); /* takes a reference */
+        cb = nl_cb_clone(sock_cb);
+        nl_cb_put(sock_cb);
+        if (!cb) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &q);
+        nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_end, &q);
+        nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_end, &q);
+        nl_cb_err(cb, NL_CB_CUSTOM, on_error, &q);
+
+        r = nl_send_auto(ctx->sk, msg);
+        nlmsg_free(msg);
+        while (r >= 0 && !q.done)
+                r = nl_recvmsgs(ctx->sk, cb);
+        nl_cb_put(cb);
+
+        if (ctx->kernel_err) {
+                r = -ctx->kernel_err;
+                if (!ctx->detail[0])
+                        ctx_fail(ctx, r, "%s", needed_capability(-r));
+                return r;
+        }
+        if (r < 0)
+                return -nle_to_errno(r);
+        return q.result;
+}

@@ -1,0 +1,176 @@
+/* tap.c - persistent taps through the tun ioctls, for qemu to open by name.
+ * See ip-tuntap(8) and Documentation/networking/tuntap.rst. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/if.h>
+#include <linux/if_tun.h>
+
+#include "internal.h"
+
+/* Creates the device in the calling thread's namespace and makes it persist. */
+static int tun_create(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        struct ifreq ifr = { 0 };
+        int fd, r = 0;
+
+        fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                return ctx_fail(ctx, r, r == -ENOENT ? "no /dev/net/tun" :
+                                r == -EACCES || r == -EPERM ? "needs CAP_NET_ADMIN" : "/dev/net/tun");
+        }
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (ch->tap.multi_queue ? IFF_MULTI_QUEUE : 0) |
+                        (ch->tap.vnet_hdr ? IFF_VNET_HDR : 0);
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", IFNAMSIZ - 1, ch->name);
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+                r = ctx_fail(ctx, -errno, errno == EPERM ? "needs CAP_NET_ADMIN" : "TUNSETIFF");
+        else if (ch->tap.owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)ch->tap.owner) < 0)
+                r = ctx_fail(ctx, -errno, "TUNSETOWNER");
+        else if (ch->tap.group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)ch->tap.group) < 0)
+                r = ctx_fail(ctx, -errno, "TUNSETGROUP");
+        else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
+                r = ctx_fail(ctx, -errno, "TUNSETPERSIST");
+        close(fd); /* without TUNSETPERSIST, this removes the device again */
+        return r;
+}
+
+int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        struct fwsh_link l;
+        struct change rest;
+        int saved, r;
+
+        /* TUNSETIFF would quietly attach to an existing tap of that name. */
+        r = fwsh_link_get(ctx, ch->name, &l);
+        if (r == 0)
+                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
+                                l.kind[0] ? l.kind : "link");
+        if (r != -ENODEV)
+                return r;
+        r = ctx_enter(ctx, &saved);
+        if (r < 0)
+                return ctx_fail(ctx, r, "cannot enter the namespace");
+        ctx_clear(ctx);
+        r = tun_create(ctx, ch);
+        ctx_leave(saved);
+        if (r < 0)
+                return r;
+
+        /* Up, MTU, bridge and tag in one request; if that fails, no tap either. */
+        rest = *ch;
+        rest.op = CH_LINK_SET;
+        rest.kind[0] = '\0';
+        r = link_kernel_set(ctx, &rest);
+        if (r < 0) {
+                char why[FWSH_DETAIL_MAX];
+                struct change del;
+
+                snprintf(why, sizeof(why), "%s", ctx->detail);
+                change_init(&del, CH_LINK_DEL, ch->name);
+                link_kernel_del(ctx, &del);
+                return ctx_fail(ctx, r, "%s", why);
+        }
+        return 0;
+}
+
+static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, int *ret_master)
+{
+        struct fwsh_link br;
+        int r = fwsh_name_check(ctx, spec->name);
+
+        if (r < 0)
+                return r;
+        if (spec->owner > UINT32_MAX - 1 || spec->group > UINT32_MAX - 1 || spec->mtu > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "owner, group or mtu out of range");
+        *ret_master = -1;
+        if (!spec->bridge)
+                return 0;
+        r = fwsh_link_get(ctx, spec->bridge, &br);
+        if (r < 0)
+                return ctx_fail(ctx, r, "bridge %s: %s", spec->bridge,
+                                r == -ENODEV ? "no such link" : ctx->detail);
+        if (strcmp(br.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", spec->bridge,
+                                br.kind[0] ? br.kind : "plain link");
+        *ret_master = br.ifindex;
+        return 0;
+}
+
+int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
+{
+        struct change ch, inv;
+        int master, r = check_spec(ctx, spec, &master);
+
+        if (r < 0)
+                return r;
+        change_init(&ch, CH_TAP_NEW, spec->name);
+        snprintf(ch.kind, sizeof(ch.kind), "tap");
+        ch.tap.owner = spec->owner;
+        ch.tap.group = spec->group;
+        ch.tap.multi_queue = spec->multi_queue;
+        ch.tap.vnet_hdr = spec->vnet_hdr;
+        ch.set.up = spec->up;
+        ch.set.mtu = spec->mtu;
+        ch.set.master = master;
+        ch.has_alias = true;
+        lab_tag(ctx, ch.alias, sizeof(ch.alias));
+        change_init(&inv, CH_LINK_DEL, spec->name);
+        return change_apply(ctx, &ch, &inv);
+}
+
+static int tap_matches(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec,
+                       const struct fwsh_link *l, int master)
+{
+        if (strcmp(l->kind, "tap") != 0)
+                return ctx_fail(ctx, -EEXIST, "exists as a %s, not a tap",
+                                l->kind[0] ? l->kind : "plain link");
+        if (spec->owner != l->tun.owner)
+                return ctx_fail(ctx, -EEXIST, "exists with owner %lld, not %lld",
+                                (long long)l->tun.owner, (long long)spec->owner);
+        if (spec->group != l->tun.group)
+                return ctx_fail(ctx, -EEXIST, "exists with group %lld, not %lld",
+                                (long long)l->tun.group, (long long)spec->group);
+        if (spec->multi_queue != l->tun.multi_queue || spec->vnet_hdr != l->tun.vnet_hdr)
+                return ctx_fail(ctx, -EEXIST, "exists with multi_queue %s, vnet_hdr %s",
+                                l->tun.multi_queue ? "on" : "off", l->tun.vnet_hdr ? "on" : "off");
+        if (spec->mtu >= 0 && spec->mtu != l->mtu)
+                return ctx_fail(ctx, -EEXIST, "exists with mtu %u, not %lld", l->mtu,
+                                (long long)spec->mtu);
+        if (master > 0 && l->master && l->master != master)
+                return ctx_fail(ctx, -EEXIST, "exists as a port of another bridge (ifindex %d)",
+                                l->master);
+        return 0;
+}
+
+int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
+{
+        struct fwsh_link_set set = FWSH_LINK_SET_INIT;
+        struct fwsh_link l;
+        int master, r = check_spec(ctx, spec, &master);
+
+        if (r < 0)
+                return r;
+        r = fwsh_link_get(ctx, spec->name, &l);
+        if (r == -ENODEV) {
+                r = fwsh_tap_add(ctx, spec);
+                return r < 0 ? r : 1;
+        }
+        if (r < 0)
+                return r;
+        r = tap_matches(ctx, spec, &l, master);
+        if (r < 0)
+                return r;
+        if (master > 0 && l.master != master)
+                set.master = master;
+        if (spec->up && !l.up)
+                set.up = 1;
+        if (set.master < 0 && set.up < 0)
+                return 0;
+        r = fwsh_link_set(ctx, spec->name, &set);
+        return r < 0 ? r : 0;
+}

@@ -1,0 +1,214 @@
+/* main.c - the fwsh program: runs lab scripts with the fwsh module preloaded,
+ * or opens the interactive shell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "fwsh_lua.h"
+#include "repl.h"
+
+static const char USAGE[] =
+        "usage: fwsh [options] [script.lua [args...]]\n"
+        "Runs a Lua lab script with the fwsh module as the global 'fwsh';\n"
+        "with no script, opens the interactive shell (or runs standard input).\n"
+        "\n"
+        "  -e CODE        run CODE (may be given more than once)\n"
+        "  -i             open the interactive shell after the script\n"
+        "  --lab NAME     tag what the script creates with lab NAME\n"
+        "                 (default: the script's file name without .lua)\n"
+        "  --netns NAME   run inside the named network namespace\n"
+        "  --sandbox      run in a fresh private network and mount namespace:\n"
+        "                 nothing on the host changes, all is gone on exit\n"
+        "  --traceback    show a stack traceback with errors\n"
+        "  --version      print the version\n"
+        "  -h, --help     print this help\n";
+
+static void die(const char *fmt, const char *a, const char *b)
+{
+        fprintf(stderr, "fwsh: ");
+        fprintf(stderr, fmt, a, b);
+        fputc('\n', stderr);
+        exit(1);
+}
+
+void report(lua_State *L)
+{
+        const char *msg = luaL_tolstring(L, -1, NULL);
+
+        fprintf(stderr, "fwsh: %s\n", msg);
+        fflush(stderr);
+        lua_pop(L, 2);
+}
+
+static int msghandler(lua_State *L)
+{
+        bool traceback = lua_toboolean(L, lua_upvalueindex(1));
+
+        if (!traceback)
+                return 1; /* the error value as it is, tables included */
+        luaL_traceback(L, L, luaL_tolstring(L, 1, NULL), 1);
+        return 1;
+}
+
+int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o)
+{
+        int base = lua_gettop(L) - nargs, status;
+
+        lua_pushboolean(L, o->traceback);
+        lua_pushcclosure(L, msghandler, 1);
+        lua_insert(L, base);
+        status = lua_pcall(L, nargs, LUA_MULTRET, base);
+        lua_remove(L, base);
+        if (status != LUA_OK)
+                report(L);
+        return status;
+}
+
+/* arg: script at 0, its arguments from 1, the program and options below 0. */
+static void make_arg(lua_State *L, char **argv, int argc, int script)
+{
+        lua_createtable(L, argc - script, script + 1);
+        for (int i = 0; i < argc; i++) {
+                lua_pushstring(L, argv[i]);
+                lua_rawseti(L, -2, i - script);
+        }
+        lua_setglobal(L, "arg");
+}
+
+static void preload(lua_State *L)
+{
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+        lua_pushcfunction(L, lfwsh_open);
+        lua_setfield(L, -2, "fwsh");
+        lua_pop(L, 1);
+        luaL_requiref(L, "fwsh", lfwsh_open, 1);
+        lua_pop(L, 1);
+}
+
+static const char *default_lab(const char *script, char *buf, size_t size)
+{
+        const char *base = strrchr(script, '/');
+        size_t n;
+
+        base = base ? base + 1 : script;
+        n = strcspn(base, ".");
+        snprintf(buf, size, "%.*s", (int)n, base);
+        for (char *p = buf; *p; p++)
+                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", *p))
+                        *p = '_';
+        return buf[0] ? buf : "default";
+}
+
+static int set_lab(lua_State *L, const char *lab, const struct fwsh_opts *o)
+{
+        lua_getglobal(L, "fwsh");
+        lua_getfield(L, -1, "lab");
+        lua_remove(L, -2);
+        lua_pushstring(L, lab);
+        return run_chunk(L, 1, o);
+}
+
+static void enter_netns(const char *name)
+{
+        char path[128];
+        int fd, saved;
+
+        snprintf(path, sizeof(path), "/run/netns/%s", name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                die("--netns %s: %s", name, strerror(errno));
+        if (fwsh_netns_enter(fd, &saved) < 0)
+                die("--netns %s: %s (needs CAP_SYS_ADMIN)", name, strerror(errno));
+        close(saved);
+        close(fd);
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION };
+        static const struct option longopts[] = {
+                { "lab", required_argument, NULL, OPT_LAB },
+                { "netns", required_argument, NULL, OPT_NETNS },
+                { "sandbox", no_argument, NULL, OPT_SANDBOX },
+                { "traceback", no_argument, NULL, OPT_TRACEBACK },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct fwsh_opts o = { 0 };
+        const char *lab = NULL, *netns = NULL, *step = NULL;
+        bool interactive = false, sandbox = false, ran_e = false;
+        char labbuf[FWSH_LAB_MAX + 1];
+        int c, status = LUA_OK, script;
+        lua_State *L;
+
+        /* "+": options stop at the script, whose own arguments are its own. */
+        while ((c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'e': ran_e = true; break; /* run in order below */
+                case 'i': interactive = true; break;
+                case OPT_LAB: lab = optarg; break;
+                case OPT_NETNS: netns = optarg; break;
+                case OPT_SANDBOX: sandbox = true; break;
+                case OPT_TRACEBACK: o.traceback = true; break;
+                case OPT_VERSION: printf("fwsh %s\n", FWSH_VERSION); return 0;
+                case 'h': fputs(USAGE, stdout); return 0;
+                default: fputs(USAGE, stderr); return 2;
+                }
+        }
+        script = optind;
+        if (netns && sandbox)
+                die("%s%s", "--netns and --sandbox do not go together", "");
+        if (netns)
+                enter_netns(netns);
+        if (sandbox && sandbox_enter(&step) < 0)
+                die("--sandbox: %s: %s", step, strerror(errno));
+
+        L = luaL_newstate();
+        if (!L)
+                die("%s%s", "out of memory", "");
+        luaL_openlibs(L);
+        preload(L);
+        make_arg(L, argv, argc, script < argc ? script : 0);
+        if (!lab && script < argc && strcmp(argv[script], "-") != 0)
+                lab = default_lab(argv[script], labbuf, sizeof(labbuf));
+        if (lab)
+                status = set_lab(L, lab, &o);
+
+        if (status == LUA_OK && ran_e) {
+                optind = 1;
+                while (status == LUA_OK && (c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
+                        if (c != 'e')
+                                continue;
+                        status = luaL_loadbuffer(L, optarg, strlen(optarg), "=(command line)");
+                        if (status == LUA_OK)
+                                status = run_chunk(L, 0, &o);
+                        else
+                                report(L);
+                }
+        }
+        if (status == LUA_OK && script < argc) {
+                const char *file = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
+                int nargs = argc - script - 1;
+
+                status = luaL_loadfile(L, file);
+                if (status == LUA_OK) {
+                        for (int i = script + 1; i < argc; i++)
+                                lua_pushstring(L, argv[i]);
+                        status = run_chunk(L, nargs, &o);
+                } else {
+                        report(L);
+                }
+        }
+        if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
+                status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
+        lua_close(L);
+        return status == LUA_OK ? 0 : 1;
+}

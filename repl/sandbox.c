@@ -1,0 +1,42 @@
+/* sandbox.c - fwsh --sandbox: a private network and mount namespace, so that a
+ * script can build its lab without touching the host's. */
+#include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "fwsh.h"
+#include "repl.h"
+
+int sandbox_enter(const char **ret_step)
+{
+        struct fwsh_link_set up = FWSH_LINK_SET_INIT;
+        struct fwsh_ctx *ctx = NULL;
+        int r;
+
+        *ret_step = "unshare(CLONE_NEWNET|CLONE_NEWNS) (needs CAP_SYS_ADMIN)";
+        if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+                return -errno;
+        /* Nothing mounted from here on is seen outside. */
+        *ret_step = "making / a private mount";
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        /* /sys/class/net shows the namespace that mounted sysfs: mount ours. */
+        mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        /* Named namespaces the script makes live and die with the sandbox. */
+        *ret_step = "mounting a tmpfs on /run/netns";
+        if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mount("fwsh-sandbox", "/run/netns", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=755") < 0)
+                return -errno;
+        *ret_step = "bringing lo up";
+        up.up = 1;
+        r = fwsh_ctx_open(&ctx);
+        if (r == 0)
+                r = fwsh_link_set(ctx, "lo", &up);
+        fwsh_ctx_unref(ctx);
+        if (r < 0)
+                errno = -r;
+        return r;
+}
