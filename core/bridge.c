@@ -71,6 +71,9 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         ch.has_alias = true;
         lab_tag(ctx, ch.alias, sizeof(ch.alias));
         r = change_apply(ctx, &ch, NULL);
+        if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
+                return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
+                                        "(CONFIG_BRIDGE_VLAN_FILTERING)");
         if (r < 0)
                 return r;
 

@@ -312,13 +312,15 @@ static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create
         return 0;
 }
 
-/* RTM_NEWLINK or RTM_SETLINK (create or change) for ch, found by ifindex or
+/* RTM_NEWLINK to create or change the link of ch, found by ifindex or
  * name; a rename needs the ifindex, since IFLA_IFNAME then carries the new name. */
 static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool create)
 {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = create ? 0 : ch->ifindex };
-        struct nl_msg *msg = rtnl_request(create ? RTM_NEWLINK : RTM_SETLINK,
-                                          create ? NLM_F_CREATE | NLM_F_EXCL : 0, NULL, sizeof(ifi));
+        /* RTM_NEWLINK on an existing link, as ip-link(8) sends: unlike
+         * RTM_SETLINK it also applies IFLA_LINKINFO (the bridge options). */
+        struct nl_msg *msg = rtnl_request(RTM_NEWLINK, create ? NLM_F_CREATE | NLM_F_EXCL : 0,
+                                          NULL, sizeof(ifi));
         const char *name = ch->set.name[0] ? ch->set.name : ch->name;
         struct change c = *ch;
         int r;

@@ -1,0 +1,151 @@
+-- bridge_spec.lua - fwsh.bridge, checked against `ip -j -d link`, `bridge -j link`
+-- and `ip -j route show table all`.
+local H = require "helper"
+local fwsh = H.fwsh
+
+describe("fwsh.bridge", function()
+  it("adds a grounding bridge, up, with its address and routes", H.ns(function(ns)
+    local br = fwsh.bridge.add("br0", { address = "10.0.0.1/24" })
+    local l = H.link(ns, "br0")
+    assert.are.equal("bridge", l.linkinfo.info_kind)
+    assert.truthy(l.flags[1] and table.concat(l.flags, ","):find("UP"))
+    assert.are.same({ "10.0.0.1/24" }, (function()
+      local v4 = {}
+      for _, a in ipairs(H.addrs(ns, "br0")) do if a:find("%.") then v4[#v4 + 1] = a end end
+      return v4
+    end)())
+    assert.truthy(#H.routes(ns, "br0") > 0)
+    local grounding, why = br:grounding()
+    assert.is_true(grounding)
+    assert.are.equal(1, why.ipv4_addrs)
+  end))
+
+  it("adds a non-grounding bridge with no address and no route of any family", H.ns(function(ns)
+    local br = fwsh.bridge.add("br1", { grounding = false })
+    local l = H.link(ns, "br1")
+    assert.are.equal("bridge", l.linkinfo.info_kind)
+    assert.truthy(table.concat(l.flags, ","):find("UP"))
+    assert.are.same({}, H.addrs(ns, "br1"))
+    assert.are.same({}, H.routes(ns, "br1"))
+    local grounding, why = br:grounding()
+    assert.is_false(grounding)
+    assert.is_false(why.ipv6_enabled)
+  end))
+
+  it("sets STP, forward delay, ageing time and MAC at creation", H.ns(function(ns)
+    fwsh.bridge.add("br1", { stp = true, forward_delay = 4, ageing_time = 120,
+                             mac = "02:00:00:00:00:01", up = false })
+    local l = H.link(ns, "br1")
+    local d = l.linkinfo.info_data
+    assert.are.equal(1, d.stp_state)
+    assert.are.equal(400, d.forward_delay)
+    assert.are.equal(12000, d.ageing_time)
+    assert.are.equal("02:00:00:00:00:01", l.address)
+    assert.falsy(table.concat(l.flags, ","):find("UP"))
+  end))
+
+  it("turns VLAN filtering on, or says the kernel cannot", H.ns(function(ns)
+    -- Whether this kernel can, asked of iproute2 in a namespace of its own.
+    local _, can = H.run({ "unshare", "-n", "ip", "link", "add", "b", "type", "bridge",
+                           "vlan_filtering", "1" })
+    if can then
+      fwsh.bridge.add("br1", { vlan_filtering = true })
+      assert.are.equal(1, H.link(ns, "br1").linkinfo.info_data.vlan_filtering)
+    else
+      H.raises(function() fwsh.bridge.add("br1", { vlan_filtering = true }) end,
+               "bridge.add br1: Operation not supported", "CONFIG_BRIDGE_VLAN_FILTERING")
+      assert.is_nil(H.link(ns, "br1"))
+    end
+  end))
+
+  it("changes options on an existing bridge through set{}", H.ns(function(ns)
+    local br = fwsh.bridge.add("br1")
+    br:set{ stp = true, ageing_time = 60 }
+    local d = H.link(ns, "br1").linkinfo.info_data
+    assert.are.equal(1, d.stp_state)
+    assert.are.equal(6000, d.ageing_time)
+  end))
+
+  it("ensure accepts a bridge with the same settings and changes nothing", H.ns(function(ns)
+    local _, created = fwsh.bridge.ensure("br1", { grounding = false, stp = false })
+    assert.is_true(created)
+    local before = H.link(ns, "br1")
+    local br, again = fwsh.bridge.ensure("br1", { grounding = false, stp = false })
+    assert.is_false(again)
+    assert.are.equal(before.ifindex, H.link(ns, "br1").ifindex)
+    assert.are.equal("br1", br.name)
+  end))
+
+  it("ensure refuses a bridge whose settings differ, and changes nothing", H.ns(function(ns)
+    fwsh.bridge.add("br1", { stp = false })
+    H.raises(function() fwsh.bridge.ensure("br1", { stp = true }) end,
+             "bridge.ensure br1", "File exists", "stp")
+    assert.are.equal(0, H.link(ns, "br1").linkinfo.info_data.stp_state)
+  end))
+
+  it("ensure refuses a grounding bridge where a non-grounding one is asked for", H.ns(function(ns)
+    fwsh.bridge.add("br1", { address = "10.9.0.1/24" })
+    H.raises(function() fwsh.bridge.ensure("br1", { grounding = false }) end,
+             "bridge.ensure br1", "grounding")
+  end))
+
+  it("ensure refuses a link of another kind", H.ns(function(ns)
+    fwsh.tap.add("br1")
+    H.raises(function() fwsh.bridge.ensure("br1") end, "bridge.ensure br1", "tap, not a bridge")
+    assert.are.equal("tun", H.link(ns, "br1").linkinfo.info_kind)
+  end))
+
+  it("lists bridges and their ports", H.ns(function(ns)
+    local br = fwsh.bridge.add("br1")
+    fwsh.bridge.add("br2")
+    fwsh.tap.add("net11", { bridge = br })
+    fwsh.tap.add("net12", { bridge = "br1" })
+    local names = {}
+    for _, b in ipairs(fwsh.bridge.list()) do names[#names + 1] = b.name end
+    table.sort(names)
+    assert.are.same({ "br1", "br2" }, names)
+    local ports = {}
+    for _, p in ipairs(br:ports()) do ports[#ports + 1] = p.name end
+    table.sort(ports)
+    assert.are.same(H.ports(ns, "br1"), ports)
+    assert.are.same({ "net11", "net12" }, ports)
+  end))
+
+  it("rolls a half-made bridge back when its address is refused", H.ns(function(ns)
+    local before = H.link_names(ns)
+    H.raises(function() fwsh.bridge.add("br0", { address = "10.0.0.1/33" }) end,
+             "bridge.add br0", "10.0.0.1/33")
+    assert.are.same(before, H.link_names(ns))
+  end))
+
+  it("refuses an address on a non-grounding bridge before touching anything", H.ns(function(ns)
+    local before = H.link_names(ns)
+    H.raises(function() fwsh.bridge.add("br1", { grounding = false, address = "10.0.0.1/24" }) end,
+             "non-grounding bridge has no address")
+    assert.are.same(before, H.link_names(ns))
+  end))
+
+  it("says which name is taken", H.ns(function(ns)
+    fwsh.bridge.add("br1")
+    local err = H.raises(function() fwsh.bridge.add("br1") end, "bridge.add br1: File exists")
+    assert.are.equal("EEXIST", err.code)
+    assert.are.equal("bridge.add", err.op)
+    assert.are.equal("br1", err.object)
+  end))
+
+  it("get refuses a link that is not a bridge", H.ns(function(ns)
+    fwsh.tap.add("net11")
+    H.raises(function() fwsh.bridge.get("net11") end, "bridge.get net11", "tap, not a bridge")
+  end))
+
+  it("prints the brctl show table", H.ns(function(ns)
+    local br = fwsh.bridge.add("br1", { mac = "02:00:00:00:00:11" })
+    fwsh.tap.add("net11", { bridge = br })
+    fwsh.tap.add("net12", { bridge = br })
+    local out = fwsh.show{ print = false }
+    assert.are.equal(
+      "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n" ..
+      "br1\t\t8000.020000000011\tno\t\tnet11\n" ..
+      "\t\t\t\t\t\t\tnet12\n", out)
+  end))
+end)

@@ -1,0 +1,148 @@
+-- helper.lua - what every spec shares: the module under test, a throwaway
+-- namespace per test, and state read back from the kernel by iproute2 (never
+-- by fwsh itself).
+local json = require "dkjson"
+
+local H = {}
+
+H.root = os.getenv("FWSH_ROOT") or "."
+H.build = os.getenv("FWSH_BUILD") or (H.root .. "/build")
+package.cpath = H.build .. "/?.so;" .. package.cpath
+H.fwsh = require "fwsh"
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+H.quote = quote
+
+-- Runs argv (a list, quoted here) and returns stdout, ok, exit code.
+function H.run(argv, opts)
+  opts = opts or {}
+  local words = {}
+  for i, a in ipairs(argv) do words[i] = quote(a) end
+  local cmd = table.concat(words, " ")
+  -- Under the AddressSanitizer pass only fwsh itself is checked, not ip or sh.
+  if os.getenv("LD_PRELOAD") and not opts.keep_preload then cmd = "env -u LD_PRELOAD " .. cmd end
+  if opts.stdin then cmd = "printf '%s' " .. quote(opts.stdin) .. " | " .. cmd end
+  cmd = cmd .. (opts.stderr and " 2>&1" or " 2>/dev/null")
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok, code
+end
+
+-- `ip -j ARGS` in namespace ns (nil: the current one), decoded.
+function H.ip(ns, ...)
+  local argv = { "ip" }
+  if ns then argv[#argv + 1] = "-n"; argv[#argv + 1] = ns end
+  argv[#argv + 1] = "-j"
+  for _, a in ipairs({ ... }) do argv[#argv + 1] = a end
+  local out, ok = H.run(argv)
+  assert(ok, "ip failed: " .. table.concat(argv, " "))
+  if out:match("^%s*$") then return {} end
+  return assert(json.decode(out))
+end
+
+-- `bridge -j ARGS` in ns, decoded.
+function H.bridge(ns, ...)
+  local argv = { "ip", "netns", "exec", ns, "bridge", "-j", ... }
+  local out, ok = H.run(argv)
+  assert(ok, "bridge failed")
+  if out:match("^%s*$") then return {} end
+  return assert(json.decode(out))
+end
+
+-- Every link in ns, by name, as `ip -j -d link` shows it.
+function H.links(ns)
+  local by = {}
+  for _, l in ipairs(H.ip(ns, "-d", "link", "show")) do by[l.ifname] = l end
+  return by
+end
+
+function H.link(ns, name)
+  return H.links(ns)[name]
+end
+
+-- Names of the ports of bridge br in ns, sorted, as `bridge -j link` shows them.
+function H.ports(ns, br)
+  local names = {}
+  for _, p in ipairs(H.bridge(ns, "link", "show")) do
+    if p.master == br then names[#names + 1] = p.ifname end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Addresses of dev in ns ("10.0.0.1/24"), every family, sorted.
+function H.addrs(ns, dev)
+  local out = {}
+  for _, l in ipairs(H.ip(ns, "addr", "show", "dev", dev)) do
+    for _, a in ipairs(l.addr_info or {}) do
+      out[#out + 1] = a["local"] .. "/" .. a.prefixlen
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- Routes through dev in ns, every table, IPv4 and IPv6.
+function H.routes(ns, dev)
+  local all = {}
+  for _, fam in ipairs({ "-4", "-6" }) do
+    for _, r in ipairs(H.ip(ns, fam, "route", "show", "table", "all", "dev", dev)) do
+      all[#all + 1] = r
+    end
+  end
+  return all
+end
+
+local counter = 0
+
+-- Calls fn(ns) inside a fresh namespace made by `ip netns add`, and always
+-- deletes it, also when fn fails. fwsh calls in fn work inside ns.
+function H.in_netns(fn)
+  counter = counter + 1
+  local ns = string.format("fwsh-spec-%d-%d", math.random(1, 1e9), counter)
+  local _, ok = H.run({ "ip", "netns", "add", ns })
+  assert(ok, "ip netns add " .. ns)
+  H.run({ "ip", "-n", ns, "link", "set", "lo", "up" })
+  local res = table.pack(pcall(H.fwsh.netns.run, ns, fn, ns))
+  H.run({ "ip", "netns", "delete", ns })
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- A test body that runs in a fresh namespace: it("does x", H.ns(function(ns) ... end))
+function H.ns(fn)
+  return function() return H.in_netns(fn) end
+end
+
+-- Asserts that fn raises, and that the message matches every pattern (plain text).
+function H.raises(fn, ...)
+  local ok, err = pcall(fn)
+  assert(not ok, "expected an error, got success")
+  local msg = tostring(err)
+  for _, want in ipairs({ ... }) do
+    assert(msg:find(want, 1, true), string.format("error %q does not contain %q", msg, want))
+  end
+  return err
+end
+
+-- Runs the fwsh program: returns stdout (stderr too if opts.stderr), ok, code.
+function H.fwsh_cmd(args, opts)
+  local argv = { H.build .. "/fwsh" }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  opts = opts or {}
+  opts.keep_preload = true
+  return H.run(argv, opts)
+end
+
+-- Names of links in ns, sorted: to check what a failed call left behind.
+function H.link_names(ns)
+  local names = {}
+  for name in pairs(H.links(ns)) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+return H

@@ -1,0 +1,45 @@
+#!/bin/sh
+# test.sh - installs what is needed, builds, and runs every spec: once as
+# built, once more built with AddressSanitizer (leaks and memory errors fail
+# it). All of it runs in a private network namespace: the host's links and
+# namespaces are the same before and after. Last line: "N passed, N failed".
+#
+#   ./test.sh [busted options / spec files]
+set -u
+cd "$(dirname "$0")"
+tools/deps.sh
+tools/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
+
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+
+run_specs() { # label build-dir [env...]
+  label=$1; dir=$2; shift 2
+  echo "== specs ($label)"
+  env FWSH_BUILD="$PWD/$dir" "$@" tools/sandbox.sh lua5.4 /usr/bin/busted -o TAP ${SPECS:-spec} 2>&1 |
+    tee -a "$tap" | grep -v '^ok ' || true
+}
+
+SPECS="$*"
+run_specs plain build
+if [ -z "${FWSH_NO_ASAN:-}" ]; then
+  if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then
+    run_specs "asan" build-asan \
+      FWSH_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      LSAN_OPTIONS=suppressions="$PWD/tools/lsan.supp":print_suppressions=0
+  else
+    echo "not ok - the AddressSanitizer build failed" >> "$tap"
+  fi
+fi
+
+passed=$(grep -c '^ok ' "$tap" | tr -d ' ')
+skipped=$(grep -c '^ok .*# SKIP' "$tap" | tr -d ' ')
+failed=$(grep -c '^not ok ' "$tap" | tr -d ' ')
+passed=$((passed - skipped))
+# A run that crashed before reporting, or reported nothing, is a failure.
+[ $((passed + failed)) -eq 0 ] && failed=1
+grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$tap" && failed=$((failed + 1))
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
