@@ -260,6 +260,24 @@ int fwsh_netns_leave(int saved);
 
 char **fwsh_strv_free(char **v, size_t n);
 
+/* ---- labs: what fwsh made, found by its tag ------------------------------------------- */
+
+/* A lab and what it has: links tagged "fwsh:NAME" (ifalias) in the namespace
+ * searched, and named namespaces it made (their lo carries the tag). */
+struct fwsh_lab {
+        char name[FWSH_LAB_MAX + 1];
+        unsigned links, netns;
+};
+
+/* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
+ * free(*ret) after. */
+int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
+/* Removes every object of lab: its links in ctx's namespace (ports first, then
+ * bridges) and the named namespaces it made. Nothing without its tag is
+ * touched, whatever its name. What was removed is counted in *ret (may be
+ * NULL). Keeps going past a failure and returns the first. */
+int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret);
+
 /* ---- transactions ------------------------------------------------------------------------ */
 
 struct fwsh_journal *fwsh_journal_new(void);

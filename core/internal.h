@@ -140,6 +140,8 @@ int sysctl_write(const char *path, const char *value);
 int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret);
 /* The lab tag (ifalias) for new objects: "fwsh:LAB". */
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
+/* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
+int lab_tag_here(struct fwsh_ctx *ctx);
 /* Inverse of a link change, from the link's state before it. */
 void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
 

@@ -85,6 +85,8 @@ static int netns_create(struct fwsh_ctx *ctx, const char *name)
         }
         if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
                 r = fail_errno(ctx, -errno, "bind mount of the new namespace");
+        else
+                r = lab_tag_here(ctx); /* so `fwsh down LAB` finds it, even after a crash */
         if (setns(saved, CLONE_NEWNET) < 0 && r == 0)
                 r = -errno;
         close(saved);

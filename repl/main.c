@@ -16,6 +16,8 @@
 
 static const char USAGE[] =
         "usage: fwsh [options] [script.lua [args...]]\n"
+        "       fwsh labs            the labs whose objects are here\n"
+        "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
         "Runs a Lua lab script with the fwsh module as the global 'fwsh';\n"
         "with no script, opens the interactive shell (or runs standard input).\n"
         "\n"
@@ -26,6 +28,8 @@ static const char USAGE[] =
         "  --netns NAME   run inside the named network namespace\n"
         "  --sandbox      run in a fresh private network and mount namespace:\n"
         "                 nothing on the host changes, all is gone on exit\n"
+        "  --keep-partial when the script fails, keep what it made so far\n"
+        "                 (by default all of it is undone, newest first)\n"
         "  --traceback    show a stack traceback with errors\n"
         "  --version      print the version\n"
         "  -h, --help     print this help\n";
@@ -37,6 +41,8 @@ static void die(const char *fmt, const char *a, const char *b)
         fputc('\n', stderr);
         exit(1);
 }
+
+static int last_signal; /* what interrupted the last chunk, or 0 */
 
 void report(lua_State *L)
 {
@@ -64,11 +70,28 @@ int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o)
         lua_pushboolean(L, o->traceback);
         lua_pushcclosure(L, msghandler, 1);
         lua_insert(L, base);
+        interrupt_arm(L);
         status = lua_pcall(L, nargs, LUA_MULTRET, base);
+        last_signal = interrupt_disarm();
         lua_remove(L, base);
         if (status != LUA_OK)
                 report(L);
         return status;
+}
+
+/* Runs the chunk below its nargs arguments as run_chunk does; unless
+ * keep_partial, inside fwsh.transaction, so that a script that fails (or is
+ * interrupted) halfway leaves nothing of what it made behind. */
+static int run_whole(lua_State *L, int nargs, bool keep_partial, const struct fwsh_opts *o)
+{
+        if (!keep_partial) {
+                lua_getglobal(L, "fwsh");
+                lua_getfield(L, -1, "transaction");
+                lua_remove(L, -2);
+                lua_insert(L, -(nargs + 2));
+                nargs++;
+        }
+        return run_chunk(L, nargs, o);
 }
 
 /* arg: script at 0, its arguments from 1, the program and options below 0. */
@@ -132,19 +155,20 @@ static void enter_netns(const char *name)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION };
+        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION, OPT_KEEP };
         static const struct option longopts[] = {
                 { "lab", required_argument, NULL, OPT_LAB },
                 { "netns", required_argument, NULL, OPT_NETNS },
                 { "sandbox", no_argument, NULL, OPT_SANDBOX },
                 { "traceback", no_argument, NULL, OPT_TRACEBACK },
+                { "keep-partial", no_argument, NULL, OPT_KEEP },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
         struct fwsh_opts o = { 0 };
         const char *lab = NULL, *netns = NULL, *step = NULL;
-        bool interactive = false, sandbox = false, ran_e = false;
+        bool interactive = false, sandbox = false, ran_e = false, keep_partial = false;
         char labbuf[FWSH_LAB_MAX + 1];
         int c, status = LUA_OK, script;
         lua_State *L;
@@ -158,6 +182,7 @@ int main(int argc, char **argv)
                 case OPT_NETNS: netns = optarg; break;
                 case OPT_SANDBOX: sandbox = true; break;
                 case OPT_TRACEBACK: o.traceback = true; break;
+                case OPT_KEEP: keep_partial = true; break;
                 case OPT_VERSION: printf("fwsh %s\n", FWSH_VERSION); return 0;
                 case 'h': fputs(USAGE, stdout); return 0;
                 default: fputs(USAGE, stderr); return 2;
@@ -170,6 +195,8 @@ int main(int argc, char **argv)
                 enter_netns(netns);
         if (sandbox && sandbox_enter(&step) < 0)
                 die("--sandbox: %s: %s", step, strerror(errno));
+        if (script < argc && !ran_e && (c = command_find(argv[script])) >= 0)
+                return command_run(c, argc - script, argv + script);
 
         L = luaL_newstate();
         if (!L)
@@ -189,7 +216,7 @@ int main(int argc, char **argv)
                                 continue;
                         status = luaL_loadbuffer(L, optarg, strlen(optarg), "=(command line)");
                         if (status == LUA_OK)
-                                status = run_chunk(L, 0, &o);
+                                status = run_whole(L, 0, keep_partial, &o);
                         else
                                 report(L);
                 }
@@ -202,7 +229,7 @@ int main(int argc, char **argv)
                 if (status == LUA_OK) {
                         for (int i = script + 1; i < argc; i++)
                                 lua_pushstring(L, argv[i]);
-                        status = run_chunk(L, nargs, &o);
+                        status = run_whole(L, nargs, keep_partial, &o);
                 } else {
                         report(L);
                 }
@@ -210,5 +237,7 @@ int main(int argc, char **argv)
         if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
                 status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
         lua_close(L);
+        if (status != LUA_OK && last_signal)
+                return 128 + last_signal;
         return status == LUA_OK ? 0 : 1;
 }

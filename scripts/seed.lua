@@ -49,6 +49,11 @@ elseif command == "up" then
     end
   end)
   fwsh.show()
+  for _, b in ipairs(topology) do
+    local grounding, why = fwsh.bridge.get(b.name):grounding()
+    print(string.format("%s: %s%s", b.name, grounding and "grounding" or "non-grounding",
+                        why.why ~= "" and " (" .. why.why .. ")" or " (no address, no route)"))
+  end
 else
   error("usage: seed.lua [up [ADDRESS] | down]", 0)
 end

@@ -1,0 +1,56 @@
+/* lab.c - fwsh.labs, fwsh.down: labs found by their tags. */
+#include <stdlib.h>
+
+#include "fwsh_lua.h"
+
+/*** fwsh.labs() -> { {name=, links=N, netns=N}, ... }: the labs with objects here */
+static int l_labs(lua_State *L)
+{
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_lab *labs = NULL;
+        size_t n = 0;
+
+        lfwsh_check(L, ctx, fwsh_lab_list(ctx, &labs, &n), "labs", "*");
+        lua_createtable(L, (int)n, 0);
+        for (size_t i = 0; i < n; i++) {
+                lua_createtable(L, 0, 3);
+                lua_pushstring(L, labs[i].name);
+                lua_setfield(L, -2, "name");
+                lua_pushinteger(L, labs[i].links);
+                lua_setfield(L, -2, "links");
+                lua_pushinteger(L, labs[i].netns);
+                lua_setfield(L, -2, "netns");
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        free(labs);
+        return 1;
+}
+
+/*** fwsh.down([lab]) -> links, netns: removes every object tagged with lab
+ * (default: the current lab, fwsh.lab()), and nothing else; the counts removed */
+static int l_down(lua_State *L)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+        const char *lab = luaL_optstring(L, 1, st->lab);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_lab done;
+
+        lfwsh_check(L, ctx, fwsh_ctx_set_lab(ctx, lab), "down", lab);
+        lfwsh_check(L, ctx, fwsh_lab_down(ctx, lab, &done), "down", lab);
+        lfwsh_use(L, ctx); /* back to the session's own lab */
+        lua_pushinteger(L, done.links);
+        lua_pushinteger(L, done.netns);
+        return 2;
+}
+
+int lfwsh_open_lab(lua_State *L)
+{
+        lua_pushcfunction(L, l_labs);
+        return 1;
+}
+
+int lfwsh_open_down(lua_State *L)
+{
+        lua_pushcfunction(L, l_down);
+        return 1;
+}
