@@ -16,9 +16,20 @@ struct lfwsh_state {
         struct fwsh_ctx *ctx;
         struct fwsh_journal *journal;
         char lab[FWSH_LAB_MAX + 1];
+        bool plan;                                  /* a dry run: see lfwsh_set_mode */
+        void (*explain)(void *arg, const char *lines);
+        void *explain_arg;
 };
 
 struct lfwsh_state *lfwsh_state(lua_State *L);
+/* Sets how the session makes changes, before it makes any: for real, or (plan)
+ * on a model of the namespaces it works in; and whether each change is also
+ * given to explain as the command lines that make it. */
+void lfwsh_set_mode(lua_State *L, bool plan, void (*explain)(void *arg, const char *lines), void *arg);
+/* Opens a context for the namespace the thread is in now, in the session's
+ * mode (planned from scratch if empty), named name for explained lines
+ * (NULL: none). 0 or -errno; on failure *ret_ctx is NULL or has the reason. */
+int lfwsh_open_ctx(lua_State *L, const char *name, bool empty, struct fwsh_ctx **ret_ctx);
 /* The context to work through now, with the session's journal and lab on it.
  * Raises an fwsh error if it cannot be opened. */
 struct fwsh_ctx *lfwsh_ctx(lua_State *L);

@@ -114,7 +114,7 @@ static int l_set(lua_State *L)
         const char *mac, *name, *netns;
         struct fwsh_ctx *ctx;
         const char *link;
-        int r, fd = -1;
+        int r;
 
         luaL_checktype(L, 2, LUA_TTABLE);
         lfwsh_check_fields(L, 2, known);
@@ -137,13 +137,8 @@ static int l_set(lua_State *L)
         set.alias = lfwsh_opt_string(L, 2, "alias", NULL);
         lfwsh_bridge_opts(L, 2, &set.bridge);
         netns = lfwsh_opt_string(L, 2, "netns", NULL);
-        if (netns) {
-                lfwsh_check(L, ctx, fwsh_netns_open(ctx, netns, &fd), "link.set", link);
-                set.netns_fd = fd;
-        }
+        set.netns = netns;
         r = fwsh_link_set(ctx, link, &set);
-        if (fd >= 0)
-                close(fd);
         lfwsh_check(L, ctx, r, "link.set", link);
         if (netns)
                 lfwsh_mark_deleted(L, 1); /* it lives in another namespace now */

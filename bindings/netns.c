@@ -23,7 +23,7 @@ static int l_ensure(lua_State *L)
         int r;
 
         lfwsh_check(L, ctx, fwsh_netns_check(ctx, name), "netns.ensure", name);
-        if (fwsh_netns_exists(name)) {
+        if (fwsh_netns_exists(ctx, name)) {
                 lua_pushboolean(L, 0);
                 return 1;
         }
@@ -47,7 +47,9 @@ static int l_delete(lua_State *L)
 /*** fwsh.netns.exists(name) -> boolean */
 static int l_exists(lua_State *L)
 {
-        lua_pushboolean(L, fwsh_netns_exists(luaL_checkstring(L, 1)));
+        const char *name = luaL_checkstring(L, 1);
+
+        lua_pushboolean(L, fwsh_netns_exists(lfwsh_ctx(L), name));
         return 1;
 }
 
@@ -56,9 +58,10 @@ static int l_list(lua_State *L)
 {
         char **names = NULL;
         size_t n = 0;
-        int r = fwsh_netns_list(&names, &n);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        int r = fwsh_netns_list(ctx, &names, &n);
 
-        lfwsh_check(L, NULL, r, "netns.list", "/run/netns");
+        lfwsh_check(L, ctx, r, "netns.list", "/run/netns");
         lua_createtable(L, (int)n, 0);
         for (size_t i = 0; i < n; i++) {
                 lua_pushstring(L, names[i]);
@@ -76,26 +79,37 @@ static int l_run(lua_State *L)
         struct lfwsh_state *st = lfwsh_state(L);
         const char *name = luaL_checkstring(L, 1);
         struct fwsh_ctx *outer = lfwsh_ctx(L), *inner = NULL;
-        int fd, saved, r, status, base;
+        bool real;
+        int fd, saved = -1, r, status;
 
         luaL_checktype(L, 2, LUA_TFUNCTION);
-        lfwsh_check(L, outer, fwsh_netns_open(outer, name, &fd), "netns.run", name);
-        r = fwsh_netns_enter(fd, &saved);
-        close(fd);
-        if (r < 0)
-                lfwsh_fail_detail(L, r, "netns.run", name, r == -EPERM ? "needs CAP_SYS_ADMIN" : NULL);
-        r = fwsh_ctx_open(&inner);
-        if (r < 0) {
-                fwsh_netns_leave(saved);
-                lfwsh_fail(L, NULL, r, "netns.run", name);
+        lfwsh_check(L, outer, fwsh_netns_check(outer, name), "netns.run", name);
+        if (!fwsh_netns_exists(outer, name))
+                lfwsh_fail_detail(L, -ENOENT, "netns.run", name, "no such namespace");
+        /* A dry run reads a namespace that exists, and models one it only planned. */
+        real = !st->plan || fwsh_netns_exists(NULL, name);
+        if (real) {
+                lfwsh_check(L, outer, fwsh_netns_open(outer, name, &fd), "netns.run", name);
+                r = fwsh_netns_enter(fd, &saved);
+                close(fd);
+                if (r < 0)
+                        lfwsh_fail_detail(L, r, "netns.run", name,
+                                          r == -EPERM ? "needs CAP_SYS_ADMIN" : NULL);
         }
+        r = lfwsh_open_ctx(L, name, !real, &inner);
+        if (saved >= 0 && (r < 0 || st->plan)) {
+                /* A plan has read what it needs: fn runs where it was. */
+                fwsh_netns_leave(saved);
+                saved = -1;
+        }
+        if (r < 0)
+                lfwsh_fail(L, inner, r, "netns.run", name);
         st->ctx = inner;
-        base = 2;
-        status = lua_pcall(L, lua_gettop(L) - base, LUA_MULTRET, 0);
+        status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
         /* fn is gone: the stack holds name, then results or the error. */
         st->ctx = outer;
         fwsh_ctx_unref(inner);
-        r = fwsh_netns_leave(saved);
+        r = saved >= 0 ? fwsh_netns_leave(saved) : 0;
         if (status != LUA_OK)
                 return lua_error(L);
         if (r < 0)

@@ -36,23 +36,50 @@ struct lfwsh_state *lfwsh_state(lua_State *L)
         return st;
 }
 
+void lfwsh_set_mode(lua_State *L, bool plan, void (*explain)(void *arg, const char *lines), void *arg)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+
+        st->plan = plan;
+        st->explain = explain;
+        st->explain_arg = arg;
+        st->ctx = fwsh_ctx_unref(st->ctx); /* the next one is opened in the new mode */
+}
+
 struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx)
 {
         struct lfwsh_state *st = lfwsh_state(L);
 
         fwsh_ctx_set_journal(ctx, st->journal);
         fwsh_ctx_set_lab(ctx, st->lab); /* checked when st->lab was set */
+        fwsh_ctx_set_explain(ctx, st->explain, st->explain_arg);
         return ctx;
+}
+
+int lfwsh_open_ctx(lua_State *L, const char *name, bool empty, struct fwsh_ctx **ret_ctx)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+        struct fwsh_ctx *ctx = NULL;
+        int r = fwsh_ctx_open(&ctx);
+
+        if (r == 0 && st->plan)
+                r = fwsh_ctx_plan(ctx, st->ctx, empty);
+        if (r < 0) {
+                fwsh_ctx_unref(ctx);
+                *ret_ctx = NULL;
+                return r;
+        }
+        fwsh_ctx_set_netns_name(ctx, name);
+        *ret_ctx = lfwsh_use(L, ctx);
+        return 0;
 }
 
 struct fwsh_ctx *lfwsh_ctx(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
+        int r;
 
-        if (!st->ctx) {
-                int r = fwsh_ctx_open(&st->ctx);
-                if (r < 0)
-                        lfwsh_fail(L, NULL, r, "fwsh", "netlink socket");
-        }
+        if (!st->ctx && (r = lfwsh_open_ctx(L, NULL, false, &st->ctx)) < 0)
+                lfwsh_fail(L, NULL, r, st->plan ? "plan" : "fwsh", "netlink context");
         return lfwsh_use(L, st->ctx);
 }

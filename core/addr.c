@@ -139,6 +139,19 @@ static int addr_dump(struct fwsh_ctx *ctx, int ifindex, int family, struct addr_
         memset(av, 0, sizeof(*av));
         av->ifindex = ifindex;
         av->family = family;
+        if (ctx->plan) {
+                size_t k = 0;
+                nlmsg_free(msg);
+                r = plan_addrs(ctx, &av->v, &av->n);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < av->n; i++)
+                        if ((!ifindex || av->v[i].ifindex == ifindex) &&
+                            (family == AF_UNSPEC || av->v[i].family == family))
+                                av->v[k++] = av->v[i];
+                av->n = k;
+                return 0;
+        }
         if (!msg)
                 return -ENOMEM;
         r = nl_query(ctx, msg, on_addr, av);

@@ -42,18 +42,6 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         return fwsh_name_check(ctx, spec->name);
 }
 
-/* Undoes a half-made bridge, keeping the error that stopped it. */
-static int abandon(struct fwsh_ctx *ctx, const char *name, int err)
-{
-        char why[FWSH_DETAIL_MAX];
-        struct change del;
-
-        snprintf(why, sizeof(why), "%s", ctx->detail);
-        change_init(&del, CH_LINK_DEL, name);
-        ctx->backend->apply(ctx, &del);
-        return ctx_fail(ctx, err, "%s", why);
-}
-
 int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 {
         struct change ch, inv;
@@ -63,44 +51,26 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
                 return r;
         change_init(&ch, CH_LINK_NEW, spec->name);
         snprintf(ch.kind, sizeof(ch.kind), "bridge");
-        ch.set.up = spec->grounding ? spec->up : 0;
+        ch.set.up = spec->up;
         ch.set.mtu = spec->mtu;
         ch.set.bridge = spec->opts;
         ch.set.set_mac = spec->set_mac;
         memcpy(ch.set.mac, spec->mac, 6);
         ch.has_alias = true;
         lab_tag(ctx, ch.alias, sizeof(ch.alias));
-        r = change_apply(ctx, &ch, NULL);
+        if (!spec->grounding) {
+                /* Written before it goes up: no link-local address, no fe80::/64,
+                 * no ff00::/8 (addrgenmode none alone leaves that one). */
+                snprintf(ch.sysctl.path, sizeof(ch.sysctl.path), "net/ipv6/conf/%s/disable_ipv6",
+                         spec->name);
+                snprintf(ch.sysctl.value, sizeof(ch.sysctl.value), "1");
+        }
+        change_init(&inv, CH_LINK_DEL, spec->name);
+        r = change_apply(ctx, &ch, &inv);
         if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
                 return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
                                         "(CONFIG_BRIDGE_VLAN_FILTERING)");
-        if (r < 0)
-                return r;
-
-        if (!spec->grounding) {
-                struct change off;
-
-                /* Before it goes up: no link-local address, no fe80::/64, no ff00::/8. */
-                change_init(&off, CH_SYSCTL, spec->name);
-                snprintf(off.sysctl.path, sizeof(off.sysctl.path),
-                         "net/ipv6/conf/%s/disable_ipv6", spec->name);
-                snprintf(off.sysctl.value, sizeof(off.sysctl.value), "1");
-                r = change_apply(ctx, &off, NULL);
-                if (r < 0 && r != -ENOENT) /* ENOENT: no IPv6 in this kernel at all */
-                        return abandon(ctx, spec->name, r);
-                if (spec->up) {
-                        struct change up;
-
-                        change_init(&up, CH_LINK_SET, spec->name);
-                        up.set.up = 1;
-                        r = change_apply(ctx, &up, NULL);
-                        if (r < 0)
-                                return abandon(ctx, spec->name, r);
-                }
-        }
-        change_init(&inv, CH_LINK_DEL, spec->name);
-        r = journal_record(ctx, &inv);
-        return r < 0 ? abandon(ctx, spec->name, r) : 0;
+        return r;
 }
 
 static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long long have)

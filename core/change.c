@@ -1,5 +1,6 @@
 /* change.c - the one path every change takes: backend, then journal. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -13,7 +14,6 @@ void change_init(struct change *ch, enum change_op op, const char *name)
         if (name)
                 snprintf(ch->name, sizeof(ch->name), "%s", name);
         ch->set = set_init;
-        ch->veth.peer_netns_fd = -1;
         ch->tap.owner = -1;
         ch->tap.group = -1;
 }
@@ -46,16 +46,30 @@ static int kernel_apply(struct fwsh_ctx *ctx, const struct change *ch)
 
 const struct backend kernel_backend = { "kernel", kernel_apply };
 
+int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        char lines[2048];
+        int r;
+
+        /* Rendered before: a deleted link's name can no longer be looked up after. */
+        if (ctx->explain && change_render(ctx, ch, lines, sizeof(lines)) < 0)
+                return ctx_fail(ctx, -ENOSPC, "the change is too long to explain");
+        r = ctx->backend->apply(ctx, ch);
+        if (r == 0 && ctx->explain)
+                ctx->explain(ctx->explain_arg, lines);
+        return r;
+}
+
 int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
-        int r = ctx->backend->apply(ctx, ch);
+        int r = change_apply_now(ctx, ch);
 
         if (r < 0 || !inverse || !ctx->journal)
                 return r;
         r = journal_push(ctx->journal, ctx, inverse);
         if (r < 0) {
                 /* What cannot be undone later is undone now. */
-                ctx->backend->apply(ctx, inverse);
+                change_apply_now(ctx, inverse);
                 return ctx_fail(ctx, r, "no memory to record the change for rollback");
         }
         return 0;

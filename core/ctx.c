@@ -89,6 +89,7 @@ struct fwsh_ctx *fwsh_ctx_unref(struct fwsh_ctx *ctx)
                 nl_socket_free(ctx->sk);
         if (ctx->nsfd >= 0)
                 close(ctx->nsfd);
+        plan_free(ctx->plan);
         free(ctx);
         return NULL;
 }
@@ -136,12 +137,15 @@ bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx)
 
 int ctx_fail(struct fwsh_ctx *ctx, int err, const char *fmt, ...)
 {
+        char detail[FWSH_DETAIL_MAX];
         va_list ap;
 
         if (ctx) {
+                /* Through a copy: callers may pass ctx->detail itself as an argument. */
                 va_start(ap, fmt);
-                vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+                vsnprintf(detail, sizeof(detail), fmt, ap);
                 va_end(ap);
+                memcpy(ctx->detail, detail, sizeof(detail));
         }
         return err;
 }
@@ -169,4 +173,15 @@ void ctx_leave(int saved)
 bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b)
 {
         return a->ns_dev == b->ns_dev && a->ns_ino == b->ns_ino;
+}
+
+void fwsh_ctx_set_explain(struct fwsh_ctx *ctx, void (*fn)(void *arg, const char *lines), void *arg)
+{
+        ctx->explain = fn;
+        ctx->explain_arg = arg;
+}
+
+void fwsh_ctx_set_netns_name(struct fwsh_ctx *ctx, const char *name)
+{
+        snprintf(ctx->ns_name, sizeof(ctx->ns_name), "%s", name ? name : "");
 }

@@ -44,6 +44,16 @@ int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab);
 const char *fwsh_ctx_lab(const struct fwsh_ctx *ctx);
 /* Records the inverse of every change made through ctx into j (NULL: stop). */
 void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j);
+/* From now on, changes through ctx are not made but checked against and made
+ * on a model of its namespace, and queries read the model: a dry run. The model
+ * starts as the kernel's state now, or (empty) as a new namespace with only lo.
+ * world_of (may be NULL) shares its planned set of named namespaces. */
+int fwsh_ctx_plan(struct fwsh_ctx *ctx, struct fwsh_ctx *world_of, bool empty);
+/* Calls fn with the command lines (ip, sysctl; '\n' between them) that make
+ * each change made through ctx, as it is made; NULL stops. */
+void fwsh_ctx_set_explain(struct fwsh_ctx *ctx, void (*fn)(void *arg, const char *lines), void *arg);
+/* Names ctx's namespace for explained lines ("ip -n NAME ..."); "" for none. */
+void fwsh_ctx_set_netns_name(struct fwsh_ctx *ctx, const char *name);
 /* Whether a and b work in the same namespace. */
 bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b);
 /* Whether the calling thread is in ctx's namespace right now. */
@@ -112,11 +122,11 @@ struct fwsh_link_set {
         uint8_t mac[6];
         char name[FWSH_NAME_MAX + 1];  /* new name, "" */
         int master;                    /* -1 leave, 0 detach, > 0 attach to that ifindex */
-        int netns_fd;                  /* -1, or move into this namespace */
+        const char *netns;             /* NULL, or move into this named namespace */
         const char *alias;             /* NULL leave, "" clear */
         struct fwsh_bridge_opts bridge;
 };
-#define FWSH_LINK_SET_INIT { -1, -1, false, {0}, "", -1, -1, NULL, FWSH_BRIDGE_OPTS_INIT }
+#define FWSH_LINK_SET_INIT { -1, -1, false, {0}, "", -1, NULL, NULL, FWSH_BRIDGE_OPTS_INIT }
 
 /* Changes the link called name. See ip-link(8) "ip link set". */
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set);
@@ -247,10 +257,10 @@ int fwsh_netns_check(struct fwsh_ctx *ctx, const char *name);
 int fwsh_netns_add(struct fwsh_ctx *ctx, const char *name);
 /* Removes /run/netns/NAME. -ENOENT if it does not exist. */
 int fwsh_netns_delete(struct fwsh_ctx *ctx, const char *name);
-/* 1 if it exists, 0 if not. */
-int fwsh_netns_exists(const char *name);
-/* Names under /run/netns, sorted; free with fwsh_strv_free. */
-int fwsh_netns_list(char ***ret_names, size_t *ret_n);
+/* 1 if it exists (in ctx's plan, if it has one; ctx may be NULL), 0 if not. */
+int fwsh_netns_exists(struct fwsh_ctx *ctx, const char *name);
+/* Names under /run/netns (or in ctx's plan), sorted; free with fwsh_strv_free. */
+int fwsh_netns_list(struct fwsh_ctx *ctx, char ***ret_names, size_t *ret_n);
 /* Opens the named namespace: an fd for setns(2), O_CLOEXEC. */
 int fwsh_netns_open(struct fwsh_ctx *ctx, const char *name, int *ret_fd);
 /* Moves the calling thread into the namespace fd; *ret_saved (an fd) brings it back. */

@@ -30,12 +30,13 @@ struct change {
         char name[FWSH_NETNS_NAME_MAX + 1];
         int ifindex;                  /* links: > 0 to find it by index, not name */
         char kind[16];
-        struct fwsh_link_set set;     /* set.alias is unused: see alias */
+        struct fwsh_link_set set;     /* set.alias and set.netns are unused: see alias, netns */
+        char netns[FWSH_NETNS_NAME_MAX + 1]; /* CH_LINK_SET: move it there, "" */
         bool has_alias;
         char alias[128];
         struct {
                 char peer[FWSH_NAME_MAX + 1];
-                int peer_netns_fd;    /* borrowed, -1 */
+                char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
         } veth;
         struct {
                 int64_t owner, group;
@@ -65,6 +66,22 @@ extern const struct backend kernel_backend;
 /* Applies ch through ctx's backend and, if it succeeds and a journal is set,
  * records inverse (may be NULL: nothing to undo) there. */
 int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse);
+/* Applies ch through ctx's backend, explaining it if asked; no journal. */
+int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch);
+/* The command lines that make the change ch, '\n' between them. */
+int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size);
+
+/* ---- the plan backend (plan.c): a model of one namespace --------------------- */
+extern const struct backend plan_backend;
+struct plan *plan_free(struct plan *p);
+/* Copies of the model's links, addresses (every family), routes (every table
+ * and type); free(*ret) after. */
+int plan_links(struct fwsh_ctx *ctx, struct fwsh_link **ret, size_t *ret_n);
+int plan_addrs(struct fwsh_ctx *ctx, struct fwsh_addr **ret, size_t *ret_n);
+int plan_routes(struct fwsh_ctx *ctx, struct fwsh_route **ret, size_t *ret_n);
+int plan_ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
+int plan_netns_exists(struct fwsh_ctx *ctx, const char *name);
+int plan_netns_list(struct fwsh_ctx *ctx, char ***ret, size_t *ret_n);
 
 /* The kernel side of each change, one per primitive file. */
 int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
@@ -80,6 +97,8 @@ int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
 bool bridge_opts_any(const struct fwsh_bridge_opts *o);
 
+/* Every route, every table, type and family, with its ifindex; free(*ret) after. */
+int route_dump_all(struct fwsh_ctx *ctx, struct fwsh_route **ret, size_t *ret_n);
 /* Counts the routes through ifindex, in every table, of every type and family. */
 int route_count_dev(struct fwsh_ctx *ctx, int ifindex);
 /* Counts ifindex's addresses of family (AF_UNSPEC: every family). */
@@ -106,6 +125,10 @@ struct fwsh_ctx {
         char lab[FWSH_LAB_MAX + 1];
         struct fwsh_journal *journal;
         const struct backend *backend;
+        struct plan *plan;             /* the model the plan backend works on, NULL */
+        char ns_name[FWSH_NETNS_NAME_MAX + 1]; /* for explained lines: ip -n NAME */
+        void (*explain)(void *arg, const char *lines);
+        void *explain_arg;
 };
 
 /* Sets ctx's detail from fmt (if ctx is not NULL) and returns err. */

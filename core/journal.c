@@ -79,7 +79,7 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail)
 
         for (size_t i = j->n; i-- > 0;) {
                 struct entry *e = &j->v[i];
-                int r = e->ctx->backend->apply(e->ctx, &e->inverse);
+                int r = change_apply_now(e->ctx, &e->inverse);
 
                 if (r < 0 && first == 0) {
                         first = r;
@@ -96,8 +96,11 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail)
 
 int fwsh_journal_splice(struct fwsh_journal *parent, struct fwsh_journal *j)
 {
-        int r = reserve(parent, j->n);
+        int r;
 
+        if (j->n == 0)
+                return 0;
+        r = reserve(parent, j->n);
         if (r < 0)
                 return r;
         memcpy(parent->v + parent->n, j->v, j->n * sizeof(*j->v));

@@ -106,7 +106,7 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
         }
         free(links);
         if (r == 0)
-                r = fwsh_netns_list(&names, &nn);
+                r = fwsh_netns_list(ctx, &names, &nn);
         for (size_t i = 0; i < nn && r == 0; i++) {
                 struct fwsh_lab *slot;
                 if (netns_lab(ctx, names[i], lab, sizeof(lab)) < 0 || !lab[0])
@@ -168,7 +168,7 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         r = delete_tagged(ctx, lab, true, &done.links);
         if (!first)
                 first = r;
-        r = fwsh_netns_list(&names, &nn);
+        r = fwsh_netns_list(ctx, &names, &nn);
         if (!first)
                 first = r;
         for (size_t i = 0; i < nn; i++) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if.h>
 #include <linux/if_bridge.h>
@@ -93,8 +94,12 @@ static void parse_tun(struct nlattr *data, struct fwsh_link *l)
         l->tun.vnet_hdr = tb[IFLA_TUN_VNET_HDR] && nla_get_u8(tb[IFLA_TUN_VNET_HDR]);
         l->tun.persist = tb[IFLA_TUN_PERSIST] && nla_get_u8(tb[IFLA_TUN_PERSIST]);
         l->tun.multi_queue = tb[IFLA_TUN_MULTI_QUEUE] && nla_get_u8(tb[IFLA_TUN_MULTI_QUEUE]);
+        /* Only a multi_queue tap reports its queues; one with a single queue
+         * has carrier exactly while that queue is attached. */
         if (tb[IFLA_TUN_NUM_QUEUES])
                 l->tun.queues = nla_get_u32(tb[IFLA_TUN_NUM_QUEUES]);
+        else
+                l->tun.queues = l->carrier;
 }
 
 static void parse_linkinfo(struct nlattr *info, struct fwsh_link *l)
@@ -167,6 +172,21 @@ static int on_one_link(struct nlmsghdr *h, void *arg)
 
 static int get_link(struct fwsh_ctx *ctx, int ifindex, const char *name, struct fwsh_link *ret)
 {
+        if (ctx->plan) {
+                struct fwsh_link *all = NULL;
+                size_t n = 0;
+                int r = plan_links(ctx, &all, &n);
+
+                for (size_t i = 0; r == 0 && i < n; i++)
+                        if (ifindex > 0 ? all[i].ifindex == ifindex : strcmp(all[i].name, name) == 0) {
+                                *ret = all[i];
+                                free(all);
+                                return 0;
+                        }
+                free(all);
+                return r < 0 ? r : ctx_fail(ctx, -ENODEV, "no such link");
+        }
+
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
         struct nl_msg *msg = rtnl_request(RTM_GETLINK, 0, &ifi, sizeof(ifi));
         struct fwsh_link l;
@@ -238,6 +258,10 @@ int fwsh_link_list(struct fwsh_ctx *ctx, struct fwsh_link **ret_links, size_t *r
         struct link_vec lv = { 0 };
         int r;
 
+        if (ctx->plan) {
+                nlmsg_free(msg);
+                return plan_links(ctx, ret_links, ret_n);
+        }
         if (!msg)
                 return -ENOMEM;
         r = nl_query(ctx, msg, on_link_in_dump, &lv);
@@ -266,14 +290,12 @@ static int put_link_set(struct nl_msg *msg, struct ifinfomsg *ifi, const struct 
                 return -ENOMEM;
         if (s->master >= 0 && nla_put_u32(msg, IFLA_MASTER, (uint32_t)s->master) < 0)
                 return -ENOMEM;
-        if (s->netns_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)s->netns_fd) < 0)
-                return -ENOMEM;
         if (ch->has_alias && nla_put_string(msg, IFLA_IFALIAS, ch->alias) < 0)
                 return -ENOMEM;
         return 0;
 }
 
-static int put_veth_peer(struct nl_msg *msg, const struct change *ch)
+static int put_veth_peer(struct nl_msg *msg, const struct change *ch, int peer_fd)
 {
         struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
         struct nlattr *nest = nla_nest_start(msg, VETH_INFO_PEER);
@@ -281,14 +303,13 @@ static int put_veth_peer(struct nl_msg *msg, const struct change *ch)
         if (!nest || nlmsg_append(msg, &peer, sizeof(peer), NLMSG_ALIGNTO) < 0 ||
             nla_put_string(msg, IFLA_IFNAME, ch->veth.peer) < 0)
                 return -ENOMEM;
-        if (ch->veth.peer_netns_fd >= 0 &&
-            nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)ch->veth.peer_netns_fd) < 0)
+        if (peer_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)peer_fd) < 0)
                 return -ENOMEM;
         nla_nest_end(msg, nest);
         return 0;
 }
 
-static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create)
+static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
 {
         struct nlattr *info, *data;
         bool veth = strcmp(ch->kind, "veth") == 0;
@@ -303,7 +324,7 @@ static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create
                 data = nla_nest_start(msg, IFLA_INFO_DATA);
                 if (!data)
                         return -ENOMEM;
-                if ((veth && put_veth_peer(msg, ch) < 0) ||
+                if ((veth && put_veth_peer(msg, ch, peer_fd) < 0) ||
                     (bridge && bridge_put_opts(msg, &ch->set.bridge) < 0))
                         return -ENOMEM;
                 nla_nest_end(msg, data);
@@ -323,7 +344,7 @@ static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool crea
                                           NULL, sizeof(ifi));
         const char *name = ch->set.name[0] ? ch->set.name : ch->name;
         struct change c = *ch;
-        int r;
+        int r, fd = -1, peer_fd = -1;
 
         if (!msg)
                 return -ENOMEM;
@@ -336,14 +357,24 @@ static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool crea
         if (r == 0 && (ifi.ifi_index == 0 || ch->set.name[0]) &&
             nla_put_string(msg, IFLA_IFNAME, name) < 0)
                 r = -ENOMEM;
+        if (r == 0 && ch->netns[0] && (r = fwsh_netns_open(ctx, ch->netns, &fd)) == 0 &&
+            nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)fd) < 0)
+                r = -ENOMEM;
+        if (r == 0 && create && ch->veth.peer_netns[0])
+                r = fwsh_netns_open(ctx, ch->veth.peer_netns, &peer_fd);
         if (r == 0)
-                r = put_linkinfo(msg, ch, create);
-        if (r < 0) {
+                r = put_linkinfo(msg, ch, create, peer_fd);
+        if (r < 0)
                 nlmsg_free(msg);
-                return r;
+        else {
+                memcpy(nlmsg_data(nlmsg_hdr(msg)), &ifi, sizeof(ifi));
+                r = nl_query(ctx, msg, NULL, NULL);
         }
-        memcpy(nlmsg_data(nlmsg_hdr(msg)), &ifi, sizeof(ifi));
-        return nl_query(ctx, msg, NULL, NULL);
+        if (fd >= 0)
+                close(fd);
+        if (peer_fd >= 0)
+                close(peer_fd);
+        return r;
 }
 
 int link_kernel_set(struct fwsh_ctx *ctx, const struct change *ch)
@@ -367,16 +398,29 @@ int link_kernel_del(struct fwsh_ctx *ctx, const struct change *ch)
 
 int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        struct change tag;
-        int r = link_request(ctx, ch, true);
+        /* A sysctl that ch carries (IPv6 off, for a non-grounding bridge) is
+         * written before the link goes up: create it down, then bring it up. */
+        bool late_up = ch->sysctl.path[0] && ch->set.up == 1;
+        struct change c = *ch, rest;
+        int r;
 
-        if (r < 0 || !ch->has_alias)
+        if (late_up)
+                c.set.up = 0;
+        r = link_request(ctx, &c, true);
+        if (r < 0)
                 return r;
+        if (ch->sysctl.path[0]) {
+                r = sysctl_kernel(ctx, ch);
+                if (r == -ENOENT) /* no IPv6 in this kernel at all */
+                        r = 0;
+        }
         /* The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: tag it now, or undo. */
-        change_init(&tag, CH_LINK_SET, ch->name);
-        tag.has_alias = true;
-        memcpy(tag.alias, ch->alias, sizeof(tag.alias));
-        r = link_request(ctx, &tag, false);
+        change_init(&rest, CH_LINK_SET, ch->name);
+        rest.has_alias = ch->has_alias;
+        memcpy(rest.alias, ch->alias, sizeof(rest.alias));
+        rest.set.up = late_up ? 1 : -1;
+        if (r == 0 && (rest.has_alias || late_up))
+                r = link_request(ctx, &rest, false);
         if (r < 0) {
                 struct change del;
                 char why[FWSH_DETAIL_MAX];
@@ -437,6 +481,12 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
         ch.ifindex = before.ifindex;
         ch.set = *set;
         ch.set.alias = NULL;
+        ch.set.netns = NULL;
+        if (set->netns) {
+                if ((r = fwsh_netns_check(ctx, set->netns)) < 0)
+                        return r;
+                snprintf(ch.netns, sizeof(ch.netns), "%s", set->netns);
+        }
         if (set->alias) {
                 ch.has_alias = true;
                 snprintf(ch.alias, sizeof(ch.alias), "%s", set->alias);
@@ -444,12 +494,12 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
         snprintf(ch.kind, sizeof(ch.kind), "%s", before.kind);
         link_set_inverse(&before, &ch, &inv);
         /* Moving to another namespace cannot be undone from here. */
-        return change_apply(ctx, &ch, set->netns_fd >= 0 ? NULL : &inv);
+        return change_apply(ctx, &ch, set->netns ? NULL : &inv);
 }
 
 /* What would bring a deleted link back: bridges and taps with their settings
  * (not their ports); NULL for kinds that cannot be recreated alone. */
-static bool recreate_change(const struct fwsh_link *l, struct change *inv)
+static bool recreate_change(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
 {
         bool tap = strcmp(l->kind, "tap") == 0;
 
@@ -464,12 +514,22 @@ static bool recreate_change(const struct fwsh_link *l, struct change *inv)
                 memcpy(inv->set.mac, l->mac, 6);
         }
         inv->set.bridge = l->bridge.opts;
+        /* Off is the default, and a kernel without VLAN filtering refuses the
+         * attribute even to turn it off. */
+        if (inv->set.bridge.vlan_filtering == 0)
+                inv->set.bridge.vlan_filtering = -1;
         inv->has_alias = l->alias[0] != '\0';
         memcpy(inv->alias, l->alias, sizeof(inv->alias));
         inv->tap.owner = l->tun.owner;
         inv->tap.group = l->tun.group;
         inv->tap.multi_queue = l->tun.multi_queue;
         inv->tap.vnet_hdr = l->tun.vnet_hdr;
+        /* A non-grounding bridge comes back with IPv6 off before it is up. */
+        if (!tap && ipv6_disabled(ctx, l->name) == 1) {
+                snprintf(inv->sysctl.path, sizeof(inv->sysctl.path),
+                         "net/ipv6/conf/%s/disable_ipv6", l->name);
+                snprintf(inv->sysctl.value, sizeof(inv->sysctl.value), "1");
+        }
         return true;
 }
 
@@ -483,5 +543,5 @@ int fwsh_link_delete(struct fwsh_ctx *ctx, const char *name)
                 return r;
         change_init(&ch, CH_LINK_DEL, name);
         ch.ifindex = before.ifindex;
-        return change_apply(ctx, &ch, recreate_change(&before, &inv) ? &inv : NULL);
+        return change_apply(ctx, &ch, recreate_change(ctx, &before, &inv) ? &inv : NULL);
 }

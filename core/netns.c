@@ -140,12 +140,14 @@ int fwsh_netns_delete(struct fwsh_ctx *ctx, const char *name)
         return change_apply(ctx, &ch, NULL); /* a namespace's contents cannot be brought back */
 }
 
-int fwsh_netns_exists(const char *name)
+int fwsh_netns_exists(struct fwsh_ctx *ctx, const char *name)
 {
         char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
 
         if (fwsh_netns_check(NULL, name) < 0)
                 return 0;
+        if (ctx && ctx->plan)
+                return plan_netns_exists(ctx, name);
         netns_path(path, sizeof(path), name);
         return access(path, F_OK) == 0;
 }
@@ -164,13 +166,25 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int fwsh_netns_list(char ***ret_names, size_t *ret_n)
+int fwsh_netns_list(struct fwsh_ctx *ctx, char ***ret_names, size_t *ret_n)
 {
-        DIR *d = opendir(NETNS_RUN_DIR);
+        DIR *d;
         char **v = NULL;
         size_t n = 0, cap = 0;
         struct dirent *e;
+        int r;
 
+        if (ctx && ctx->plan) {
+                r = plan_netns_list(ctx, &v, &n);
+                if (r < 0)
+                        return r;
+                if (n)
+                        qsort(v, n, sizeof(*v), cmp_str);
+                *ret_names = v;
+                *ret_n = n;
+                return 0;
+        }
+        d = opendir(NETNS_RUN_DIR);
         if (!d) {
                 if (errno != ENOENT)
                         return -errno;

@@ -45,7 +45,11 @@ int route_kernel(struct fwsh_ctx *ctx, const struct change *ch)
                 nlmsg_free(msg);
                 return r;
         }
-        return nl_query(ctx, msg, NULL, NULL);
+        r = nl_query(ctx, msg, NULL, NULL);
+        /* The kernel says ESRCH, "No such process", with no words of its own. */
+        if (r == -ESRCH && !ctx->detail[0])
+                return ctx_fail(ctx, r, "no such route");
+        return r;
 }
 
 /* Fills ch's route from the caller's words, checking them as ip-route(8) would. */
@@ -177,9 +181,23 @@ static int on_route(struct nlmsghdr *h, void *arg)
 static int route_dump(struct fwsh_ctx *ctx, struct route_vec *rv)
 {
         struct rtmsg rtm = { .rtm_family = AF_UNSPEC };
-        struct nl_msg *msg = rtnl_request(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+        struct nl_msg *msg;
         int r;
 
+        if (ctx->plan) {
+                size_t k = 0;
+                r = plan_routes(ctx, &rv->v, &rv->n);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < rv->n; i++)
+                        if ((!rv->table || rv->v[i].table == rv->table) &&
+                            (!rv->ifindex || rv->v[i].ifindex == rv->ifindex) &&
+                            (!rv->unicast_only || rv->v[i].type == RTN_UNICAST))
+                                rv->v[k++] = rv->v[i];
+                rv->n = k;
+                return 0;
+        }
+        msg = rtnl_request(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
         if (!msg)
                 return -ENOMEM;
         r = nl_query(ctx, msg, on_route, rv);
@@ -230,4 +248,16 @@ int route_count_dev(struct fwsh_ctx *ctx, int ifindex)
 
         free(rv.v);
         return r < 0 ? r : (int)rv.n;
+}
+
+int route_dump_all(struct fwsh_ctx *ctx, struct fwsh_route **ret, size_t *ret_n)
+{
+        struct route_vec rv = { 0 };
+        int r = route_dump(ctx, &rv);
+
+        if (r < 0)
+                return r;
+        *ret = rv.v;
+        *ret_n = rv.n;
+        return 0;
 }

@@ -67,8 +67,11 @@ int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch)
 int ipv6_disabled(struct fwsh_ctx *ctx, const char *name)
 {
         char path[96], buf[16];
-        int saved, r = ctx_enter(ctx, &saved);
+        int saved, r;
 
+        if (ctx->plan)
+                return plan_ipv6_disabled(ctx, name);
+        r = ctx_enter(ctx, &saved);
         if (r < 0)
                 return r;
         snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", name);

@@ -9,24 +9,22 @@
 int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec)
 {
         struct change ch, inv;
-        int fd = -1, r;
+        int r;
 
         if ((r = fwsh_name_check(ctx, spec->name)) < 0 || (r = fwsh_name_check(ctx, spec->peer)) < 0)
                 return r;
         if (strcmp(spec->name, spec->peer) == 0 && !spec->peer_netns)
                 return ctx_fail(ctx, -EINVAL, "both ends are called %s", spec->name);
-        if (spec->peer_netns && (r = fwsh_netns_open(ctx, spec->peer_netns, &fd)) < 0)
+        if (spec->peer_netns && (r = fwsh_netns_check(ctx, spec->peer_netns)) < 0)
                 return r;
         change_init(&ch, CH_LINK_NEW, spec->name);
         snprintf(ch.kind, sizeof(ch.kind), "veth");
         snprintf(ch.veth.peer, sizeof(ch.veth.peer), "%s", spec->peer);
-        ch.veth.peer_netns_fd = fd;
+        if (spec->peer_netns)
+                snprintf(ch.veth.peer_netns, sizeof(ch.veth.peer_netns), "%s", spec->peer_netns);
         ch.set.up = spec->up;
         ch.has_alias = true;
         lab_tag(ctx, ch.alias, sizeof(ch.alias));
         change_init(&inv, CH_LINK_DEL, spec->name);
-        r = change_apply(ctx, &ch, &inv);
-        if (fd >= 0)
-                close(fd);
-        return r;
+        return change_apply(ctx, &ch, &inv);
 }

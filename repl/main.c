@@ -28,6 +28,11 @@ static const char USAGE[] =
         "  --netns NAME   run inside the named network namespace\n"
         "  --sandbox      run in a fresh private network and mount namespace:\n"
         "                 nothing on the host changes, all is gone on exit\n"
+        "  --dry-run      change nothing: run the script against a model of the\n"
+        "                 current state and print the ip/sysctl commands that\n"
+        "                 would make its changes (the script's own output goes\n"
+        "                 to standard error)\n"
+        "  --explain      make the changes, printing those commands as it goes\n"
         "  --keep-partial when the script fails, keep what it made so far\n"
         "                 (by default all of it is undone, newest first)\n"
         "  --traceback    show a stack traceback with errors\n"
@@ -43,6 +48,15 @@ static void die(const char *fmt, const char *a, const char *b)
 }
 
 static int last_signal; /* what interrupted the last chunk, or 0 */
+
+/* --dry-run and --explain: each change's command lines, as it is made. */
+static void print_lines(void *arg, const char *lines)
+{
+        FILE *out = arg;
+
+        fprintf(out, "%s\n", lines);
+        fflush(out);
+}
 
 void report(lua_State *L)
 {
@@ -155,13 +169,16 @@ static void enter_netns(const char *name)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION, OPT_KEEP };
+        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION, OPT_KEEP,
+               OPT_DRY_RUN, OPT_EXPLAIN };
         static const struct option longopts[] = {
                 { "lab", required_argument, NULL, OPT_LAB },
                 { "netns", required_argument, NULL, OPT_NETNS },
                 { "sandbox", no_argument, NULL, OPT_SANDBOX },
                 { "traceback", no_argument, NULL, OPT_TRACEBACK },
                 { "keep-partial", no_argument, NULL, OPT_KEEP },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                { "explain", no_argument, NULL, OPT_EXPLAIN },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
@@ -169,6 +186,8 @@ int main(int argc, char **argv)
         struct fwsh_opts o = { 0 };
         const char *lab = NULL, *netns = NULL, *step = NULL;
         bool interactive = false, sandbox = false, ran_e = false, keep_partial = false;
+        bool dry_run = false, explain = false;
+        FILE *plan_out = NULL;
         char labbuf[FWSH_LAB_MAX + 1];
         int c, status = LUA_OK, script;
         lua_State *L;
@@ -183,6 +202,8 @@ int main(int argc, char **argv)
                 case OPT_SANDBOX: sandbox = true; break;
                 case OPT_TRACEBACK: o.traceback = true; break;
                 case OPT_KEEP: keep_partial = true; break;
+                case OPT_DRY_RUN: dry_run = true; break;
+                case OPT_EXPLAIN: explain = true; break;
                 case OPT_VERSION: printf("fwsh %s\n", FWSH_VERSION); return 0;
                 case 'h': fputs(USAGE, stdout); return 0;
                 default: fputs(USAGE, stderr); return 2;
@@ -203,6 +224,16 @@ int main(int argc, char **argv)
                 die("%s%s", "out of memory", "");
         luaL_openlibs(L);
         preload(L);
+        if (dry_run) {
+                /* The plan alone on standard output, ready for `| sh -e`. */
+                int fd = dup(STDOUT_FILENO);
+                plan_out = fd >= 0 ? fdopen(fd, "w") : NULL;
+                if (!plan_out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        die("--dry-run: %s%s", strerror(errno), "");
+                lfwsh_set_mode(L, true, print_lines, plan_out);
+        } else if (explain) {
+                lfwsh_set_mode(L, false, print_lines, stdout);
+        }
         make_arg(L, argv, argc, script < argc ? script : 0);
         if (!lab && script < argc && strcmp(argv[script], "-") != 0)
                 lab = default_lab(argv[script], labbuf, sizeof(labbuf));
@@ -237,6 +268,8 @@ int main(int argc, char **argv)
         if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
                 status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
         lua_close(L);
+        if (plan_out)
+                fclose(plan_out);
         if (status != LUA_OK && last_signal)
                 return 128 + last_signal;
         return status == LUA_OK ? 0 : 1;

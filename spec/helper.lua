@@ -22,7 +22,7 @@ function H.run(argv, opts)
   for i, a in ipairs(argv) do words[i] = quote(a) end
   local cmd = table.concat(words, " ")
   -- Under the AddressSanitizer pass only fwsh itself is checked, not ip or sh.
-  if os.getenv("LD_PRELOAD") and not opts.keep_preload then cmd = "env -u LD_PRELOAD " .. cmd end
+  if os.getenv("LD_PRELOAD") then cmd = "env -u LD_PRELOAD " .. cmd end
   if opts.stdin then cmd = "printf '%s' " .. quote(opts.stdin) .. " | " .. cmd end
   cmd = cmd .. (opts.stderr and " 2>&1" or " 2>/dev/null")
   local p = assert(io.popen(cmd, "r"))
@@ -129,11 +129,14 @@ function H.raises(fn, ...)
 end
 
 -- Runs the fwsh program: returns stdout (stderr too if opts.stderr), ok, code.
+-- opts.prefix (a list) goes before it, e.g. { "ip", "netns", "exec", ns }.
 function H.fwsh_cmd(args, opts)
-  local argv = { H.build .. "/fwsh" }
-  for _, a in ipairs(args) do argv[#argv + 1] = a end
   opts = opts or {}
-  opts.keep_preload = true
+  local argv = {}
+  for _, a in ipairs(opts.prefix or {}) do argv[#argv + 1] = a end
+  argv[#argv + 1] = H.build .. "/fwsh"
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  -- No LD_PRELOAD: the sanitizer build of fwsh carries its own runtime.
   return H.run(argv, opts)
 end
 
@@ -143,6 +146,96 @@ function H.link_names(ns)
   for name in pairs(H.links(ns)) do names[#names + 1] = name end
   table.sort(names)
   return names
+end
+
+-- Whether `ip -j link` entry l has flag (e.g. "UP", "LOWER_UP").
+function H.has_flag(l, flag)
+  for _, f in ipairs(l.flags or {}) do
+    if f == flag then return true end
+  end
+  return false
+end
+
+-- A second throwaway namespace, made by `ip netns add` and always deleted:
+-- fn(name) runs where it was called (the test's namespace), not inside it.
+function H.with_netns(fn)
+  counter = counter + 1
+  local name = string.format("fwsh-spec-x%d-%d", math.random(1, 1e9), counter)
+  local _, ok = H.run({ "ip", "netns", "add", name })
+  assert(ok, "ip netns add " .. name)
+  local res = table.pack(pcall(fn, name))
+  H.run({ "ip", "netns", "delete", name })
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- Names under /run/netns, as `ip -j netns list` shows them, sorted.
+function H.netns_names()
+  local names = {}
+  for _, n in ipairs(H.ip(nil, "netns", "list")) do names[#names + 1] = n.name end
+  table.sort(names)
+  return names
+end
+
+-- Runs the fwsh program inside namespace ns by `ip netns exec` (the
+-- AddressSanitizer runtime, if any, for fwsh and not for ip). Returns
+-- stdout (and stderr if opts.stderr), ok, code.
+function H.fwsh_in(ns, args, opts)
+  local argv = { "ip", "netns", "exec", ns }
+  if os.getenv("LD_PRELOAD") then
+    argv[#argv + 1] = "env"
+    argv[#argv + 1] = "LD_PRELOAD=" .. os.getenv("LD_PRELOAD")
+  end
+  argv[#argv + 1] = H.build .. "/fwsh"
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return H.run(argv, opts)
+end
+
+-- Waits (up to 3 s) until the kernel's link watcher has caught up in ns: it
+-- sets operstate, the NO-CARRIER flag and bridge port states up to a second
+-- after a link goes up or loses its carrier. Returns the links, settled.
+function H.settle(ns)
+  local function settled(l)
+    if H.has_flag(l, "LOOPBACK") then return true end
+    if not H.has_flag(l, "UP") then return l.operstate == "DOWN" end
+    if H.has_flag(l, "LOWER_UP") then return l.operstate ~= "DOWN" end
+    return l.operstate == "DOWN" or l.operstate == "LOWERLAYERDOWN"
+  end
+  local links
+  H.wait_for(function()
+    links = H.ip(ns, "-d", "link", "show")
+    for _, l in ipairs(links) do
+      if not settled(l) then return false end
+    end
+    return true
+  end)
+  return links
+end
+
+-- The `ip -j -d link` of ns once settled, with what changes by itself taken
+-- out (timers), to compare a namespace before and after something that
+-- should change nothing.
+function H.link_state(ns)
+  local function strip(v)
+    if type(v) ~= "table" then return v end
+    local out = {}
+    for k, x in pairs(v) do
+      if not (type(k) == "string" and k:match("_timer$")) then out[k] = strip(x) end
+    end
+    return out
+  end
+  return strip(H.settle(ns))
+end
+
+-- Calls check() until it returns a true value or seconds pass; returns its last result.
+function H.wait_for(check, seconds)
+  local deadline = os.time() + (seconds or 3)
+  local v = check()
+  while not v and os.time() <= deadline do
+    H.run({ "sleep", "0.05" })
+    v = check()
+  end
+  return v
 end
 
 return H
