@@ -109,7 +109,7 @@ static int make(lua_State *L, bool ensure)
         struct fwsh_bridge_spec spec;
         struct lfwsh_atomic at;
         struct fwsh_ctx *ctx;
-        struct fwsh_link l;
+        struct fwsh_link l = { 0 };
         const char *bad = NULL;
         int addrs, created, r;
 
@@ -121,7 +121,7 @@ static int make(lua_State *L, bool ensure)
         if (r >= 0)
                 r = add_addresses(L, ctx, spec.name, addrs, &bad);
         if (r >= 0)
-                r = fwsh_link_get(ctx, spec.name, &l);
+                r = l.ifindex = fwsh_link_index(ctx, spec.name);
         if (r >= 0)
                 r = lfwsh_atomic_commit(L, &at);
         if (r < 0) {
@@ -134,6 +134,8 @@ static int make(lua_State *L, bool ensure)
                         lua_pushstring(L, spec.name);
                 return lfwsh_fail_detail(L, r, op, lua_tostring(L, -1), detail);
         }
+        snprintf(l.name, sizeof(l.name), "%s", spec.name);
+        snprintf(l.kind, sizeof(l.kind), "bridge");
         lfwsh_push_link(L, ctx, &l);
         if (!ensure)
                 return 1;
@@ -242,6 +244,7 @@ static int l_detach(lua_State *L)
         const char *name = check_bridge(L, 1, "bridge.detach", &ctx, &br);
         const char *port;
 
+        luaL_checkany(L, 2); /* before a push takes the place of a missing port */
         name = lua_pushstring(L, name);
         port = lfwsh_link_arg(L, 2, "bridge.detach", &pctx);
         lfwsh_use(L, ctx);

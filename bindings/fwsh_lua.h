@@ -57,6 +57,9 @@ struct lfwsh_link {
 
 /* Pushes a handle on the link l in ctx; its type follows l's kind. */
 void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
+/* Pushes a handle on the link called name, of kind, that op just made. */
+void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
+                         const char *op);
 /* The handle at idx, or NULL if it is not one. */
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
 /* A link argument, a name or a handle: its current name, and the context to

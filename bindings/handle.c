@@ -45,6 +45,20 @@ void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link 
         h->ctx = fwsh_ctx_ref(ctx);
 }
 
+void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
+                         const char *op)
+{
+        struct fwsh_link l = { 0 };
+        int r = fwsh_link_index(ctx, name);
+
+        if (r < 0)
+                lfwsh_fail(L, ctx, r, op, name);
+        l.ifindex = r;
+        snprintf(l.name, sizeof(l.name), "%s", name);
+        snprintf(l.kind, sizeof(l.kind), "%s", kind);
+        lfwsh_push_link(L, ctx, &l);
+}
+
 static const char *kind_word(const char *kind)
 {
         return kind[0] ? kind : "link";
@@ -53,7 +67,7 @@ static const char *kind_word(const char *kind)
 const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx)
 {
         struct lfwsh_link *h = lfwsh_to_link(L, idx);
-        struct fwsh_link l;
+        char now[FWSH_NAME_MAX + 1];
         int r;
 
         if (!h) {
@@ -65,10 +79,10 @@ const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ct
                 luaL_error(L, "attempt to use a deleted %s", kind_word(h->kind));
         lfwsh_use(L, h->ctx);
         /* The handle follows the ifindex, so a rename does not lose it. */
-        r = fwsh_link_get_index(h->ctx, h->ifindex, &l);
+        r = fwsh_link_name(h->ctx, h->ifindex, now);
         if (r < 0)
                 lfwsh_fail(L, h->ctx, r, op, h->name);
-        memcpy(h->name, l.name, sizeof(h->name));
+        memcpy(h->name, now, sizeof(h->name));
         *ret_ctx = h->ctx;
         return h->name;
 }

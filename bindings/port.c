@@ -5,9 +5,10 @@
 static int l_attach(lua_State *L)
 {
         struct fwsh_ctx *ctx, *pctx;
-        const char *br = lfwsh_link_arg(L, 1, "port.attach", &ctx);
-        const char *port;
+        const char *br, *port;
 
+        luaL_checkany(L, 2); /* before a push takes the place of a missing port */
+        br = lfwsh_link_arg(L, 1, "port.attach", &ctx);
         br = lua_pushstring(L, br);
         port = lfwsh_link_arg(L, 2, "port.attach", &pctx);
         lfwsh_use(L, ctx);

@@ -37,6 +37,19 @@ static uint32_t opt_table(lua_State *L, int t, bool all_ok)
         return table;
 }
 
+/* Field dev of the table at t, a name or a link handle (left on the stack);
+ * NULL if absent. */
+static const char *opt_dev(lua_State *L, int t, const char *op, struct fwsh_ctx **ret_ctx)
+{
+        lua_getfield(L, t, "dev");
+        if (lua_isnil(L, -1))
+                return NULL;
+        if (lua_type(L, -1) != LUA_TSTRING && !lfwsh_to_link(L, -1))
+                luaL_argerror(L, t, lua_pushfstring(L, "field 'dev': name or link expected, got %s",
+                                                    luaL_typename(L, -1)));
+        return lfwsh_link_arg(L, lua_gettop(L), op, ret_ctx);
+}
+
 static void read_args(lua_State *L, const char *op, struct route_args *a, struct fwsh_ctx **ret_ctx)
 {
         static const char *const known[] = { "dst", "via", "dev", "metric", "table", NULL };
@@ -48,13 +61,9 @@ static void read_args(lua_State *L, const char *op, struct route_args *a, struct
         if (!a->dst)
                 luaL_argerror(L, 1, "field 'dst' (a prefix or \"default\") expected");
         a->via = lfwsh_opt_string(L, 1, "via", NULL);
-        lua_getfield(L, 1, "dev");
-        if (!lua_isnil(L, -1))
-                a->dev = lfwsh_link_arg(L, lua_gettop(L), op, ret_ctx);
-        else {
-                a->dev = NULL;
+        a->dev = opt_dev(L, 1, op, ret_ctx);
+        if (!a->dev)
                 *ret_ctx = lfwsh_ctx(L);
-        }
         if (!a->via && !a->dev)
                 luaL_argerror(L, 1, "a route needs 'via' or 'dev'");
         metric = lfwsh_opt_int(L, 1, "metric", 0);
@@ -112,9 +121,7 @@ static int l_list(lua_State *L)
 
         lfwsh_check_fields(L, 1, known);
         if (!lua_isnoneornil(L, 1)) {
-                lua_getfield(L, 1, "dev");
-                if (!lua_isnil(L, -1))
-                        dev = lfwsh_link_arg(L, lua_gettop(L), "route.list", &ctx);
+                dev = opt_dev(L, 1, "route.list", &ctx);
                 table = opt_table(L, 1, true);
         }
         if (!ctx)

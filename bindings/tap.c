@@ -33,7 +33,6 @@ static int make(lua_State *L, bool ensure)
         const char *op = ensure ? "tap.ensure" : "tap.add";
         struct fwsh_tap_spec spec;
         struct fwsh_ctx *ctx;
-        struct fwsh_link l;
         int r;
 
         spec.name = luaL_checkstring(L, 1);
@@ -48,8 +47,7 @@ static int make(lua_State *L, bool ensure)
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
                         op, spec.name);
-        lfwsh_check(L, ctx, fwsh_link_get(ctx, spec.name, &l), op, spec.name);
-        lfwsh_push_link(L, ctx, &l);
+        lfwsh_push_new_link(L, ctx, spec.name, "tap", op);
         if (!ensure)
                 return 1;
         lua_pushboolean(L, r == 1);

@@ -10,7 +10,6 @@ static int l_add(lua_State *L)
         static const char *const known[] = { "netns", "up", NULL };
         struct fwsh_veth_spec spec;
         struct fwsh_ctx *ctx;
-        struct fwsh_link l;
 
         spec.name = luaL_checkstring(L, 1);
         spec.peer = luaL_checkstring(L, 2);
@@ -20,8 +19,7 @@ static int l_add(lua_State *L)
         ctx = lfwsh_ctx(L);
         lfwsh_check(L, ctx, fwsh_veth_add(ctx, &spec), "veth.add",
                     lua_pushfstring(L, "%s peer %s", spec.name, spec.peer));
-        lfwsh_check(L, ctx, fwsh_link_get(ctx, spec.name, &l), "veth.add", spec.name);
-        lfwsh_push_link(L, ctx, &l);
+        lfwsh_push_new_link(L, ctx, spec.name, "veth", "veth.add");
         return 1;
 }
 

@@ -119,11 +119,13 @@ int fwsh_bridge_ensure(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec
 
         if (r < 0)
                 return r;
-        r = fwsh_link_get(ctx, spec->name, &l);
+        r = fwsh_link_index(ctx, spec->name);
         if (r == -ENODEV) {
                 r = fwsh_bridge_add(ctx, spec);
                 return r < 0 ? r : 1;
         }
+        if (r > 0)
+                r = fwsh_link_get(ctx, spec->name, &l);
         if (r < 0)
                 return r;
         r = bridge_matches(ctx, spec, &l);

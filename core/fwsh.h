@@ -107,6 +107,11 @@ struct fwsh_link {
         int port_state;            /* as a bridge port: BR_STATE_*, -1 if not a port */
 };
 
+/* The ifindex of the link called name (> 0), or -ENODEV: one ioctl, no dump. */
+int fwsh_link_index(struct fwsh_ctx *ctx, const char *name);
+/* The name of the link with ifindex into ret_name (FWSH_NAME_MAX + 1 bytes),
+ * or -ENODEV. */
+int fwsh_link_name(struct fwsh_ctx *ctx, int ifindex, char *ret_name);
 /* The link called name. -ENODEV if there is none. */
 int fwsh_link_get(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret_link);
 /* The link with this ifindex. -ENODEV if there is none. */

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <linux/if.h>
+#include <netlink/socket.h>
+#include <sys/ioctl.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -222,6 +224,44 @@ int fwsh_link_get_index(struct fwsh_ctx *ctx, int ifindex, struct fwsh_link *ret
         if (ifindex <= 0)
                 return ctx_fail(ctx, -EINVAL, "ifindex %d", ifindex);
         return get_link(ctx, ifindex, NULL, ret_link);
+}
+
+/* SIOCGIFINDEX and SIOCGIFNAME work on any socket, in the namespace the socket
+ * belongs to: ctx's netlink socket answers them for ctx's namespace. */
+int fwsh_link_index(struct fwsh_ctx *ctx, const char *name)
+{
+        struct ifreq ifr = { 0 };
+        struct fwsh_link l;
+        int r;
+
+        if ((r = fwsh_name_check(ctx, name)) < 0)
+                return r;
+        if (ctx->plan) {
+                r = get_link(ctx, 0, name, &l);
+                return r < 0 ? r : l.ifindex;
+        }
+        memcpy(ifr.ifr_name, name, strlen(name) + 1);
+        if (ioctl(nl_socket_get_fd(ctx->sk), SIOCGIFINDEX, &ifr) < 0)
+                return errno == ENODEV ? ctx_fail(ctx, -ENODEV, "no such link") : -errno;
+        return ifr.ifr_ifindex;
+}
+
+int fwsh_link_name(struct fwsh_ctx *ctx, int ifindex, char *ret_name)
+{
+        struct ifreq ifr = { .ifr_ifindex = ifindex };
+        struct fwsh_link l;
+        int r;
+
+        if (ctx->plan) {
+                r = get_link(ctx, ifindex, NULL, &l);
+                if (r == 0)
+                        memcpy(ret_name, l.name, sizeof(l.name));
+                return r;
+        }
+        if (ioctl(nl_socket_get_fd(ctx->sk), SIOCGIFNAME, &ifr) < 0)
+                return errno == ENODEV ? ctx_fail(ctx, -ENODEV, "no such link") : -errno;
+        snprintf(ret_name, FWSH_NAME_MAX + 1, "%.*s", FWSH_NAME_MAX, ifr.ifr_name);
+        return 0;
 }
 
 int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret)

@@ -24,11 +24,14 @@ static int tun_create(struct fwsh_ctx *ctx, const struct change *ch)
                 return ctx_fail(ctx, r, r == -ENOENT ? "no /dev/net/tun" :
                                 r == -EACCES || r == -EPERM ? "needs CAP_NET_ADMIN" : "/dev/net/tun");
         }
-        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (ch->tap.multi_queue ? IFF_MULTI_QUEUE : 0) |
+        /* IFF_TUN_EXCL: refuse an existing device rather than attach to it. */
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
+                        (ch->tap.multi_queue ? IFF_MULTI_QUEUE : 0) |
                         (ch->tap.vnet_hdr ? IFF_VNET_HDR : 0);
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", IFNAMSIZ - 1, ch->name);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-                r = ctx_fail(ctx, -errno, errno == EPERM ? "needs CAP_NET_ADMIN" : "TUNSETIFF");
+                r = ctx_fail(ctx, errno == EBUSY ? -EEXIST : -errno,
+                             errno == EPERM ? "needs CAP_NET_ADMIN" : "TUNSETIFF");
         else if (ch->tap.owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)ch->tap.owner) < 0)
                 r = ctx_fail(ctx, -errno, "TUNSETOWNER");
         else if (ch->tap.group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)ch->tap.group) < 0)
@@ -45,19 +48,15 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         struct change rest;
         int saved, r;
 
-        /* TUNSETIFF would quietly attach to an existing tap of that name. */
-        r = fwsh_link_get(ctx, ch->name, &l);
-        if (r == 0)
-                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
-                                l.kind[0] ? l.kind : "link");
-        if (r != -ENODEV)
-                return r;
         r = ctx_enter(ctx, &saved);
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
         ctx_clear(ctx);
         r = tun_create(ctx, ch);
         ctx_leave(saved);
+        if (r == -EEXIST && fwsh_link_get(ctx, ch->name, &l) == 0)
+                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
+                                l.kind[0] ? l.kind : "link");
         if (r < 0)
                 return r;
 
@@ -78,9 +77,10 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         return 0;
 }
 
+/* The bridge's ifindex; whether it is a bridge, the kernel checks when the tap
+ * is attached (see bad_master). */
 static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, int *ret_master)
 {
-        struct fwsh_link br;
         int r = fwsh_name_check(ctx, spec->name);
 
         if (r < 0)
@@ -90,15 +90,25 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, in
         *ret_master = -1;
         if (!spec->bridge)
                 return 0;
-        r = fwsh_link_get(ctx, spec->bridge, &br);
+        r = fwsh_link_index(ctx, spec->bridge);
         if (r < 0)
                 return ctx_fail(ctx, r, "bridge %s: %s", spec->bridge,
                                 r == -ENODEV ? "no such link" : ctx->detail);
-        if (strcmp(br.kind, "bridge") != 0)
-                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", spec->bridge,
-                                br.kind[0] ? br.kind : "plain link");
-        *ret_master = br.ifindex;
+        *ret_master = r;
         return 0;
+}
+
+/* After a failed attach: says so if the master is no bridge. */
+static int bad_master(struct fwsh_ctx *ctx, const char *bridge, int err)
+{
+        struct fwsh_link br;
+        char why[FWSH_DETAIL_MAX];
+
+        snprintf(why, sizeof(why), "%s", ctx->detail);
+        if (fwsh_link_get(ctx, bridge, &br) == 0 && strcmp(br.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", bridge,
+                                br.kind[0] ? br.kind : "plain link");
+        return ctx_fail(ctx, err, "%s", why);
 }
 
 int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
@@ -120,7 +130,8 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
         ch.has_alias = true;
         lab_tag(ctx, ch.alias, sizeof(ch.alias));
         change_init(&inv, CH_LINK_DEL, spec->name);
-        return change_apply(ctx, &ch, &inv);
+        r = change_apply(ctx, &ch, &inv);
+        return r < 0 && master > 0 && r != -EEXIST ? bad_master(ctx, spec->bridge, r) : r;
 }
 
 static int tap_matches(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec,
@@ -155,11 +166,13 @@ int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 
         if (r < 0)
                 return r;
-        r = fwsh_link_get(ctx, spec->name, &l);
+        r = fwsh_link_index(ctx, spec->name);
         if (r == -ENODEV) {
                 r = fwsh_tap_add(ctx, spec);
                 return r < 0 ? r : 1;
         }
+        if (r > 0)
+                r = fwsh_link_get(ctx, spec->name, &l);
         if (r < 0)
                 return r;
         r = tap_matches(ctx, spec, &l, master);
