@@ -160,14 +160,7 @@ static int l_ensure(lua_State *L)
 static const char *check_bridge(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx,
                                 struct fwsh_link *ret)
 {
-        const char *name = lfwsh_link_arg(L, idx, op, ret_ctx);
-
-        lfwsh_check(L, *ret_ctx, fwsh_link_get(*ret_ctx, name, ret), op, name);
-        if (strcmp(ret->kind, "bridge") != 0) {
-                lfwsh_fail_detail(L, -EINVAL, op, name, lua_pushfstring(L, "a %s, not a bridge",
-                                                                       ret->kind[0] ? ret->kind : "plain link"));
-        }
-        return name;
+        return lfwsh_check_kind(L, idx, "bridge", op, ret_ctx, ret);
 }
 
 /*** fwsh.bridge.get(name) -> bridge; raises if there is none or it is not a bridge */
@@ -185,17 +178,7 @@ static int l_get(lua_State *L)
 /*** fwsh.bridge.list() -> { bridge, ... } */
 static int l_list(lua_State *L)
 {
-        struct fwsh_ctx *ctx = lfwsh_ctx(L);
-        struct fwsh_link *links = NULL;
-        size_t n = 0, k = 0;
-
-        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), "bridge.list", "*");
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(links[i].kind, "bridge") == 0)
-                        links[k++] = links[i];
-        lfwsh_push_link_list(L, ctx, links, k);
-        free(links);
-        return 1;
+        return lfwsh_push_links_of_kind(L, "bridge", "bridge.list");
 }
 
 /*** bridge:ports() -> { link, ... } in ifindex order */

@@ -91,6 +91,12 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
 /* Pushes a list of handles for links (ifindexes) in ctx. */
 void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n);
+/* Pushes handles for every link of kind (NULL: of any) in the session's namespace. */
+int lfwsh_push_links_of_kind(lua_State *L, const char *kind, const char *op);
+/* The link at idx (a name or a handle) into *ret, with its context; raises
+ * unless it is of kind (NULL: any). Returns its name. */
+const char *lfwsh_check_kind(lua_State *L, int idx, const char *kind, const char *op,
+                             struct fwsh_ctx **ret_ctx, struct fwsh_link *ret);
 
 /* A few changes that stand or fall together, inside or outside a transaction:
  * begin, make them, then commit, or abort (which undoes them) before raising. */

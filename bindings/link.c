@@ -42,25 +42,38 @@ void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
         }
 }
 
-/*** fwsh.link.list([kind]) -> { link handle, ... } in ifindex order, only of kind if given */
-static int l_list(lua_State *L)
+int lfwsh_push_links_of_kind(lua_State *L, const char *kind, const char *op)
 {
-        const char *kind = luaL_optstring(L, 1, NULL);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         struct fwsh_link *links = NULL;
         size_t n = 0, k = 0;
 
-        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), "link.list", "*");
+        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), op, "*");
         for (size_t i = 0; i < n; i++)
                 if (!kind || strcmp(links[i].kind, kind) == 0)
                         links[k++] = links[i];
-        lua_createtable(L, (int)k, 0);
-        for (size_t i = 0; i < k; i++) {
-                lfwsh_push_link(L, ctx, &links[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_link_list(L, ctx, links, k);
         free(links);
         return 1;
+}
+
+const char *lfwsh_check_kind(lua_State *L, int idx, const char *kind, const char *op,
+                             struct fwsh_ctx **ret_ctx, struct fwsh_link *ret)
+{
+        const char *name = lfwsh_link_arg(L, idx, op, ret_ctx);
+
+        lfwsh_check(L, *ret_ctx, fwsh_link_get(*ret_ctx, name, ret), op, name);
+        if (kind && strcmp(ret->kind, kind) != 0)
+                lfwsh_fail_detail(L, -EINVAL, op, name,
+                                  lua_pushfstring(L, "a %s, not a %s",
+                                                  ret->kind[0] ? ret->kind : "plain link", kind));
+        return name;
+}
+
+/*** fwsh.link.list([kind]) -> { link handle, ... } in ifindex order, only of kind if given */
+static int l_list(lua_State *L)
+{
+        return lfwsh_push_links_of_kind(L, luaL_optstring(L, 1, NULL), "link.list");
 }
 
 /*** link:info() -> table: name, ifindex, kind, up, carrier, operstate, mtu, mac,

@@ -70,14 +70,11 @@ static int l_ensure(lua_State *L)
 /*** fwsh.tap.get(name) -> tap; raises if there is none or it is not a tap */
 static int l_get(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
-        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        struct fwsh_ctx *ctx;
         struct fwsh_link l;
 
-        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, &l), "tap.get", name);
-        if (strcmp(l.kind, "tap") != 0)
-                lfwsh_fail_detail(L, -EINVAL, "tap.get", name,
-                                  lua_pushfstring(L, "a %s, not a tap", l.kind[0] ? l.kind : "plain link"));
+        luaL_checkstring(L, 1);
+        lfwsh_check_kind(L, 1, "tap", "tap.get", &ctx, &l);
         lfwsh_push_link(L, ctx, &l);
         return 1;
 }
@@ -85,17 +82,7 @@ static int l_get(lua_State *L)
 /*** fwsh.tap.list() -> { tap, ... } */
 static int l_list(lua_State *L)
 {
-        struct fwsh_ctx *ctx = lfwsh_ctx(L);
-        struct fwsh_link *links = NULL;
-        size_t n = 0, k = 0;
-
-        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &n), "tap.list", "*");
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(links[i].kind, "tap") == 0)
-                        links[k++] = links[i];
-        lfwsh_push_link_list(L, ctx, links, k);
-        free(links);
-        return 1;
+        return lfwsh_push_links_of_kind(L, "tap", "tap.list");
 }
 
 int lfwsh_open_tap(lua_State *L)
