@@ -272,4 +272,94 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail);
 /* Moves every entry of j to the end of parent (a nested transaction succeeded). */
 int fwsh_journal_splice(struct fwsh_journal *parent, struct fwsh_journal *j);
 
+/* ---- kernel modules, through libkmod ------------------------------------------------- */
+
+/* Where a module is, for the running kernel or a mounted image. */
+enum fwsh_module_state {
+        FWSH_MODULE_MISSING,      /* not built in, not loaded, no module file */
+        FWSH_MODULE_AVAILABLE,    /* a module file, not loaded */
+        FWSH_MODULE_LOADED,       /* loaded (/sys/module/NAME/initstate) */
+        FWSH_MODULE_BUILTIN,      /* part of the kernel image */
+};
+/* "missing", "available", "loaded", "builtin"; "(unknown)" past the end. */
+const char *fwsh_module_state_name(enum fwsh_module_state state);
+
+/* The modules of one kernel release under one root: ROOT/lib/modules/RELEASE
+ * and ROOT's modprobe.d. Live state (/sys/module, /proc/sys, /proc/modules) is
+ * used only when RELEASE is the running kernel's. */
+struct fwsh_modules;
+
+/* Opens the modules of release (NULL: uname -r) under root (NULL or "/": this
+ * system). A missing ROOT/lib/modules/RELEASE is no error: this kernel may have
+ * no module support, and built-in features are still found. Returns 0, or
+ * -ENOMEM, -EINVAL (a relative root or a release with '/'), -ENOENT (no root). */
+int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *release,
+                      struct fwsh_modules **ret_modules);
+/* Closes m. Returns NULL. */
+struct fwsh_modules *fwsh_modules_free(struct fwsh_modules *m);
+/* The module directory m reads, ROOT/lib/modules/RELEASE. */
+const char *fwsh_modules_dir(const struct fwsh_modules *m);
+
+/* The state of the module called name (or an alias of one; '-' and '_' are the
+ * same), and in *ret_source (if not NULL, FWSH_DETAIL_MAX bytes) what says so:
+ * "/sys/module/bridge", "/proc/sys/net/bridge", "modules.builtin", a module
+ * file's path, "CONFIG_NF_CONNTRACK_BRIDGE is not set in /proc/config.gz".
+ * Returns 0, or -EINVAL for a name that cannot be a module's.
+ * @see modprobe(8), modules.builtin(5) */
+int fwsh_module_status(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name,
+                       enum fwsh_module_state *ret_state, char *ret_source);
+
+#define FWSH_MODULE_DRY_RUN 0x1   /* resolve and report, insert nothing (modprobe -n) */
+
+/* Loads name with what it depends on, soft dependencies and modprobe.d options
+ * included, as modprobe(8) does; params ("a=1 b=x") go to name itself. Returns
+ * 1 if it (or, dry run, would) insert modules, 0 if name is loaded or built in
+ * already. *ret_steps (if not NULL) lists each module inserted, in order, as
+ * "name" or "name params"; free with fwsh_strv_free. Fails with -ENOENT (no such
+ * module), -EPERM (no CAP_SYS_MODULE, or blacklisted), -ENOSYS (a kernel with
+ * no module support), -EOPNOTSUPP (modprobe.d wants an install command run:
+ * fwsh runs no shell), -EXDEV (a release that is not the running kernel's),
+ * or the kernel's init_module(2) error, the reason in ctx's detail.
+ * @see modprobe(8), init_module(2) */
+int fwsh_module_load(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name,
+                     const char *params, unsigned flags, char ***ret_steps, size_t *ret_n);
+
+/* Unloads name (modprobe -r, without its dependencies). Returns 1 if it was
+ * unloaded, 0 if it was not loaded. -EPERM for a built-in module ("built in,
+ * cannot be unloaded") or without CAP_SYS_MODULE, -ENOENT for an unknown name,
+ * -EBUSY (its users in ctx's detail) if it is in use. @see delete_module(2) */
+int fwsh_module_unload(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name);
+
+struct fwsh_module_param {
+        char *name;
+        char *type;          /* "int", "charp", ... or NULL */
+        char *description;   /* or NULL */
+        char *value;         /* now, from /sys/module/NAME/parameters, or NULL */
+};
+
+struct fwsh_module_info {
+        char *name;                   /* the module's own name ("br_netfilter") */
+        enum fwsh_module_state state;
+        char *source;                 /* what says so, as fwsh_module_status gives it */
+        char *path;                   /* the module file, or NULL */
+        char *description, *license;  /* from its .modinfo, or NULL */
+        char **depends;               /* modules.dep, in the order they load */
+        size_t n_depends;
+        char **softdeps_pre, **softdeps_post;
+        size_t n_softdeps_pre, n_softdeps_post;
+        struct fwsh_module_param *params;
+        size_t n_params;
+        int refcnt;                   /* users while loaded, or -1 */
+        char **holders;               /* modules that use it while loaded */
+        size_t n_holders;
+};
+
+/* What is known about name: its file, dependencies and parameters (from the
+ * module file, or from /sys/module/NAME/parameters for a built-in one). A
+ * missing module is no error: its info says so. Free with fwsh_module_info_free.
+ * @see modinfo(8) */
+int fwsh_module_info(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name,
+                     struct fwsh_module_info **ret_info);
+struct fwsh_module_info *fwsh_module_info_free(struct fwsh_module_info *info);
+
 #endif
