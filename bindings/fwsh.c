@@ -31,6 +31,7 @@ int lfwsh_open(lua_State *L)
                 { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
                 { "module", lfwsh_open_module },
+                { "boot", lfwsh_open_boot },
         };
 
         lfwsh_state(L);

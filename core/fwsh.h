@@ -362,4 +362,77 @@ int fwsh_module_info(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *n
                      struct fwsh_module_info **ret_info);
 struct fwsh_module_info *fwsh_module_info_free(struct fwsh_module_info *info);
 
+/* ---- boot persistence: modules-load.d and the kernel command line ------------------ */
+
+#define FWSH_BOOT_MODULES_LOAD 0x1  /* ROOT/etc/modules-load.d/fwsh.conf, one module a line */
+#define FWSH_BOOT_GRUB         0x2  /* rd.driver.pre= in GRUB_CMDLINE_LINUX, ROOT/etc/default/grub */
+
+/* What one call did to one file. */
+struct fwsh_boot_file {
+        char *path;               /* the file, under root */
+        bool changed;             /* written (or removed) by this call */
+        char **changed_modules;   /* added by persist, taken out by remove */
+        size_t n_changed;
+        char **kept;              /* persist: there already; remove: not fwsh's, left */
+        size_t n_kept;
+};
+
+struct fwsh_boot_result {
+        struct fwsh_boot_file modules_load, grub;   /* path NULL: not asked for */
+};
+/* Frees what r holds and zeroes it. */
+void fwsh_boot_result_clear(struct fwsh_boot_result *r);
+
+/* Makes modules load at boot, in the files `what` names, under root (NULL or
+ * "/": this system; else a mounted image). Adds only what is missing; a re-run
+ * changes nothing. GRUB_CMDLINE_LINUX is edited in place: the modules go on
+ * an existing rd.driver.pre= list, or on one added at the end of the value;
+ * every other byte of the file stays as it was. Each file is replaced
+ * atomically (a temporary file renamed over it); the grub file's previous
+ * bytes are kept as grub.bak. What fwsh added to the grub file is recorded in
+ * ROOT/var/lib/fwsh/grub-cmdline, so that fwsh_boot_remove takes out only that.
+ * Returns 0, or -EINVAL (a bad module name; a GRUB_CMDLINE_LINUX that is not
+ * one plain or quoted word), -ENOENT (no ROOT/etc/default/grub), -errno of a
+ * file operation, the file in ctx's detail. modules-load.d is done first: a
+ * failure on grub leaves it done (a re-run completes the rest).
+ * @see modules-load.d(5), dracut.cmdline(7) "rd.driver.pre", grub-mkconfig(8) */
+int fwsh_boot_persist(struct fwsh_ctx *ctx, const char *root, const char *const *modules,
+                      size_t n, unsigned what, struct fwsh_boot_result *ret);
+/* Undoes fwsh_boot_persist for modules (NULL: all it added): takes them out of
+ * fwsh.conf (removed once it lists none), and out of GRUB_CMDLINE_LINUX only
+ * where fwsh put them there, with the rd.driver.pre= option, the quotes or the
+ * line it added, so that the file is again byte for byte what it was. */
+int fwsh_boot_remove(struct fwsh_ctx *ctx, const char *root, const char *const *modules,
+                     size_t n, unsigned what, struct fwsh_boot_result *ret);
+
+struct fwsh_boot_status {
+        char *modules_load_path;      /* ROOT/etc/modules-load.d/fwsh.conf */
+        bool modules_load_exists;
+        char **modules_load;          /* the modules it lists */
+        size_t n_modules_load;
+        char *grub_path;              /* ROOT/etc/default/grub */
+        bool grub_exists;
+        char **grub;                  /* in rd.driver.pre= of GRUB_CMDLINE_LINUX */
+        size_t n_grub;
+        char **grub_fwsh;             /* of those, what fwsh added */
+        size_t n_grub_fwsh;
+};
+int fwsh_boot_status(struct fwsh_ctx *ctx, const char *root, struct fwsh_boot_status *ret);
+void fwsh_boot_status_clear(struct fwsh_boot_status *st);
+
+struct fwsh_boot_run {
+        char *command;            /* what ran, as one line */
+        char *output;             /* its standard output and error, interleaved */
+        int status;               /* exit status, or -1 if killed */
+        int signal;               /* the signal that killed it, or 0 */
+};
+/* Regenerates grub.cfg: runs argv (NULL: update-grub, or grub-mkconfig -o
+ * /boot/grub/grub.cfg, whichever root has), chrooted into root if it is not
+ * "/", with fork and exec, no shell. Returns 0 when it ran, whatever its exit
+ * status; -ENOENT if neither tool is there; -errno if it could not be started.
+ * Free *ret with fwsh_boot_run_clear. @see update-grub(8), grub-mkconfig(8) */
+int fwsh_boot_regenerate(struct fwsh_ctx *ctx, const char *root, const char *const *argv,
+                         struct fwsh_boot_run *ret);
+void fwsh_boot_run_clear(struct fwsh_boot_run *run);
+
 #endif
