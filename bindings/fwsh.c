@@ -32,6 +32,7 @@ int lfwsh_open(lua_State *L)
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
                 { "module", lfwsh_open_module },
                 { "boot", lfwsh_open_boot },
+                { "brnf", lfwsh_open_brnf },
         };
 
         lfwsh_state(L);

@@ -435,4 +435,23 @@ int fwsh_boot_regenerate(struct fwsh_ctx *ctx, const char *root, const char *con
                          struct fwsh_boot_run *ret);
 void fwsh_boot_run_clear(struct fwsh_boot_run *run);
 
+/* ---- the bridge netfilter switches (br_netfilter), per namespace ------------------ */
+
+enum fwsh_brnf {
+        FWSH_BRNF_IPTABLES,       /* net.bridge.bridge-nf-call-iptables */
+        FWSH_BRNF_IP6TABLES,      /* net.bridge.bridge-nf-call-ip6tables */
+        FWSH_BRNF_ARPTABLES,      /* net.bridge.bridge-nf-call-arptables */
+        FWSH_BRNF_COUNT
+};
+/* "iptables", "ip6tables", "arptables"; NULL past the end. */
+const char *fwsh_brnf_name(enum fwsh_brnf which);
+/* Whether bridged traffic in ctx's namespace goes through which's hooks.
+ * -ENOENT, "br_netfilter is not loaded" in ctx's detail, when there is no
+ * /proc/sys/net/bridge. @see bridge(8), ip-sysctl.rst "bridge-nf-call-iptables" */
+int fwsh_brnf_get(struct fwsh_ctx *ctx, enum fwsh_brnf which, bool *ret_on);
+/* Turns the switch on or off in ctx's namespace (recorded for rollback).
+ * Returns 1 if it changed, 0 if it was so already; -ENOENT as for get,
+ * -EPERM without CAP_NET_ADMIN over the namespace. */
+int fwsh_brnf_set(struct fwsh_ctx *ctx, enum fwsh_brnf which, bool on);
+
 #endif
