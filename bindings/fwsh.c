@@ -33,6 +33,7 @@ int lfwsh_open(lua_State *L)
                 { "module", lfwsh_open_module },
                 { "boot", lfwsh_open_boot },
                 { "brnf", lfwsh_open_brnf },
+                { "firewalld", lfwsh_open_firewalld },
         };
 
         lfwsh_state(L);

@@ -454,4 +454,41 @@ int fwsh_brnf_get(struct fwsh_ctx *ctx, enum fwsh_brnf which, bool *ret_on);
  * -EPERM without CAP_NET_ADMIN over the namespace. */
 int fwsh_brnf_set(struct fwsh_ctx *ctx, enum fwsh_brnf which, bool on);
 
+/* ---- firewalld zones, over D-Bus ---------------------------------------------------- */
+
+#define FWSH_FIREWALLD_RUNTIME   0x1   /* the running configuration */
+#define FWSH_FIREWALLD_PERMANENT 0x2   /* the saved one (/etc/firewalld/zones) */
+
+/* A connection to firewalld. */
+struct fwsh_firewalld;
+
+/* Connects to firewalld on the bus at address (NULL: the system bus, or
+ * $DBUS_SYSTEM_BUS_ADDRESS) and checks that it is there. -ECONNREFUSED if
+ * there is no such bus, -ESRCH if firewalld is not running on it, with the
+ * reason in ctx's detail. @see firewalld.dbus(5) */
+int fwsh_firewalld_open(struct fwsh_ctx *ctx, const char *address, struct fwsh_firewalld **ret_fw);
+/* Closes fw. Returns NULL. */
+struct fwsh_firewalld *fwsh_firewalld_close(struct fwsh_firewalld *fw);
+
+/* The zone iface is in (scope: one of RUNTIME, PERMANENT), or NULL in
+ * *ret_zone if none; free(*ret_zone) after. */
+int fwsh_firewalld_zone_of(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *iface,
+                           unsigned scope, char **ret_zone);
+/* Puts iface in zone, in each scope of scopes. Returns the scopes where it
+ * changed something (0: it was there already). An interface in another zone
+ * is moved there if move, else -EEXIST naming that zone. -ENOENT for an
+ * unknown zone, -EINVAL for a bad name, -EACCES if firewalld says no; a
+ * failure in the permanent scope leaves the runtime change made.
+ * @see firewall-cmd(1) "--add-interface", "--change-interface" */
+int fwsh_firewalld_add(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
+                       const char *iface, unsigned scopes, bool move);
+/* Takes iface out of zone in each scope of scopes. Returns the scopes where
+ * it changed something (0: it was not in zone). @see firewall-cmd(1) */
+int fwsh_firewalld_remove(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
+                          const char *iface, unsigned scopes);
+/* The interfaces in zone (scope: one of RUNTIME, PERMANENT), sorted; free with
+ * fwsh_strv_free. */
+int fwsh_firewalld_interfaces(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
+                              unsigned scope, char ***ret_ifaces, size_t *ret_n);
+
 #endif
