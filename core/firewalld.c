@@ -70,8 +70,8 @@ int fwsh_firewalld_open(struct fwsh_ctx *ctx, const char *address, struct fwsh_f
         }
         if (!fw->bus) {
                 free(fw);
-                return bus_error(ctx, &e, -ECONNREFUSED, "no D-Bus bus at %s, so no firewalld",
-                                 address ? address : "the system bus");
+                return address ? bus_error(ctx, &e, -ECONNREFUSED, "no D-Bus bus at %s, so no firewalld", address)
+                               : bus_error(ctx, &e, -ECONNREFUSED, "no D-Bus system bus, so no firewalld");
         }
         /* libdbus would exit the process when the bus goes away. */
         dbus_connection_set_exit_on_disconnect(fw->bus, FALSE);
