@@ -145,6 +145,8 @@ static int place_open(struct fwsh_ctx *ctx, const char *root, struct place *pl)
 {
         size_t n;
 
+        if (ctx)
+                ctx_clear(ctx);
         if (!root)
                 root = "/";
         if (root[0] != '/')
@@ -1048,6 +1050,8 @@ static int boot_change(struct fwsh_ctx *ctx, const char *root, const char *const
         struct place pl = { -1, "" };
         int r;
 
+        if (ctx)
+                ctx_clear(ctx);
         if (!what || (what & ~(unsigned)(FWSH_BOOT_MODULES_LOAD | FWSH_BOOT_GRUB)))
                 return ctx_fail(ctx, -EINVAL, "nothing to do: name modules-load.d, grub or both");
         if (modules && (r = check_modules(ctx, modules, n)) < 0)

@@ -16,6 +16,8 @@ const char *fwsh_brnf_name(enum fwsh_brnf which)
 
 static int path_of(struct fwsh_ctx *ctx, enum fwsh_brnf which, char *buf, size_t size)
 {
+        if (ctx)
+                ctx_clear(ctx);
         if ((unsigned)which >= FWSH_BRNF_COUNT)
                 return ctx_fail(ctx, -EINVAL, "no such bridge netfilter switch");
         snprintf(buf, size, "net/bridge/bridge-nf-call-%s", NAMES[which]);

@@ -51,6 +51,8 @@ int fwsh_firewalld_open(struct fwsh_ctx *ctx, const char *address, struct fwsh_f
         DBusError e;
         int r;
 
+        if (ctx)
+                ctx_clear(ctx);
         if (!fw)
                 return -ENOMEM;
         dbus_error_init(&e);
@@ -247,6 +249,8 @@ static int check_scope(struct fwsh_ctx *ctx, unsigned scope, bool one)
 {
         unsigned all = FWSH_FIREWALLD_RUNTIME | FWSH_FIREWALLD_PERMANENT;
 
+        if (ctx)
+                ctx_clear(ctx);
         if (!scope || (scope & ~all) || (one && scope == all))
                 return ctx_fail(ctx, -EINVAL, one ? "ask for runtime or permanent" :
                                                     "name runtime, permanent or both");

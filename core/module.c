@@ -138,6 +138,8 @@ int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *releas
         static const char *const CONF_DIRS[] = { "/etc/modprobe.d", "/run/modprobe.d",
                                                  "/usr/local/lib/modprobe.d", "/lib/modprobe.d" };
 
+        if (ctx)
+                ctx_clear(ctx);
         if (root && root[0] != '/')
                 return ctx_fail(ctx, -EINVAL, "root %s is not an absolute path", root);
         if (root && !is_dir(root))
@@ -224,10 +226,14 @@ static void found_free(struct found *f)
         kmod_module_unref(f->mod);
 }
 
+/* Every entry point starts here: a clean detail for this call. */
 static int find(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name, struct found *f)
 {
-        int r = check_name(ctx, name);
+        int r;
 
+        if (ctx)
+                ctx_clear(ctx);
+        r = check_name(ctx, name);
         memset(f, 0, sizeof(*f));
         if (r < 0)
                 return r;

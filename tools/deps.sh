@@ -11,6 +11,22 @@ for p in $PACKAGES $*; do
 done
 if [ -n "$missing" ]; then
   echo "installing:$missing"
+  # firewalld is for the specs' own private instances (tools/firewalld-sandbox.sh):
+  # installing it must not start it on the host, nor enable it for the next boot.
+  guard=""
+  case " $missing " in *" firewalld "*)
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+      guard=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi ;;
+  esac
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  case " $missing " in *" firewalld "*)
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      systemctl disable --now firewalld.service >/dev/null 2>&1 || true
+    fi ;;
+  esac
+  if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
