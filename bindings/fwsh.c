@@ -31,6 +31,10 @@ int lfwsh_open(lua_State *L)
                 { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
                 { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },
+                { "module", lfwsh_open_module },
+                { "boot", lfwsh_open_boot },
+                { "brnf", lfwsh_open_brnf },
+                { "firewalld", lfwsh_open_firewalld },
         };
 
         lfwsh_state(L);

@@ -122,6 +122,10 @@ int lfwsh_open_transaction(lua_State *L);
 int lfwsh_open_show(lua_State *L);
 int lfwsh_open_lab(lua_State *L);
 int lfwsh_open_down(lua_State *L);
+int lfwsh_open_module(lua_State *L);
+int lfwsh_open_boot(lua_State *L);
+int lfwsh_open_brnf(lua_State *L);
+int lfwsh_open_firewalld(lua_State *L);
 
 /* Pushes the module table: fwsh.link, fwsh.bridge, ... (luaopen_fwsh in fwsh.so). */
 int lfwsh_open(lua_State *L);
