@@ -139,7 +139,7 @@ static int make(lua_State *L, bool ensure)
         lfwsh_push_link(L, ctx, &l);
         if (!ensure)
                 return 1;
-        lua_pushboolean(L, !ensure || created == 1);
+        lua_pushboolean(L, created == 1);
         return 2;
 }
 

@@ -51,6 +51,7 @@ int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)
         char lines[2048];
         int r;
 
+        ctx_clear(ctx); /* a failure with no words of its own must not show an old one's */
         /* Rendered before: a deleted link's name can no longer be looked up after. */
         if (ctx->explain && change_render(ctx, ch, lines, sizeof(lines)) < 0)
                 return ctx_fail(ctx, -ENOSPC, "the change is too long to explain");
