@@ -294,18 +294,6 @@ static struct pretty start(lua_State *L)
         return p;
 }
 
-void repl_pretty(lua_State *L, int idx, bool quote)
-{
-        struct pretty p;
-
-        idx = lua_absindex(L, idx);
-        p = start(L);
-        count(&p, idx, 0);
-        render(&p, idx, 0, quote);
-        lua_replace(L, p.counts);
-        lua_pop(L, 1);
-}
-
 int repl_print(lua_State *L)
 {
         int n = lua_gettop(L);

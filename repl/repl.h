@@ -54,8 +54,6 @@ void repl_interrupt_disarm(lua_State *L);
  * they are, tables pretty-printed (nesting, shared parts and cycles marked),
  * anything with __tostring or __name as that says. */
 int repl_print(lua_State *L);
-/* Pushes the readable form of the value at idx; quote: strings in quotes. */
-void repl_pretty(lua_State *L, int idx, bool quote);
 
 /* Sets the global help(): help(), help(fn), help(table), help("fwsh.x.y"). */
 void repl_help_open(lua_State *L);
