@@ -74,7 +74,8 @@ static void open_level(struct emit *e, const char *key, bool array)
 {
         if (e->out == EMIT_TEXT)
                 return;
-        luaL_argcheck(e->L, e->depth + 1 < EMIT_DEPTH, 1, "emit: nested too deep");
+        if (e->depth + 1 >= EMIT_DEPTH)
+                luaL_error(e->L, "emit: nested deeper than %d", EMIT_DEPTH);
         if (e->out == EMIT_JSON) {
                 json_member(e, key);
                 luaL_addchar(&e->b, array ? '[' : '{');

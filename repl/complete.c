@@ -131,16 +131,10 @@ static void add_keys(lua_State *L, int set, int o, const char *prefix, bool meth
 
 static void add_keywords(lua_State *L, int set, const char *prefix)
 {
-        static const char *const words[] = {
-                "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
-                "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
-                "true", "until", "while", NULL,
-        };
-
-        for (int i = 0; words[i]; i++)
-                if (strncmp(words[i], prefix, strlen(prefix)) == 0) {
+        for (int i = 0; repl_keywords[i]; i++)
+                if (strncmp(repl_keywords[i], prefix, strlen(prefix)) == 0) {
                         lua_pushboolean(L, 1);
-                        lua_setfield(L, set, words[i]);
+                        lua_setfield(L, set, repl_keywords[i]);
                 }
 }
 
@@ -304,9 +298,17 @@ static char **complete(const char *text, int start, int end)
         return v;
 }
 
+/* Inside a string the word is all of it since the quote: names like
+ * "eth0.100" or "fw-1" complete whole. */
+static char *word_breaks(void)
+{
+        return string_quote(rl_line_buffer, rl_point) ? " \"'" : WORD_BREAKS;
+}
+
 void repl_complete_open(lua_State *L)
 {
         session = L;
         rl_completer_word_break_characters = WORD_BREAKS;
+        rl_completion_word_break_hook = word_breaks;
         rl_attempted_completion_function = complete;
 }

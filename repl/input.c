@@ -23,9 +23,11 @@ static void on_sigint(int sig)
 
 /* readline's own handlers would kill the shell on Ctrl-C: instead the read
  * below sees EINTR, and the line ends as if Enter was pressed, to be thrown
- * away by repl_read_line. */
+ * away by repl_read_line. A key read just before the signal was handled
+ * belongs to the next line: it is kept for it. */
 static int getc_or_cancel(FILE *in)
 {
+        static int kept = EOF;
         unsigned char c;
 
         for (;;) {
@@ -33,7 +35,16 @@ static int getc_or_cancel(FILE *in)
 
                 if (cancelled)
                         return '\n';
+                if (kept != EOF) {
+                        int k = kept;
+                        kept = EOF;
+                        return k;
+                }
                 n = read(fileno(in), &c, 1);
+                if (n == 1 && cancelled) {
+                        kept = c;
+                        return '\n';
+                }
                 if (n == 1)
                         return c;
                 if (n == 0 || errno != EINTR)

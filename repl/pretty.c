@@ -90,21 +90,21 @@ static void push_quoted(lua_State *L, int idx)
         luaL_pushresult(&b);
 }
 
+const char *const repl_keywords[] = {
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
+        "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
+        "true", "until", "while", NULL,
+};
+
 static bool is_name(const char *s)
 {
-        static const char *const keywords[] = {
-                "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
-                "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
-                "true", "until", "while", NULL,
-        };
-
         if (!(s[0] == '_' || ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z')))
                 return false;
         for (const char *c = s; *c; c++)
                 if (!(*c == '_' || (*c >= '0' && *c <= '9') || ((*c | 0x20) >= 'a' && (*c | 0x20) <= 'z')))
                         return false;
-        for (int i = 0; keywords[i]; i++)
-                if (strcmp(s, keywords[i]) == 0)
+        for (int i = 0; repl_keywords[i]; i++)
+                if (strcmp(s, repl_keywords[i]) == 0)
                         return false;
         return true;
 }

@@ -54,6 +54,8 @@ void repl_interrupt_disarm(lua_State *L);
  * they are, tables pretty-printed (nesting, shared parts and cycles marked),
  * anything with __tostring or __name as that says. */
 int repl_print(lua_State *L);
+/* Lua's reserved words, NULL-ended. */
+extern const char *const repl_keywords[];
 
 /* Sets the global help(): help(), help(fn), help(table), help("fwsh.x.y"). */
 void repl_help_open(lua_State *L);
