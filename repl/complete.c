@@ -60,6 +60,22 @@ static bool netns_argument(const char *line, int quote)
         return end - i > (int)sizeof(FN) - 1 && strncmp(line + i, FN, sizeof(FN) - 1) == 0;
 }
 
+/* Replaces the value at the top by its metatable's __index if that is a
+ * table; else pops it and returns false. */
+static bool follow_index(lua_State *L)
+{
+        if (lua_getmetatable(L, -1)) {
+                lua_pushliteral(L, "__index");
+                lua_rawget(L, -2);
+                lua_remove(L, -2);
+                lua_remove(L, -2);
+                if (lua_type(L, -1) == LUA_TTABLE)
+                        return true;
+        }
+        lua_pop(L, 1);
+        return false;
+}
+
 /* Pushes o[key] as far as it is known without running code: a raw field, or
  * one reached through __index tables; nil otherwise. */
 static void peek(lua_State *L, int o, const char *key)
@@ -74,14 +90,10 @@ static void peek(lua_State *L, int o, const char *key)
                         }
                         lua_pop(L, 1);
                 }
-                if (!lua_getmetatable(L, -1))
-                        break;
-                lua_pushliteral(L, "__index");
-                lua_rawget(L, -2);
-                lua_remove(L, -2);
-                lua_remove(L, -2);
-                if (lua_type(L, -1) != LUA_TTABLE)
-                        break;
+                if (!follow_index(L)) {
+                        lua_pushnil(L);
+                        return;
+                }
         }
         lua_pop(L, 1);
         lua_pushnil(L);
@@ -106,25 +118,22 @@ static void add_table_keys(lua_State *L, int set, int t, const char *prefix, boo
         }
 }
 
-/* Adds the keys of the value at o, and of the __index tables behind it. */
+/* Adds the keys of the value at o, and of the __index tables behind it;
+ * for methods also those of an fwsh handle's metatable's `methods`. */
 static void add_keys(lua_State *L, int set, int o, const char *prefix, bool methods)
 {
         lua_pushvalue(L, o);
         for (int hops = 0; hops < MAX_HOPS; hops++) {
+                int type = methods ? luaL_getmetafield(L, -1, "methods") : LUA_TNIL;
+
+                if (type == LUA_TTABLE)
+                        add_table_keys(L, set, -1, prefix, true);
+                if (type != LUA_TNIL)
+                        lua_pop(L, 1);
                 if (lua_type(L, -1) == LUA_TTABLE)
                         add_table_keys(L, set, -1, prefix, methods);
-                if (!lua_getmetatable(L, -1))
-                        break;
-                lua_pushliteral(L, "methods"); /* fwsh handles' convention */
-                if (methods && lua_rawget(L, -2) == LUA_TTABLE)
-                        add_table_keys(L, set, -1, prefix, true);
-                lua_pop(L, 1);
-                lua_pushliteral(L, "__index");
-                lua_rawget(L, -2);
-                lua_remove(L, -2);
-                lua_remove(L, -2);
-                if (lua_type(L, -1) != LUA_TTABLE)
-                        break;
+                if (!follow_index(L))
+                        return;
         }
         lua_pop(L, 1);
 }
