@@ -69,8 +69,9 @@ struct repl_doc {
 extern const struct repl_doc repl_docs[];
 extern const unsigned repl_ndocs;
 
-/* `fwsh show [--json]`: whether argv names the show command (and no file
- * called that exists), and running it: prints fwsh.show's table or JSON. */
+/* `fwsh show [--json]`: whether arg names the show command (no file of that
+ * name exists), and running it with argv from "show" on: prints fwsh.show's
+ * table or JSON. Returns a lua_pcall status. */
 bool show_command_is(const char *arg);
 int show_command_run(lua_State *L, int argc, char **argv, const struct fwsh_opts *o);
 
