@@ -18,8 +18,11 @@ static const char USAGE[] =
         "usage: fwsh [options] [script.lua [args...]]\n"
         "       fwsh labs            the labs whose objects are here\n"
         "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
+        "       fwsh [options] show [--json]\n"
         "Runs a Lua lab script with the fwsh module as the global 'fwsh';\n"
-        "with no script, opens the interactive shell (or runs standard input).\n"
+        "with no script, opens the interactive shell (or runs standard input\n"
+        "statement by statement). 'show' prints the bridges and their ports\n"
+        "(--json: the whole topology), unless a file called show exists.\n"
         "\n"
         "  -e CODE        run CODE (may be given more than once)\n"
         "  -i             open the interactive shell after the script\n"
@@ -252,7 +255,9 @@ int main(int argc, char **argv)
                                 report(L);
                 }
         }
-        if (status == LUA_OK && script < argc) {
+        if (status == LUA_OK && script < argc && show_command_is(argv[script])) {
+                status = show_command_run(L, argc - script, argv + script, &o);
+        } else if (status == LUA_OK && script < argc) {
                 const char *file = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
                 int nargs = argc - script - 1;
 

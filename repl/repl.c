@@ -1,19 +1,143 @@
-/* repl.c - the interactive shell. For now: statement by statement from
- * standard input (the readline shell is issue 3). */
+/* repl.c - the interactive shell, after lua.c: a line is first tried as
+ * "return LINE" so that an expression prints its value; a chunk the compiler
+ * calls unfinished ("... near <eof>") goes on with the next line; each
+ * statement runs on its own, and an error in one does not end the shell.
+ * From a pipe the same, without prompts, banner or history. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
 #include "repl.h"
 
+#define EOF_MARK "<eof>"
+
+struct repl {
+        bool tty;
+        const struct fwsh_opts *o;
+};
+
+enum { READ_END = -1, READ_CANCELLED = -2 };
+
+static const char *prompt(lua_State *L, bool first)
+{
+        const char *p;
+
+        lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2");
+        p = lua_tostring(L, -1);
+        lua_pop(L, 1); /* a string global stays alive while it is set */
+        return p ? p : first ? "fwsh> " : "   >> ";
+}
+
+/* Whether a failed load only lacks its end; pops the message if so. */
+static bool incomplete(lua_State *L, int status)
+{
+        size_t len;
+        const char *msg;
+
+        if (status != LUA_ERRSYNTAX)
+                return false;
+        msg = lua_tolstring(L, -1, &len);
+        if (len < sizeof(EOF_MARK) - 1 || strcmp(msg + len - (sizeof(EOF_MARK) - 1), EOF_MARK) != 0)
+                return false;
+        lua_pop(L, 1);
+        return true;
+}
+
+/* Compiles the text at the top as an expression, then as a statement. Leaves
+ * the text and pushes the chunk or the error. */
+static int compile(lua_State *L)
+{
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        const char *ret = lua_pushfstring(L, "return %s;", text);
+        int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+
+        lua_remove(L, -2);
+        if (status == LUA_OK)
+                return status;
+        lua_pop(L, 1);
+        return luaL_loadbuffer(L, text, len, "=stdin");
+}
+
+/* Reads a whole statement, line by line, and pushes its chunk (LUA_OK) or
+ * the error; or pushes nothing and returns READ_END or READ_CANCELLED. */
+static int read_statement(lua_State *L, struct repl *r)
+{
+        int got = repl_read_line(L, r->tty, prompt(L, true)), status;
+
+        if (got <= 0)
+                return got == 0 ? READ_END : READ_CANCELLED;
+        for (;;) {
+                status = compile(L);
+                if (!incomplete(L, status))
+                        break;
+                got = repl_read_line(L, r->tty, prompt(L, false));
+                if (got < 0) {
+                        lua_pop(L, 1);
+                        return READ_CANCELLED;
+                }
+                if (got == 0) { /* the end of input in the middle: say what is missing */
+                        status = compile(L);
+                        break;
+                }
+                lua_pushliteral(L, "\n");
+                lua_insert(L, -2);
+                lua_concat(L, 3);
+        }
+        if (r->tty && lua_rawlen(L, -2) > 0)
+                repl_history_add(lua_tostring(L, -2));
+        lua_remove(L, -2);
+        return status;
+}
+
+/* Runs the chunk at the top and prints what it returns. */
+static int run_statement(lua_State *L, struct repl *r)
+{
+        int base = lua_gettop(L) - 1, status;
+
+        status = run_chunk(L, 0, r->o); /* Ctrl-C stops the chunk, not the shell */
+        if (status == LUA_OK && lua_gettop(L) > base) {
+                lua_pushcfunction(L, repl_print);
+                lua_insert(L, base + 1);
+                if (lua_pcall(L, lua_gettop(L) - base - 1, 0, 0) != LUA_OK) {
+                        lua_pushfstring(L, "printing the results: %s", lua_tostring(L, -1));
+                        lua_remove(L, -2);
+                        report(L);
+                        status = LUA_ERRRUN;
+                }
+        }
+        lua_settop(L, base);
+        return status;
+}
+
 int repl_run(lua_State *L, const struct fwsh_opts *o)
 {
-        int status = luaL_loadfile(L, NULL);
+        struct repl r = { .tty = isatty(STDIN_FILENO), .o = o };
+        bool failed = false;
+        int status;
 
-        if (status != LUA_OK) {
-                report(L);
-                return 1;
+        repl_help_open(L);
+        if (r.tty) {
+                repl_input_open(L);
+                printf("fwsh %s (%s)  help() for help, Tab completes, Ctrl-D leaves\n",
+                       FWSH_VERSION, LUA_RELEASE);
+                fflush(stdout);
         }
-        return run_chunk(L, 0, o) == LUA_OK ? 0 : 1;
+        while ((status = read_statement(L, &r)) != READ_END) {
+                if (status == READ_CANCELLED)
+                        continue;
+                if (status == LUA_OK)
+                        status = run_statement(L, &r);
+                else
+                        report(L);
+                failed |= status != LUA_OK;
+        }
+        if (r.tty) {
+                putchar('\n');
+                repl_input_close();
+        }
+        fflush(stdout);
+        return r.tty ? 0 : failed;
 }

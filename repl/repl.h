@@ -21,15 +21,64 @@ void interrupt_arm(lua_State *L);
 /* Stops catching them; returns the signal caught meanwhile, or 0. */
 int interrupt_disarm(void);
 
-/* The interactive shell (a terminal), or statement by statement from a pipe.
- * Returns the exit status: 0 if every statement ran, 1 if any failed. */
-int repl_run(lua_State *L, const struct fwsh_opts *o);
-
 /* The subcommand word names (labs, down), or -1: a file of that name exists,
  * or it is no subcommand. */
 int command_find(const char *word);
 /* Runs it with its words (argv[0] is the subcommand); returns the exit status. */
 int command_run(int which, int argc, char **argv);
+
+/* The interactive shell on a terminal (readline, history, completion), or
+ * statement by statement from a pipe, without prompts. Returns the exit
+ * status: on a terminal 0; from a pipe 0 if every statement ran, 1 if any
+ * failed. */
+int repl_run(lua_State *L, const struct fwsh_opts *o);
+
+/* ---- the shell's parts, one file each in repl/ ------------------------------- */
+
+/* Reads one line of input, without its newline, and pushes it: through
+ * readline with the prompt on a terminal, plainly from a pipe. Returns 1, or
+ * 0 at the end of input, or -1 if Ctrl-C cancelled the line (nothing pushed). */
+int repl_read_line(lua_State *L, bool tty, const char *prompt);
+/* Sets up readline for a terminal session: Ctrl-C at the prompt cancels the
+ * line, completion, history. */
+void repl_input_open(lua_State *L);
+void repl_input_close(void);
+
+/* Loads the history file ($FWSH_HISTORY, else ~/.fwsh_history; "" for none). */
+void repl_history_open(void);
+/* Adds one whole statement (lines joined by "\n") to the history and appends
+ * it to the file at once. */
+void repl_history_add(const char *statement);
+void repl_history_close(void);
+
+/* Tab completion of globals, fields, methods and, inside a string, of the
+ * interface names of the session's namespace. */
+void repl_complete_open(lua_State *L);
+
+/* A lua_CFunction: prints its arguments readably, tab-separated: strings as
+ * they are, tables pretty-printed (nesting, shared parts and cycles marked),
+ * anything with __tostring or __name as that says. */
+int repl_print(lua_State *L);
+/* Lua's reserved words, NULL-ended. */
+extern const char *const repl_keywords[];
+
+/* Sets the global help(): help(), help(fn), help(table), help("fwsh.x.y"). */
+void repl_help_open(lua_State *L);
+
+/* The documentation of the Lua API, extracted from the doc comments by
+ * tools/apidoc at build time (apidoc.c in the build directory). */
+struct repl_doc {
+        const char *name;      /* "fwsh.bridge.add", "bridge:ports" */
+        const char *text;      /* the whole comment, one paragraph */
+};
+extern const struct repl_doc repl_docs[];
+extern const unsigned repl_ndocs;
+
+/* `fwsh show [--json]`: whether arg names the show command (no file of that
+ * name exists), and running it with argv from "show" on: prints fwsh.show's
+ * table or JSON. Returns a lua_pcall status. */
+bool show_command_is(const char *arg);
+int show_command_run(lua_State *L, int argc, char **argv, const struct fwsh_opts *o);
 
 /* --sandbox: a private network and mount namespace for this process, gone when
  * it exits: lo up, /sys and /run/netns of its own. 0 or -errno. */

@@ -1,8 +1,10 @@
 /* signal.c - Ctrl-C and SIGTERM while a chunk runs, as lua.c does it: the
- * handler only sets a hook, and the hook raises "interrupted" at the next Lua
- * instruction, so open transactions roll back and `<close>` handles close on
- * the way out. The handler puts the default action back first: a second
- * signal ends the process at once (the lab's tags stay for `fwsh down`). */
+ * handler, installed only while a chunk runs, sets a hook (safe in a signal
+ * handler) that raises "interrupted by SIGINT" at the next Lua instruction, so
+ * open transactions roll back and `<close>` handles close on the way out. The
+ * handler puts the default action back first: a second signal ends the process
+ * at once (a lab's tags stay for `fwsh down`). After the chunk, the actions
+ * from before (the shell's own at its prompt) are put back. */
 #include <signal.h>
 #include <stddef.h>
 
@@ -12,6 +14,7 @@
 
 static lua_State *running;
 static volatile sig_atomic_t caught;
+static struct sigaction outside_int, outside_term;
 
 static void stop(lua_State *L, lua_Debug *ar)
 {
@@ -22,26 +25,28 @@ static void stop(lua_State *L, lua_Debug *ar)
 
 static void on_signal(int sig)
 {
-        int flags = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-
         signal(sig, SIG_DFL);
         caught = sig;
         if (running)
-                lua_sethook(running, stop, flags, 1);
+                lua_sethook(running, stop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 void interrupt_arm(lua_State *L)
 {
+        struct sigaction sa = { .sa_handler = on_signal };
+
         running = L;
         caught = 0;
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &outside_int);
+        sigaction(SIGTERM, &sa, &outside_term);
 }
 
 int interrupt_disarm(void)
 {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        sigaction(SIGINT, &outside_int, NULL);
+        sigaction(SIGTERM, &outside_term, NULL);
+        /* A signal that came as the chunk ended must not stop the next one. */
         if (running)
                 lua_sethook(running, NULL, 0, 0);
         running = NULL;
