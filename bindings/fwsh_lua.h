@@ -120,6 +120,7 @@ int lfwsh_open_route(lua_State *L);
 int lfwsh_open_netns(lua_State *L);
 int lfwsh_open_transaction(lua_State *L);
 int lfwsh_open_show(lua_State *L);
+int lfwsh_open_state(lua_State *L);
 int lfwsh_open_lab(lua_State *L);
 int lfwsh_open_down(lua_State *L);
 int lfwsh_open_module(lua_State *L);

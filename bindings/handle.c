@@ -97,20 +97,6 @@ void lfwsh_mark_deleted(lua_State *L, int idx)
         }
 }
 
-static const char *operstate_name(uint8_t s)
-{
-        static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
-                                             "testing", "dormant", "up" };
-        return s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
-}
-
-static const char *port_state_name(int s)
-{
-        static const char *const names[] = { "disabled", "listening", "learning", "forwarding",
-                                             "blocking" };
-        return s >= 0 && (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
-}
-
 static void set_str(lua_State *L, const char *k, const char *v)
 {
         lua_pushstring(L, v);
@@ -139,7 +125,7 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
         set_str(L, "kind", l->kind);
         set_bool(L, "up", l->up);
         set_bool(L, "carrier", l->carrier);
-        set_str(L, "operstate", operstate_name(l->operstate));
+        set_str(L, "operstate", fwsh_operstate_name(l->operstate));
         set_int(L, "mtu", l->mtu);
         if (l->has_mac)
                 set_str(L, "mac", fwsh_mac_format(l->mac, mac));
@@ -153,7 +139,7 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
                         set_str(L, "master", m.name);
         }
         if (l->port_state >= 0)
-                set_str(L, "port_state", port_state_name(l->port_state));
+                set_str(L, "port_state", fwsh_port_state_name(l->port_state));
         if (strcmp(l->kind, "bridge") == 0) {
                 const struct fwsh_bridge_opts *o = &l->bridge.opts;
                 lua_createtable(L, 0, 5);

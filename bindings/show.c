@@ -76,20 +76,6 @@ static bool is_bridge(const struct fwsh_link *l)
         return l && strcmp(l->kind, "bridge") == 0;
 }
 
-static const char *operstate_name(uint8_t s)
-{
-        static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
-                                             "testing", "dormant", "up" };
-        return s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
-}
-
-static const char *port_state_name(int s)
-{
-        static const char *const names[] = { "disabled", "listening", "learning", "forwarding",
-                                             "blocking" };
-        return s >= 0 && (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
-}
-
 /* The fields of a link in the data (link:info()'s names), after its name. */
 static void emit_link(struct emit *e, const struct topology *t, const struct fwsh_link *l)
 {
@@ -100,7 +86,7 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
         emit_string(e, FOR_DATA, "kind", NULL, l->kind[0] ? l->kind : "link");
         emit_bool(e, FOR_DATA, "up", NULL, l->up);
         emit_bool(e, FOR_DATA, "carrier", NULL, l->carrier);
-        emit_string(e, FOR_DATA, "operstate", NULL, operstate_name(l->operstate));
+        emit_string(e, FOR_DATA, "operstate", NULL, fwsh_operstate_name(l->operstate));
         emit_int(e, FOR_DATA, "mtu", NULL, l->mtu);
         if (l->has_mac)
                 emit_string(e, FOR_DATA, "mac", NULL, fwsh_mac_format(l->mac, mac));
@@ -109,7 +95,7 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
         if (m)
                 emit_string(e, FOR_DATA, "master", NULL, m->name);
         if (l->port_state >= 0)
-                emit_string(e, FOR_DATA, "port_state", NULL, port_state_name(l->port_state));
+                emit_string(e, FOR_DATA, "port_state", NULL, fwsh_port_state_name(l->port_state));
         if (strcmp(l->kind, "veth") == 0 && l->link) {
                 const struct fwsh_link *peer = l->link_netnsid < 0 ? by_index(t, l->link) : NULL;
                 if (peer) {
@@ -263,8 +249,12 @@ static int l_state(lua_State *L)
  * and pushes fwsh.show. */
 int lfwsh_open_show(lua_State *L)
 {
-        lua_pushcfunction(L, l_state);
-        lua_setfield(L, -2, "state");
         lua_pushcfunction(L, l_show);
+        return 1;
+}
+
+int lfwsh_open_state(lua_State *L)
+{
+        lua_pushcfunction(L, l_state);
         return 1;
 }

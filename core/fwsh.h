@@ -112,6 +112,10 @@ int fwsh_link_index(struct fwsh_ctx *ctx, const char *name);
 /* The name of the link with ifindex into ret_name (FWSH_NAME_MAX + 1 bytes),
  * or -ENODEV. */
 int fwsh_link_name(struct fwsh_ctx *ctx, int ifindex, char *ret_name);
+/* The names of IF_OPER_* ("up", "down", ...) and BR_STATE_* ("forwarding", ...)
+ * as ip-link(8) prints them; "(unknown)" past the end of the table. */
+const char *fwsh_operstate_name(unsigned state);
+const char *fwsh_port_state_name(int state);
 /* The link called name. -ENODEV if there is none. */
 int fwsh_link_get(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret_link);
 /* The link with this ifindex. -ENODEV if there is none. */
