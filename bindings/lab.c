@@ -1,4 +1,4 @@
-/* lab.c - fwsh.labs, fwsh.down: labs found by their tags. */
+/* lab.c - labs, found by their tags: fwsh.labs and fwsh.down. */
 #include <stdlib.h>
 
 #include "fwsh_lua.h"
