@@ -191,9 +191,11 @@ function H.fwsh_in(ns, args, opts)
   return H.run(argv, opts)
 end
 
--- Waits (up to 3 s) until the kernel's link watcher has caught up in ns: it
--- sets operstate, the NO-CARRIER flag and bridge port states up to a second
--- after a link goes up or loses its carrier. Returns the links, settled.
+-- Waits until the kernel's link watcher has caught up in ns: it sets
+-- operstate, the NO-CARRIER flag and bridge port states a second or more
+-- after a link goes up or loses its carrier (several, while namespaces of
+-- earlier tests are being torn down). Returns the links, settled; raises if
+-- they do not settle in 10 s.
 function H.settle(ns)
   local function settled(l)
     if H.has_flag(l, "LOOPBACK") then return true end
@@ -201,14 +203,21 @@ function H.settle(ns)
     if H.has_flag(l, "LOWER_UP") then return l.operstate ~= "DOWN" end
     return l.operstate == "DOWN" or l.operstate == "LOWERLAYERDOWN"
   end
-  local links
-  H.wait_for(function()
+  local links, late
+  local ok = H.wait_for(function()
     links = H.ip(ns, "-d", "link", "show")
     for _, l in ipairs(links) do
-      if not settled(l) then return false end
+      if not settled(l) then
+        late = l
+        return false
+      end
     end
     return true
-  end)
+  end, 10)
+  if not ok then
+    error(string.format("link %s did not settle: flags %s, operstate %s", late.ifname,
+                        table.concat(late.flags, ","), late.operstate), 2)
+  end
   return links
 end
 
@@ -225,6 +234,19 @@ function H.link_state(ns)
     return out
   end
   return strip(H.settle(ns))
+end
+
+-- Waits (up to 5 s) until no IPv6 address in ns is tentative: duplicate
+-- address detection is done, and each address's local route is in.
+function H.dad_done(ns)
+  return H.wait_for(function()
+    for _, l in ipairs(H.ip(ns, "addr", "show")) do
+      for _, a in ipairs(l.addr_info or {}) do
+        if a.tentative then return false end
+      end
+    end
+    return true
+  end, 5)
 end
 
 -- Calls check() until it returns a true value or seconds pass; returns its last result.
