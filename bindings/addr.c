@@ -18,7 +18,7 @@ static int change(lua_State *L, const char *op, bool add, bool ensure)
                 lua_pushboolean(L, 0);
                 return 1;
         }
-        lfwsh_check(L, ctx, r, op, lua_pushfstring(L, "%s dev %s", addr, link));
+        lfwsh_check(L, ctx, r, op, lua_pushfstring(L, addr[0] ? "%s dev %s" : "'%s' dev %s", addr, link));
         lua_pushboolean(L, 1);
         return 1;
 }

@@ -1,5 +1,6 @@
 /* error.c - fwsh errors: values that say operation, object and reason, and
  * carry the errno for scripts that branch on it. */
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -27,6 +28,14 @@ static void push_error_mt(lua_State *L)
                 lua_pushcfunction(L, error_concat);
                 lua_setfield(L, -2, "__concat");
         }
+}
+
+static bool visible(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && !isspace((unsigned char)s[0]) && !isspace((unsigned char)s[n - 1]) &&
+               strcspn(s, "\t\n\r") == n;
 }
 
 int lfwsh_fail(lua_State *L, struct fwsh_ctx *ctx, int err, const char *op, const char *object)
@@ -58,7 +67,9 @@ int lfwsh_fail_detail(lua_State *L, int err, const char *op, const char *object,
                 lua_setfield(L, -2, "detail");
         }
         luaL_where(L, 1);
-        lua_pushfstring(L, "%s %s: %s%s%s", op, object, reason, detail[0] ? ": " : "", detail);
+        /* An empty object, or one with blanks at its ends, in quotes: seen. */
+        lua_pushfstring(L, visible(object) ? "%s %s: %s%s%s" : "%s '%s': %s%s%s", op, object,
+                        reason, detail[0] ? ": " : "", detail);
         lua_concat(L, 2);
         lua_setfield(L, -2, "message");
         push_error_mt(L);

@@ -138,6 +138,13 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
                 if (fwsh_link_get_index(ctx, l->master, &m) == 0)
                         set_str(L, "master", m.name);
         }
+        if (l->link > 0 && l->link_netnsid < 0) {
+                char peer[FWSH_NAME_MAX + 1];
+                if (fwsh_link_name(ctx, l->link, peer) == 0)
+                        set_str(L, "peer", peer);
+        } else if (l->link > 0) {
+                set_int(L, "peer_ifindex", l->link); /* in another namespace */
+        }
         if (l->port_state >= 0)
                 set_str(L, "port_state", fwsh_port_state_name(l->port_state));
         if (strcmp(l->kind, "bridge") == 0) {

@@ -118,16 +118,20 @@ static int l_down(lua_State *L)
 }
 
 /*** link:set{up=, mtu=, mac=, name=, alias=, netns=, and for bridges stp=,
- * forward_delay=, ageing_time=, vlan_filtering=} -> link; all in one request */
+ * forward_delay=, ageing_time=, vlan_filtering=, grounding=} -> link; all or
+ * nothing. grounding=true lets a non-grounding bridge have addresses (IPv6 back
+ * on); false makes it non-grounding again (refused while it has an address) */
 static int l_set(lua_State *L)
 {
         static const char *const known[] = { "up", "mtu", "mac", "name", "alias", "netns", "stp",
-                                              "forward_delay", "ageing_time", "vlan_filtering", NULL };
+                                              "forward_delay", "ageing_time", "vlan_filtering",
+                                              "grounding", NULL };
         struct fwsh_link_set set = FWSH_LINK_SET_INIT;
         const char *mac, *name, *netns;
+        struct lfwsh_atomic at;
         struct fwsh_ctx *ctx;
         const char *link;
-        int r;
+        int r, grounding = -1;
 
         luaL_checktype(L, 2, LUA_TTABLE);
         lfwsh_check_fields(L, 2, known);
@@ -144,15 +148,33 @@ static int l_set(lua_State *L)
         name = lfwsh_opt_string(L, 2, "name", NULL);
         if (name) {
                 r = fwsh_name_check(ctx, name);
-                lfwsh_check(L, ctx, r, "link.set", name);
+                if (r < 0)
+                        lfwsh_fail_detail(L, r, "link.set", link,
+                                          lua_pushfstring(L, "new name '%s': %s", name,
+                                                          fwsh_ctx_detail(ctx)));
                 snprintf(set.name, sizeof(set.name), "%s", name);
         }
+        lua_getfield(L, 2, "grounding");
+        if (!lua_isnil(L, -1))
+                grounding = lfwsh_opt_bool(L, 2, "grounding", true);
+        lua_pop(L, 1);
         set.alias = lfwsh_opt_string(L, 2, "alias", NULL);
         lfwsh_bridge_opts(L, 2, &set.bridge);
         netns = lfwsh_opt_string(L, 2, "netns", NULL);
         set.netns = netns;
+        /* The link's settings and its grounding stand or fall together. */
+        lfwsh_atomic_begin(L, &at);
         r = fwsh_link_set(ctx, link, &set);
-        lfwsh_check(L, ctx, r, "link.set", link);
+        if (r >= 0 && grounding >= 0)
+                r = fwsh_bridge_set_grounding(ctx, set.name[0] ? set.name : link, grounding);
+        if (r >= 0)
+                r = lfwsh_atomic_commit(L, &at);
+        if (r < 0) {
+                char detail[FWSH_DETAIL_MAX];
+                snprintf(detail, sizeof(detail), "%s", fwsh_ctx_detail(ctx));
+                lfwsh_atomic_abort(L, &at);
+                lfwsh_fail_detail(L, r, "link.set", link, detail);
+        }
         if (netns)
                 lfwsh_mark_deleted(L, 1); /* it lives in another namespace now */
         lua_settop(L, 1);

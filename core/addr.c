@@ -69,6 +69,12 @@ static int addr_change(struct fwsh_ctx *ctx, const char *link, const char *text,
 
         if (r < 0)
                 return r;
+        /* An address on a non-grounding bridge would put the host's IP stack on a
+         * network that must reach it only through the firewalls: ask first. */
+        if (add && strcmp(l.kind, "bridge") == 0 && ipv6_disabled(ctx, l.name) == 1 &&
+            addr_count_dev(ctx, l.ifindex, AF_UNSPEC) == 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a non-grounding bridge: an address would "
+                                "ground it (set{grounding=true} first)", l.name);
         change_init(&ch, add ? CH_ADDR_NEW : CH_ADDR_DEL, link);
         r = fwsh_addr_parse(ctx, text, &ch.addr);
         if (r < 0)

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <netlink/attr.h>
 
 #include "internal.h"
@@ -67,6 +69,12 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         }
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
+        if (r == -EEXIST && !ctx->detail[0]) {
+                struct fwsh_link l;
+                if (fwsh_link_get(ctx, spec->name, &l) == 0)
+                        return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
+                                        l.kind[0] ? l.kind : "link");
+        }
         if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
                 return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
                                         "(CONFIG_BRIDGE_VLAN_FILTERING)");
@@ -169,6 +177,55 @@ int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_gr
                 snprintf(g.why, sizeof(g.why), "%u routes through it", g.routes);
         *ret = g;
         return 0;
+}
+
+/* What keeps a bridge grounding once its IPv6 is off (which takes IPv6
+ * link-local addresses and IPv6 routes with it): IPv4 addresses and routes,
+ * IPv6 addresses of wider scope. */
+static int grounded_beyond_ipv6(struct fwsh_ctx *ctx, const char *name, char *why, size_t size)
+{
+        struct fwsh_addr *addrs = NULL;
+        struct fwsh_route *routes = NULL;
+        size_t na = 0, nr = 0, v4 = 0, v6 = 0, r4 = 0;
+        int r = fwsh_addr_list(ctx, name, &addrs, &na);
+
+        if (r == 0)
+                r = fwsh_route_list(ctx, name, 0, &routes, &nr);
+        for (size_t i = 0; r == 0 && i < na; i++) {
+                if (addrs[i].family == AF_INET)
+                        v4++;
+                else if (addrs[i].scope != RT_SCOPE_LINK)
+                        v6++;
+        }
+        for (size_t i = 0; r == 0 && i < nr; i++)
+                r4 += routes[i].family == AF_INET;
+        free(addrs);
+        free(routes);
+        if (r < 0)
+                return r;
+        snprintf(why, size, "%zu IPv4 and %zu IPv6 addresses, %zu IPv4 routes", v4, v6, r4);
+        return v4 || v6 || r4;
+}
+
+int fwsh_bridge_set_grounding(struct fwsh_ctx *ctx, const char *name, bool grounding)
+{
+        struct fwsh_grounding g;
+        struct change ch, inv;
+        char why[96];
+        int r = fwsh_bridge_grounding(ctx, name, &g);
+
+        if (r < 0)
+                return r;
+        if (!grounding && (r = grounded_beyond_ipv6(ctx, name, why, sizeof(why))) != 0)
+                return r < 0 ? r : ctx_fail(ctx, -EBUSY, "%s has %s: remove them first", name, why);
+        if (g.ipv6_enabled == grounding)
+                return 0;
+        change_init(&ch, CH_SYSCTL, name);
+        snprintf(ch.sysctl.path, sizeof(ch.sysctl.path), "net/ipv6/conf/%s/disable_ipv6", name);
+        snprintf(ch.sysctl.value, sizeof(ch.sysctl.value), "%d", !grounding);
+        inv = ch;
+        snprintf(inv.sysctl.value, sizeof(inv.sysctl.value), "%d", grounding);
+        return change_apply(ctx, &ch, &inv);
 }
 
 int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, size_t *ret_n)

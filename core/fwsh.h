@@ -175,6 +175,10 @@ struct fwsh_grounding {
 };
 int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_grounding *ret);
 
+/* Makes a bridge grounding (IPv6 back on: it may get addresses) or not (IPv6
+ * off; -EBUSY while it has an address or a route). 0 if it was so already. */
+int fwsh_bridge_set_grounding(struct fwsh_ctx *ctx, const char *name, bool grounding);
+
 /* Ports of the bridge called name: ifindexes, ascending; free(*ret) after. */
 int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, size_t *ret_n);
 

@@ -137,7 +137,7 @@ describe("fwsh.addr", function()
              "addr.add 10.0.0.1/33 dev d0", "Invalid argument")
     H.raises(function() fwsh.addr.add("d0", "fd00::1/129") end,
              "addr.add fd00::1/129 dev d0", "Invalid argument")
-    H.raises(function() fwsh.addr.add("d0", "") end, "addr.add  dev d0", "Invalid argument")
+    H.raises(function() fwsh.addr.add("d0", "") end, "addr.add '' dev d0", "Invalid argument")
     assert.are.same(before, H.addrs(ns, "d0"))
   end))
 
@@ -147,10 +147,13 @@ describe("fwsh.addr", function()
     H.raises(function() fwsh.addr.list("nope0") end, "addr.list nope0", "No such device")
   end))
 
-  it("refuses IPv6 on a non-grounding bridge, with the kernel's reason", H.ns(function(ns)
+  it("refuses any address on a non-grounding bridge, saying how to ground it", H.ns(function(ns)
     fwsh.bridge.add("br1", { grounding = false })
     H.raises(function() fwsh.addr.add("br1", "fd00::1/64") end,
-             "addr.add fd00::1/64 dev br1", "IPv6 is disabled")
+             "addr.add fd00::1/64 dev br1", "non-grounding bridge", "set{grounding=true}")
+    H.raises(function() fwsh.addr.add("br1", "10.3.0.1/24") end,
+             "addr.add 10.3.0.1/24 dev br1", "non-grounding bridge")
     assert.are.same({}, H.addrs(ns, "br1"))
+    assert.are.same({}, H.routes(ns, "br1"))
   end))
 end)

@@ -148,4 +148,25 @@ describe("fwsh.bridge", function()
       "br1\t\t8000.020000000011\tno\t\tnet11\n" ..
       "\t\t\t\t\t\t\tnet12\n", out)
   end))
+
+  it("refuses an address on a non-grounding bridge until it is made grounding", H.ns(function(ns)
+    local br = fwsh.bridge.add("br1", { grounding = false })
+    H.raises(function() fwsh.addr.add(br, "10.1.0.1/24") end,
+             "addr.add 10.1.0.1/24 dev br1", "non-grounding bridge", "grounding=true")
+    assert.are.same({}, H.addrs(ns, "br1"))
+    assert.are.same({}, H.routes(ns, "br1"))
+
+    br:set{ grounding = true }
+    fwsh.addr.add(br, "10.1.0.1/24")
+    local have = H.addrs(ns, "br1")
+    assert.truthy(table.concat(have, " "):find("10.1.0.1/24", 1, true))
+    assert.is_true((br:grounding()))
+
+    H.raises(function() br:set{ grounding = false } end, "link.set br1", "remove them first")
+    fwsh.addr.delete(br, "10.1.0.1/24")
+    br:set{ grounding = false }
+    assert.are.same({}, H.addrs(ns, "br1"))
+    assert.are.same({}, H.routes(ns, "br1"))
+    assert.is_false((br:grounding()))
+  end))
 end)

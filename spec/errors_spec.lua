@@ -36,8 +36,17 @@ end
 
 -- Asserts that fn raises an fwsh error of op on object with errno code whose
 -- message has every one of the further words.
+-- As messages show an object: in quotes when it is empty or has blanks at its
+-- ends or a tab or newline in it, so that it is seen.
+local function shown(object)
+  if object == "" or object:match("^%s") or object:match("%s$") or object:find("[\t\n\r]") then
+    return "'" .. object .. "'"
+  end
+  return object
+end
+
 local function refused(fn, op, object, code, ...)
-  local err = H.raises(fn, op .. " " .. object .. ": ", ...)
+  local err = H.raises(fn, op .. " " .. shown(object) .. ": ", ...)
   assert.are.equal("table", type(err), "not an fwsh error: " .. tostring(err))
   assert.are.equal(op, err.op)
   assert.are.equal(object, err.object)
@@ -73,8 +82,9 @@ describe("bad input", function()
       refused(function() fwsh.veth.add("v0", name) end, "veth.add", "v0 peer " .. name,
               "EINVAL", why)
       refused(function() fwsh.link.get(name) end, "link.get", name, "EINVAL", why)
-      refused(function() fwsh.link.get("net12"):set{ name = name } end, "link.set", name,
-              "EINVAL", why)
+      -- a rename names the link, and the refused new name in the detail
+      refused(function() fwsh.link.get("net12"):set{ name = name } end, "link.set", "net12",
+              "EINVAL", "new name '" .. name .. "'", why)
     end
     assert.are.same(before, state(ns))
   end))

@@ -100,7 +100,8 @@ describe("fwsh.netns", function()
   it("refuses names that are not file names", H.ns(function(ns)
     local before = H.netns_names()
     for _, bad in ipairs({ "", "a/b", ".", "..", "a b", "a\tb", string.rep("n", 64) }) do
-      local err = H.raises(function() fwsh.netns.add(bad) end, "netns.add " .. bad,
+      local shown = bad:find("\t") and "'" .. bad .. "'" or bad
+      local err = H.raises(function() fwsh.netns.add(bad) end, "netns.add " .. shown,
                            "Invalid argument")
       assert.are.equal("EINVAL", err.code)
     end

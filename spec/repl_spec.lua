@@ -82,7 +82,7 @@ describe("fwsh from a pipe", function()
   it("reports an fwsh error as a sentence", H.ns(function(ns)
     local out, err, code = fwsh('fwsh.bridge.add("br1")\nfwsh.bridge.add("br1")\n', { "--netns", ns })
     assert.are.equal("bridge br1 (up, 0 ports)\n", out)
-    assert.are.equal("fwsh: stdin:1: bridge.add br1: File exists\n", err)
+    assert.are.equal("fwsh: stdin:1: bridge.add br1: File exists: a bridge of that name exists\n", err)
     assert.are.equal(1, code)
   end))
 
