@@ -1,0 +1,96 @@
+-- lab_spec.lua - labs: everything fwsh makes carries its lab's tag, so that
+-- `fwsh down LAB` removes exactly that lab's objects, without the script, also
+-- after the script was killed with SIGKILL; `fwsh labs` lists what is there.
+local H = require "helper"
+local fwsh = H.fwsh
+
+-- Links in ns tagged with lab (read by iproute2: the ifalias).
+local function tagged(ns, lab)
+  local names = {}
+  for name, l in pairs(H.links(ns)) do
+    if l.ifalias == "fwsh:" .. lab then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+
+local function script_file(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+describe("labs", function()
+  it("fwsh down removes what a SIGKILLed script made, and nothing else", H.ns(function(ns)
+    local node = ns .. "-node"
+    -- Made by ip before the lab: a same-named link the lab's script skips.
+    H.run({ "ip", "-n", ns, "link", "add", "net150", "type", "bridge" })
+    local script = script_file(string.format([[
+      fwsh.netns.add(%q)
+      local br = fwsh.bridge.add("labbr")
+      for i = 1, 200 do
+        local name = "net" .. i
+        if not fwsh.link.exists(name) then fwsh.tap.add(name, { bridge = br }) end
+        local t = os.clock() + 0.01 while os.clock() < t do end -- slow enough to be caught
+      end
+      while true do end
+    ]], node))
+    local pid = H.run({ "sh", "-c", string.format(
+      -- --netns, not `ip netns exec`: that one's private mounts would hide the
+      -- namespace the lab makes from everyone else
+      "%s --netns %s --lab big %s >/dev/null 2>&1 & echo $!", H.build .. "/fwsh", ns,
+      script) }):match("%d+")
+    assert.truthy(pid)
+    local midway = H.wait_for(function() return #tagged(ns, "big") >= 50 end, 20)
+    H.run({ "kill", "-9", pid })
+    assert.truthy(H.wait_for(function() return not select(2, H.run({ "kill", "-0", pid })) end, 5))
+    os.remove(script)
+    assert.truthy(midway, "the script made 50 taps")
+    local left = tagged(ns, "big")
+    assert.truthy(#left >= 50 and #left < 201, "killed midway: " .. #left .. " links")
+
+    local labs = H.fwsh_in(ns, { "labs" })
+    assert.truthy(labs:find("\nbig%s+" .. #left .. "%s+1\n"), labs)
+
+    local out, ok = H.fwsh_in(ns, { "down", "big" })
+    assert.truthy(ok)
+    assert.are.equal(string.format("big: removed %d links, 1 namespaces\n", #left), out)
+    assert.are.same({}, tagged(ns, "big"))
+    assert.is_nil(H.link(ns, "labbr"))
+    assert.are.equal("bridge", H.link(ns, "net150").linkinfo.info_kind) -- not the lab's
+    local _, node_left = H.run({ "ip", "netns", "exec", node, "true" })
+    assert.is_falsy(node_left)
+    assert.are.equal("", (H.fwsh_in(ns, { "labs" })))
+  end))
+
+  it("fwsh.down removes one lab and leaves another", H.ns(function(ns)
+    fwsh.lab("one")
+    fwsh.bridge.add("b1")
+    fwsh.tap.add("t1", { bridge = "b1" })
+    fwsh.lab("two")
+    fwsh.bridge.add("b2")
+    local labs = {}
+    for _, l in ipairs(fwsh.labs()) do labs[l.name] = l.links end
+    assert.are.same({ one = 2, two = 1 }, labs)
+    local links = fwsh.down("one")
+    assert.are.equal(2, links)
+    assert.are.same({}, tagged(ns, "one"))
+    assert.are.same({ "b2" }, tagged(ns, "two"))
+    assert.are.equal("two", fwsh.lab())
+    fwsh.down()
+    assert.are.same({ "lo" }, H.link_names(ns))
+    fwsh.lab("default")
+  end))
+
+  it("tags what it makes with the script's name, or --lab", H.ns(function(ns)
+    local script = script_file('fwsh.bridge.add("tagged0")')
+    local named = script:match("[^/]+$"):match("^[^.]+")
+    H.fwsh_in(ns, { script })
+    H.fwsh_in(ns, { "--lab", "mine", "-e", 'fwsh.bridge.add("tagged1")' })
+    os.remove(script)
+    assert.are.equal("fwsh:" .. named, H.link(ns, "tagged0").ifalias)
+    assert.are.equal("fwsh:mine", H.link(ns, "tagged1").ifalias)
+  end))
+end)
