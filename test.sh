@@ -16,7 +16,11 @@ trap 'rm -f "$tap"' EXIT
 run_specs() { # label build-dir [env...]
   label=$1; dir=$2; shift 2
   echo "== specs ($label)"
-  env FWSH_BUILD="$PWD/$dir" "$@" tools/sandbox.sh lua5.4 /usr/bin/busted -o TAP ${SPECS:-spec} 2>&1 |
+  # A hung spec must not hang the run: past the limit it is killed and counted.
+  { env FWSH_BUILD="$PWD/$dir" "$@" timeout --kill-after=10 "${FWSH_SPEC_LIMIT:-1500}" \
+      tools/sandbox.sh lua5.4 /usr/bin/busted -o TAP ${SPECS:-spec} 2>&1 ||
+      { s=$?; [ $s -eq 124 ] || [ $s -eq 137 ] &&
+        echo "not ok - the $label specs did not finish within ${FWSH_SPEC_LIMIT:-1500} s"; }; } |
     tee -a "$tap" | grep -v '^ok ' || true
 }
 

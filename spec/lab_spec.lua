@@ -93,4 +93,52 @@ describe("labs", function()
     assert.are.equal("fwsh:" .. named, H.link(ns, "tagged0").ifalias)
     assert.are.equal("fwsh:mine", H.link(ns, "tagged1").ifalias)
   end))
+
+  -- Starts fwsh ARGS in ns in the background, waits until ready() holds, sends
+  -- sig, and returns the exit status.
+  local function interrupt(ns, args, ready, sig)
+    local status = os.tmpname()
+    local pid = H.run({ "sh", "-c", string.format(
+      -- the subshell lets go of our pipe, or reading $! would wait for it to end
+      "(%s --netns %s %s; echo $? > %s) >/dev/null 2>&1 & echo $!", H.build .. "/fwsh", ns,
+      args, status) }):match("%d+")
+    assert.truthy(H.wait_for(ready, 20), "ready")
+    -- the subshell's child is fwsh itself
+    local fwsh_pid = H.run({ "pgrep", "-P", pid }):match("%d+")
+    H.run({ "kill", "-" .. sig, fwsh_pid })
+    local code
+    H.wait_for(function()
+      local f = io.open(status)
+      code = f and tonumber(f:read("a"))
+      if f then f:close() end
+      return code
+    end, 10)
+    os.remove(status)
+    return code
+  end
+
+  it("SIGTERM rolls back what the script made, and exits 128 + 15", H.ns(function(ns)
+    local script = script_file([[
+      local br = fwsh.bridge.add("sigbr")
+      for i = 1, 30 do fwsh.tap.add("sig" .. i, { bridge = br }) end
+      while true do end
+    ]])
+    local code = interrupt(ns, script, function() return H.link(ns, "sig30") end, "TERM")
+    os.remove(script)
+    assert.are.equal(143, code)
+    assert.are.same({ "lo" }, H.link_names(ns))
+  end))
+
+  it("SIGINT closes <close> handles, also with --keep-partial", H.ns(function(ns)
+    local script = script_file([[
+      fwsh.bridge.add("kept")
+      local scoped <close> = fwsh.bridge.add("scoped")
+      while true do end
+    ]])
+    local code = interrupt(ns, "--keep-partial " .. script,
+                           function() return H.link(ns, "scoped") end, "INT")
+    os.remove(script)
+    assert.are.equal(130, code)
+    assert.are.same({ "kept", "lo" }, H.link_names(ns))
+  end))
 end)
