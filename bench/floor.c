@@ -4,10 +4,11 @@
  * sendmsg, and their acks are read after. Only the tap ioctls, which have no
  * rtnetlink form, go one by one.
  *
- *   floor [-n NETNS] [-a ALIAS] N T
+ *   floor [-n NETNS] [-a ALIAS] [-d] N T
  *
  *   -n NETNS   work in /run/netns/NETNS (as `ip -n` does)
  *   -a ALIAS   tag every link with this ifalias too, as fwsh does ("fwsh:LAB")
+ *   -d         delete them instead: one RTM_DELLINK each, all batched
  *
  * Names as bench/gen.sh makes them: bridges br000.., taps t000-0... Exits 0
  * when every request was acked, 1 with the kernel's reason otherwise. */
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,16 +227,38 @@ static void open_socket(void)
                 setsockopt(sk, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+/* Every link of the workload, taps first, one RTM_DELLINK each, batched. Each
+ * still pays the kernel's own wait for RCU: the kernel batches only what one
+ * request deletes (a group, a namespace). */
+static void delete_all(struct batch *b, int n, int t)
+{
+        for (int i = 0; i < n; i++)
+                for (int k = 0; k <= t; k++) {
+                        struct nlmsghdr *h = request(b, RTM_DELLINK, 0);
+                        char name[IFNAMSIZ];
+
+                        if (k < t)
+                                tap_name(name, i, k);
+                        else
+                                bridge_name(name, i);
+                        put_name(h, name);
+                        done(b, h);
+                }
+        flush(b);
+}
+
 int main(int argc, char **argv)
 {
         static struct batch b;
         const char *alias = NULL;
+        bool delete = false;
         int c, n, t;
 
-        while ((c = getopt(argc, argv, "n:a:")) != -1) {
+        while ((c = getopt(argc, argv, "n:a:d")) != -1) {
                 switch (c) {
                 case 'n': enter_netns(optarg); break;
                 case 'a': alias = optarg; break;
+                case 'd': delete = true; break;
                 default: goto usage;
                 }
         }
@@ -249,6 +273,10 @@ int main(int argc, char **argv)
         if (!bridge_index)
                 die("calloc", ENOMEM);
         open_socket();
+        if (delete) {
+                delete_all(&b, n, t);
+                return 0;
+        }
 
         /* 1. The bridges, up, in one batch; NLM_F_ECHO returns each one's ifindex. */
         for (int i = 0; i < n; i++) {
@@ -310,6 +338,6 @@ int main(int argc, char **argv)
         close(sk);
         return 0;
 usage:
-        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
+        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
         return 2;
 }
