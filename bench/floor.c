@@ -4,11 +4,13 @@
  * sendmsg, and their acks are read after. Only the tap ioctls, which have no
  * rtnetlink form, go one by one.
  *
- *   floor [-n NETNS] [-a ALIAS] [-d] N T
+ *   floor [-n NETNS] [-a ALIAS] [-d] [-s] N T
  *
  *   -n NETNS   work in /run/netns/NETNS (as `ip -n` does)
  *   -a ALIAS   tag every link with this ifalias too, as fwsh does ("fwsh:LAB")
  *   -d         delete them instead: one RTM_DELLINK each, all batched
+ *   -s         serial: one request per sendmsg, its ack read before the next
+ *              (fwsh's way today, less its lookups)
  *
  * Names as bench/gen.sh makes them: bridges br000.., taps t000-0... Exits 0
  * when every request was acked, 1 with the kernel's reason otherwise. */
@@ -49,6 +51,7 @@ struct batch {
 
 static int sk = -1;
 static uint32_t seq;
+static bool serial;            /* -s: a round trip per request */
 static int *bridge_index;      /* filled from the echoed RTM_NEWLINK */
 static int nbridges;
 
@@ -163,6 +166,8 @@ static void done(struct batch *b, struct nlmsghdr *h)
 {
         b->len += NLMSG_ALIGN(h->nlmsg_len);
         b->count++;
+        if (serial)
+                flush(b);
 }
 
 static void put_name(struct nlmsghdr *h, const char *name)
@@ -254,11 +259,12 @@ int main(int argc, char **argv)
         bool delete = false;
         int c, n, t;
 
-        while ((c = getopt(argc, argv, "n:a:d")) != -1) {
+        while ((c = getopt(argc, argv, "n:a:ds")) != -1) {
                 switch (c) {
                 case 'n': enter_netns(optarg); break;
                 case 'a': alias = optarg; break;
                 case 'd': delete = true; break;
+                case 's': serial = true; break;
                 default: goto usage;
                 }
         }
@@ -338,6 +344,6 @@ int main(int argc, char **argv)
         close(sk);
         return 0;
 usage:
-        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
+        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
         return 2;
 }
