@@ -31,6 +31,9 @@ int lfwsh_open(lua_State *L)
                 { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
                 { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },
+                { "proc", lfwsh_open_proc },
+                { "wait", lfwsh_open_wait },
+                { "nft", lfwsh_open_nft },
         };
 
         lfwsh_state(L);

@@ -102,6 +102,9 @@ int lfwsh_open_transaction(lua_State *L);
 int lfwsh_open_show(lua_State *L);
 int lfwsh_open_lab(lua_State *L);
 int lfwsh_open_down(lua_State *L);
+int lfwsh_open_proc(lua_State *L);
+int lfwsh_open_wait(lua_State *L);
+int lfwsh_open_nft(lua_State *L);
 
 /* Pushes the module table: fwsh.link, fwsh.bridge, ... (luaopen_fwsh in fwsh.so). */
 int lfwsh_open(lua_State *L);
