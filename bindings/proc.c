@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fwsh_lua.h"
@@ -279,6 +280,17 @@ static int l_stop_lab(lua_State *L)
         return 1;
 }
 
+/*** fwsh.proc.clock() -> seconds on a monotonic clock (CLOCK_MONOTONIC), for
+ * measuring how long things take */
+static int l_clock(lua_State *L)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+        return 1;
+}
+
 /* At lua_close: nothing started through this state outlives it. */
 static int sentinel_gc(lua_State *L)
 {
@@ -291,6 +303,7 @@ int lfwsh_open_proc(lua_State *L)
 {
         static const luaL_Reg fns[] = {
                 { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
+                { "clock", l_clock },
                 { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
                 { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
         };

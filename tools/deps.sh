@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="build-essential cmake pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
 libreadline-dev libkmod-dev lua-busted lua-dkjson iproute2 bridge-utils util-linux valgrind tmux jq
-keepalived conntrackd conntrack nftables libnftables-dev qemu-system-x86"
+keepalived conntrackd conntrack nftables libnftables-dev qemu-system-x86 iputils-ping"
 missing=""
 for p in $PACKAGES $*; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
