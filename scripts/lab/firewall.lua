@@ -91,6 +91,74 @@ function Lab:spawn_host(argv, log)
   return p
 end
 
+local node_tool = node.tool
+
+-- Whether something listens on TCP port here (/proc/net/tcp of this namespace).
+local function listening(port)
+  local f = io.open("/proc/net/tcp", "r")
+  if not f then return false end
+  local s = f:read("a")
+  f:close()
+  return s:find(string.format(":%04X 00000000:0000 0A", port)) ~= nil
+end
+
+--- lab:traffic_start([{rate=BYTES_PER_S}]) -> traffic: a 10 ms UDP probe and a
+-- counted TCP stream from the client to the server, running through the
+-- master; returns once the stream's connection is replicated to the backup
+function Lab:traffic_start(o)
+  o = o or {}
+  self.runs = (self.runs or 0) + 1
+  local tag = tostring(self.runs)
+  local t = { tag = tag }
+  if not self.probe_server then
+    self.probe_server = self:spawn_host({ node_tool("probe"), "server", tostring(M.probe_port) })
+  end
+  t.stream_server = self:spawn_host({ node_tool("stream"), "server", tostring(M.stream_port) },
+                                    self:file("stream-server-" .. tag .. ".out"))
+  fwsh.wait{ fn = function() return listening(M.stream_port) end, interval = 0.01, timeout = 5 }
+  local client = self.nodes.client
+  t.probe = client:spawn({ node_tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
+                         { stdout = self:file("probe-" .. tag .. ".out") })
+  t.stream = client:spawn({ node_tool("stream"), "client", M.server, tostring(M.stream_port),
+                            tostring(o.rate or 200000) },
+                          { stdout = self:file("stream-client-" .. tag .. ".out") })
+  local _, backup = self:master()
+  if backup and not backup.stopped then self:synced(backup.name, M.stream_port) end
+  return t
+end
+
+--- lab:traffic_stop(traffic) -> { outage_ms=, sent=, received=, lost=,
+--  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received= }
+function Lab:traffic_stop(t)
+  t.probe:kill("TERM")
+  t.probe:wait(5)
+  t.stream:kill("TERM")
+  pcall(t.stream.wait, t.stream, 15)
+  t.stream:stop(1)
+  pcall(t.stream_server.wait, t.stream_server, 5)
+  t.stream_server:stop(1)
+  local r = {}
+  local p = self:read("probe-" .. t.tag .. ".out")
+  r.sent, r.received, r.lost, r.outage_ms = p:match("sent (%d+) received (%d+) lost (%d+) max_gap_ms ([%d.]+)")
+  r.outage_ms = tonumber(r.outage_ms)
+  local c = self:read("stream-client-" .. t.tag .. ".out")
+  local s = self:read("stream-server-" .. t.tag .. ".out")
+  r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
+  local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
+  local got, sverdict = s:match("received (%d+) (%a+)")
+  r.stream_sent, r.stream_received = tonumber(sent or c:match("sent (%d+)")), tonumber(got)
+  if verdict == "ok" and sverdict == "ok" and tonumber(acked) == tonumber(got) then
+    r.stream = "survived"
+  elseif c:find("reset") or (s:find("reset")) then
+    r.stream = "reset"
+  elseif r.stream_sent and r.stream_received then
+    r.stream = string.format("lost %d bytes", r.stream_sent - r.stream_received)
+  else
+    r.stream = "failed (client: " .. (r.client_line or "") .. "; server: " .. (r.server_line or "") .. ")"
+  end
+  return r
+end
+
 function Lab:file(name) return self.dir .. "/" .. name end
 
 function Lab:read(name)
@@ -179,6 +247,19 @@ local function firewall_node(lab, name, o)
       instance("SERVER", "eth0", "10.0.0.254/32", "vs52"),
     },
   })
+  -- A restarted firewall comes back as a rebooted one would: without the
+  -- virtual MAC links and addresses keepalived left, with an empty conntrack table.
+  n.reset = function()
+    n:exec(function()
+      for _, l in ipairs({ "vc51", "vs52" }) do
+        if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
+      end
+    end)
+    n:run{ "conntrack", "-F" }
+    -- and without the files a killed conntrackd left (a reboot clears /run)
+    os.remove(lab:file(name .. "-conntrackd.lock"))
+    os.remove(lab:file(name .. "-conntrackd.ctl"))
+  end
   n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
   n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = lab:file(name .. "-keepalived.pid"),
                                           vrrp_pid = lab:file(name .. "-vrrp.pid") })
@@ -258,6 +339,43 @@ function M.build(o)
     error(err, 0)
   end
   return lab
+end
+
+local function median(v)
+  local s = {}
+  for i, x in ipairs(v) do s[i] = x end
+  table.sort(s)
+  if #s == 0 then return 0 end
+  return #s % 2 == 1 and s[(#s + 1) // 2] or (s[#s // 2] + s[#s // 2 + 1]) / 2
+end
+
+--- firewall.report(title, results): prints one row per run and then the
+-- summary lines every scenario ends with: outage_ms (the largest), the
+-- min/median/max line, and tcp_stream (the first run that did not survive)
+function M.report(title, results)
+  print(string.format("%s: %d run(s)", title, #results))
+  print(string.format("%-4s %-9s %-9s %10s %10s %8s  %s", "run", "from", "to", "outage_ms", "mac_ms",
+                      "lost", "tcp_stream"))
+  local outages, macs, stream = {}, {}, "survived"
+  for i, r in ipairs(results) do
+    print(string.format("%-4d %-9s %-9s %10.1f %10s %8s  %s (sent %s, received %s)", i, r.from or "-",
+                        r.to or "-", r.outage_ms or -1, r.mac_ms and string.format("%.1f", r.mac_ms) or "-",
+                        r.lost or "-", r.stream, tostring(r.stream_sent), tostring(r.stream_received)))
+    outages[#outages + 1] = r.outage_ms or math.huge
+    if r.mac_ms then macs[#macs + 1] = r.mac_ms end
+    if r.stream ~= "survived" and stream == "survived" then stream = r.stream end
+  end
+  local sorted = {}
+  for i, x in ipairs(outages) do sorted[i] = x end
+  table.sort(sorted)
+  print(string.format("outage_ms min/median/max: %.1f / %.1f / %.1f", sorted[1], median(outages), sorted[#sorted]))
+  if #macs > 0 then
+    table.sort(macs)
+    print(string.format("mac_move_ms min/median/max: %.1f / %.1f / %.1f", macs[1], median(macs), macs[#macs]))
+  end
+  print(string.format("outage_ms: %d", math.floor(sorted[#sorted] + 0.5)))
+  print("tcp_stream: " .. stream)
+  return stream == "survived"
 end
 
 --- firewall.args(arg) -> options from the command line: --master fw-2,

@@ -55,6 +55,7 @@ function M.new(o)
     procs = {},        -- every proc started with spawn, for teardown
     qemu = o.qemu or {},
     setup = o.setup,            -- function(node), after the ports, before the daemons
+    reset = o.reset,            -- function(node), at start() after a stop(): what a reboot clears
     sysctls = o.sysctls or {},  -- { {"net/ipv4/ip_forward", "1"}, ... }, set before the ports exist
     is_up = false,
   }, Node)
@@ -233,6 +234,7 @@ end
 --  started again (netns), or the VM started again (qemu)
 function Node:start()
   if self.backend == "netns" then
+    if self.reset then self.reset(self) end
     for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):up() end
   else
     qemu_start(self)
