@@ -74,6 +74,13 @@ function Lab:wait_ready(fw, timeout)
   fwsh.wait{ run = conntrackd.ctl(n.conntrackd_conf, "-s"), netns = fw, timeout = timeout or 10 }
 end
 
+--- lab:has_replica(fw, port) -> whether fw's conntrackd has the peer's connection to port now
+function Lab:has_replica(fw, port)
+  local n = self.nodes[fw]
+  local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
+  return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
+end
+
 --- lab:synced(fw, port [, timeout]): until fw's conntrackd holds, in its
 -- external cache (the peer's connections), a connection to port
 function Lab:synced(fw, port, timeout)
@@ -102,9 +109,10 @@ local function listening(port)
   return s:find(string.format(":%04X 00000000:0000 0A", port)) ~= nil
 end
 
---- lab:traffic_start([{rate=BYTES_PER_S}]) -> traffic: a 10 ms UDP probe and a
--- counted TCP stream from the client to the server, running through the
--- master; returns once the stream's connection is replicated to the backup
+--- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
+-- UDP probe and a counted TCP stream from the client to the server, running
+-- through the master; returns once the stream's connection is replicated to
+-- the backup (unless replicated=false)
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -123,7 +131,7 @@ function Lab:traffic_start(o)
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out") })
   local _, backup = self:master()
-  if backup and not backup.stopped then self:synced(backup.name, M.stream_port) end
+  if backup and not backup.stopped and o.replicated ~= false then self:synced(backup.name, M.stream_port) end
   return t
 end
 
