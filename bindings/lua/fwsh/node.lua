@@ -42,8 +42,12 @@ local function check_name(what, s)
 end
 
 --- node.new{name=, backend="netns"|"qemu", ports={ {name=, bridge=, tap=, address=}, ... },
---  dir=, qemu={...}} -> node (not yet up). dir is where logs, sockets and
---  pid files go (a per-lab temporary directory).
+--  dir=, sysctls=, setup=, reset=, qemu={binary=, accel=, memory=, args=, wrapper=, timeout=}}
+--  -> node (not yet up). dir is where logs, sockets and pid files go (a
+--  per-lab temporary directory); sysctls ({ {path, value}, ... }) are set in
+--  the new namespace before its ports exist; setup(node) runs after the
+--  ports and before the daemons, reset(node) at start() after a stop().
+--  qemu.args is the user's image (-kernel ..., -drive ...).
 function M.new(o)
   local n = setmetatable({
     name = check_name("name", o.name),
@@ -134,11 +138,23 @@ function Node:qmp(command, arguments)
   return r.out
 end
 
+-- KVM when /dev/kvm exists (and can be opened), TCG otherwise.
+function M.accel()
+  local f = io.open("/dev/kvm", "r")
+  if f then f:close() return "kvm" end
+  return "tcg"
+end
+
 local function qemu_start(self)
   local q = self.qemu
-  local argv = { q.binary or "qemu-system-x86_64", "-nodefaults", "-display", "none",
-                 "-machine", "accel=" .. (q.accel or "kvm:tcg"), "-m", tostring(q.memory or 128),
-                 "-name", self.name, "-qmp", "unix:" .. self.qmp_socket .. ",server=on,wait=off" }
+  self.accel = q.accel or M.accel()
+  local argv = {}
+  for _, w in ipairs(q.wrapper or {}) do argv[#argv + 1] = w end -- e.g. { "env", "-u", "LD_PRELOAD" }
+  for _, w in ipairs({ q.binary or "qemu-system-x86_64", "-nodefaults", "-display", "none",
+                 "-machine", "accel=" .. self.accel, "-m", tostring(q.memory or 128),
+                 "-name", self.name, "-qmp", "unix:" .. self.qmp_socket .. ",server=on,wait=off" }) do
+    argv[#argv + 1] = w
+  end
   for i, p in ipairs(self.ports) do
     argv[#argv + 1] = "-netdev"
     argv[#argv + 1] = string.format("tap,id=%s,ifname=%s,script=no,downscript=no", p.name, p.tap)
@@ -249,14 +265,14 @@ end
 function Node:cut(port)
   local p = self:port(port)
   if self.backend == "netns" then fwsh.link.get(p.tap):down()
-  else self:qmp("set_link", { name = p.name, up = false }) end
+  else self:qmp("set_link", { name = "nic-" .. p.name, up = false }) end
   return self
 end
 
 function Node:restore(port)
   local p = self:port(port)
   if self.backend == "netns" then fwsh.link.get(p.tap):up()
-  else self:qmp("set_link", { name = p.name, up = true }) end
+  else self:qmp("set_link", { name = "nic-" .. p.name, up = true }) end
   return self
 end
 
