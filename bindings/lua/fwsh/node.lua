@@ -118,6 +118,8 @@ end
 
 -- qemu backend ---------------------------------------------------------------
 
+--- node:qmp(command [, arguments]) -> the reply line ({"return": ...}); raises
+--  with QMP's error (qemu backend)
 function Node:qmp(command, arguments)
   assert(self.backend == "qemu", "node:qmp needs the qemu backend")
   local json = '{"execute": "' .. command .. '"'
@@ -135,7 +137,7 @@ function Node:qmp(command, arguments)
   if not r.ok then
     error(string.format("node %s: qmp %s: %s%s", self.name, command, r.out, r.err), 2)
   end
-  return r.out
+  return (r.out:gsub("%s+$", ""))
 end
 
 -- KVM when /dev/kvm exists (and can be opened), TCG otherwise.
