@@ -259,6 +259,7 @@ local function firewall_node(lab, name, o)
   -- virtual MAC links and addresses keepalived left, with an empty conntrack table.
   n.reset = function()
     n:exec(function()
+      node.sysctl("net/ipv4/ip_forward", "1")
       for _, l in ipairs({ "vc51", "vs52" }) do
         if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
       end
@@ -387,7 +388,8 @@ function M.report(title, results)
 end
 
 --- firewall.args(arg) -> options from the command line: --master fw-2,
---  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose
+--  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
+--  --fail power|hang (the scenarios' kind of failure)
 function M.args(argv)
   local o = {}
   local i = 1
@@ -399,7 +401,8 @@ function M.args(argv)
     elseif a == "--reps" then o.reps = math.tointeger(tonumber(v)); i = i + 2
     elseif a == "--backend" then o.backend = v; i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
-    else error("unknown option " .. a .. " (--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --loose)", 0) end
+    elseif a == "--fail" then o.fail = v; i = i + 2
+    else error("unknown option " .. a .. " (--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --fail power|hang, --loose)", 0) end
   end
   return o
 end

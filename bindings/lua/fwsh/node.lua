@@ -224,9 +224,9 @@ function Node:start_daemon(name)
   return d.proc
 end
 
---- node:stop([{graceful=false}]) -> node: the node fails: its daemons are
---  killed (SIGKILL unless graceful) and its ports lose carrier (netns), or
---  the VM is killed (qemu)
+--- node:stop([{graceful=false, keep_links=false}]) -> node: the node fails:
+--  its daemons are killed (SIGKILL unless graceful) and its ports lose
+--  carrier unless keep_links (netns), or the VM is killed (qemu)
 function Node:stop(o)
   local sig = o and o.graceful and "TERM" or "KILL"
   for _, name in ipairs(self.order) do
@@ -238,7 +238,9 @@ function Node:stop(o)
     if d.proc then d.proc:stop(1); d.proc = nil end
   end
   if self.backend == "netns" then
-    for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):down() end
+    if not (o and o.keep_links) then
+      for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):down() end
+    end
   elseif self.vm then
     if self.vm:running() then self.vm:kill(sig) end
     self.vm:stop(1)

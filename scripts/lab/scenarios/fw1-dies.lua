@@ -1,10 +1,16 @@
--- fw1-dies.lua - the master firewall dies (its daemons are killed with
--- SIGKILL and its ports lose carrier, as a machine that loses power), the
--- backup takes over; then the dead one comes back, as backup (nopreempt), so
--- that the next run kills the other one: the master alternates.
+-- fw1-dies.lua - the master firewall dies, the backup takes over; then the
+-- dead one comes back, as backup (nopreempt), so that the next run kills the
+-- other one: the master alternates. Two kinds of death (--fail):
+--   power (default): its daemons are killed with SIGKILL and its ports lose
+--     carrier, as a machine that loses power: br1 and br0 flush its FDB
+--     entries and flood frames for the virtual MACs until a new master is
+--     learned
+--   hang: its daemons are killed with SIGKILL and it stops forwarding
+--     (ip_forward=0), links up: frames still go to it until the new
+--     master's gratuitous ARPs move the virtual MACs
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/fw1-dies.lua [--reps N] [--master fw-2]
---                                                          [--advert 0.1] [--version 3] [--loose]
+--            [--fail power|hang] [--advert 0.1] [--version 3] [--loose]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server (both running before, during and after the failover):
 --   outage_ms   the largest gap between two probe replies
@@ -23,7 +29,12 @@ for i = 1, o.reps or 1 do
   local traffic = lab:traffic_start()
   lab:hold(0.5)                               -- steady state before the failure
   local t0 = fwsh.proc.clock()
-  master:stop()
+  if o.fail == "hang" then
+    master:stop{ keep_links = true }
+    master:exec(function() require("fwsh.node").sysctl("net/ipv4/ip_forward", "0") end)
+  else
+    master:stop()
+  end
   lab:wait_master(backup.name, 10)
   local mac_ms = (fwsh.proc.clock() - t0) * 1000
   lab:hold(2)                                 -- traffic goes on through the new master
@@ -36,6 +47,7 @@ for i = 1, o.reps or 1 do
   lab:wait_ready(master.name)
 end
 
-if not firewall.report("fw-1 dies (" .. (o.master or "fw-1") .. " master first)", results) then
+if not firewall.report(string.format("fw-1 dies (%s, %s master first)", o.fail or "power",
+                                     o.master or "fw-1"), results) then
   error("the TCP stream did not survive every failover", 0)
 end
