@@ -6,6 +6,7 @@
 # is visible: the links, named namespaces and processes after each run must
 # be those before it. With -i,
 # each run is interrupted by SIGINT after SECONDS (the Ctrl-C path).
+# The scenario's summary lines (outage_ms:, tcp_stream:) are shown per run.
 # Last line: "N runs, N leaks".
 set -eu
 cd "$(dirname "$0")/.."
@@ -28,7 +29,9 @@ while [ "$i" -lt "$runs" ]; do
       build/fwsh "$@" > /dev/null 2>&1 & pid=$!
       sleep "$INTERRUPT"; kill -INT $pid; wait $pid || true
     else
-      build/fwsh "$@" > /dev/null 2>&1 || echo "run failed: $?"
+      build/fwsh "$@" > /tmp/fwsh-leaks.$$ 2>&1 || echo "run failed: $?"
+      grep -e "^outage_ms: " -e "^tcp_stream: " -e "^mac_move_ms " /tmp/fwsh-leaks.$$ | tr "\n" " "; echo
+      rm -f /tmp/fwsh-leaks.$$
     fi
     after=$(state)
     [ "$before" = "$after" ] && exit 0

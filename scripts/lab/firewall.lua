@@ -65,6 +65,13 @@ function Lab:wait_master(name, timeout)
                      timeout = timeout or 10 })
 end
 
+--- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
+-- server-side VRRP MAC on name's port
+function Lab:wait_master_server(name, timeout)
+  return (fwsh.wait{ fdb = M.vmac.server, bridge = "br0", port = FW[name].taps.eth0,
+                     timeout = timeout or 10 })
+end
+
 --- lab:wait_ready(fw) -> the firewall's daemons are up: keepalived made its
 -- virtual MAC interfaces, conntrackd answers on its socket
 function Lab:wait_ready(fw, timeout)
@@ -358,17 +365,21 @@ local function median(v)
   return #s % 2 == 1 and s[(#s + 1) // 2] or (s[#s // 2] + s[#s // 2 + 1]) / 2
 end
 
---- firewall.report(title, results): prints one row per run and then the
--- summary lines every scenario ends with: outage_ms (the largest), the
--- min/median/max line, and tcp_stream (the first run that did not survive)
+--- firewall.report(title, results): prints one row per run (outage_ms: the
+-- largest gap in probe replies; mac_ms, mac0_ms: from the fault until br1,
+-- br0 learned the client-side, server-side VRRP MAC on the new master's port;
+-- lost: probe replies missing) and then the summary lines every scenario ends
+-- with: the min/median/max lines, outage_ms (the largest), and tcp_stream
+-- (the first run that did not survive)
 function M.report(title, results)
   print(string.format("%s: %d run(s)", title, #results))
-  print(string.format("%-4s %-9s %-9s %10s %10s %8s  %s", "run", "from", "to", "outage_ms", "mac_ms",
-                      "lost", "tcp_stream"))
+  print(string.format("%-4s %-6s %-6s %10s %8s %8s %6s  %s", "run", "from", "to", "outage_ms", "mac_ms",
+                      "mac0_ms", "lost", "tcp_stream"))
   local outages, macs, stream = {}, {}, "survived"
   for i, r in ipairs(results) do
-    print(string.format("%-4d %-9s %-9s %10.1f %10s %8s  %s (sent %s, received %s)", i, r.from or "-",
+    print(string.format("%-4d %-6s %-6s %10.1f %8s %8s %6s  %s (sent %s, received %s)", i, r.from or "-",
                         r.to or "-", r.outage_ms or -1, r.mac_ms and string.format("%.1f", r.mac_ms) or "-",
+                        r.mac0_ms and string.format("%.1f", r.mac0_ms) or "-",
                         r.lost or "-", r.stream, tostring(r.stream_sent), tostring(r.stream_received)))
     outages[#outages + 1] = r.outage_ms or math.huge
     if r.mac_ms then macs[#macs + 1] = r.mac_ms end

@@ -37,9 +37,11 @@ for i = 1, o.reps or 1 do
   end
   lab:wait_master(backup.name, 10)
   local mac_ms = (fwsh.proc.clock() - t0) * 1000
+  lab:wait_master_server(backup.name, 10)
+  local mac0_ms = (fwsh.proc.clock() - t0) * 1000
   lab:hold(2)                                 -- traffic goes on through the new master
   local r = lab:traffic_stop(traffic)
-  r.from, r.to, r.mac_ms = master.name, backup.name, mac_ms
+  r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
   results[i] = r
   io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, MAC moved after %.1f ms, stream %s\n",
                                 i, master.name, backup.name, r.outage_ms or -1, mac_ms, r.stream))

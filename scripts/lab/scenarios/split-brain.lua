@@ -26,9 +26,11 @@ local function phase(label, replicated)
   master:stop()
   lab:wait_master(backup.name, 10)
   local mac_ms = (fwsh.proc.clock() - t0) * 1000
+  lab:wait_master_server(backup.name, 10)
+  local mac0_ms = (fwsh.proc.clock() - t0) * 1000
   lab:hold(2)
   local r = lab:traffic_stop(traffic)
-  r.from, r.to, r.mac_ms = master.name, backup.name, mac_ms
+  r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
   print(string.format("%s: new connections through %s: %s; stream replicated to %s before the failover: %s; after it: %s",
                       label, master.name, new_ok and "ok" or "FAILED", backup.name, has and "yes" or "no",
                       r.stream))
