@@ -262,6 +262,7 @@ static int l_wait(lua_State *L)
         return 2;
 }
 
+/* fwsh.wait is a function; its upvalue is fwsh.proc, for run= conditions. */
 int lfwsh_open_wait(lua_State *L)
 {
         lfwsh_open_proc(L);
