@@ -293,7 +293,8 @@ function M.build(o)
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
   local lab = setmetatable({ nodes = {}, procs = {}, backend = o.backend or "netns" }, Lab)
   local ok, err = pcall(function()
-    lab.dir = fwsh.proc.run({ "mktemp", "-d", "/tmp/fwsh-lab.XXXXXX" }).out:match("^(%S+)")
+    -- Named after the lab, so that what a killed run left is easy to find.
+    lab.dir = fwsh.proc.run({ "mktemp", "-d", "/tmp/fwsh-" .. fwsh.lab() .. ".XXXXXX" }).out:match("^(%S+)")
     assert(lab.dir, "mktemp failed")
     fwsh.transaction(function()
       fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" })
@@ -421,6 +422,20 @@ end
 local function main(...)
   local o = M.args({ ... })
   local lab <close> = M.build(o)
+  if lab.backend == "qemu" then
+    -- The VMs run the user's image (qemu={args=...}); fwsh shows the wiring.
+    for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
+      local n = lab.nodes[name]
+      local taps = {}
+      for _, p in ipairs(n.ports) do
+        fwsh.wait{ link = p.tap, carrier = true, timeout = 10 }
+        taps[#taps + 1] = string.format("%s=%s (%s)", p.name, p.tap, tostring(fwsh.link.get(p.tap)))
+      end
+      print(string.format("%s: qemu pid %d, accel %s, %s; %s", name, n.vm:pid(), n.accel,
+                          n:qmp("query-status"), table.concat(taps, ", ")))
+    end
+    return
+  end
   local master = lab:master()
   print(string.format("master: %s (VRRP MAC %s on br1)", master and master.name or "none", M.vmac.client))
   local r = lab.nodes.client:run{ "ping", "-c3", "-i0.2", M.server }
