@@ -42,6 +42,23 @@ describe("fwsh.node", function()
     assert.is_true(r.ok, r.out .. r.err)
     local d = b:spawn({ "sleep", "100" })
     local pid = d:pid()
+    -- a daemon: started now (the node is up), killed by stop, started again by start
+    b:daemon("sleeper", { "sleep", "200" })
+    local first = b.daemons.sleeper.proc:pid()
+    assert.is_true(alive(first))
+    b:freeze()
+    local function state(p) return (io.open("/proc/" .. p .. "/stat"):read("a")):match("^%d+ %b() (%a)") end
+    fwsh.wait{ fn = function() return state(first) == "T" end, timeout = 2, interval = 0.01 }
+    b:thaw()
+    fwsh.wait{ fn = function() return state(first) ~= "T" end, timeout = 2, interval = 0.01 }
+    b:stop()
+    assert.is_false(alive(first))
+    assert.falsy(flags(ns, "net12"):find("UP,", 1, true))
+    b:start()
+    local second = b.daemons.sleeper.proc:pid()
+    assert.are_not.equal(first, second)
+    assert.is_true(alive(second))
+    assert.truthy(flags(ns, "net12"):find("UP", 1, true))
     -- cut: the host end goes down, the node sees no carrier
     a:cut("eth1")
     fwsh.wait{ link = "eth1", carrier = false, netns = names[1], timeout = 2 }
@@ -50,6 +67,7 @@ describe("fwsh.node", function()
     b:down()
     a:down()
     assert.is_false(alive(pid))
+    assert.is_false(alive(second))
     assert.is_nil(H.link(ns, "net11"))
     assert.is_nil(H.link(ns, "net12"))
     assert.is_false(fwsh.netns.exists(names[1]))
