@@ -36,6 +36,9 @@ int lfwsh_open(lua_State *L)
                 { "boot", lfwsh_open_boot },
                 { "brnf", lfwsh_open_brnf },
                 { "firewalld", lfwsh_open_firewalld },
+                { "proc", lfwsh_open_proc },
+                { "wait", lfwsh_open_wait },
+                { "nft", lfwsh_open_nft },
         };
 
         lfwsh_state(L);

@@ -532,4 +532,91 @@ int fwsh_firewalld_remove(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const
 int fwsh_firewalld_interfaces(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
                               unsigned scope, char ***ret_ifaces, size_t *ret_n);
 
+
+/* ---- processes: argv lists, in a namespace, owned by their lab ------------------------------ */
+
+struct fwsh_proc;
+
+struct fwsh_proc_spec {
+        const char *const *argv;  /* NULL-ended; argv[0] is looked up in PATH; never a shell */
+        int netns_fd;             /* run in this network namespace, or -1: the caller's */
+        const char *lab;          /* recorded with it; NULL: ctx's lab */
+        const char *stdin_path;   /* NULL: /dev/null */
+        const char *stdout_path;  /* spawn only, appended to; NULL: /dev/null */
+        const char *stderr_path;  /* spawn only; NULL: where stdout goes */
+};
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL }
+
+struct fwsh_proc_result {
+        int status;               /* as waitpid(2) gives it */
+        char *out, *err;          /* what it wrote, NUL-ended (NULL if nothing) */
+        size_t out_len, err_len;
+};
+
+/* Starts argv in its own process group, with SIGKILL as its parent-death
+ * signal, and records it in the registry with its lab. -ENOENT etc. (the exec's
+ * own errno, with the reason in ctx's detail) if it cannot be started. */
+int fwsh_proc_spawn(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, struct fwsh_proc **ret_proc);
+/* Runs argv to its end, capturing stdout and stderr. -ETIMEDOUT (and the
+ * process group killed and reaped) if it runs longer than timeout_ms (< 0: no
+ * limit). Free *ret with fwsh_proc_result_clear. */
+int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int timeout_ms,
+                  struct fwsh_proc_result *ret);
+void fwsh_proc_result_clear(struct fwsh_proc_result *res);
+/* Waits up to timeout_ms (< 0: for ever) for p to end and reaps it. -ETIMEDOUT. */
+int fwsh_proc_wait(struct fwsh_proc *p, int timeout_ms, int *ret_status);
+/* Sends sig to p's process group. -ESRCH if it has ended. */
+int fwsh_proc_signal(struct fwsh_proc *p, int sig);
+/* SIGTERM to the group, SIGKILL after grace_ms, and reaped. 0 (also if it had ended). */
+int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms);
+pid_t fwsh_proc_pid(const struct fwsh_proc *p);    /* 0 once reaped */
+bool fwsh_proc_running(struct fwsh_proc *p);       /* reaps it if it has ended */
+const char *fwsh_proc_lab(const struct fwsh_proc *p);
+/* Lets go of p; one still running stays in the registry until it is stopped. Returns NULL. */
+struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p);
+/* Stops every recorded process of lab (NULL: of every lab) as fwsh_proc_stop
+ * does, all at once; returns how many were running. */
+int fwsh_proc_stop_lab(const char *lab, int grace_ms);
+
+/* ---- nftables ----------------------------------------------------------------------------- */
+
+/* Runs nft(8) commands (a ruleset file's text: "flush ruleset\ntable inet f { ... }")
+ * through libnftables in the namespace netns_fd (-1: the caller's), as one
+ * transaction: all or nothing. On success *ret_output (may be NULL) is what nft
+ * printed (JSON if json), to free(). -EINVAL with nft's own message in ctx's
+ * detail if it refuses. See nft(8), libnftables(3). */
+int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json, char **ret_output);
+
+/* ---- the forwarding database of a bridge -------------------------------------------------- */
+
+struct fwsh_fdb {
+        uint8_t mac[6];
+        int ifindex;              /* the port it was seen on */
+        uint16_t state;           /* NUD_* */
+        uint8_t flags;            /* NTF_* */
+        bool local;               /* permanent: the port's or bridge's own address */
+};
+
+/* Entries of bridge's FDB (ports' entries: NDA_MASTER is the bridge); free(*ret) after. */
+int fwsh_fdb_list(struct fwsh_ctx *ctx, const char *bridge, struct fwsh_fdb **ret, size_t *ret_n);
+/* The ifindex of the port where bridge learned mac, 0 if it has not (or no
+ * longer has) an entry for it. */
+int fwsh_fdb_port(struct fwsh_ctx *ctx, const char *bridge, const uint8_t mac[6]);
+
+/* ---- events: link and neighbour changes of one namespace ---------------------------------- */
+
+struct fwsh_monitor;
+struct fwsh_monitor_stats {
+        unsigned long link_events, neigh_events;
+        unsigned long overruns;   /* ENOBUFS: events were lost, state must be dumped again */
+};
+
+/* A socket subscribed to RTNLGRP_LINK and RTNLGRP_NEIGH in ctx's namespace. */
+int fwsh_monitor_open(struct fwsh_ctx *ctx, struct fwsh_monitor **ret_mon);
+struct fwsh_monitor *fwsh_monitor_free(struct fwsh_monitor *m);
+/* Waits up to timeout_ms (< 0: for ever) for events and consumes all that
+ * are pending. 1 if any came (or some were lost: an overrun), 0 on timeout. */
+int fwsh_monitor_wait(struct fwsh_monitor *m, int timeout_ms);
+int fwsh_monitor_fd(const struct fwsh_monitor *m);
+void fwsh_monitor_get_stats(const struct fwsh_monitor *m, struct fwsh_monitor_stats *ret);
 #endif

@@ -124,6 +124,13 @@ static void make_arg(lua_State *L, char **argv, int argc, int script)
 
 static void preload(lua_State *L)
 {
+        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools, from the build. */
+        lua_getglobal(L, "package");
+        lua_getfield(L, -1, "path");
+        lua_pushfstring(L, FWSH_LUA_DIR "/?.lua;%s", lua_tostring(L, -1));
+        lua_setfield(L, -3, "path");
+        lua_pop(L, 2);
+        setenv("FWSH_TOOLS", FWSH_TOOLS_DIR, 0);
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
         lua_pushcfunction(L, lfwsh_open);
         lua_setfield(L, -2, "fwsh");

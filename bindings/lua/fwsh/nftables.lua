@@ -1,0 +1,70 @@
+--- fwsh.nftables - a stateful, per-interface forwarding ruleset for a
+-- firewall, as nft(8) text from a Lua table, every value validated.
+--
+-- nftables.firewall{
+--   client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
+--   server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
+--   sync = { iface = "eth2", port = 3780 },
+--   services = { { proto = "tcp", port = 5001 }, { proto = "udp", port = 5000 }, { proto = "icmp" } },
+-- } -> text for fwsh.nft.run
+-- forward: new connections only from the client network to the services;
+-- established/related back; everything else dropped and counted.
+-- input: VRRP on the client and server side, conntrackd sync on the sync link.
+local V = require "fwsh.validate"
+
+local M = {}
+local G = "nftables"
+
+local function ifset(field, list)
+  local q = {}
+  for i, n in ipairs(list) do q[i] = '"' .. V.name(G, field .. "[" .. i .. "]", n, 15) .. '"' end
+  return "{ " .. table.concat(q, ", ") .. " }"
+end
+
+function M.firewall(c)
+  local client, server = ifset("client.ifaces", c.client.ifaces), ifset("server.ifaces", c.server.ifaces)
+  local cnet = V.ipv4(G, "client.net", c.client.net, { prefix = true })
+  local snet = V.ipv4(G, "server.net", c.server.net, { prefix = true })
+  local out = {}
+  local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
+  add("flush ruleset")
+  add("table inet fwsh {")
+  add("  counter forward_dropped { }")
+  add("  counter input_dropped { }")
+  add("  chain forward {")
+  add("    type filter hook forward priority filter; policy drop;")
+  add("    ct state established,related accept")
+  for i, s in ipairs(c.services or {}) do
+    local f = "services[" .. i .. "]"
+    local rule = string.format("    iifname %s oifname %s ip saddr %s ip daddr %s ct state new",
+                               client, server, cnet, snet)
+    if s.proto == "icmp" then
+      add("%s icmp type echo-request accept", rule)
+    elseif s.proto == "tcp" or s.proto == "udp" then
+      add("%s %s dport %d accept", rule, s.proto, V.int(G, f .. ".port", s.port, 1, 65535))
+    else
+      V.name(G, f .. ".proto", tostring(s.proto))
+      error(string.format("%s: %s.proto %q refused: tcp, udp or icmp", G, f, tostring(s.proto)), 0)
+    end
+  end
+  add("    counter name forward_dropped drop")
+  add("  }")
+  add("  chain input {")
+  add("    type filter hook input priority filter; policy drop;")
+  add("    iif lo accept")
+  add("    ct state established,related accept")
+  add("    iifname %s ip protocol vrrp accept", client)
+  add("    iifname %s ip protocol vrrp accept", server)
+  add("    iifname %s udp dport %d accept", ifset("sync.iface", { c.sync.iface }),
+      V.int(G, "sync.port", c.sync.port or 3780, 1, 65535))
+  add("    icmp type echo-request accept")
+  add("    counter name input_dropped drop")
+  add("  }")
+  add("  chain output {")
+  add("    type filter hook output priority filter; policy accept;")
+  add("  }")
+  add("}")
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

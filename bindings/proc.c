@@ -1,0 +1,337 @@
+/* proc.c - fwsh.proc: programs run from argv lists (never a shell), in a named
+ * namespace if asked; spawned ones are owned by the lab and stopped at the
+ * latest when the Lua state closes. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fwsh_lua.h"
+
+#define PROC_MT "fwsh.proc"
+#define ARGV_MAX 256
+
+struct lproc {
+        struct fwsh_proc *p;      /* NULL: let go of */
+        char name[64];
+};
+
+/* argv from the list at idx, pointers into Lua strings the list keeps alive. */
+static void check_argv(lua_State *L, int idx, const char *argv[ARGV_MAX + 1])
+{
+        lua_Integer n;
+
+        luaL_checktype(L, idx, LUA_TTABLE);
+        n = luaL_len(L, idx);
+        luaL_argcheck(L, n >= 1, idx, "argv list is empty");
+        luaL_argcheck(L, n <= ARGV_MAX, idx, "argv list is too long");
+        for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, idx, i);
+                if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+                        luaL_argerror(L, idx, lua_pushfstring(L, "argv[%d]: string expected, got %s",
+                                                              (int)i, luaL_typename(L, -1)));
+                argv[i - 1] = lua_tostring(L, -1);
+                lua_pop(L, 1); /* numbers were converted in place: the table holds the string */
+        }
+        argv[n] = NULL;
+}
+
+/* The namespace option: an fd (closed by the caller), or -1. */
+static int netns_opt(lua_State *L, int t, const char *op, const char *argv0)
+{
+        const char *ns = lfwsh_opt_string(L, t, "netns", NULL);
+        struct fwsh_ctx *ctx;
+        int fd;
+
+        if (!ns)
+                return -1;
+        ctx = lfwsh_ctx(L);
+        lfwsh_check(L, ctx, fwsh_netns_open(ctx, ns, &fd), op, argv0);
+        return fd;
+}
+
+static void push_status(lua_State *L, int status)
+{
+        lua_pushboolean(L, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        lua_setfield(L, -2, "ok");
+        if (WIFEXITED(status)) {
+                lua_pushinteger(L, WEXITSTATUS(status));
+                lua_setfield(L, -2, "code");
+        } else if (WIFSIGNALED(status)) {
+                lua_pushinteger(L, WTERMSIG(status));
+                lua_setfield(L, -2, "signal");
+        }
+}
+
+static int timeout_ms(lua_State *L, int t, const char *field, double def)
+{
+        double s = def;
+
+        if (!lua_isnoneornil(L, t)) {
+                lua_getfield(L, t, field);
+                if (!lua_isnil(L, -1))
+                        s = luaL_checknumber(L, -1);
+                lua_pop(L, 1);
+        }
+        return s < 0 ? -1 : (int)(s * 1000);
+}
+
+/*** fwsh.proc.run(argv [, {netns=NAME, timeout=SECONDS, stdin=PATH}]) ->
+ * {ok=, code=|signal=, out=, err=}: runs the program to its end, capturing its
+ * output; raises if it cannot be started or runs past timeout (default 30 s;
+ * it is killed then). @see execvp(3) */
+static int l_run(lua_State *L)
+{
+        static const char *const known[] = { "netns", "timeout", "stdin", NULL };
+        const char *argv[ARGV_MAX + 1];
+        struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
+        struct fwsh_proc_result res;
+        struct fwsh_ctx *ctx;
+        int r, ms;
+
+        check_argv(L, 1, argv);
+        lfwsh_check_fields(L, 2, known);
+        ms = timeout_ms(L, 2, "timeout", 30);
+        spec.argv = argv;
+        spec.stdin_path = lfwsh_opt_string(L, 2, "stdin", NULL);
+        ctx = lfwsh_ctx(L);
+        spec.netns_fd = netns_opt(L, 2, "proc.run", argv[0]);
+        r = fwsh_proc_run(ctx, &spec, ms, &res);
+        if (spec.netns_fd >= 0)
+                close(spec.netns_fd);
+        lfwsh_check(L, ctx, r, "proc.run", argv[0]);
+        lua_createtable(L, 0, 5);
+        push_status(L, res.status);
+        lua_pushlstring(L, res.out ? res.out : "", res.out_len);
+        lua_setfield(L, -2, "out");
+        lua_pushlstring(L, res.err ? res.err : "", res.err_len);
+        lua_setfield(L, -2, "err");
+        fwsh_proc_result_clear(&res);
+        return 1;
+}
+
+/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH}]) ->
+ * proc: starts a program in its own process group and returns at once; output
+ * goes to /dev/null unless a file is given (appended to). The process belongs
+ * to the lab: fwsh.proc.stop_lab() and the end of the Lua state stop it. */
+static int l_spawn(lua_State *L)
+{
+        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", NULL };
+        const char *argv[ARGV_MAX + 1];
+        struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
+        struct lproc *lp;
+        struct fwsh_ctx *ctx;
+        int r;
+
+        check_argv(L, 1, argv);
+        lfwsh_check_fields(L, 2, known);
+        spec.argv = argv;
+        spec.stdin_path = lfwsh_opt_string(L, 2, "stdin", NULL);
+        spec.stdout_path = lfwsh_opt_string(L, 2, "stdout", NULL);
+        spec.stderr_path = lfwsh_opt_string(L, 2, "stderr", NULL);
+        ctx = lfwsh_ctx(L);
+        lp = lua_newuserdatauv(L, sizeof(*lp), 0);
+        lp->p = NULL; /* closed until it starts */
+        snprintf(lp->name, sizeof(lp->name), "%s", argv[0]);
+        luaL_setmetatable(L, PROC_MT);
+        spec.netns_fd = netns_opt(L, 2, "proc.spawn", argv[0]);
+        r = fwsh_proc_spawn(ctx, &spec, &lp->p);
+        if (spec.netns_fd >= 0)
+                close(spec.netns_fd);
+        lfwsh_check(L, ctx, r, "proc.spawn", argv[0]);
+        return 1;
+}
+
+static struct lproc *check_proc(lua_State *L, int idx)
+{
+        struct lproc *lp = luaL_checkudata(L, idx, PROC_MT);
+
+        if (!lp->p)
+                luaL_error(L, "attempt to use a released process");
+        return lp;
+}
+
+static int signal_arg(lua_State *L, int idx, int def)
+{
+        static const struct { const char *name; int sig; } names[] = {
+                { "TERM", SIGTERM }, { "KILL", SIGKILL }, { "INT", SIGINT }, { "HUP", SIGHUP },
+                { "STOP", SIGSTOP }, { "CONT", SIGCONT }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+        };
+        const char *s;
+
+        if (lua_isnoneornil(L, idx))
+                return def;
+        if (lua_type(L, idx) == LUA_TNUMBER)
+                return (int)luaL_checkinteger(L, idx);
+        s = luaL_checkstring(L, idx);
+        if (strncmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(s, names[i].name) == 0)
+                        return names[i].sig;
+        return luaL_argerror(L, idx, lua_pushfstring(L, "unknown signal '%s'", s));
+}
+
+/*** proc:kill([sig]) -> proc: sends sig ("TERM" by default, "KILL", "STOP",
+ * "CONT", ... or a number) to its process group; raises if it has ended */
+static int m_kill(lua_State *L)
+{
+        struct lproc *lp = check_proc(L, 1);
+        int sig = signal_arg(L, 2, SIGTERM);
+        int r = fwsh_proc_signal(lp->p, sig);
+
+        if (r < 0)
+                lfwsh_fail_detail(L, r, "proc.kill", lp->name, r == -ESRCH ? "it has ended" : NULL);
+        lua_settop(L, 1);
+        return 1;
+}
+
+static void push_result(lua_State *L, int status)
+{
+        lua_createtable(L, 0, 3);
+        push_status(L, status);
+}
+
+/*** proc:wait([timeout]) -> {ok=, code=|signal=}: waits for it to end (for
+ * ever without timeout, in seconds) and reaps it; raises ETIMEDOUT */
+static int m_wait(lua_State *L)
+{
+        struct lproc *lp = check_proc(L, 1);
+        int status = 0, ms = lua_isnoneornil(L, 2) ? -1 : (int)(luaL_checknumber(L, 2) * 1000);
+        int r = fwsh_proc_wait(lp->p, ms, &status);
+
+        if (r < 0)
+                lfwsh_fail_detail(L, r, "proc.wait", lp->name, NULL);
+        push_result(L, status);
+        return 1;
+}
+
+/*** proc:stop([grace]) -> {ok=, code=|signal=}: SIGTERM to its group, SIGKILL
+ * after grace seconds (default 2), reaped; fine on one that has ended */
+static int m_stop(lua_State *L)
+{
+        struct lproc *lp = check_proc(L, 1);
+        int ms = lua_isnoneornil(L, 2) ? 2000 : (int)(luaL_checknumber(L, 2) * 1000);
+        int status = 0;
+
+        fwsh_proc_stop(lp->p, ms);
+        fwsh_proc_wait(lp->p, 0, &status);
+        push_result(L, status);
+        return 1;
+}
+
+/*** proc:running() -> boolean (reaps it if it has ended) */
+static int m_running(lua_State *L)
+{
+        lua_pushboolean(L, fwsh_proc_running(check_proc(L, 1)->p));
+        return 1;
+}
+
+/*** proc:pid() -> the process id, or nil once it has been reaped */
+static int m_pid(lua_State *L)
+{
+        pid_t pid = fwsh_proc_pid(check_proc(L, 1)->p);
+
+        if (pid > 0)
+                lua_pushinteger(L, pid);
+        else
+                lua_pushnil(L);
+        return 1;
+}
+
+static int proc_gc(lua_State *L)
+{
+        struct lproc *lp = luaL_checkudata(L, 1, PROC_MT);
+
+        lp->p = fwsh_proc_free(lp->p); /* a running one stays owned by the registry */
+        return 0;
+}
+
+static int proc_close(lua_State *L)
+{
+        struct lproc *lp = luaL_checkudata(L, 1, PROC_MT);
+
+        if (lp->p)
+                fwsh_proc_stop(lp->p, 2000);
+        return proc_gc(L);
+}
+
+static int proc_tostring(lua_State *L)
+{
+        struct lproc *lp = luaL_checkudata(L, 1, PROC_MT);
+
+        if (!lp->p)
+                lua_pushfstring(L, "proc %s (released)", lp->name);
+        else if (fwsh_proc_running(lp->p))
+                lua_pushfstring(L, "proc %s (pid %d)", lp->name, (int)fwsh_proc_pid(lp->p));
+        else
+                lua_pushfstring(L, "proc %s (ended)", lp->name);
+        return 1;
+}
+
+/*** fwsh.proc.stop_lab([lab]) -> n: stops every process this program started
+ * for lab (default: every lab), SIGTERM then SIGKILL after a second; how many
+ * were running */
+static int l_stop_lab(lua_State *L)
+{
+        lua_pushinteger(L, fwsh_proc_stop_lab(luaL_optstring(L, 1, NULL), 1000));
+        return 1;
+}
+
+/*** fwsh.proc.clock() -> seconds on a monotonic clock (CLOCK_MONOTONIC), for
+ * measuring how long things take */
+static int l_clock(lua_State *L)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+        return 1;
+}
+
+/* At lua_close: nothing started through this state outlives it. */
+static int sentinel_gc(lua_State *L)
+{
+        (void)L;
+        fwsh_proc_stop_lab(NULL, 1000);
+        return 0;
+}
+
+int lfwsh_open_proc(lua_State *L)
+{
+        static const luaL_Reg fns[] = {
+                { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
+                { "clock", l_clock },
+                { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
+                { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
+        };
+        static const luaL_Reg methods[] = {
+                { "kill", m_kill }, { "wait", m_wait }, { "stop", m_stop },
+                { "running", m_running }, { "pid", m_pid }, { NULL, NULL },
+        };
+        static const luaL_Reg meta[] = {
+                { "__gc", proc_gc }, { "__close", proc_close }, { "__tostring", proc_tostring },
+                { NULL, NULL },
+        };
+        static const char SENTINEL_KEY = 'p';
+
+        if (luaL_newmetatable(L, PROC_MT)) {
+                luaL_setfuncs(L, meta, 0);
+                luaL_newlib(L, methods);
+                lua_setfield(L, -2, "__index");
+        }
+        lua_pop(L, 1);
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SENTINEL_KEY) == LUA_TNIL) {
+                lua_newuserdatauv(L, 0, 0);
+                lua_createtable(L, 0, 1);
+                lua_pushcfunction(L, sentinel_gc);
+                lua_setfield(L, -2, "__gc");
+                lua_setmetatable(L, -2);
+                lua_rawsetp(L, LUA_REGISTRYINDEX, &SENTINEL_KEY);
+        }
+        lua_pop(L, 1);
+        luaL_newlib(L, fns);
+        return 1;
+}

@@ -1,0 +1,390 @@
+/* proc.c - processes fwsh starts: argv lists run with fork and exec, never a
+ * shell, optionally inside a network namespace. Every child is recorded with
+ * its lab in one registry, so that teardown can kill and reap all of them;
+ * each runs in a process group of its own (its own children go with it), and
+ * gets SIGKILL if fwsh dies before it (PR_SET_PDEATHSIG). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct fwsh_proc {
+        pid_t pid;                 /* 0 once reaped */
+        int status;                /* wait status, valid once reaped */
+        char lab[FWSH_LAB_MAX + 1];
+        char name[64];             /* argv[0]'s base name, for messages */
+        struct fwsh_proc *next;
+        unsigned refs;             /* the registry's and the caller's */
+};
+
+static struct fwsh_proc *registry;
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Opens path for the child's fd, or /dev/null if path is NULL. */
+static int child_redirect(const char *path, int target, int flags)
+{
+        int fd = open(path ? path : "/dev/null", flags | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return -1;
+        if (dup2(fd, target) < 0)
+                return -1;
+        close(fd);
+        return 0;
+}
+
+/* In the child: never returns. Reports a failure before exec as a negative
+ * errno (4 bytes) on errfd, which closes on a successful exec. */
+static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, int out[2],
+                  int err[2])
+{
+        sigset_t all;
+        int e;
+
+        /* Signal dispositions and masks survive exec: start from a clean slate. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        setpgid(0, 0);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                goto fail;
+        if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
+                goto fail;
+        if (child_redirect(spec->stdin_path, STDIN_FILENO, O_RDONLY) < 0)
+                goto fail;
+        if (out) {
+                if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
+                        goto fail;
+        } else if (child_redirect(spec->stdout_path, STDOUT_FILENO,
+                                  O_WRONLY | O_CREAT | O_APPEND) < 0 ||
+                   child_redirect(spec->stderr_path ? spec->stderr_path : spec->stdout_path,
+                                  STDERR_FILENO, O_WRONLY | O_CREAT | O_APPEND) < 0) {
+                goto fail;
+        }
+        execvp(spec->argv[0], (char *const *)spec->argv);
+fail:
+        e = -errno;
+        if (write(errfd, &e, sizeof(e)) < 0)
+                _exit(127);
+        _exit(127);
+}
+
+/* Drops n references to p (the registry's, the caller's). */
+static struct fwsh_proc *proc_drop(struct fwsh_proc *p, unsigned n)
+{
+        if (p && (p->refs -= n) == 0)
+                free(p);
+        return NULL;
+}
+
+/* Takes p out of the registry; 1 if it was there (its reference is the caller's to drop now). */
+static unsigned registry_remove(struct fwsh_proc *p)
+{
+        for (struct fwsh_proc **pp = &registry; *pp; pp = &(*pp)->next) {
+                if (*pp == p) {
+                        *pp = p->next;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int out[2], int err[2],
+                 struct fwsh_proc **ret)
+{
+        struct fwsh_proc *p;
+        int errpipe[2], e = 0;
+        pid_t parent = getpid(), pid;
+        ssize_t n;
+
+        if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+                return ctx_fail(ctx, -EINVAL, "empty argv");
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->refs = 2;
+        snprintf(p->lab, sizeof(p->lab), "%s", spec->lab ? spec->lab : fwsh_ctx_lab(ctx));
+        snprintf(p->name, sizeof(p->name), "%s",
+                 strrchr(spec->argv[0], '/') ? strrchr(spec->argv[0], '/') + 1 : spec->argv[0]);
+        if (pipe2(errpipe, O_CLOEXEC) < 0) {
+                free(p);
+                return -errno;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                e = -errno;
+                close(errpipe[0]);
+                close(errpipe[1]);
+                free(p);
+                return ctx_fail(ctx, e, "fork");
+        }
+        if (pid == 0) {
+                close(errpipe[0]);
+                if (out) {
+                        close(out[0]);
+                        close(err[0]);
+                }
+                child(spec, parent, errpipe[1], out, err);
+        }
+        /* Both sides set the group: whichever runs first, kill(-pid) works after. */
+        setpgid(pid, pid);
+        close(errpipe[1]);
+        do
+                n = read(errpipe[0], &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        close(errpipe[0]);
+        p->pid = pid;
+        if (n == (ssize_t)sizeof(e)) {
+                waitpid(pid, NULL, 0);
+                free(p);
+                return ctx_fail(ctx, e, "cannot start %s: %s", spec->argv[0], strerror(-e));
+        }
+        p->next = registry;
+        registry = p;
+        *ret = p;
+        return 0;
+}
+
+int fwsh_proc_spawn(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, struct fwsh_proc **ret_proc)
+{
+        ctx_clear(ctx);
+        return start(ctx, spec, NULL, NULL, ret_proc);
+}
+
+/* Reaps p if it has ended (or waits for it, if block). 1 if it is gone, 0 if not. */
+static int reap(struct fwsh_proc *p, bool block)
+{
+        pid_t r;
+
+        if (!p->pid)
+                return 1;
+        do
+                r = waitpid(p->pid, &p->status, block ? 0 : WNOHANG);
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+                return 0;
+        if (r < 0) /* reaped elsewhere: count it as gone */
+                p->status = 0;
+        /* Its group may hold children of its own (keepalived's VRRP child). */
+        kill(-p->pid, SIGKILL);
+        p->pid = 0;
+        return 1;
+}
+
+int fwsh_proc_wait(struct fwsh_proc *p, int timeout_ms, int *ret_status)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+
+        /* No SIGCHLD handler to disturb the caller's: poll with a short, growing step. */
+        for (int step = 1; !reap(p, timeout_ms < 0); step = step < 20 ? step * 2 : 20) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct timespec ts = { 0, (long)(left < step ? left : step) * 1000000L };
+                nanosleep(&ts, NULL);
+        }
+        if (ret_status)
+                *ret_status = p->status;
+        return 0;
+}
+
+int fwsh_proc_signal(struct fwsh_proc *p, int sig)
+{
+        if (reap(p, false))
+                return -ESRCH;
+        return kill(-p->pid, sig) < 0 ? -errno : 0;
+}
+
+pid_t fwsh_proc_pid(const struct fwsh_proc *p)
+{
+        return p->pid;
+}
+
+bool fwsh_proc_running(struct fwsh_proc *p)
+{
+        return !reap(p, false);
+}
+
+const char *fwsh_proc_lab(const struct fwsh_proc *p)
+{
+        return p->lab;
+}
+
+int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms)
+{
+        if (reap(p, false))
+                return 0;
+        kill(-p->pid, SIGCONT); /* a frozen process cannot act on SIGTERM */
+        kill(-p->pid, SIGTERM);
+        if (fwsh_proc_wait(p, grace_ms, NULL) == 0)
+                return 0;
+        kill(-p->pid, SIGKILL);
+        return fwsh_proc_wait(p, -1, NULL);
+}
+
+struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p)
+{
+        if (!p)
+                return NULL;
+        /* Reaped: nothing left to track. */
+        return proc_drop(p, (p->pid ? 0 : registry_remove(p)) + 1);
+}
+
+int fwsh_proc_stop_lab(const char *lab, int grace_ms)
+{
+        int64_t deadline;
+        int n = 0;
+
+        for (struct fwsh_proc *p = registry; p; p = p->next) {
+                if (!p->pid || (lab && strcmp(lab, p->lab) != 0))
+                        continue;
+                kill(-p->pid, SIGCONT);
+                kill(-p->pid, SIGTERM);
+        }
+        deadline = now_ms() + grace_ms;
+        for (struct fwsh_proc *p = registry; p; p = p->next) {
+                int64_t left = deadline - now_ms();
+                if (!p->pid || (lab && strcmp(lab, p->lab) != 0))
+                        continue;
+                if (fwsh_proc_wait(p, left > 0 ? (int)left : 0, NULL) < 0) {
+                        kill(-p->pid, SIGKILL);
+                        fwsh_proc_wait(p, -1, NULL);
+                }
+                n++;
+        }
+        /* Drop what nobody else holds. */
+        for (struct fwsh_proc **pp = &registry; *pp;) {
+                struct fwsh_proc *p = *pp;
+                if (!p->pid && p->refs == 1) {
+                        *pp = p->next;
+                        free(p);
+                } else {
+                        pp = &p->next;
+                }
+        }
+        return n;
+}
+
+/* Appends what fd has to *buf; 0 at end of file, 1 if more may come, -errno. */
+static int drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+        char chunk[4096];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+        if (n == 0)
+                return 0;
+        if (*len + (size_t)n + 1 > *cap) {
+                size_t ncap = (*cap ? *cap * 2 : 8192) + (size_t)n;
+                char *nb = realloc(*buf, ncap);
+                if (!nb)
+                        return -ENOMEM;
+                *buf = nb;
+                *cap = ncap;
+        }
+        memcpy(*buf + *len, chunk, (size_t)n);
+        *len += (size_t)n;
+        (*buf)[*len] = '\0';
+        return 1;
+}
+
+int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int timeout_ms,
+                  struct fwsh_proc_result *ret)
+{
+        struct fwsh_proc_result res = { 0 };
+        size_t cap[2] = { 0, 0 };
+        struct fwsh_proc *p = NULL;
+        int out[2], err[2], r;
+        int64_t deadline = now_ms() + timeout_ms;
+        struct pollfd pfd[2];
+
+        ctx_clear(ctx);
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(err, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(out[0]);
+                close(out[1]);
+                return r;
+        }
+        r = start(ctx, spec, out, err, &p);
+        close(out[1]);
+        close(err[1]);
+        pfd[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+        pfd[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
+        while (r == 0 && (pfd[0].fd >= 0 || pfd[1].fd >= 0)) {
+                int64_t left = timeout_ms < 0 ? -1 : deadline - now_ms();
+                if (timeout_ms >= 0 && left <= 0) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                if (poll(pfd, 2, (int)left) < 0) {
+                        if (errno != EINTR)
+                                r = -errno;
+                        continue;
+                }
+                for (int i = 0; i < 2 && r == 0; i++) {
+                        int d;
+                        if (pfd[i].fd < 0 || !pfd[i].revents)
+                                continue;
+                        d = drain(pfd[i].fd, i ? &res.err : &res.out, i ? &res.err_len : &res.out_len,
+                                  &cap[i]);
+                        if (d < 0)
+                                r = d;
+                        else if (d == 0)
+                                pfd[i].fd = -1;
+                }
+        }
+        close(out[0]);
+        close(err[0]);
+        if (p) {
+                if (r == 0) {
+                        int left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+                        r = fwsh_proc_wait(p, timeout_ms < 0 ? -1 : (left > 0 ? left : 0),
+                                           &res.status);
+                }
+                if (r < 0) {
+                        kill(-p->pid, SIGKILL);
+                        fwsh_proc_wait(p, -1, NULL);
+                }
+                proc_drop(p, registry_remove(p) + 1);
+        }
+        if (r < 0) {
+                free(res.out);
+                free(res.err);
+                if (r == -ETIMEDOUT)
+                        return ctx_fail(ctx, r, "%s still running after %d ms: killed", spec->argv[0],
+                                        timeout_ms);
+                return r;
+        }
+        *ret = res;
+        return 0;
+}
+
+void fwsh_proc_result_clear(struct fwsh_proc_result *res)
+{
+        free(res->out);
+        free(res->err);
+        memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,56 @@
+-- split-brain.lua - the sync link (br2) is cut between the firewalls.
+-- VRRP runs on the client and server sides, so both firewalls still agree on
+-- one master: new connections keep working. What breaks is conntrackd's
+-- replication. The scenario reports what happens, in two phases:
+--   1. sync cut: a new connection through the master; is it replicated to
+--      the backup? then the master dies: does the connection survive?
+--   2. sync healed: the same again, as the control.
+--
+-- usage: fwsh --sandbox scripts/lab/scenarios/split-brain.lua [--master fw-2] [--loose]
+local dir = (arg and arg[0] or ""):match("^(.*)/scenarios/[^/]*$") or "scripts/lab"
+local firewall = dofile(dir .. "/firewall.lua")
+
+local o = firewall.args({ ... })
+local lab <close> = firewall.build(o)
+local results = {}
+
+local function phase(label, replicated)
+  local master, backup = lab:master()
+  assert(master, "no firewall holds the virtual IPs")
+  local traffic = lab:traffic_start{ replicated = replicated }
+  lab:hold(0.5)
+  local new_ok = pcall(fwsh.wait, { run = { "ping", "-c1", "-W1", firewall.server },
+                                    netns = "client", timeout = 3 })
+  local has = lab:has_replica(backup.name, firewall.stream_port)
+  local t0 = fwsh.proc.clock()
+  master:stop()
+  lab:wait_master(backup.name, 10)
+  local mac_ms = (fwsh.proc.clock() - t0) * 1000
+  lab:wait_master_server(backup.name, 10)
+  local mac0_ms = (fwsh.proc.clock() - t0) * 1000
+  lab:hold(2)
+  local r = lab:traffic_stop(traffic)
+  r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
+  print(string.format("%s: new connections through %s: %s; stream replicated to %s before the failover: %s; after it: %s",
+                      label, master.name, new_ok and "ok" or "FAILED", backup.name, has and "yes" or "no",
+                      r.stream))
+  results[#results + 1] = r
+  master:start()
+  lab:wait_ready(master.name)
+  return master
+end
+
+-- Phase 1: cut br2 on the master's side.
+local m = lab:master()
+local sync_tap = m:port("eth2").tap
+m:cut("eth2")
+fwsh.wait{ link = sync_tap, carrier = false, timeout = 2 }
+phase("sync cut", false)
+
+-- Phase 2: heal, let the backup ask for a resync, run it again.
+local cut_node = lab.nodes[m.name]
+cut_node:restore("eth2")
+fwsh.wait{ link = "eth2", carrier = true, netns = cut_node.name, timeout = 2 }
+phase("sync healed", true)
+
+firewall.report("split brain on br2 (1: sync cut, 2: healed)", results)
