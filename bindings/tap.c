@@ -8,23 +8,31 @@
 static const char *const SPEC_FIELDS[] = { "owner", "group", "multi_queue", "vnet_hdr", "up",
                                            "bridge", "mtu", NULL };
 
-/* opts.bridge: a name or a bridge handle. */
-static const char *opt_bridge(lua_State *L, int t)
+/* opts.bridge: a name, or a handle, whose ifindex goes to core as it is (the
+ * kernel refuses a stale one when the tap is attached). */
+static const char *opt_bridge(lua_State *L, int t, int *ret_ifindex)
 {
         const char *name = NULL;
-        struct fwsh_ctx *ctx;
+        struct lfwsh_link *h;
 
+        *ret_ifindex = 0;
         if (lua_isnoneornil(L, t))
                 return NULL;
         lua_getfield(L, t, "bridge");
-        if (lfwsh_to_link(L, -1))
-                name = lfwsh_link_arg(L, lua_gettop(L), "tap.add", &ctx);
-        else if (lua_type(L, -1) == LUA_TSTRING)
+        if ((h = lfwsh_to_link(L, -1))) {
+                if (h->deleted || !h->ctx)
+                        luaL_error(L, "attempt to use a deleted %s", h->kind[0] ? h->kind : "link");
+                if (!fwsh_ctx_same_netns(h->ctx, lfwsh_ctx(L)))
+                        luaL_argerror(L, t, lua_pushfstring(L, "field 'bridge': %s lives in another "
+                                                            "namespace", h->name));
+                *ret_ifindex = h->ifindex;
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
                 name = lua_tostring(L, -1);
-        else if (!lua_isnil(L, -1))
+        } else if (!lua_isnil(L, -1)) {
                 luaL_argerror(L, t, lua_pushfstring(L, "field 'bridge': name or bridge expected, got %s",
                                                     luaL_typename(L, -1)));
-        lua_pop(L, 1); /* the table or the handle keeps the name alive */
+        }
+        lua_pop(L, 1); /* the table keeps the name alive */
         return name;
 }
 
@@ -43,7 +51,7 @@ static int make(lua_State *L, bool ensure)
         spec.vnet_hdr = lfwsh_opt_bool(L, 2, "vnet_hdr", false);
         spec.up = lfwsh_opt_bool(L, 2, "up", true);
         spec.mtu = lfwsh_opt_int(L, 2, "mtu", -1);
-        spec.bridge = opt_bridge(L, 2);
+        spec.bridge = opt_bridge(L, 2, &spec.bridge_ifindex);
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
                         op, spec.name);

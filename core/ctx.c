@@ -66,7 +66,10 @@ int fwsh_ctx_open(struct fwsh_ctx **ret_ctx)
         setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
         setsockopt(nl_socket_get_fd(ctx->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
         nl_socket_set_buffer_size(ctx->sk, 1 << 20, 1 << 20);
-        nl_socket_enable_msg_peek(ctx->sk);
+        /* One recvmsg per message, not a peek first: a buffer as large as the
+         * kernel makes a dump's messages for a reader that offers it. */
+        nl_socket_disable_msg_peek(ctx->sk);
+        nl_socket_set_msg_buf_size(ctx->sk, 32768);
         *ret_ctx = ctx;
         return 0;
 fail:
@@ -126,13 +129,31 @@ void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j)
         ctx->journal = j;
 }
 
+/* The namespace the thread is in, known until fwsh moves it (every move goes
+ * through netns.c, which calls ctx_thread_moved). */
+static _Thread_local struct {
+        bool known;
+        dev_t dev;
+        ino_t ino;
+} here;
+
+void ctx_thread_moved(void)
+{
+        here.known = false;
+}
+
 bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx)
 {
         struct stat st;
 
-        if (stat("/proc/thread-self/ns/net", &st) < 0)
-                return false;
-        return st.st_dev == ctx->ns_dev && st.st_ino == ctx->ns_ino;
+        if (!here.known) {
+                if (stat("/proc/thread-self/ns/net", &st) < 0)
+                        return false;
+                here.dev = st.st_dev;
+                here.ino = st.st_ino;
+                here.known = true;
+        }
+        return here.dev == ctx->ns_dev && here.ino == ctx->ns_ino;
 }
 
 int ctx_fail(struct fwsh_ctx *ctx, int err, const char *fmt, ...)

@@ -198,6 +198,7 @@ struct fwsh_tap_spec {
         bool multi_queue, vnet_hdr;
         bool up;
         const char *bridge;       /* attach to this bridge, or NULL */
+        int bridge_ifindex;       /* or to this one (> 0), when bridge is NULL */
         int64_t mtu;              /* -1 */
 };
 

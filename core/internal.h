@@ -140,6 +140,8 @@ void ctx_clear(struct fwsh_ctx *ctx);
  * it was there already. ctx_leave(saved) goes back. */
 int ctx_enter(struct fwsh_ctx *ctx, int *saved);
 void ctx_leave(int saved);
+/* Says the calling thread changed namespaces (setns, unshare). */
+void ctx_thread_moved(void);
 
 /* ---- netlink ------------------------------------------------------------------------ */
 

@@ -78,6 +78,7 @@ static int netns_create(struct fwsh_ctx *ctx, const char *name)
                 r = -errno;
                 goto fail;
         }
+        ctx_thread_moved();
         if (unshare(CLONE_NEWNET) < 0) {
                 r = fail_errno(ctx, -errno, "unshare(CLONE_NEWNET)");
                 close(saved);
@@ -239,6 +240,7 @@ int fwsh_netns_enter(int fd, int *ret_saved)
 
         if (saved < 0)
                 return -errno;
+        ctx_thread_moved();
         if (setns(fd, CLONE_NEWNET) < 0) {
                 int r = -errno;
                 close(saved);
@@ -250,7 +252,10 @@ int fwsh_netns_enter(int fd, int *ret_saved)
 
 int fwsh_netns_leave(int saved)
 {
-        int r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
+        int r;
+
+        ctx_thread_moved();
+        r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
 
         close(saved);
         return r;

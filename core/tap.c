@@ -87,7 +87,7 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, in
                 return r;
         if (spec->owner > UINT32_MAX - 1 || spec->group > UINT32_MAX - 1 || spec->mtu > UINT32_MAX)
                 return ctx_fail(ctx, -ERANGE, "owner, group or mtu out of range");
-        *ret_master = -1;
+        *ret_master = spec->bridge_ifindex > 0 ? spec->bridge_ifindex : -1;
         if (!spec->bridge)
                 return 0;
         r = fwsh_link_index(ctx, spec->bridge);
@@ -131,7 +131,14 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
         lab_tag(ctx, ch.alias, sizeof(ch.alias));
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
-        return r < 0 && master > 0 && r != -EEXIST ? bad_master(ctx, spec->bridge, r) : r;
+        if (r < 0 && master > 0 && r != -EEXIST) {
+                char name[FWSH_NAME_MAX + 1];
+                if (spec->bridge)
+                        return bad_master(ctx, spec->bridge, r);
+                if (fwsh_link_name(ctx, master, name) == 0)
+                        return bad_master(ctx, name, r);
+        }
+        return r;
 }
 
 static int tap_matches(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec,
