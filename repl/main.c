@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,10 @@ int main(int argc, char **argv)
         int c, status = LUA_OK, script;
         lua_State *L;
 
+        /* A closed pipe (fwsh lab.lua | head) is an error to write, not a death:
+         * the script still rolls back and its processes are still reaped.
+         * (Children get the default back before exec: core/proc.c.) */
+        signal(SIGPIPE, SIG_IGN);
         /* "+": options stop at the script, whose own arguments are its own. */
         while ((c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
                 switch (c) {
