@@ -58,8 +58,7 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         ch.set.bridge = spec->opts;
         ch.set.set_mac = spec->set_mac;
         memcpy(ch.set.mac, spec->mac, 6);
-        ch.has_alias = true;
-        lab_tag(ctx, ch.alias, sizeof(ch.alias));
+        lab_mark(ctx, &ch);
         if (!spec->grounding) {
                 /* Written before it goes up: no link-local address, no fe80::/64,
                  * no ff00::/8 (addrgenmode none alone leaves that one). */

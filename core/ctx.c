@@ -124,6 +124,13 @@ void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size)
         snprintf(buf, size, FWSH_TAG_PREFIX "%s", ctx->lab);
 }
 
+void lab_mark(const struct fwsh_ctx *ctx, struct change *ch)
+{
+        ch->has_alias = true;
+        lab_tag(ctx, ch->alias, sizeof(ch->alias));
+        ch->group = fwsh_lab_group(ctx->lab);
+}
+
 void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j)
 {
         ctx->journal = j;

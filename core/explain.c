@@ -96,6 +96,8 @@ static void link_settings(struct out *o, struct fwsh_ctx *ctx, const struct chan
         }
         if (s->mtu >= 0)
                 put(o, " mtu %lld", (long long)s->mtu);
+        if (ch->group)
+                put(o, " group %u", ch->group);
         if (s->set_mac)
                 put(o, " address %s", fwsh_mac_format(s->mac, mac));
         if (s->master > 0) {
@@ -142,6 +144,8 @@ static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *c
                 put(o, " mtu %lld", (long long)ch->set.mtu);
         if (ch->set.set_mac)
                 put(o, " address %s", fwsh_mac_format(ch->set.mac, mac));
+        if (ch->group)
+                put(o, " group %u", ch->group);
         if (ch->set.up == 1 && !late_up)
                 put(o, " up");
         put(o, " type %s", ch->kind);
@@ -159,6 +163,7 @@ static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *c
                 sysctl_line(o, ctx, ch);
         /* As the kernel does it: the tag (and a late up) in a second step. */
         memset(&c.set, 0, sizeof(c.set));
+        c.group = 0;
         c.set.up = -1;
         c.set.mtu = -1;
         c.set.master = -1;

@@ -92,6 +92,7 @@ struct fwsh_link {
         int link;                  /* veth: the peer's ifindex (in link_netnsid if >= 0) */
         int link_netnsid;          /* -1: same namespace */
         unsigned mtu;
+        uint32_t group;            /* IFLA_GROUP: 0 default; a lab's links share one */
         uint8_t mac[6];
         bool has_mac;
         char alias[128];           /* IFLA_IFALIAS, "" if none */
@@ -292,6 +293,10 @@ struct fwsh_lab {
         char name[FWSH_LAB_MAX + 1];
         unsigned links, netns;
 };
+
+/* The link group fwsh puts a lab's links in ("group N" in ip-link(8)), so that
+ * `fwsh down` can delete them in one request. */
+uint32_t fwsh_lab_group(const char *lab);
 
 /* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
  * free(*ret) after. */

@@ -34,6 +34,7 @@ struct change {
         char netns[FWSH_NETNS_NAME_MAX + 1]; /* CH_LINK_SET: move it there, "" */
         bool has_alias;
         char alias[128];
+        uint32_t group;               /* links: put it in this group, 0 leave */
         struct {
                 char peer[FWSH_NAME_MAX + 1];
                 char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
@@ -165,6 +166,8 @@ int sysctl_write(const char *path, const char *value);
 int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret);
 /* The lab tag (ifalias) for new objects: "fwsh:LAB". */
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
+/* Tags a new link's change with ctx's lab: its ifalias and its link group. */
+void lab_mark(const struct fwsh_ctx *ctx, struct change *ch);
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
 int lab_tag_here(struct fwsh_ctx *ctx);
 /* Inverse of a link change, from the link's state before it. */

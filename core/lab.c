@@ -7,7 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+
 #include "internal.h"
+
+uint32_t fwsh_lab_group(const char *lab)
+{
+        uint32_t h = 2166136261u; /* FNV-1a, into a range `ip link set group` users rarely pick */
+
+        for (const char *p = lab; *p; p++)
+                h = (h ^ (uint8_t)*p) * 16777619u;
+        return 0x40000000u | (h & 0x3fffffffu);
+}
 
 int lab_tag_here(struct fwsh_ctx *ctx)
 {
@@ -155,6 +168,47 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, bool bridges, un
         return first;
 }
 
+/* Deletes the lab's link group in one request, the kernel's bulk deletion (one
+ * synchronisation for all, not one per link): only when every link in the
+ * group carries the lab's tag, for the group number is anybody's to use. */
+static int delete_group(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
+{
+        uint32_t group = fwsh_lab_group(lab);
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct fwsh_link *links = NULL;
+        struct nl_msg *msg;
+        unsigned ours = 0;
+        size_t n = 0;
+        int r = fwsh_link_list(ctx, &links, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const char *l = tag_lab(links[i].alias);
+                if (links[i].group != group)
+                        continue;
+                if (!l || strcmp(l, lab) != 0) {
+                        ours = 0; /* someone else's link is in it: one by one, then */
+                        break;
+                }
+                ours++;
+        }
+        free(links);
+        if (ours == 0 || ctx->plan)
+                return 0;
+        msg = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
+        if (!msg)
+                return -ENOMEM;
+        if (nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        r = nl_query(ctx, msg, NULL, NULL);
+        if (r == 0)
+                *count += ours;
+        return r == -EOPNOTSUPP ? 0 : r; /* a kind that cannot be deleted so: one by one */
+}
+
 int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
 {
         struct fwsh_lab done = { 0 };
@@ -163,8 +217,11 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         int first = 0, r;
 
         snprintf(done.name, sizeof(done.name), "%s", lab);
+        first = delete_group(ctx, lab, &done.links);
+        /* What the group did not hold (made by another fwsh, moved, regrouped). */
         r = delete_tagged(ctx, lab, false, &done.links);
-        first = r;
+        if (!first)
+                first = r;
         r = delete_tagged(ctx, lab, true, &done.links);
         if (!first)
                 first = r;

@@ -20,6 +20,7 @@
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
         [IFLA_IFNAME] = { .type = NLA_STRING },
         [IFLA_MTU] = { .type = NLA_U32 },
+        [IFLA_GROUP] = { .type = NLA_U32 },
         [IFLA_MASTER] = { .type = NLA_U32 },
         [IFLA_LINK] = { .type = NLA_U32 },
         [IFLA_LINK_NETNSID] = { .type = NLA_U32 },
@@ -147,6 +148,8 @@ static int link_parse(struct nlmsghdr *h, struct fwsh_link *l)
                 nla_strlcpy(l->name, tb[IFLA_IFNAME], sizeof(l->name));
         if (tb[IFLA_MTU])
                 l->mtu = nla_get_u32(tb[IFLA_MTU]);
+        if (tb[IFLA_GROUP])
+                l->group = nla_get_u32(tb[IFLA_GROUP]);
         if (tb[IFLA_MASTER])
                 l->master = nla_get_u32(tb[IFLA_MASTER]);
         if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != l->ifindex)
@@ -341,6 +344,8 @@ static int put_link_set(struct nl_msg *msg, struct ifinfomsg *ifi, const struct 
                 ifi->ifi_change |= IFF_UP;
                 ifi->ifi_flags |= s->up ? IFF_UP : 0;
         }
+        if (ch->group && nla_put_u32(msg, IFLA_GROUP, ch->group) < 0)
+                return -ENOMEM;
         if (s->mtu >= 0 && nla_put_u32(msg, IFLA_MTU, (uint32_t)s->mtu) < 0)
                 return -ENOMEM;
         if (s->set_mac && nla_put(msg, IFLA_ADDRESS, 6, s->mac) < 0)
@@ -575,6 +580,7 @@ static bool recreate_change(struct fwsh_ctx *ctx, const struct fwsh_link *l, str
          * attribute even to turn it off. */
         if (inv->set.bridge.vlan_filtering == 0)
                 inv->set.bridge.vlan_filtering = -1;
+        inv->group = l->group;
         inv->has_alias = l->alias[0] != '\0';
         memcpy(inv->alias, l->alias, sizeof(inv->alias));
         inv->tap.owner = l->tun.owner;

@@ -269,6 +269,8 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
         }
         if (s->mtu >= 0)
                 l->mtu = (unsigned)s->mtu;
+        if (ch->group)
+                l->group = ch->group;
         if (s->set_mac) {
                 memcpy(l->mac, s->mac, 6);
                 l->has_mac = true;

@@ -127,8 +127,7 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
         ch.set.up = spec->up;
         ch.set.mtu = spec->mtu;
         ch.set.master = master;
-        ch.has_alias = true;
-        lab_tag(ctx, ch.alias, sizeof(ch.alias));
+        lab_mark(ctx, &ch);
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
         if (r < 0 && master > 0 && r != -EEXIST) {

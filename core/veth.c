@@ -23,8 +23,7 @@ int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec)
         if (spec->peer_netns)
                 snprintf(ch.veth.peer_netns, sizeof(ch.veth.peer_netns), "%s", spec->peer_netns);
         ch.set.up = spec->up;
-        ch.has_alias = true;
-        lab_tag(ctx, ch.alias, sizeof(ch.alias));
+        lab_mark(ctx, &ch);
         change_init(&inv, CH_LINK_DEL, spec->name);
         return change_apply(ctx, &ch, &inv);
 }

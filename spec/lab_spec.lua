@@ -141,4 +141,37 @@ describe("labs", function()
     assert.are.equal(130, code)
     assert.are.same({ "kept", "lo" }, H.link_names(ns))
   end))
+
+  it("fwsh down deletes a lab's link group in one request, never a stranger in it", H.ns(function(ns)
+    fwsh.lab("grp")
+    local br = fwsh.bridge.add("gbr")
+    for i = 1, 5 do fwsh.tap.add("g" .. i, { bridge = br }) end
+    local group = H.link(ns, "g1").group
+    assert.are.equal(group, H.link(ns, "gbr").group)
+    assert.are_not.equal("default", group)
+    fwsh.lab("default")
+
+    -- a link made by ip, put into the very same group by hand
+    H.run({ "ip", "-n", ns, "link", "add", "stranger", "type", "bridge" })
+    H.run({ "ip", "-n", ns, "link", "set", "stranger", "group", tostring(group) })
+    local out = H.fwsh_in(ns, { "down", "grp" })
+    assert.are.equal("grp: removed 6 links, 0 namespaces\n", out)
+    assert.are.same({ "lo", "stranger" }, H.link_names(ns))
+
+    -- and with no stranger, the group goes in one request: one RTM_DELLINK
+    fwsh.lab("grp")
+    br = fwsh.bridge.add("gbr")
+    for i = 1, 5 do fwsh.tap.add("g" .. i, { bridge = br }) end
+    fwsh.lab("default")
+    H.run({ "ip", "-n", ns, "link", "del", "stranger" })
+    local trace = os.tmpname()
+    H.run({ "strace", "-f", "-e", "trace=sendmsg", "-o", trace, H.build .. "/fwsh", "--netns", ns,
+            "down", "grp" })
+    local f = assert(io.open(trace))
+    local dellinks = select(2, f:read("a"):gsub("RTM_DELLINK", ""))
+    f:close()
+    os.remove(trace)
+    assert.are.equal(1, dellinks)
+    assert.are.same({ "lo" }, H.link_names(ns))
+  end))
 end)
