@@ -5,19 +5,9 @@ local fwsh = H.fwsh
 
 local MODULES = { "br_netfilter", "nf_conntrack_bridge" }
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write = H.write_file
 
 local function sh(cmd)
   local out, ok = H.run({ "sh", "-c", cmd })

@@ -11,13 +11,7 @@ end
 
 local function sleep(s) H.run({ "sleep", tostring(s) }) end
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
 -- A firewalld of our own: start() in a fresh namespace, stop() ends it all.
 local Sandbox = {}

@@ -9,13 +9,7 @@ local fwsh = H.fwsh
 
 local Sandbox = require "firewalld_sandbox"
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
 describe("fwsh.firewalld", function()
   if Sandbox.missing then

@@ -31,6 +31,22 @@ function H.run(argv, opts)
   return out, ok, code
 end
 
+-- The contents of the file at path, or nil if it cannot be read.
+function H.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Writes text to the file at path, replacing it.
+function H.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
 -- `ip -j ARGS` in namespace ns (nil: the current one), decoded.
 function H.ip(ns, ...)
   local argv = { "ip" }

@@ -10,19 +10,9 @@ local Sandbox = require "firewalld_sandbox"
 local MODULES = { "br_netfilter", "nf_conntrack_bridge" }
 local GRUB = 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="quiet splash"\n# the end\n'
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write = H.write_file
 
 local function count(hay, needle)
   local _, n = hay:gsub(needle:gsub("%p", "%%%0"), "")

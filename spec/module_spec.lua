@@ -8,13 +8,7 @@ local fwsh = H.fwsh
 
 local FAKE = "0.0.1-fwsh-spec"
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
 local function exists(path)
   local f = io.open(path, "r")

@@ -16,13 +16,7 @@ local function alive(pid)
   return ok == true
 end
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read_file
 
 local function netns_inode(path)
   local out = H.run({ "stat", "-L", "-c", "%i", path })
