@@ -82,4 +82,16 @@ end
 Sandbox.missing = not installed("firewalld") and "firewalld" or not installed("dbus-daemon") and "dbus-daemon"
   or not installed("firewall-cmd") and "firewall-cmd" or nil
 
+-- Starts one and waits until firewalld answers; if it does not within seconds,
+-- stops it and raises with its logs.
+function Sandbox.start_running(seconds)
+  local fw = Sandbox.start()
+  if not fw:wait_running(seconds) then
+    local logs = fw:logs()
+    fw:stop()
+    error(string.format("firewalld did not start in its sandbox within %d s:\n%s", seconds, logs), 0)
+  end
+  return fw
+end
+
 return Sandbox

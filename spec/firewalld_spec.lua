@@ -20,12 +20,7 @@ describe("fwsh.firewalld", function()
   local fw
 
   setup(function()
-    fw = Sandbox.start()
-    if not fw:wait_running(60) then
-      local logs = fw:logs()
-      fw:stop()
-      error("firewalld did not start in its sandbox within 60 s:\n" .. logs, 0)
-    end
+    fw = Sandbox.start_running(60)
     -- The seed's bridges, in firewalld's namespace.
     fw:run(function()
       for _, b in ipairs({ "br0", "br1", "br2" }) do fwsh.bridge.add(b, { grounding = false }) end

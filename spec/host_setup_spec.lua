@@ -124,12 +124,7 @@ describe("scripts/host-setup.lua", function()
 
     local fw
     setup(function()
-      fw = Sandbox.start()
-      if not fw:wait_running(60) then
-        local logs = fw:logs()
-        fw:stop()
-        error("firewalld did not start in its sandbox within 60 s:\n" .. logs, 0)
-      end
+      fw = Sandbox.start_running(60)
     end)
     teardown(function() if fw then fw:stop() end end)
 
