@@ -116,4 +116,47 @@ describe("fwsh.node", function()
     fwsh.proc.run({ "rm", "-rf", dir })
     if not ok then error(err, 0) end
   end))
+
+  -- The last carrier line the guest printed on its console ("carrier=1").
+  local function guest_carrier(console)
+    local text = H.read_file(console) or ""
+    local last
+    for v in text:gmatch("carrier=(%d)") do last = v end
+    return last
+  end
+
+  it("qemu: QMP set_link takes a booted guest's link down and up again", H.ns(function(ns)
+    -- tools/guest-image.sh (run by test.sh) makes a kernel and an initramfs whose
+    -- init prints eth0's carrier on the serial console every 0.1 s.
+    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd.gz")) then
+      pending("no guest image in " .. img .. " (tools/guest-image.sh makes one)")
+      return
+    end
+    fwsh.bridge.add("br1", { grounding = false })
+    fwsh.tap.add("net11", { bridge = "br1" })
+    local dir = tmpdir()
+    local console = dir .. "/console"
+    -- TCG: this machine's nested KVM runs qemu but not a guest kernel.
+    local vm = node.new{ name = "vm2", backend = "qemu", dir = dir,
+                         qemu = { wrapper = wrapper, accel = "tcg", memory = 256, args = {
+                           "-kernel", img .. "/vmlinuz", "-initrd", img .. "/initrd.gz",
+                           "-append", "console=ttyS0 quiet panic=-1", "-no-reboot",
+                           "-serial", "file:" .. console } },
+                         ports = { { name = "eth0", bridge = "br1", tap = "net11" } } }
+    local ok, err = pcall(function()
+      vm:up()
+      assert.truthy(H.wait_for(function() return guest_carrier(console) == "1" end, 120),
+                    "the guest booted and sees its link up")
+      vm:cut("eth0") -- QMP set_link nic-eth0 false
+      assert.truthy(H.wait_for(function() return guest_carrier(console) == "0" end, 10),
+                    "the guest sees its link down")
+      vm:restore("eth0")
+      assert.truthy(H.wait_for(function() return guest_carrier(console) == "1" end, 10),
+                    "and up again")
+    end)
+    pcall(vm.down, vm)
+    fwsh.proc.run({ "rm", "-rf", dir })
+    if not ok then error(err, 0) end
+  end))
 end)
