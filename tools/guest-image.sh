@@ -5,9 +5,10 @@
 # see what QMP set_link does inside the guest. The packages are downloaded and
 # unpacked into DIR, not installed: nothing on the host changes.
 set -eu
-dir=${1:?usage: guest-image.sh DIR}
+[ $# -eq 1 ] || { echo "usage: guest-image.sh DIR" >&2; exit 2; }
+mkdir -p "$1"
+dir=$(cd "$1" && pwd) # absolute: the work below happens elsewhere
 [ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ] && exit 0
-mkdir -p "$dir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
