@@ -245,8 +245,6 @@ static int l_state(lua_State *L)
         return 1;
 }
 
-/* Called with the module table at the top (lfwsh_open): puts fwsh.state there
- * and pushes fwsh.show. */
 int lfwsh_open_show(lua_State *L)
 {
         lua_pushcfunction(L, l_show);

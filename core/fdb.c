@@ -56,7 +56,7 @@ int fwsh_fdb_list(struct fwsh_ctx *ctx, const char *bridge, struct fwsh_fdb **re
         struct fdb_dump d = { 0 };
         struct fwsh_link br;
         struct nl_msg *msg;
-        int r = link_name_or_fail(ctx, bridge, &br);
+        int r = fwsh_link_get(ctx, bridge, &br);
 
         if (r < 0)
                 return r;

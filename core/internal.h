@@ -163,7 +163,6 @@ int nle_to_errno(int nle);
 int sysctl_read(const char *path, char *buf, size_t size);
 int sysctl_write(const char *path, const char *value);
 #define mac_to_text fwsh_mac_format
-int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret);
 /* The lab tag (ifalias) for new objects: "fwsh:LAB". */
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
 /* Tags a new link's change with ctx's lab: its ifalias and its link group. */

@@ -284,11 +284,6 @@ int fwsh_link_name(struct fwsh_ctx *ctx, int ifindex, char *ret_name)
         return 0;
 }
 
-int link_name_or_fail(struct fwsh_ctx *ctx, const char *name, struct fwsh_link *ret)
-{
-        return fwsh_link_get(ctx, name, ret);
-}
-
 struct link_vec {
         struct fwsh_link *v;
         size_t n, cap;
