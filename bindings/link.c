@@ -24,12 +24,11 @@ static int l_exists(lua_State *L)
 {
         const char *name = luaL_checkstring(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
-        struct fwsh_link l;
-        int r = fwsh_link_get(ctx, name, &l);
+        int r = fwsh_link_index(ctx, name); /* one ioctl, not a GETLINK and its parse */
 
         if (r < 0 && r != -ENODEV && r != -EINVAL)
                 lfwsh_fail(L, ctx, r, "link.exists", name);
-        lua_pushboolean(L, r == 0);
+        lua_pushboolean(L, r > 0);
         return 1;
 }
 

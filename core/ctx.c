@@ -106,6 +106,8 @@ int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
 {
         size_t n = strlen(lab);
 
+        if (strcmp(ctx->lab, lab) == 0) /* ctx->lab is valid: every binding call sets it */
+                return 0;
         if (n == 0 || n > FWSH_LAB_MAX)
                 return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
         if (strspn(lab, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
