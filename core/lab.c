@@ -139,7 +139,8 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
         return 0;
 }
 
-static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, bool bridges, unsigned *count)
+/* Deletes the lab's tagged links one by one: ports first, then bridges. */
+static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
 {
         struct fwsh_link *links = NULL;
         size_t n = 0;
@@ -147,22 +148,24 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, bool bridges, un
 
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++) {
-                const char *l = tag_lab(links[i].alias);
-                struct change ch;
+        for (int bridges = 0; bridges < 2; bridges++) {
+                for (size_t i = 0; i < n; i++) {
+                        const char *l = tag_lab(links[i].alias);
+                        struct change ch;
 
-                if (!l || strcmp(l, lab) != 0 || strcmp(links[i].name, "lo") == 0 ||
-                    (strcmp(links[i].kind, "bridge") == 0) != bridges)
-                        continue;
-                change_init(&ch, CH_LINK_DEL, links[i].name);
-                ch.ifindex = links[i].ifindex;
-                r = change_apply(ctx, &ch, NULL);
-                if (r == -ENODEV) /* a veth's peer, gone with it */
-                        continue;
-                if (r < 0 && !first)
-                        first = r;
-                if (r == 0)
-                        (*count)++;
+                        if (!l || strcmp(l, lab) != 0 || strcmp(links[i].name, "lo") == 0 ||
+                            (strcmp(links[i].kind, "bridge") == 0) != bridges)
+                                continue;
+                        change_init(&ch, CH_LINK_DEL, links[i].name);
+                        ch.ifindex = links[i].ifindex;
+                        r = change_apply(ctx, &ch, NULL);
+                        if (r == -ENODEV) /* a veth's peer, gone with it */
+                                continue;
+                        if (r < 0 && !first)
+                                first = r;
+                        if (r == 0)
+                                (*count)++;
+                }
         }
         free(links);
         return first;
@@ -219,10 +222,7 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         snprintf(done.name, sizeof(done.name), "%s", lab);
         first = delete_group(ctx, lab, &done.links);
         /* What the group did not hold (made by another fwsh, moved, regrouped). */
-        r = delete_tagged(ctx, lab, false, &done.links);
-        if (!first)
-                first = r;
-        r = delete_tagged(ctx, lab, true, &done.links);
+        r = delete_tagged(ctx, lab, &done.links);
         if (!first)
                 first = r;
         r = fwsh_netns_list(ctx, &names, &nn);
