@@ -114,7 +114,6 @@ static int netns_remove(struct fwsh_ctx *ctx, const char *name)
 
 int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        ctx_clear(ctx);
         return ch->op == CH_NETNS_NEW ? netns_create(ctx, ch->name) : netns_remove(ctx, ch->name);
 }
 

@@ -429,7 +429,6 @@ static int plan_apply(struct fwsh_ctx *ctx, const struct change *ch)
         struct plan *p = ctx->plan;
         struct fwsh_link *l;
 
-        ctx_clear(ctx);
         switch (ch->op) {
         case CH_LINK_NEW:
                 return new_link(ctx, ch, ch->kind);

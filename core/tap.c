@@ -51,7 +51,6 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         r = ctx_enter(ctx, &saved);
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
-        ctx_clear(ctx);
         r = tun_create(ctx, ch);
         ctx_leave(saved);
         if (r == -EEXIST && fwsh_link_get(ctx, ch->name, &l) == 0)
