@@ -150,27 +150,20 @@ describe("fwsh.tap", function()
     assert.are.equal("error: Invalid argument", held.line)
   end))
 
-  it("lets its owner open it without CAP_NET_ADMIN, and no other user", H.ns(function(ns)
-    fwsh.tap.add("net00", { owner = 0 })
-    fwsh.tap.add("net11", { owner = 4242 })
-    do
-      local held <close> = hold(ns, "net00", nil, NO_NET_ADMIN)
-      assert.are.equal("open", held.line)
-    end
-    local held <close> = hold(ns, "net11", nil, NO_NET_ADMIN)
-    assert.are.equal("error: Operation not permitted", held.line)
-  end))
-
-  it("lets its group open it without CAP_NET_ADMIN, and no other group", H.ns(function(ns)
-    fwsh.tap.add("net00", { group = 0 })
-    fwsh.tap.add("net11", { group = 4343 })
-    do
-      local held <close> = hold(ns, "net00", nil, NO_NET_ADMIN)
-      assert.are.equal("open", held.line)
-    end
-    local held <close> = hold(ns, "net11", nil, NO_NET_ADMIN)
-    assert.are.equal("error: Operation not permitted", held.line)
-  end))
+  for _, who in ipairs({ { "owner", "user", 4242 }, { "group", "group", 4343 } }) do
+    local field, word, other = who[1], who[2], who[3]
+    it("lets its " .. field .. " open it without CAP_NET_ADMIN, and no other " .. word,
+       H.ns(function(ns)
+      fwsh.tap.add("net00", { [field] = 0 })
+      fwsh.tap.add("net11", { [field] = other })
+      do
+        local held <close> = hold(ns, "net00", nil, NO_NET_ADMIN)
+        assert.are.equal("open", held.line)
+      end
+      local held <close> = hold(ns, "net11", nil, NO_NET_ADMIN)
+      assert.are.equal("error: Operation not permitted", held.line)
+    end))
+  end
 
   it("is removed again when it cannot be set up as asked", H.ns(function(ns)
     local br = fwsh.bridge.add("br1")
