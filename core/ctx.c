@@ -110,7 +110,7 @@ int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
                 return 0;
         if (n == 0 || n > FWSH_LAB_MAX)
                 return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
-        if (strspn(lab, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        if (strspn(lab, FWSH_LAB_CHARS) != n)
                 return ctx_fail(ctx, -EINVAL, "a lab name has only letters, digits, '.', '_' and '-'");
         memcpy(ctx->lab, lab, n + 1);
         return 0;

@@ -21,6 +21,7 @@
 #define FWSH_NAME_MAX 15          /* IFNAMSIZ - 1: the kernel's limit on link names */
 #define FWSH_NETNS_NAME_MAX 63    /* a file name under /run/netns, kept short */
 #define FWSH_LAB_MAX 31
+#define FWSH_LAB_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define FWSH_DETAIL_MAX 256
 
 struct fwsh_ctx;

@@ -149,7 +149,7 @@ static const char *default_lab(const char *script, char *buf, size_t size)
         n = strcspn(base, ".");
         snprintf(buf, size, "%.*s", (int)n, base);
         for (char *p = buf; *p; p++)
-                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", *p))
+                if (!strchr(FWSH_LAB_CHARS, *p))
                         *p = '_';
         return buf[0] ? buf : "default";
 }
