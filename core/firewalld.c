@@ -12,7 +12,31 @@
 
 #include <dbus/dbus.h>
 
-#include "internal.h"
+#include "dlib.h"
+
+#define DBUS_SYMBOLS(X) \
+        X(dbus_bus_get_private) \
+        X(dbus_bus_name_has_owner) \
+        X(dbus_bus_register) \
+        X(dbus_connection_close) \
+        X(dbus_connection_open_private) \
+        X(dbus_connection_send_with_reply_and_block) \
+        X(dbus_connection_set_exit_on_disconnect) \
+        X(dbus_connection_unref) \
+        X(dbus_error_free) \
+        X(dbus_error_has_name) \
+        X(dbus_error_init) \
+        X(dbus_error_is_set) \
+        X(dbus_free_string_array) \
+        X(dbus_message_get_args) \
+        X(dbus_message_iter_append_basic) \
+        X(dbus_message_iter_init_append) \
+        X(dbus_message_new_method_call) \
+        X(dbus_message_unref)
+
+DBUS_SYMBOLS(DLIB_SYM)
+static const struct dlib_sym DBUS_SYMS[] = { DBUS_SYMBOLS(DLIB_ARG) { NULL, NULL } };
+static struct dlib dbus = { "libdbus-1.so.3", DBUS_SYMS, NULL };
 
 #define FW_NAME "org.fedoraproject.FirewallD1"
 #define FW_PATH "/org/fedoraproject/FirewallD1"
@@ -40,35 +64,38 @@ static int bus_error(struct fwsh_ctx *ctx, DBusError *e, int err, const char *fm
         va_start(ap, fmt);
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
-        ctx_fail(ctx, err, "%s: %s", what, dbus_error_is_set(e) ? e->message : strerror(-err));
-        dbus_error_free(e);
+        ctx_fail(ctx, err, "%s: %s", what, sym_dbus_error_is_set(e) ? e->message : strerror(-err));
+        sym_dbus_error_free(e);
         return err;
 }
 
 int fwsh_firewalld_open(struct fwsh_ctx *ctx, const char *address, struct fwsh_firewalld **ret_fw)
 {
-        struct fwsh_firewalld *fw = calloc(1, sizeof(*fw));
+        struct fwsh_firewalld *fw;
         DBusError e;
         int r;
 
         if (ctx)
                 ctx_clear(ctx);
+        if ((r = dlib_open(ctx, &dbus)) < 0)
+                return r;
+        fw = calloc(1, sizeof(*fw));
         if (!fw)
                 return -ENOMEM;
-        dbus_error_init(&e);
+        sym_dbus_error_init(&e);
         if (address) {
                 snprintf(fw->address, sizeof(fw->address), "%s", address);
-                fw->bus = dbus_connection_open_private(address, &e);
-                if (fw->bus && !dbus_bus_register(fw->bus, &e)) {
-                        dbus_connection_close(fw->bus);
-                        dbus_connection_unref(fw->bus);
+                fw->bus = sym_dbus_connection_open_private(address, &e);
+                if (fw->bus && !sym_dbus_bus_register(fw->bus, &e)) {
+                        sym_dbus_connection_close(fw->bus);
+                        sym_dbus_connection_unref(fw->bus);
                         fw->bus = NULL;
                 }
         } else {
                 const char *env = getenv("DBUS_SYSTEM_BUS_ADDRESS");
                 snprintf(fw->address, sizeof(fw->address), "%s",
                          env ? env : "the system bus");
-                fw->bus = dbus_bus_get_private(DBUS_BUS_SYSTEM, &e);
+                fw->bus = sym_dbus_bus_get_private(DBUS_BUS_SYSTEM, &e);
         }
         if (!fw->bus) {
                 free(fw);
@@ -76,9 +103,9 @@ int fwsh_firewalld_open(struct fwsh_ctx *ctx, const char *address, struct fwsh_f
                                : bus_error(ctx, &e, -ECONNREFUSED, "no D-Bus system bus, so no firewalld");
         }
         /* libdbus would exit the process when the bus goes away. */
-        dbus_connection_set_exit_on_disconnect(fw->bus, FALSE);
-        r = dbus_bus_name_has_owner(fw->bus, FW_NAME, &e);
-        if (dbus_error_is_set(&e)) {
+        sym_dbus_connection_set_exit_on_disconnect(fw->bus, FALSE);
+        r = sym_dbus_bus_name_has_owner(fw->bus, FW_NAME, &e);
+        if (sym_dbus_error_is_set(&e)) {
                 fwsh_firewalld_close(fw);
                 return bus_error(ctx, &e, -EIO, "asking the bus for firewalld");
         }
@@ -96,8 +123,8 @@ struct fwsh_firewalld *fwsh_firewalld_close(struct fwsh_firewalld *fw)
         if (!fw)
                 return NULL;
         if (fw->bus) {
-                dbus_connection_close(fw->bus);
-                dbus_connection_unref(fw->bus);
+                sym_dbus_connection_close(fw->bus);
+                sym_dbus_connection_unref(fw->bus);
         }
         free(fw);
         return NULL;
@@ -120,7 +147,7 @@ static int fw_error(struct fwsh_ctx *ctx, DBusError *e)
         };
         int err = -EIO;
 
-        if (dbus_error_has_name(e, FW_EXCEPTION)) {
+        if (sym_dbus_error_has_name(e, FW_EXCEPTION)) {
                 for (size_t i = 0; i < sizeof(CODES) / sizeof(CODES[0]); i++) {
                         size_t n = strlen(CODES[i].code);
                         if (strncmp(e->message, CODES[i].code, n) == 0 && e->message[n] == ':') {
@@ -130,15 +157,15 @@ static int fw_error(struct fwsh_ctx *ctx, DBusError *e)
                 }
                 return bus_error(ctx, e, err, "firewalld");
         }
-        if (dbus_error_has_name(e, DBUS_ERROR_SERVICE_UNKNOWN) ||
-            dbus_error_has_name(e, DBUS_ERROR_NAME_HAS_NO_OWNER))
+        if (sym_dbus_error_has_name(e, DBUS_ERROR_SERVICE_UNKNOWN) ||
+            sym_dbus_error_has_name(e, DBUS_ERROR_NAME_HAS_NO_OWNER))
                 return bus_error(ctx, e, -ESRCH, "firewalld is not running");
-        if (dbus_error_has_name(e, DBUS_ERROR_ACCESS_DENIED) ||
-            dbus_error_has_name(e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))
+        if (sym_dbus_error_has_name(e, DBUS_ERROR_ACCESS_DENIED) ||
+            sym_dbus_error_has_name(e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))
                 return bus_error(ctx, e, -EACCES, "firewalld refused");
-        if (dbus_error_has_name(e, DBUS_ERROR_NO_REPLY) || dbus_error_has_name(e, DBUS_ERROR_TIMEOUT))
+        if (sym_dbus_error_has_name(e, DBUS_ERROR_NO_REPLY) || sym_dbus_error_has_name(e, DBUS_ERROR_TIMEOUT))
                 return bus_error(ctx, e, -ETIMEDOUT, "firewalld did not answer");
-        if (dbus_error_has_name(e, DBUS_ERROR_DISCONNECTED))
+        if (sym_dbus_error_has_name(e, DBUS_ERROR_DISCONNECTED))
                 return bus_error(ctx, e, -ECONNRESET, "the bus went away");
         return bus_error(ctx, e, -EIO, "%s", e->name);
 }
@@ -149,7 +176,7 @@ static int fw_error(struct fwsh_ctx *ctx, DBusError *e)
 static int call(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *path, const char *iface,
                 const char *method, DBusMessage **ret_reply, ...)
 {
-        DBusMessage *m = dbus_message_new_method_call(FW_NAME, path, iface, method), *reply;
+        DBusMessage *m = sym_dbus_message_new_method_call(FW_NAME, path, iface, method), *reply;
         DBusMessageIter it;
         const char *arg;
         DBusError e;
@@ -157,24 +184,24 @@ static int call(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *pat
 
         if (!m)
                 return -ENOMEM;
-        dbus_message_iter_init_append(m, &it);
+        sym_dbus_message_iter_init_append(m, &it);
         va_start(ap, ret_reply);
         while ((arg = va_arg(ap, const char *)))
-                if (!dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &arg)) {
+                if (!sym_dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &arg)) {
                         va_end(ap);
-                        dbus_message_unref(m);
+                        sym_dbus_message_unref(m);
                         return -ENOMEM;
                 }
         va_end(ap);
-        dbus_error_init(&e);
-        reply = dbus_connection_send_with_reply_and_block(fw->bus, m, CALL_TIMEOUT_MS, &e);
-        dbus_message_unref(m);
+        sym_dbus_error_init(&e);
+        reply = sym_dbus_connection_send_with_reply_and_block(fw->bus, m, CALL_TIMEOUT_MS, &e);
+        sym_dbus_message_unref(m);
         if (!reply)
                 return fw_error(ctx, &e);
         if (ret_reply)
                 *ret_reply = reply;
         else
-                dbus_message_unref(reply);
+                sym_dbus_message_unref(reply);
         return 0;
 }
 
@@ -184,13 +211,13 @@ static int reply_string(struct fwsh_ctx *ctx, DBusMessage *reply, int type, char
         const char *s = NULL;
         DBusError e;
 
-        dbus_error_init(&e);
-        if (!dbus_message_get_args(reply, &e, type, &s, DBUS_TYPE_INVALID)) {
-                dbus_message_unref(reply);
+        sym_dbus_error_init(&e);
+        if (!sym_dbus_message_get_args(reply, &e, type, &s, DBUS_TYPE_INVALID)) {
+                sym_dbus_message_unref(reply);
                 return bus_error(ctx, &e, -EPROTO, "firewalld's reply");
         }
         *ret = strdup(s);
-        dbus_message_unref(reply);
+        sym_dbus_message_unref(reply);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -200,19 +227,19 @@ static int reply_strings(struct fwsh_ctx *ctx, DBusMessage *reply, char ***ret, 
         int n = 0;
         DBusError e;
 
-        dbus_error_init(&e);
-        if (!dbus_message_get_args(reply, &e, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &v, &n, DBUS_TYPE_INVALID)) {
-                dbus_message_unref(reply);
+        sym_dbus_error_init(&e);
+        if (!sym_dbus_message_get_args(reply, &e, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &v, &n, DBUS_TYPE_INVALID)) {
+                sym_dbus_message_unref(reply);
                 return bus_error(ctx, &e, -EPROTO, "firewalld's reply");
         }
-        dbus_message_unref(reply);
+        sym_dbus_message_unref(reply);
         copy = calloc((size_t)n + 1, sizeof(*copy));
         for (int i = 0; copy && i < n; i++)
                 if (!(copy[i] = strdup(v[i]))) {
                         fwsh_strv_free(copy, (size_t)i);
                         copy = NULL;
                 }
-        dbus_free_string_array(v);
+        sym_dbus_free_string_array(v);
         if (!copy)
                 return -ENOMEM;
         *ret = copy;
@@ -361,12 +388,12 @@ static int in_zone_runtime(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, cons
                 return ctx_fail(ctx, r, "firewalld has no zone %s", zone);
         if (r < 0)
                 return r;
-        dbus_error_init(&e);
-        if (!dbus_message_get_args(reply, &e, DBUS_TYPE_BOOLEAN, &in, DBUS_TYPE_INVALID)) {
-                dbus_message_unref(reply);
+        sym_dbus_error_init(&e);
+        if (!sym_dbus_message_get_args(reply, &e, DBUS_TYPE_BOOLEAN, &in, DBUS_TYPE_INVALID)) {
+                sym_dbus_message_unref(reply);
                 return bus_error(ctx, &e, -EPROTO, "firewalld's reply");
         }
-        dbus_message_unref(reply);
+        sym_dbus_message_unref(reply);
         *ret_in = in;
         return 0;
 }

@@ -22,7 +22,38 @@
 #include <libkmod.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "dlib.h"
+
+#define KMOD_SYMBOLS(X) \
+        X(kmod_list_next) \
+        X(kmod_module_apply_filter) \
+        X(kmod_module_get_dependencies) \
+        X(kmod_module_get_holders) \
+        X(kmod_module_get_info) \
+        X(kmod_module_get_module) \
+        X(kmod_module_get_name) \
+        X(kmod_module_get_path) \
+        X(kmod_module_get_refcnt) \
+        X(kmod_module_get_softdeps) \
+        X(kmod_module_info_free_list) \
+        X(kmod_module_info_get_key) \
+        X(kmod_module_info_get_value) \
+        X(kmod_module_new_from_lookup) \
+        X(kmod_module_new_from_name) \
+        X(kmod_module_probe_insert_module) \
+        X(kmod_module_remove_module) \
+        X(kmod_module_unref) \
+        X(kmod_module_unref_list) \
+        X(kmod_new) \
+        X(kmod_set_log_fn) \
+        X(kmod_unref)
+
+KMOD_SYMBOLS(DLIB_SYM)
+static const struct dlib_sym KMOD_SYMS[] = { KMOD_SYMBOLS(DLIB_ARG) { NULL, NULL } };
+static struct dlib libkmod = { "libkmod.so.2", KMOD_SYMS, NULL };
+
+/* kmod_list_foreach, through the loaded kmod_list_next. */
+#define each_kmod(e, first) for ((e) = (first); (e); (e) = sym_kmod_list_next((first), (e)))
 
 #define MODULE_NAME_MAX 64   /* the kernel's MODULE_NAME_LEN, with room to spare */
 #define ALIAS_MAX 255
@@ -135,6 +166,7 @@ int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *releas
         struct utsname u;
         char conf[4][PATH_MAX];
         const char *confv[5];
+        int r;
         static const char *const CONF_DIRS[] = { "/etc/modprobe.d", "/run/modprobe.d",
                                                  "/usr/local/lib/modprobe.d", "/lib/modprobe.d" };
 
@@ -148,6 +180,8 @@ int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *releas
                 return ctx_fail(ctx, -EINVAL, "'%s' is not a kernel release", release);
         if (uname(&u) < 0)
                 return ctx_fail(ctx, -errno, "uname: %s", strerror(errno));
+        if ((r = dlib_open(ctx, &libkmod)) < 0)
+                return r;
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
@@ -173,12 +207,12 @@ int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *releas
                 confv[i] = conf[i];
         }
         confv[4] = NULL;
-        m->kmod = kmod_new(m->dir, confv);
+        m->kmod = sym_kmod_new(m->dir, confv);
         if (!m->kmod) {
                 free(m);
                 return ctx_fail(ctx, -ENOMEM, "libkmod: kmod_new failed");
         }
-        kmod_set_log_fn(m->kmod, kmod_log, m);
+        sym_kmod_set_log_fn(m->kmod, kmod_log, m);
         *ret_modules = m;
         return 0;
 }
@@ -187,7 +221,7 @@ struct fwsh_modules *fwsh_modules_free(struct fwsh_modules *m)
 {
         if (!m)
                 return NULL;
-        kmod_unref(m->kmod);
+        sym_kmod_unref(m->kmod);
         free(m);
         return NULL;
 }
@@ -222,8 +256,8 @@ struct found {
 
 static void found_free(struct found *f)
 {
-        kmod_module_unref_list(f->list);
-        kmod_module_unref(f->mod);
+        sym_kmod_module_unref_list(f->list);
+        sym_kmod_module_unref(f->mod);
 }
 
 /* Every entry point starts here: a clean detail for this call. */
@@ -237,19 +271,19 @@ static int find(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name, 
         memset(f, 0, sizeof(*f));
         if (r < 0)
                 return r;
-        r = kmod_module_new_from_lookup(m->kmod, name, &f->list);
+        r = sym_kmod_module_new_from_lookup(m->kmod, name, &f->list);
         if (r < 0)
                 return ctx_fail(ctx, r, "libkmod cannot look %s up: %s", name,
                                 m->log[0] ? m->log : strerror(-r));
         if (f->list) {
-                f->mod = kmod_module_get_module(f->list);
+                f->mod = sym_kmod_module_get_module(f->list);
         } else {
                 /* Unknown to libkmod: its name made canonical ('-' is '_'). */
-                r = kmod_module_new_from_name(m->kmod, name, &f->mod);
+                r = sym_kmod_module_new_from_name(m->kmod, name, &f->mod);
                 if (r < 0)
                         return ctx_fail(ctx, r, "libkmod: %s", strerror(-r));
         }
-        snprintf(f->name, sizeof(f->name), "%s", kmod_module_get_name(f->mod));
+        snprintf(f->name, sizeof(f->name), "%s", sym_kmod_module_get_name(f->mod));
         return 0;
 }
 
@@ -293,20 +327,20 @@ static bool any_builtin(struct fwsh_modules *m, struct kmod_list *list)
 
         if (!list)
                 return false;
-        kmod_list_foreach(e, list)
+        each_kmod(e, list)
                 n++;
-        if (kmod_module_apply_filter(m->kmod, KMOD_FILTER_BUILTIN, list, &rest) < 0)
+        if (sym_kmod_module_apply_filter(m->kmod, KMOD_FILTER_BUILTIN, list, &rest) < 0)
                 return false;
-        kmod_list_foreach(e, rest)
+        each_kmod(e, rest)
                 k++;
         builtin = k < n;
-        kmod_module_unref_list(rest);
+        sym_kmod_module_unref_list(rest);
         return builtin;
 }
 
 static const char *file_of(const struct found *f)
 {
-        const char *path = kmod_module_get_path(f->mod);
+        const char *path = sym_kmod_module_get_path(f->mod);
         return path && is_file(path) ? path : NULL;
 }
 
@@ -405,7 +439,7 @@ static void record_step(struct kmod_module *mod, bool install, const char *optio
         if (!steps_now || steps_now->err < 0)
                 return;
         snprintf(buf, sizeof(buf), "%s%s%s%s", install ? "install command for " : "",
-                 kmod_module_get_name(mod), options && options[0] ? " " : "", options ? options : "");
+                 sym_kmod_module_get_name(mod), options && options[0] ? " " : "", options ? options : "");
         steps_now->err = strv_push(&steps_now->v, &steps_now->n, buf);
 }
 
@@ -419,7 +453,7 @@ static int refuse_install(struct kmod_module *mod, const char *cmdline, void *da
 {
         struct refused *rf = data;
 
-        snprintf(rf->module, sizeof(rf->module), "%s", kmod_module_get_name(mod));
+        snprintf(rf->module, sizeof(rf->module), "%s", sym_kmod_module_get_name(mod));
         snprintf(rf->cmd, sizeof(rf->cmd), "%s", cmdline);
         return -EOPNOTSUPP;
 }
@@ -479,11 +513,11 @@ int fwsh_module_load(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *n
         m->log[0] = '\0';
         steps_now = &st;
         r = 0;
-        kmod_list_foreach(e, f.list) {
-                struct kmod_module *mod = kmod_module_get_module(e);
+        each_kmod(e, f.list) {
+                struct kmod_module *mod = sym_kmod_module_get_module(e);
                 unsigned kf = KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY | (dry ? KMOD_PROBE_DRY_RUN : 0);
-                r = kmod_module_probe_insert_module(mod, kf, params, refuse_install, &rf, record_step);
-                kmod_module_unref(mod);
+                r = sym_kmod_module_probe_insert_module(mod, kf, params, refuse_install, &rf, record_step);
+                sym_kmod_module_unref(mod);
                 if (r == -EEXIST)   /* loaded by someone else meanwhile */
                         r = 0;
                 if (r != 0)
@@ -525,19 +559,19 @@ out:
 
 static void holders_text(struct kmod_module *mod, char *buf, size_t size)
 {
-        struct kmod_list *holders = kmod_module_get_holders(mod), *e;
+        struct kmod_list *holders = sym_kmod_module_get_holders(mod), *e;
         size_t len = 0;
 
         buf[0] = '\0';
-        kmod_list_foreach(e, holders) {
-                struct kmod_module *h = kmod_module_get_module(e);
-                int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", kmod_module_get_name(h));
-                kmod_module_unref(h);
+        each_kmod(e, holders) {
+                struct kmod_module *h = sym_kmod_module_get_module(e);
+                int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", sym_kmod_module_get_name(h));
+                sym_kmod_module_unref(h);
                 if (n < 0 || (size_t)n >= size - len)
                         break;
                 len += (size_t)n;
         }
-        kmod_module_unref_list(holders);
+        sym_kmod_module_unref_list(holders);
 }
 
 int fwsh_module_unload(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name)
@@ -561,14 +595,14 @@ int fwsh_module_unload(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char 
                 break;
         default:
                 m->log[0] = '\0';
-                r = kmod_module_remove_module(f.mod, 0);
+                r = sym_kmod_module_remove_module(f.mod, 0);
                 if (r == 0) {
                         r = 1;
                 } else if (r == -ENOENT) {
                         r = 0;   /* gone meanwhile */
                 } else if (r == -EBUSY || r == -EWOULDBLOCK) {
                         holders_text(f.mod, holders, sizeof(holders));
-                        r = ctx_fail(ctx, -EBUSY, "in use (%d users%s%s)", kmod_module_get_refcnt(f.mod),
+                        r = ctx_fail(ctx, -EBUSY, "in use (%d users%s%s)", sym_kmod_module_get_refcnt(f.mod),
                                      holders[0] ? ": " : "", holders);
                 } else if (r == -EPERM || r == -EACCES) {
                         r = ctx_fail(ctx, r, "unloading modules needs CAP_SYS_MODULE");
@@ -647,13 +681,13 @@ static int param_entry(struct fwsh_module_info *info, const char *value, bool ty
 static int modinfo(struct fwsh_module_info *info, struct kmod_module *mod)
 {
         struct kmod_list *list = NULL, *e;
-        int r = kmod_module_get_info(mod, &list);
+        int r = sym_kmod_module_get_info(mod, &list);
 
         if (r < 0)
                 return 0;   /* no file and no modules.builtin.modinfo: nothing to add */
         r = 0;
-        kmod_list_foreach(e, list) {
-                const char *k = kmod_module_info_get_key(e), *v = kmod_module_info_get_value(e);
+        each_kmod(e, list) {
+                const char *k = sym_kmod_module_info_get_key(e), *v = sym_kmod_module_info_get_value(e);
                 if (!v)
                         continue;
                 if (strcmp(k, "parm") == 0 || strcmp(k, "parmtype") == 0) {
@@ -666,7 +700,7 @@ static int modinfo(struct fwsh_module_info *info, struct kmod_module *mod)
                 if (r < 0)
                         break;
         }
-        kmod_module_info_free_list(list);
+        sym_kmod_module_info_free_list(list);
         return r;
 }
 
@@ -715,11 +749,11 @@ static int names_of(struct kmod_list *list, char ***v, size_t *n)
         struct kmod_list *e;
         int r = 0;
 
-        kmod_list_foreach(e, list) {
-                struct kmod_module *mod = kmod_module_get_module(e);
+        each_kmod(e, list) {
+                struct kmod_module *mod = sym_kmod_module_get_module(e);
                 if (r == 0)
-                        r = strv_push(v, n, kmod_module_get_name(mod));
-                kmod_module_unref(mod);
+                        r = strv_push(v, n, sym_kmod_module_get_name(mod));
+                sym_kmod_module_unref(mod);
         }
         return r;
 }
@@ -757,24 +791,24 @@ int fwsh_module_info(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *n
         if (r == 0 && (info->path || info->state == FWSH_MODULE_BUILTIN))
                 r = modinfo(info, f.mod);
         /* libkmod gives modules.dep's list in the order the modules load. */
-        deps = kmod_module_get_dependencies(f.mod);
+        deps = sym_kmod_module_get_dependencies(f.mod);
         if (r == 0)
                 r = names_of(deps, &info->depends, &info->n_depends);
-        kmod_module_unref_list(deps);
-        if (r == 0 && kmod_module_get_softdeps(f.mod, &pre, &post) == 0) {
+        sym_kmod_module_unref_list(deps);
+        if (r == 0 && sym_kmod_module_get_softdeps(f.mod, &pre, &post) == 0) {
                 r = names_of(pre, &info->softdeps_pre, &info->n_softdeps_pre);
                 if (r == 0)
                         r = names_of(post, &info->softdeps_post, &info->n_softdeps_post);
         }
-        kmod_module_unref_list(pre);
-        kmod_module_unref_list(post);
+        sym_kmod_module_unref_list(pre);
+        sym_kmod_module_unref_list(post);
         if (r == 0 && m->live && (info->state == FWSH_MODULE_LOADED || info->state == FWSH_MODULE_BUILTIN))
                 r = sysfs_params(info);
         if (r == 0 && info->state == FWSH_MODULE_LOADED) {
-                struct kmod_list *holders = kmod_module_get_holders(f.mod);
-                info->refcnt = kmod_module_get_refcnt(f.mod);
+                struct kmod_list *holders = sym_kmod_module_get_holders(f.mod);
+                info->refcnt = sym_kmod_module_get_refcnt(f.mod);
                 r = names_of(holders, &info->holders, &info->n_holders);
-                kmod_module_unref_list(holders);
+                sym_kmod_module_unref_list(holders);
         }
         found_free(&f);
         if (r < 0) {

@@ -7,7 +7,22 @@
 
 #include <nftables/libnftables.h>
 
-#include "internal.h"
+#include "dlib.h"
+
+#define NFT_SYMBOLS(X) \
+        X(nft_ctx_new) \
+        X(nft_ctx_free) \
+        X(nft_ctx_output_get_flags) \
+        X(nft_ctx_output_set_flags) \
+        X(nft_ctx_buffer_output) \
+        X(nft_ctx_buffer_error) \
+        X(nft_run_cmd_from_buffer) \
+        X(nft_ctx_get_error_buffer) \
+        X(nft_ctx_get_output_buffer)
+
+NFT_SYMBOLS(DLIB_SYM)
+static const struct dlib_sym NFT_SYMS[] = { NFT_SYMBOLS(DLIB_ARG) { NULL, NULL } };
+static struct dlib nftables = { "libnftables.so.1", NFT_SYMS, NULL };
 
 /* nft's error text, on one line, as ctx's detail. */
 static int nft_fail(struct fwsh_ctx *ctx, const char *text)
@@ -35,25 +50,27 @@ int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json
         int saved = -1, r;
 
         ctx_clear(ctx);
+        if ((r = dlib_open(ctx, &nftables)) < 0)
+                return r;
         /* libnftables opens its netlink socket in the namespace it is created in. */
         if (netns_fd >= 0 && (r = fwsh_netns_enter(netns_fd, &saved)) < 0)
                 return ctx_fail(ctx, r, "entering the namespace");
-        nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        nft = sym_nft_ctx_new(NFT_CTX_DEFAULT);
         if (!nft) {
                 r = -ENOMEM;
                 goto out;
         }
         if (json)
-                nft_ctx_output_set_flags(nft, nft_ctx_output_get_flags(nft) | NFT_CTX_OUTPUT_JSON);
-        if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0) {
+                sym_nft_ctx_output_set_flags(nft, sym_nft_ctx_output_get_flags(nft) | NFT_CTX_OUTPUT_JSON);
+        if (sym_nft_ctx_buffer_output(nft) < 0 || sym_nft_ctx_buffer_error(nft) < 0) {
                 r = -ENOMEM;
                 goto out;
         }
-        if (nft_run_cmd_from_buffer(nft, cmds) != 0) {
-                r = nft_fail(ctx, nft_ctx_get_error_buffer(nft));
+        if (sym_nft_run_cmd_from_buffer(nft, cmds) != 0) {
+                r = nft_fail(ctx, sym_nft_ctx_get_error_buffer(nft));
                 goto out;
         }
-        out = nft_ctx_get_output_buffer(nft);
+        out = sym_nft_ctx_get_output_buffer(nft);
         if (ret_output && !(copy = strdup(out ? out : ""))) {
                 r = -ENOMEM;
                 goto out;
@@ -63,7 +80,7 @@ int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json
         r = 0;
 out:
         if (nft)
-                nft_ctx_free(nft);
+                sym_nft_ctx_free(nft);
         if (saved >= 0 && fwsh_netns_leave(saved) < 0 && r == 0)
                 r = ctx_fail(ctx, -EIO, "cannot return to the namespace it left");
         return r;

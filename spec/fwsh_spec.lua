@@ -196,6 +196,30 @@ error(setmetatable({}, { __tostring = function() return "custom" end }))]] })
     assert.are.equal("before\n", out)
   end))
 
+  it("loads libkmod, libnftables and libdbus only when a script first needs one", H.ns(function(ns)
+    -- Which of the three are mapped into the process, as its own maps say.
+    local probe = [[
+      local function mapped()
+        local maps, seen = io.open("/proc/self/maps"):read("a"), {}
+        for _, lib in ipairs({ "libkmod", "libnftables", "libdbus" }) do
+          if maps:find("/" .. lib, 1, true) then seen[#seen + 1] = lib end
+        end
+        return table.concat(seen, " ")
+      end
+      print("start: " .. mapped())
+      fwsh.module.status("br_netfilter")
+      print("module: " .. mapped())
+      fwsh.nft.run("list tables")
+      print("nft: " .. mapped())
+      print("firewalld: " .. tostring(fwsh.firewalld.running({ bus = "unix:path=/nonexistent" })))
+      print("all: " .. mapped())
+    ]]
+    local out, code = run({ "-e", probe })
+    assert.are.equal(0, code, out)
+    assert.are.same({ "start: ", "module: libkmod", "nft: libkmod libnftables",
+                      "firewalld: false", "all: libkmod libnftables libdbus" }, lines(out))
+  end))
+
   it("prints its version, and its help, on standard output", H.ns(function(ns)
     local out, ok, code = H.fwsh_cmd({ "--version" })
     assert.is_true(ok)
