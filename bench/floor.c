@@ -4,13 +4,17 @@
  * sendmsg, and their acks are read after. Only the tap ioctls, which have no
  * rtnetlink form, go one by one.
  *
- *   floor [-n NETNS] [-a ALIAS] [-d] [-s] N T
+ *   floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T
  *
  *   -n NETNS   work in /run/netns/NETNS (as `ip -n` does)
  *   -a ALIAS   tag every link with this ifalias too, as fwsh does ("fwsh:LAB")
  *   -d         delete them instead: one RTM_DELLINK each, all batched
  *   -s         serial: one request per sendmsg, its ack read before the next
  *              (fwsh's way today, less its lookups)
+ *   -i         interleaved, in the order a script goes: a bridge, then its
+ *              taps, each made and attached before the next (as fwsh and
+ *              `ip -batch` do); without it, each kind of request in a run of
+ *              its own: all bridges, all taps, all attachments
  *
  * Names as bench/gen.sh makes them: bridges br000.., taps t000-0... Exits 0
  * when every request was acked, 1 with the kernel's reason otherwise. */
@@ -52,6 +56,7 @@ struct batch {
 static int sk = -1;
 static uint32_t seq;
 static bool serial;            /* -s: a round trip per request */
+static bool interleaved;       /* -i: in a script's order */
 static int *bridge_index;      /* filled from the echoed RTM_NEWLINK */
 static int nbridges;
 
@@ -252,6 +257,56 @@ static void delete_all(struct batch *b, int n, int t)
         flush(b);
 }
 
+/* Bridge i, up; NLM_F_ECHO returns its ifindex. The kernel ignores
+ * IFLA_IFALIAS when it creates a link: the tag is a request of its own. */
+static void add_bridge(struct batch *b, int i, const char *alias)
+{
+        struct nlmsghdr *h = request(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO);
+        struct ifinfomsg *ifi = NLMSG_DATA(h);
+        struct rtattr *info;
+        char name[IFNAMSIZ];
+
+        bridge_name(name, i);
+        ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+        put_name(h, name);
+        info = nest_start(h, IFLA_LINKINFO);
+        put_attr(h, IFLA_INFO_KIND, "bridge", sizeof("bridge"));
+        nest_end(h, info);
+        done(b, h);
+        if (alias)
+                set_alias(b, name, alias);
+}
+
+/* A kernel before 6.3 does not echo a new link: ask by name. */
+static void resolve_bridge(int i)
+{
+        char name[IFNAMSIZ];
+
+        if (bridge_index[i] != 0)
+                return;
+        bridge_name(name, i);
+        bridge_index[i] = (int)if_nametoindex(name);
+        if (bridge_index[i] == 0)
+                die(name, errno);
+}
+
+/* Tap k of bridge i up and a port of it (and tagged): one request. */
+static void attach_tap(struct batch *b, int i, int k, const char *alias)
+{
+        struct nlmsghdr *h = request(b, RTM_NEWLINK, 0);
+        struct ifinfomsg *ifi = NLMSG_DATA(h);
+        uint32_t master = (uint32_t)bridge_index[i];
+        char name[IFNAMSIZ];
+
+        tap_name(name, i, k);
+        ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+        put_name(h, name);
+        put_attr(h, IFLA_MASTER, &master, sizeof(master));
+        if (alias)
+                put_attr(h, IFLA_IFALIAS, alias, strlen(alias));
+        done(b, h);
+}
+
 int main(int argc, char **argv)
 {
         static struct batch b;
@@ -259,12 +314,13 @@ int main(int argc, char **argv)
         bool delete = false;
         int c, n, t;
 
-        while ((c = getopt(argc, argv, "n:a:ds")) != -1) {
+        while ((c = getopt(argc, argv, "n:a:dsi")) != -1) {
                 switch (c) {
                 case 'n': enter_netns(optarg); break;
                 case 'a': alias = optarg; break;
                 case 'd': delete = true; break;
                 case 's': serial = true; break;
+                case 'i': interleaved = true; break;
                 default: goto usage;
                 }
         }
@@ -284,66 +340,43 @@ int main(int argc, char **argv)
                 return 0;
         }
 
-        /* 1. The bridges, up, in one batch; NLM_F_ECHO returns each one's ifindex. */
-        for (int i = 0; i < n; i++) {
-                struct nlmsghdr *h = request(&b, RTM_NEWLINK,
-                                             NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO);
-                struct ifinfomsg *ifi = NLMSG_DATA(h);
-                struct rtattr *info;
-                char name[IFNAMSIZ];
-
-                bridge_name(name, i);
-                ifi->ifi_flags = ifi->ifi_change = IFF_UP;
-                put_name(h, name);
-                info = nest_start(h, IFLA_LINKINFO);
-                put_attr(h, IFLA_INFO_KIND, "bridge", sizeof("bridge"));
-                nest_end(h, info);
-                done(&b, h);
-                /* The kernel ignores IFLA_IFALIAS when it creates a link. */
-                if (alias)
-                        set_alias(&b, name, alias);
+        if (interleaved) {
+                /* As a script goes: a bridge, then its taps, each set as it is made. */
+                for (int i = 0; i < n; i++) {
+                        add_bridge(&b, i, alias);
+                        flush(&b);
+                        resolve_bridge(i);
+                        for (int k = 0; k < t; k++) {
+                                char name[IFNAMSIZ];
+                                tap_name(name, i, k);
+                                make_tap(name);
+                                attach_tap(&b, i, k, alias);
+                        }
+                }
+        } else {
+                /* 1. The bridges, up, in one batch. */
+                for (int i = 0; i < n; i++)
+                        add_bridge(&b, i, alias);
+                flush(&b);
+                for (int i = 0; i < n; i++)
+                        resolve_bridge(i);
+                /* 2. The taps: ioctls, one tap at a time. */
+                for (int i = 0; i < n; i++)
+                        for (int k = 0; k < t; k++) {
+                                char name[IFNAMSIZ];
+                                tap_name(name, i, k);
+                                make_tap(name);
+                        }
+                /* 3. Each tap up and a port of its bridge (and tagged), batched. */
+                for (int i = 0; i < n; i++)
+                        for (int k = 0; k < t; k++)
+                                attach_tap(&b, i, k, alias);
         }
-        flush(&b);
-        for (int i = 0; i < n; i++) {
-                /* A kernel before 6.3 does not echo a new link: ask by name. */
-                if (bridge_index[i] == 0) {
-                        char name[IFNAMSIZ];
-                        bridge_name(name, i);
-                        bridge_index[i] = (int)if_nametoindex(name);
-                        if (bridge_index[i] == 0)
-                                die(name, errno);
-                }
-        }
-
-        /* 2. The taps: ioctls, one tap at a time. */
-        for (int i = 0; i < n; i++)
-                for (int k = 0; k < t; k++) {
-                        char name[IFNAMSIZ];
-                        tap_name(name, i, k);
-                        make_tap(name);
-                }
-
-        /* 3. Each tap up and a port of its bridge (and tagged): one request each, batched. */
-        for (int i = 0; i < n; i++)
-                for (int k = 0; k < t; k++) {
-                        struct nlmsghdr *h = request(&b, RTM_NEWLINK, 0);
-                        struct ifinfomsg *ifi = NLMSG_DATA(h);
-                        uint32_t master = (uint32_t)bridge_index[i];
-                        char name[IFNAMSIZ];
-
-                        tap_name(name, i, k);
-                        ifi->ifi_flags = ifi->ifi_change = IFF_UP;
-                        put_name(h, name);
-                        put_attr(h, IFLA_MASTER, &master, sizeof(master));
-                        if (alias)
-                                put_attr(h, IFLA_IFALIAS, alias, strlen(alias));
-                        done(&b, h);
-                }
         flush(&b);
         free(bridge_index);
         close(sk);
         return 0;
 usage:
-        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
+        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
         return 2;
 }
