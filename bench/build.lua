@@ -1,13 +1,15 @@
 -- build.lua - the N x T workload of issue 6 written as a user would: N bridges
 -- br000.. (up, grounding: the default), each with T taps t000-0.. attached.
 --
--- usage: fwsh [--netns NS] bench/build.lua [N [T [transaction]]]
+-- usage: fwsh [--netns NS] bench/build.lua [N [T [transaction|batch]]]
 --   transaction   build it all inside one fwsh.transaction (all or nothing)
+--   batch         build it all inside one fwsh.batch (made at its end, each
+--                 kind of request in a run of its own)
 local N = tonumber(arg[1] or 100)
 local T = tonumber(arg[2] or 4)
 local mode = arg[3] or "plain"
-assert(N and T and (mode == "plain" or mode == "transaction"),
-       "usage: build.lua [N [T [transaction]]]")
+assert(N and T and (mode == "plain" or mode == "transaction" or mode == "batch"),
+       "usage: build.lua [N [T [transaction|batch]]]")
 
 fwsh.lab("bench")
 
@@ -22,6 +24,8 @@ end
 
 if mode == "transaction" then
   fwsh.transaction(build)
+elseif mode == "batch" then
+  fwsh.batch(build)
 else
   build()
 end

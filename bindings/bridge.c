@@ -116,12 +116,15 @@ static int make(lua_State *L, bool ensure)
         read_spec(L, &spec);
         addrs = lua_gettop(L);
         ctx = lfwsh_ctx(L);
+        if (fwsh_batch_is_open(ctx) && lua_rawlen(L, addrs) > 0)
+                return lfwsh_fail_detail(L, -EOPNOTSUPP, op, spec.name, "a batch makes bridges "
+                                         "without addresses: add them after it");
         lfwsh_atomic_begin(L, &at);
         created = r = ensure ? fwsh_bridge_ensure(ctx, &spec) : fwsh_bridge_add(ctx, &spec);
         if (r >= 0)
                 r = add_addresses(L, ctx, spec.name, addrs, &bad);
-        if (r >= 0)
-                r = l.ifindex = fwsh_link_index(ctx, spec.name);
+        if (r >= 0) /* one a batch makes has no ifindex yet: 0 */
+                r = l.ifindex = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, spec.name);
         if (r >= 0)
                 r = lfwsh_atomic_commit(L, &at);
         if (r < 0) {

@@ -55,7 +55,12 @@ struct lfwsh_link {
         bool deleted;
 };
 
-/* Pushes a handle on the link l in ctx; its type follows l's kind. */
+/* Keeps the handle at idx, on a link queued in the open batch (ifindex 0),
+ * for fwsh.batch to give its ifindex when the link is made (batch.c). */
+void lfwsh_batch_hold(lua_State *L, int idx);
+
+/* Pushes a handle on the link l in ctx; its type follows l's kind (ifindex 0:
+ * queued in the open batch). */
 void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
 /* Pushes a handle on the link called name, of kind, that op just made. */
 void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
@@ -119,6 +124,7 @@ int lfwsh_open_addr(lua_State *L);
 int lfwsh_open_route(lua_State *L);
 int lfwsh_open_netns(lua_State *L);
 int lfwsh_open_transaction(lua_State *L);
+int lfwsh_open_batch(lua_State *L);
 int lfwsh_open_show(lua_State *L);
 int lfwsh_open_state(lua_State *L);
 int lfwsh_open_lab(lua_State *L);

@@ -43,13 +43,15 @@ void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link 
         memcpy(h->name, l->name, sizeof(h->name));
         snprintf(h->kind, sizeof(h->kind), "%s", l->kind);
         h->ctx = fwsh_ctx_ref(ctx);
+        if (h->ifindex == 0)
+                lfwsh_batch_hold(L, -1);
 }
 
 void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
                          const char *op)
 {
         struct fwsh_link l = { 0 };
-        int r = fwsh_link_index(ctx, name);
+        int r = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, name);
 
         if (r < 0)
                 lfwsh_fail(L, ctx, r, op, name);
@@ -77,6 +79,9 @@ const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ct
         }
         if (h->deleted || !h->ctx)
                 luaL_error(L, "attempt to use a deleted %s", kind_word(h->kind));
+        if (h->ifindex == 0)
+                luaL_error(L, "%s %s is made when its fwsh.batch ends: use it after", kind_word(h->kind),
+                           h->name);
         lfwsh_use(L, h->ctx);
         /* The handle follows the ifindex, so a rename does not lose it. */
         r = fwsh_link_name(h->ctx, h->ifindex, now);
@@ -216,6 +221,8 @@ static int handle_tostring(lua_State *L)
 
         if (h->deleted || !h->ctx)
                 return lua_pushfstring(L, "%s %s (deleted)", kind, h->name), 1;
+        if (h->ifindex == 0)
+                return lua_pushfstring(L, "%s %s (queued in a batch)", kind, h->name), 1;
         if (fwsh_link_get_index(h->ctx, h->ifindex, &l) < 0)
                 return lua_pushfstring(L, "%s %s (gone)", kind, h->name), 1;
         luaL_buffinit(L, &b);
@@ -246,7 +253,8 @@ static int handle_eq(lua_State *L)
 {
         struct lfwsh_link *a = lfwsh_to_link(L, 1), *b = lfwsh_to_link(L, 2);
 
-        lua_pushboolean(L, a && b && a->ifindex == b->ifindex && a->ctx && b->ctx &&
+        /* Two handles of one queued link are one userdata: rawequal, not here. */
+        lua_pushboolean(L, a && b && a->ifindex == b->ifindex && a->ifindex && a->ctx && b->ctx &&
                                    fwsh_ctx_same_netns(a->ctx, b->ctx));
         return 1;
 }
@@ -257,7 +265,7 @@ static int handle_index(lua_State *L)
         struct lfwsh_link *h = check_handle(L, 1);
         const char *key = lua_tostring(L, 2);
 
-        if (key && strcmp(key, "name") == 0 && !h->deleted && h->ctx) {
+        if (key && strcmp(key, "name") == 0 && !h->deleted && h->ctx && h->ifindex) {
                 struct fwsh_ctx *ctx;
                 lua_pushstring(L, lfwsh_link_arg(L, 1, "link.name", &ctx));
                 return 1;

@@ -26,6 +26,8 @@ static const char *opt_bridge(lua_State *L, int t, int *ret_ifindex)
                         luaL_argerror(L, t, lua_pushfstring(L, "field 'bridge': %s lives in another "
                                                             "namespace", h->name));
                 *ret_ifindex = h->ifindex;
+                if (h->ifindex == 0) /* a bridge the open batch makes */
+                        name = h->name;
         } else if (lua_type(L, -1) == LUA_TSTRING) {
                 name = lua_tostring(L, -1);
         } else if (!lua_isnil(L, -1)) {

@@ -52,6 +52,9 @@ int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)
         int r;
 
         ctx_clear(ctx); /* a failure with no words of its own must not show an old one's */
+        if (ctx->batch)
+                return ctx_fail(ctx, -EOPNOTSUPP, "a batch makes bridges and taps only: "
+                                                  "do this after it");
         /* Rendered before: a deleted link's name can no longer be looked up after. */
         if (ctx->explain && change_render(ctx, ch, lines, sizeof(lines)) < 0)
                 return ctx_fail(ctx, -ENOSPC, "the change is too long to explain");
@@ -63,7 +66,11 @@ int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)
 
 int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
-        int r = change_apply_now(ctx, ch);
+        int r;
+
+        if (ctx->batch && inverse)
+                return batch_queue(ctx, ch, inverse);
+        r = change_apply_now(ctx, ch);
 
         if (r < 0 || !inverse || !ctx->journal)
                 return r;

@@ -320,6 +320,33 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail);
 /* Moves every entry of j to the end of parent (a nested transaction succeeded). */
 int fwsh_journal_splice(struct fwsh_journal *parent, struct fwsh_journal *j);
 
+/* ---- batches: bridges and taps made all at once ------------------------------------------ */
+
+/* Opens a batch in ctx: from here, fwsh_bridge_add and fwsh_tap_add check and
+ * queue what they would make (a name taken, in the kernel or in the batch,
+ * fails at once) and every other change fails with -EOPNOTSUPP; queries see
+ * the kernel without what is queued. A tap's bridge may be one the batch
+ * makes. -EBUSY if a batch is open; -EOPNOTSUPP for a plan or an explained
+ * context (they go on one change at a time). */
+int fwsh_batch_begin(struct fwsh_ctx *ctx);
+bool fwsh_batch_is_open(const struct fwsh_ctx *ctx);
+/* Whether ctx's open batch makes the bridge name. */
+bool fwsh_batch_has_bridge(const struct fwsh_ctx *ctx, const char *name);
+/* Drops what is queued and closes the batch; nothing was made. */
+void fwsh_batch_abort(struct fwsh_ctx *ctx);
+
+struct fwsh_batch_failure {
+        char kind[16];                 /* "bridge" or "tap", "" if none in particular */
+        char name[FWSH_NAME_MAX + 1];
+};
+/* Makes what is queued and closes the batch: every bridge in one run of
+ * requests, many to a sendmsg; IPv6 off where asked; their tags; every tap
+ * (the ioctls, one tap at a time); every tap's settings in one run. The
+ * journal gets each link's removal. If the kernel refuses one, every link the
+ * batch made is removed again, *ret_failed names the one refused, and the
+ * error is returned with its reason. */
+int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_failed);
+
 /* ---- kernel modules, through libkmod ------------------------------------------------- */
 
 /* Where a module is, for the running kernel or a mounted image. */

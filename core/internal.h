@@ -35,6 +35,8 @@ struct change {
         bool has_alias;
         char alias[128];
         uint32_t group;               /* links: put it in this group, 0 leave */
+        char master_name[FWSH_NAME_MAX + 1]; /* CH_TAP_NEW in a batch: its bridge, which the
+                                               batch makes; "" (set.master says) */
         struct {
                 char peer[FWSH_NAME_MAX + 1];
                 char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
@@ -94,6 +96,16 @@ int route_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 
+/* The RTM_NEWLINK of link_kernel_new/set for ch, which has no namespace to
+ * open; nlmsg_free it unless sent. */
+int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct nl_msg **ret_msg);
+/* A new link's change in the kernel's steps: the create, then (if this says
+ * true) *ret_rest, the tag and a late up, by name; link_new_sysctl between. */
+bool link_new_split(const struct change *ch, struct change *ret_create, struct change *ret_rest);
+int link_new_sysctl(struct fwsh_ctx *ctx, const struct change *ch);
+/* Creates the tap of ch in the calling thread's namespace and makes it persist. */
+int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch);
+
 /* Puts the bridge options that o sets as IFLA_BR_* attributes. */
 int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
 bool bridge_opts_any(const struct fwsh_bridge_opts *o);
@@ -112,6 +124,12 @@ int journal_record(struct fwsh_ctx *ctx, const struct change *inverse);
 
 /* Journal: inverse changes with the context each belongs to. */
 int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct change *inverse);
+/* Room for more journal_record()s in ctx's journal (if it has one), so that
+ * they cannot fail. */
+int journal_reserve(struct fwsh_ctx *ctx, size_t more);
+
+/* Queues ch (a bridge or tap creation) in ctx's open batch (batch.c). */
+int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse);
 
 /* ---- context ---------------------------------------------------------------------- */
 
@@ -127,6 +145,7 @@ struct fwsh_ctx {
         struct fwsh_journal *journal;
         const struct backend *backend;
         struct plan *plan;             /* the model the plan backend works on, NULL */
+        struct batch *batch;           /* creations queued by fwsh_batch_begin, NULL */
         char ns_name[FWSH_NETNS_NAME_MAX + 1]; /* for explained lines: ip -n NAME */
         void (*explain)(void *arg, const char *lines);
         void *explain_arg;
@@ -154,6 +173,13 @@ struct nl_msg *rtnl_request(int type, int flags, const void *hdr, size_t hdrlen)
  * extended-ack text as ctx's detail. fn returns 0 or -errno to stop. */
 int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
              int (*fn)(struct nlmsghdr *h, void *arg), void *arg);
+/* Sends the requests msgs[0..n) (and frees them), many to one sendmsg, then
+ * reads every ack. 0, or the -errno of the first one the kernel refused, with
+ * its index in *ret_failed and its extended-ack text as ctx's detail; the
+ * kernel has run the others, refused or not: errs (NULL, or n of them) gets
+ * each one's 0 or -errno. */
+int nl_query_batch(struct fwsh_ctx *ctx, struct nl_msg **msgs, size_t n, size_t *ret_failed,
+                   int *errs);
 /* libnl's -NLE_* as -errno; the one place this mapping lives. */
 int nle_to_errno(int nle);
 

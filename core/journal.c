@@ -113,3 +113,8 @@ int journal_record(struct fwsh_ctx *ctx, const struct change *inverse)
 {
         return ctx->journal ? journal_push(ctx->journal, ctx, inverse) : 0;
 }
+
+int journal_reserve(struct fwsh_ctx *ctx, size_t more)
+{
+        return ctx->journal ? reserve(ctx->journal, more) : 0;
+}

@@ -390,9 +390,12 @@ static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create
         return 0;
 }
 
-/* RTM_NEWLINK to create or change the link of ch, found by ifindex or
- * name; a rename needs the ifindex, since IFLA_IFNAME then carries the new name. */
-static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool create)
+/* The RTM_NEWLINK that creates or changes the link of ch, found by ifindex
+ * or name; a rename needs the ifindex, since IFLA_IFNAME then carries the new
+ * name. The namespaces of ch are put as fds, which the caller closes after
+ * sending (-1: none). */
+static int link_build(struct fwsh_ctx *ctx, const struct change *ch, bool create,
+                      struct nl_msg **ret_msg, int *ret_fd, int *ret_peer_fd)
 {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = create ? 0 : ch->ifindex };
         /* RTM_NEWLINK on an existing link, as ip-link(8) sends: unlike
@@ -421,12 +424,38 @@ static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool crea
                 r = fwsh_netns_open(ctx, ch->veth.peer_netns, &peer_fd);
         if (r == 0)
                 r = put_linkinfo(msg, ch, create, peer_fd);
-        if (r < 0)
+        if (r < 0) {
                 nlmsg_free(msg);
-        else {
-                memcpy(nlmsg_data(nlmsg_hdr(msg)), &ifi, sizeof(ifi));
-                r = nl_query(ctx, msg, NULL, NULL);
+                if (fd >= 0)
+                        close(fd);
+                if (peer_fd >= 0)
+                        close(peer_fd);
+                return r;
         }
+        memcpy(nlmsg_data(nlmsg_hdr(msg)), &ifi, sizeof(ifi));
+        *ret_msg = msg;
+        *ret_fd = fd;
+        *ret_peer_fd = peer_fd;
+        return 0;
+}
+
+int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct nl_msg **ret_msg)
+{
+        int fd, peer_fd;
+
+        if (ch->netns[0] || ch->veth.peer_netns[0])
+                return ctx_fail(ctx, -EINVAL, "a change with a namespace is sent on its own");
+        return link_build(ctx, ch, create, ret_msg, &fd, &peer_fd);
+}
+
+static int link_request(struct fwsh_ctx *ctx, const struct change *ch, bool create)
+{
+        struct nl_msg *msg;
+        int fd, peer_fd, r = link_build(ctx, ch, create, &msg, &fd, &peer_fd);
+
+        if (r < 0)
+                return r;
+        r = nl_query(ctx, msg, NULL, NULL);
         if (fd >= 0)
                 close(fd);
         if (peer_fd >= 0)
@@ -453,30 +482,44 @@ int link_kernel_del(struct fwsh_ctx *ctx, const struct change *ch)
         return nl_query(ctx, msg, NULL, NULL);
 }
 
-int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
+bool link_new_split(const struct change *ch, struct change *ret_create, struct change *ret_rest)
 {
         /* A sysctl that ch carries (IPv6 off, for a non-grounding bridge) is
          * written before the link goes up: create it down, then bring it up. */
         bool late_up = ch->sysctl.path[0] && ch->set.up == 1;
-        struct change c = *ch, rest;
+
+        *ret_create = *ch;
+        if (late_up)
+                ret_create->set.up = 0;
+        /* The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: the tag comes after. */
+        change_init(ret_rest, CH_LINK_SET, ch->name);
+        ret_rest->has_alias = ch->has_alias;
+        memcpy(ret_rest->alias, ch->alias, sizeof(ret_rest->alias));
+        ret_rest->set.up = late_up ? 1 : -1;
+        return ret_rest->has_alias || late_up;
+}
+
+int link_new_sysctl(struct fwsh_ctx *ctx, const struct change *ch)
+{
         int r;
 
-        if (late_up)
-                c.set.up = 0;
-        r = link_request(ctx, &c, true);
+        if (!ch->sysctl.path[0])
+                return 0;
+        r = sysctl_kernel(ctx, ch);
+        return r == -ENOENT ? 0 : r; /* -ENOENT: no IPv6 in this kernel at all */
+}
+
+int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        struct change c, rest;
+        bool more = link_new_split(ch, &c, &rest);
+        int r = link_request(ctx, &c, true);
+
         if (r < 0)
                 return r;
-        if (ch->sysctl.path[0]) {
-                r = sysctl_kernel(ctx, ch);
-                if (r == -ENOENT) /* no IPv6 in this kernel at all */
-                        r = 0;
-        }
-        /* The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: tag it now, or undo. */
-        change_init(&rest, CH_LINK_SET, ch->name);
-        rest.has_alias = ch->has_alias;
-        memcpy(rest.alias, ch->alias, sizeof(rest.alias));
-        rest.set.up = late_up ? 1 : -1;
-        if (r == 0 && (rest.has_alias || late_up))
+        r = link_new_sysctl(ctx, ch);
+        /* Tag it now, or undo. */
+        if (r == 0 && more)
                 r = link_request(ctx, &rest, false);
         if (r < 0) {
                 struct change del;

@@ -1,7 +1,9 @@
 /* nl.c - talking rtnetlink through libnl-3, keeping the kernel's own errno
  * (libnl merges several into one NLE_* code) and its extended-ack text. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include <linux/netlink.h>
 #include <netlink/errno.h>
@@ -158,4 +160,101 @@ int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
         if (r < 0)
                 return -nle_to_errno(r);
         return q.result;
+}
+
+/* ---- many requests to one sendmsg ---------------------------------------------------- */
+
+struct acks {
+        struct fwsh_ctx *ctx;
+        int *errs;            /* each request's result, or NULL */
+        size_t seen;          /* acks and errors read so far */
+        size_t failed;        /* index of the first request refused, or SIZE_MAX */
+        int err;
+};
+
+static int on_batch_ack(struct nl_msg *msg, void *arg)
+{
+        struct acks *a = arg;
+
+        (void)msg;
+        if (a->errs)
+                a->errs[a->seen] = 0;
+        a->seen++;
+        return NL_STOP;
+}
+
+static int on_batch_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+        struct acks *a = arg;
+
+        (void)nla;
+        if (a->failed == SIZE_MAX) {
+                a->failed = a->seen;
+                a->err = -e->error;
+                read_extack(a->ctx, e);
+        }
+        if (a->errs)
+                a->errs[a->seen] = e->error;
+        a->seen++;
+        return NL_SKIP; /* NL_STOP would end the reading with acks still to read */
+}
+
+/* What one sendmsg carries; their acks (headers only: NETLINK_CAP_ACK) fit
+ * the socket's receive buffer many times over. */
+#define BATCH_MSGS 64
+
+int nl_query_batch(struct fwsh_ctx *ctx, struct nl_msg **msgs, size_t n, size_t *ret_failed,
+                   int *errs)
+{
+        struct acks a = { .ctx = ctx, .errs = errs, .failed = SIZE_MAX };
+        struct nl_cb *sock_cb, *cb;
+        struct iovec iov[BATCH_MSGS];
+        size_t sent = 0;
+        int r = 0;
+
+        ctx_clear(ctx);
+        for (size_t i = 0; errs && i < n; i++)
+                errs[i] = -EIO; /* not known to be done */
+        sock_cb = nl_socket_get_cb(ctx->sk);
+        cb = nl_cb_clone(sock_cb);
+        nl_cb_put(sock_cb);
+        if (!cb)
+                r = -NLE_NOMEM;
+        else {
+                nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_batch_ack, &a);
+                nl_cb_err(cb, NL_CB_CUSTOM, on_batch_error, &a);
+        }
+        /* Every request asks for an ack, in order: libnl checks each one's
+         * sequence number against the next it expects. */
+        while (r >= 0 && sent < n) {
+                size_t k = 0;
+
+                for (; k < BATCH_MSGS && sent + k < n; k++) {
+                        struct nl_msg *m = msgs[sent + k];
+                        nl_complete_msg(ctx->sk, m);
+                        iov[k].iov_base = nlmsg_hdr(m);
+                        iov[k].iov_len = nlmsg_hdr(m)->nlmsg_len;
+                }
+                r = nl_send_iovec(ctx->sk, msgs[sent], iov, (unsigned)k);
+                if (r < 0)
+                        break;
+                sent += k;
+                while (r >= 0 && a.seen < sent)
+                        r = nl_recvmsgs(ctx->sk, cb);
+        }
+        for (size_t i = 0; i < n; i++)
+                nlmsg_free(msgs[i]);
+        if (cb)
+                nl_cb_put(cb);
+        if (a.failed != SIZE_MAX) {
+                *ret_failed = a.failed;
+                if (!ctx->detail[0])
+                        ctx_fail(ctx, -a.err, "%s", needed_capability(a.err));
+                return -a.err;
+        }
+        if (r < 0) {
+                *ret_failed = sent;
+                return -nle_to_errno(r);
+        }
+        return 0;
 }

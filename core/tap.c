@@ -12,8 +12,7 @@
 
 #include "internal.h"
 
-/* Creates the device in the calling thread's namespace and makes it persist. */
-static int tun_create(struct fwsh_ctx *ctx, const struct change *ch)
+int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch)
 {
         struct ifreq ifr = { 0 };
         int fd, r = 0;
@@ -51,7 +50,7 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         r = ctx_enter(ctx, &saved);
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
-        r = tun_create(ctx, ch);
+        r = tap_tun_create(ctx, ch);
         ctx_leave(saved);
         if (r == -EEXIST && fwsh_link_get(ctx, ch->name, &l) == 0)
                 return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
@@ -77,8 +76,11 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 }
 
 /* The bridge's ifindex; whether it is a bridge, the kernel checks when the tap
- * is attached (see bad_master). */
-static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, int *ret_master)
+ * is attached (see bad_master), or, in a batch, this does: the attachment
+ * comes after. A bridge the batch makes has no ifindex yet: *ret_master is
+ * -1 then, and *ret_pending true. */
+static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, int *ret_master,
+                      bool *ret_pending)
 {
         int r = fwsh_name_check(ctx, spec->name);
 
@@ -87,13 +89,26 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, in
         if (spec->owner > UINT32_MAX - 1 || spec->group > UINT32_MAX - 1 || spec->mtu > UINT32_MAX)
                 return ctx_fail(ctx, -ERANGE, "owner, group or mtu out of range");
         *ret_master = spec->bridge_ifindex > 0 ? spec->bridge_ifindex : -1;
+        *ret_pending = false;
         if (!spec->bridge)
                 return 0;
+        if (fwsh_batch_has_bridge(ctx, spec->bridge)) {
+                *ret_pending = true;
+                return 0;
+        }
         r = fwsh_link_index(ctx, spec->bridge);
         if (r < 0)
                 return ctx_fail(ctx, r, "bridge %s: %s", spec->bridge,
                                 r == -ENODEV ? "no such link" : ctx->detail);
         *ret_master = r;
+        if (fwsh_batch_is_open(ctx)) {
+                struct fwsh_link br;
+                if ((r = fwsh_link_get_index(ctx, *ret_master, &br)) < 0)
+                        return r;
+                if (strcmp(br.kind, "bridge") != 0)
+                        return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", spec->bridge,
+                                        br.kind[0] ? br.kind : "plain link");
+        }
         return 0;
 }
 
@@ -113,11 +128,14 @@ static int bad_master(struct fwsh_ctx *ctx, const char *bridge, int err)
 int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 {
         struct change ch, inv;
-        int master, r = check_spec(ctx, spec, &master);
+        bool pending;
+        int master, r = check_spec(ctx, spec, &master, &pending);
 
         if (r < 0)
                 return r;
         change_init(&ch, CH_TAP_NEW, spec->name);
+        if (pending)
+                snprintf(ch.master_name, sizeof(ch.master_name), "%s", spec->bridge);
         snprintf(ch.kind, sizeof(ch.kind), "tap");
         ch.tap.owner = spec->owner;
         ch.tap.group = spec->group;
@@ -167,7 +185,8 @@ int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 {
         struct fwsh_link_set set = FWSH_LINK_SET_INIT;
         struct fwsh_link l;
-        int master, r = check_spec(ctx, spec, &master);
+        bool pending;
+        int master, r = check_spec(ctx, spec, &master, &pending);
 
         if (r < 0)
                 return r;

@@ -1,0 +1,362 @@
+/* batch.c - bridges and taps queued, then made all at once: each kind of
+ * request in a run of its own, many to one sendmsg, acks read after (as
+ * bench/floor.c does). The kernel does the same work either way, but one kind
+ * after another it does it faster than in a script's order (bridge, its taps,
+ * the next bridge): bench/README.md measures both.
+ *
+ * While a batch is open, change_apply() queues a bridge or tap creation after
+ * the checks that need no kernel change (name free, in the kernel and in the
+ * queue; the master a bridge) and refuses every other change: what comes after
+ * in a script would see links that are not there yet. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+
+#include "internal.h"
+
+struct item {
+        struct change ch, inv;
+        int ifindex;          /* once made */
+        bool made;
+};
+
+struct batch {
+        struct item *v;
+        size_t n, cap;
+        uint32_t *slots;      /* the items by name: index + 1, 0 empty; cap * 2 of them */
+};
+
+static bool is_bridge(const struct change *ch)
+{
+        return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
+}
+
+static uint32_t hash(const char *name)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        while (*name)
+                h = (h ^ (uint8_t)*name++) * 16777619u;
+        return h;
+}
+
+/* The slot of name: its item's, or the empty one where it would go. */
+static uint32_t *slot(const struct batch *b, const char *name)
+{
+        size_t mask = b->cap * 2 - 1;
+
+        for (size_t i = hash(name) & mask;; i = (i + 1) & mask)
+                if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1].ch.name, name) == 0)
+                        return &b->slots[i];
+}
+
+static struct item *find(const struct batch *b, const char *name)
+{
+        uint32_t *s = b->cap ? slot(b, name) : NULL;
+
+        return s && *s ? &b->v[*s - 1] : NULL;
+}
+
+/* Room for one more item; the index rebuilt at twice the size. */
+static int grow(struct batch *b)
+{
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct item *v;
+        uint32_t *slots;
+
+        if (b->n < b->cap)
+                return 0;
+        if (cap > UINT32_MAX / 2 || !(slots = calloc(cap * 2, sizeof(*slots))))
+                return -ENOMEM;
+        if (!(v = realloc(b->v, cap * sizeof(*v)))) {
+                free(slots);
+                return -ENOMEM;
+        }
+        free(b->slots);
+        b->v = v;
+        b->slots = slots;
+        b->cap = cap;
+        for (size_t i = 0; i < b->n; i++)
+                *slot(b, v[i].ch.name) = (uint32_t)i + 1;
+        return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+        free(b->v);
+        free(b->slots);
+        free(b);
+}
+
+int fwsh_batch_begin(struct fwsh_ctx *ctx)
+{
+        ctx_clear(ctx);
+        if (ctx->batch)
+                return ctx_fail(ctx, -EBUSY, "a batch is open already");
+        if (ctx->backend != &kernel_backend || ctx->explain)
+                return ctx_fail(ctx, -EOPNOTSUPP, "a plan or an explained run is not batched");
+        ctx->batch = calloc(1, sizeof(*ctx->batch));
+        return ctx->batch ? 0 : -ENOMEM;
+}
+
+bool fwsh_batch_is_open(const struct fwsh_ctx *ctx)
+{
+        return ctx->batch != NULL;
+}
+
+bool fwsh_batch_has_bridge(const struct fwsh_ctx *ctx, const char *name)
+{
+        const struct item *it = ctx->batch ? find(ctx->batch, name) : NULL;
+
+        return it && is_bridge(&it->ch);
+}
+
+void fwsh_batch_abort(struct fwsh_ctx *ctx)
+{
+        if (!ctx->batch)
+                return;
+        batch_free(ctx->batch);
+        ctx->batch = NULL;
+}
+
+int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
+{
+        struct batch *b = ctx->batch;
+        struct fwsh_link l;
+        int r;
+
+        if (!(is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0])
+                return ctx_fail(ctx, -EOPNOTSUPP, "a batch makes bridges and taps only: "
+                                                  "do this after it");
+        if (find(b, ch->name))
+                return ctx_fail(ctx, -EEXIST, "this batch makes a link of that name already");
+        r = fwsh_link_index(ctx, ch->name);
+        if (r > 0 && fwsh_link_get(ctx, ch->name, &l) == 0)
+                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
+                                l.kind[0] ? l.kind : "link");
+        if (r != -ENODEV)
+                return r < 0 ? r : ctx_fail(ctx, -EEXIST, "a link of that name exists");
+        if ((r = grow(b)) < 0)
+                return r;
+        memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
+        b->v[b->n].ch = *ch;
+        b->v[b->n].inv = *inverse;
+        b->n++;
+        *slot(b, ch->name) = (uint32_t)b->n;
+        ctx_clear(ctx);
+        return 0;
+}
+
+/* ---- committing -------------------------------------------------------------------- */
+
+typedef int build_fn(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
+                     struct nl_msg **ret);
+
+/* One message from build() for each item of the kind (bridges or taps), all
+ * sent at once. creates: the messages make the links; mark the ones made (a
+ * refused one is not ours: a link of its name may be someone else's). */
+static int each_sent(struct fwsh_ctx *ctx, struct batch *b, bool bridges, build_fn *build,
+                     bool creates, struct item **failed)
+{
+        struct nl_msg **msgs = calloc(b->n ? b->n : 1, sizeof(*msgs));
+        struct item **of = calloc(b->n ? b->n : 1, sizeof(*of));
+        int *errs = calloc(b->n ? b->n : 1, sizeof(*errs));
+        size_t n = 0, bad = 0;
+        int r = msgs && of && errs ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                struct item *it = &b->v[i];
+                struct nl_msg *m = NULL;
+
+                if (is_bridge(&it->ch) != bridges)
+                        continue;
+                if ((r = build(ctx, b, it, &m)) < 0)
+                        *failed = it;
+                else if (m) {
+                        msgs[n] = m;
+                        of[n++] = it;
+                }
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        nlmsg_free(msgs[i]);
+        } else if (n) {
+                r = nl_query_batch(ctx, msgs, n, &bad, errs);
+                if (r < 0)
+                        *failed = of[bad < n ? bad : n - 1];
+                for (size_t i = 0; creates && i < n; i++)
+                        of[i]->made = errs[i] == 0;
+        }
+        free(msgs);
+        free(of);
+        free(errs);
+        return r;
+}
+
+static int bridge_create(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
+                         struct nl_msg **ret)
+{
+        struct change create, rest;
+
+        (void)b;
+        link_new_split(&it->ch, &create, &rest);
+        return link_msg(ctx, &create, true, ret);
+}
+
+/* The tag, and up after IPv6 is off; by ifindex. */
+static int bridge_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
+                       struct nl_msg **ret)
+{
+        struct change create, rest;
+
+        (void)b;
+        if (!link_new_split(&it->ch, &create, &rest))
+                return 0;
+        rest.ifindex = it->ifindex;
+        return link_msg(ctx, &rest, false, ret);
+}
+
+/* The tap's settings, by name as tap_kernel_new sets them (the ioctl that
+ * made it says no ifindex); its bridge, if this batch makes it, by the
+ * ifindex it got. */
+static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
+                    struct nl_msg **ret)
+{
+        struct change rest = it->ch;
+
+        rest.op = CH_LINK_SET;
+        rest.kind[0] = '\0';
+        if (it->ch.master_name[0]) {
+                const struct item *br = find(b, it->ch.master_name);
+                if (!br || br->ifindex <= 0)
+                        return ctx_fail(ctx, -ENODEV, "bridge %s was not made", it->ch.master_name);
+                rest.set.master = br->ifindex;
+        }
+        return link_msg(ctx, &rest, false, ret);
+}
+
+/* The ifindex of every bridge made. */
+static int find_made(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
+{
+        for (size_t i = 0; i < b->n; i++) {
+                struct item *it = &b->v[i];
+                int r;
+
+                if (!is_bridge(&it->ch) || !it->made)
+                        continue;
+                if ((r = fwsh_link_index(ctx, it->ch.name)) < 0) {
+                        *failed = it;
+                        return ctx_fail(ctx, r, "made, then gone");
+                }
+                it->ifindex = r;
+        }
+        return 0;
+}
+
+static int make_taps(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
+{
+        int saved, r = ctx_enter(ctx, &saved);
+
+        if (r < 0)
+                return ctx_fail(ctx, r, "cannot enter the namespace");
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                struct item *it = &b->v[i];
+
+                if (is_bridge(&it->ch))
+                        continue;
+                if ((r = tap_tun_create(ctx, &it->ch)) < 0)
+                        *failed = it;
+                else
+                        it->made = true;
+        }
+        ctx_leave(saved);
+        if (r == -EEXIST)
+                ctx_fail(ctx, r, "a link of that name was made during the batch");
+        return r;
+}
+
+static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
+{
+        int r = each_sent(ctx, b, true, bridge_create, true, failed);
+
+        if (r == 0)
+                r = find_made(ctx, b, failed);
+        /* IPv6 off where asked, before the bridge goes up. */
+        for (size_t i = 0; r == 0 && i < b->n; i++)
+                if (is_bridge(&b->v[i].ch) && (r = link_new_sysctl(ctx, &b->v[i].ch)) < 0)
+                        *failed = &b->v[i];
+        if (r == 0)
+                r = each_sent(ctx, b, true, bridge_rest, false, failed);
+        if (r == 0)
+                r = make_taps(ctx, b, failed);
+        if (r == 0)
+                r = each_sent(ctx, b, false, tap_rest, false, failed);
+        return r;
+}
+
+/* Removes what the batch made, newest first: taps before their bridges. A
+ * link made but whose ifindex is not known (every tap) goes by name. */
+static void unmake(struct fwsh_ctx *ctx, struct batch *b)
+{
+        struct nl_msg **msgs = calloc(b->n ? b->n : 1, sizeof(*msgs));
+        size_t n = 0, bad;
+
+        for (size_t i = b->n; msgs && i-- > 0;) {
+                struct item *it = &b->v[i];
+                struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = it->ifindex };
+                struct nl_msg *m;
+
+                if (!it->made)
+                        continue;
+                m = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
+                if (m && it->ifindex <= 0 && nla_put_string(m, IFLA_IFNAME, it->ch.name) < 0) {
+                        nlmsg_free(m);
+                        m = NULL;
+                }
+                if (m)
+                        msgs[n++] = m;
+        }
+        if (n)
+                nl_query_batch(ctx, msgs, n, &bad, NULL);
+        free(msgs);
+}
+
+int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_failed)
+{
+        struct batch *b = ctx->batch;
+        struct item *failed = NULL;
+        int r;
+
+        memset(ret_failed, 0, sizeof(*ret_failed));
+        if (!b)
+                return ctx_fail(ctx, -EINVAL, "no batch is open");
+        ctx->batch = NULL; /* what follows goes to the kernel */
+        r = journal_reserve(ctx, b->n);
+        if (r < 0)
+                ctx_fail(ctx, r, "no memory to record the batch for rollback");
+        else
+                r = make(ctx, b, &failed);
+        for (size_t i = 0; r == 0 && i < b->n; i++)
+                journal_record(ctx, &b->v[i].inv); /* cannot fail: reserved */
+        if (r < 0) {
+                char why[FWSH_DETAIL_MAX];
+
+                snprintf(why, sizeof(why), "%s", ctx->detail);
+                if (failed) {
+                        snprintf(ret_failed->kind, sizeof(ret_failed->kind), "%s",
+                                 is_bridge(&failed->ch) ? "bridge" : "tap");
+                        snprintf(ret_failed->name, sizeof(ret_failed->name), "%.*s",
+                                 FWSH_NAME_MAX, failed->ch.name);
+                }
+                unmake(ctx, b);
+                ctx_fail(ctx, r, "%s", why);
+        }
+        batch_free(b);
+        return r;
+}
