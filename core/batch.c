@@ -21,8 +21,8 @@
 #include "internal.h"
 
 struct item {
-        struct change ch, inv;
-        int ifindex;          /* once made */
+        struct change ch;     /* its inverse: CH_LINK_DEL of ch.name */
+        int ifindex;          /* bridges, once made */
         bool made;
 };
 
@@ -131,7 +131,8 @@ int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct chan
         struct fwsh_link l;
         int r;
 
-        if (!(is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0])
+        if (!(is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0] ||
+            inverse->op != CH_LINK_DEL || strcmp(inverse->name, ch->name) != 0)
                 return ctx_fail(ctx, -EOPNOTSUPP, "a batch makes bridges and taps only: "
                                                   "do this after it");
         if (find(b, ch->name))
@@ -146,7 +147,6 @@ int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct chan
                 return r;
         memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
         b->v[b->n].ch = *ch;
-        b->v[b->n].inv = *inverse;
         b->n++;
         *slot(b, ch->name) = (uint32_t)b->n;
         ctx_clear(ctx);
@@ -158,44 +158,52 @@ int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct chan
 typedef int build_fn(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                      struct nl_msg **ret);
 
-/* One message from build() for each item of the kind (bridges or taps), all
- * sent at once. creates: the messages make the links; mark the ones made (a
- * refused one is not ours: a link of its name may be someone else's). */
+/* What is built and sent at a time: the messages of a few dozen links, not
+ * of every link of a large batch (each nl_msg is a page). */
+#define CHUNK 64
+
+/* One message from build() for each item of the kind (bridges or taps), sent
+ * CHUNK to a sendmsg, up to the first chunk with one the kernel refused.
+ * creates: the messages make the links; mark the ones made (a refused one is
+ * not ours: a link of its name may be someone else's). */
 static int each_sent(struct fwsh_ctx *ctx, struct batch *b, bool bridges, build_fn *build,
                      bool creates, struct item **failed)
 {
-        struct nl_msg **msgs = calloc(b->n ? b->n : 1, sizeof(*msgs));
-        struct item **of = calloc(b->n ? b->n : 1, sizeof(*of));
-        int *errs = calloc(b->n ? b->n : 1, sizeof(*errs));
-        size_t n = 0, bad = 0;
-        int r = msgs && of && errs ? 0 : -ENOMEM;
+        struct nl_msg *msgs[CHUNK];
+        struct item *of[CHUNK];
+        int errs[CHUNK];
+        size_t i = 0;
+        int r = 0;
 
-        for (size_t i = 0; r == 0 && i < b->n; i++) {
-                struct item *it = &b->v[i];
-                struct nl_msg *m = NULL;
+        while (r == 0 && i < b->n) {
+                size_t n = 0, bad = 0;
 
-                if (is_bridge(&it->ch) != bridges)
-                        continue;
-                if ((r = build(ctx, b, it, &m)) < 0)
-                        *failed = it;
-                else if (m) {
-                        msgs[n] = m;
-                        of[n++] = it;
+                for (; r == 0 && n < CHUNK && i < b->n; i++) {
+                        struct item *it = &b->v[i];
+                        struct nl_msg *m = NULL;
+
+                        if (is_bridge(&it->ch) != bridges)
+                                continue;
+                        if ((r = build(ctx, b, it, &m)) < 0)
+                                *failed = it;
+                        else if (m) {
+                                msgs[n] = m;
+                                of[n++] = it;
+                        }
                 }
-        }
-        if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        nlmsg_free(msgs[i]);
-        } else if (n) {
+                if (r < 0) {
+                        for (size_t k = 0; k < n; k++)
+                                nlmsg_free(msgs[k]);
+                        break;
+                }
+                if (n == 0)
+                        continue;
                 r = nl_query_batch(ctx, msgs, n, &bad, errs);
                 if (r < 0)
                         *failed = of[bad < n ? bad : n - 1];
-                for (size_t i = 0; creates && i < n; i++)
-                        of[i]->made = errs[i] == 0;
+                for (size_t k = 0; creates && k < n; k++)
+                        of[k]->made = errs[k] == 0;
         }
-        free(msgs);
-        free(of);
-        free(errs);
         return r;
 }
 
@@ -300,31 +308,36 @@ static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
         return r;
 }
 
-/* Removes what the batch made, newest first: taps before their bridges. A
- * link made but whose ifindex is not known (every tap) goes by name. */
+/* Removes what the batch made, newest first (taps before their bridges),
+ * CHUNK to a sendmsg. A link made but whose ifindex is not known (every tap)
+ * goes by name. */
 static void unmake(struct fwsh_ctx *ctx, struct batch *b)
 {
-        struct nl_msg **msgs = calloc(b->n ? b->n : 1, sizeof(*msgs));
-        size_t n = 0, bad;
+        struct nl_msg *msgs[CHUNK];
+        size_t i = b->n, bad;
 
-        for (size_t i = b->n; msgs && i-- > 0;) {
-                struct item *it = &b->v[i];
-                struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = it->ifindex };
-                struct nl_msg *m;
+        while (i > 0) {
+                size_t n = 0;
 
-                if (!it->made)
-                        continue;
-                m = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
-                if (m && it->ifindex <= 0 && nla_put_string(m, IFLA_IFNAME, it->ch.name) < 0) {
-                        nlmsg_free(m);
-                        m = NULL;
+                for (; n < CHUNK && i > 0; i--) {
+                        struct item *it = &b->v[i - 1];
+                        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = it->ifindex };
+                        struct nl_msg *m;
+
+                        if (!it->made)
+                                continue;
+                        m = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
+                        if (m && it->ifindex <= 0 &&
+                            nla_put_string(m, IFLA_IFNAME, it->ch.name) < 0) {
+                                nlmsg_free(m);
+                                m = NULL;
+                        }
+                        if (m)
+                                msgs[n++] = m;
                 }
-                if (m)
-                        msgs[n++] = m;
+                if (n)
+                        nl_query_batch(ctx, msgs, n, &bad, NULL);
         }
-        if (n)
-                nl_query_batch(ctx, msgs, n, &bad, NULL);
-        free(msgs);
 }
 
 int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_failed)
@@ -342,8 +355,11 @@ int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_faile
                 ctx_fail(ctx, r, "no memory to record the batch for rollback");
         else
                 r = make(ctx, b, &failed);
-        for (size_t i = 0; r == 0 && i < b->n; i++)
-                journal_record(ctx, &b->v[i].inv); /* cannot fail: reserved */
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                struct change inv;
+                change_init(&inv, CH_LINK_DEL, b->v[i].ch.name);
+                journal_record(ctx, &inv); /* cannot fail: reserved */
+        }
         if (r < 0) {
                 char why[FWSH_DETAIL_MAX];
 

@@ -1,4 +1,5 @@
-/* change.c - the one path every change takes: backend, then journal. */
+/* change.c - the one path every change takes: backend, then journal; or, while
+ * a batch is open, its queue (batch.c), which makes and journals it later. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

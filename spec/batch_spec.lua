@@ -114,19 +114,20 @@ describe("fwsh.batch", function()
 
   it("removes all it made when the kernel refuses one, and names that one", H.ns(function(ns)
     local brs
+    -- 100 links: more than one sendmsg's worth, made and removed again
     local err = H.raises(function()
       fwsh.batch(function()
-        brs = lab(2, 2)
+        brs = lab(25, 3)
         -- made by someone else after it was queued: the kernel refuses the tap
-        H.run({ "ip", "-n", ns, "link", "add", "b02-1", "type", "bridge" })
+        H.run({ "ip", "-n", ns, "link", "add", "b25-2", "type", "bridge" })
       end)
-    end, "tap.add b02-1", "File exists")
+    end, "tap.add b25-2", "File exists")
     assert.are.equal("EEXIST", err.code)
     assert.are.equal("tap.add", err.op)
     -- the other one's link is left as it was
-    assert.are.same({ "b02-1", "lo" }, H.link_names(ns))
-    assert.are.equal("bridge", H.link(ns, "b02-1").linkinfo.info_kind)
-    assert.is_nil(H.link(ns, "b02-1").ifalias)
+    assert.are.same({ "b25-2", "lo" }, H.link_names(ns))
+    assert.are.equal("bridge", H.link(ns, "b25-2").linkinfo.info_kind)
+    assert.is_nil(H.link(ns, "b25-2").ifalias)
     assert.has_error(function() return brs[1]:set({ up = false }) end)
   end))
 
