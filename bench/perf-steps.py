@@ -9,12 +9,13 @@ import sys
 
 # The innermost of these on a sample's stack names its step.
 STEPS = [
-    ("tun_create", "tap: open + TUNSETIFF + TUNSETPERSIST + close"),
+    ("tap_tun_create", "tap: open + TUNSETIFF + TUNSETPERSIST + close"),
     ("ctx_enter", "tap: ctx_enter (stat of /proc/thread-self/ns/net)"),
     ("sysctl_kernel", "sysctl write (non-grounding bridge)"),
     ("get_link", "lookup: RTM_GETLINK round trip"),
     ("fwsh_link_list", "dump: RTM_GETLINK NLM_F_DUMP"),
     ("link_request", "create/change: RTM_NEWLINK round trip"),
+    ("nl_query_batch", "create/change: RTM_NEWLINKs, many to a sendmsg (fwsh.batch)"),
     ("link_kernel_del", "delete: RTM_DELLINK round trip"),
     ("addr_kernel", "address: RTM_NEWADDR round trip"),
     ("_dl_start", "process start: dynamic loader"),
