@@ -33,9 +33,9 @@ static void release(lua_State *L, int held, struct fwsh_ctx *ctx, bool made)
 }
 
 /*** fwsh.batch(fn, ...) -> fn's results. The bridges and taps fn adds in the
- * namespace it runs in are made when fn returns, all at once: every bridge,
- * then every tap, then every tap's settings, many requests to one sendmsg
- * (see bench/README.md for what that saves). Inside fn: a name taken raises at
+ * namespace it runs in are made when fn returns, all at once: the bridges, then
+ * the taps, 32 requests to a sendmsg (see bench/README.md for what that
+ * saves). Inside fn: a name taken raises at
  * once; a tap's bridge may be one the batch makes; handles on what is queued
  * work only after the batch (their name reads at once); queries see the
  * kernel without what is queued; any other change raises (do it after). If fn

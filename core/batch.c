@@ -155,55 +155,49 @@ int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct chan
 
 /* ---- committing -------------------------------------------------------------------- */
 
+/* The links are made a window of CHUNK of one kind at a time, every step for
+ * the window before the next one: a window's messages go in one sendmsg, and
+ * a link made but not yet tagged (the kernel ignores IFLA_IFALIAS on create;
+ * a tap's ioctl takes no tag at all) is one of at most CHUNK, should fwsh be
+ * killed before the tags go out and `fwsh down` have to miss it. */
+#define CHUNK 32
+
 typedef int build_fn(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                      struct nl_msg **ret);
 
-/* What is built and sent at a time: the messages of a few dozen links, not
- * of every link of a large batch (each nl_msg is a page). */
-#define CHUNK 64
-
-/* One message from build() for each item of the kind (bridges or taps), sent
- * CHUNK to a sendmsg, up to the first chunk with one the kernel refused.
- * creates: the messages make the links; mark the ones made (a refused one is
- * not ours: a link of its name may be someone else's). */
-static int each_sent(struct fwsh_ctx *ctx, struct batch *b, bool bridges, build_fn *build,
-                     bool creates, struct item **failed)
+/* One message from build() for each link of the window (none if it sets no
+ * message), in one sendmsg. creates: the messages make the links; mark the
+ * ones made (a refused one is not ours: a link of its name may be someone
+ * else's). */
+static int send_each(struct fwsh_ctx *ctx, const struct batch *b, struct item **win, size_t n,
+                     build_fn *build, bool creates, struct item **failed)
 {
         struct nl_msg *msgs[CHUNK];
         struct item *of[CHUNK];
         int errs[CHUNK];
-        size_t i = 0;
+        size_t k = 0, bad = 0;
         int r = 0;
 
-        while (r == 0 && i < b->n) {
-                size_t n = 0, bad = 0;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct nl_msg *m = NULL;
 
-                for (; r == 0 && n < CHUNK && i < b->n; i++) {
-                        struct item *it = &b->v[i];
-                        struct nl_msg *m = NULL;
-
-                        if (is_bridge(&it->ch) != bridges)
-                                continue;
-                        if ((r = build(ctx, b, it, &m)) < 0)
-                                *failed = it;
-                        else if (m) {
-                                msgs[n] = m;
-                                of[n++] = it;
-                        }
+                if ((r = build(ctx, b, win[i], &m)) < 0)
+                        *failed = win[i];
+                else if (m) {
+                        msgs[k] = m;
+                        of[k++] = win[i];
                 }
-                if (r < 0) {
-                        for (size_t k = 0; k < n; k++)
-                                nlmsg_free(msgs[k]);
-                        break;
-                }
-                if (n == 0)
-                        continue;
-                r = nl_query_batch(ctx, msgs, n, &bad, errs);
-                if (r < 0)
-                        *failed = of[bad < n ? bad : n - 1];
-                for (size_t k = 0; creates && k < n; k++)
-                        of[k]->made = errs[k] == 0;
         }
+        if (r < 0 || k == 0) {
+                for (size_t i = 0; i < k; i++)
+                        nlmsg_free(msgs[i]);
+                return r;
+        }
+        r = nl_query_batch(ctx, msgs, k, &bad, errs);
+        if (r < 0)
+                *failed = of[bad < k ? bad : k - 1];
+        for (size_t i = 0; creates && i < k; i++)
+                of[i]->made = errs[i] == 0;
         return r;
 }
 
@@ -249,62 +243,73 @@ static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it
         return link_msg(ctx, &rest, false, ret);
 }
 
-/* The ifindex of every bridge made. */
-static int find_made(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
+/* A window of bridges: the creates; the ifindex of each made; IPv6 off where
+ * asked, before it goes up; the tags, and up. */
+static int make_bridges(struct fwsh_ctx *ctx, const struct batch *b, struct item **win, size_t n,
+                        struct item **failed)
 {
-        for (size_t i = 0; i < b->n; i++) {
-                struct item *it = &b->v[i];
-                int r;
+        int r = send_each(ctx, b, win, n, bridge_create, true, failed);
 
-                if (!is_bridge(&it->ch) || !it->made)
+        for (size_t i = 0; i < n; i++) {
+                int index;
+
+                if (!win[i]->made)
                         continue;
-                if ((r = fwsh_link_index(ctx, it->ch.name)) < 0) {
-                        *failed = it;
-                        return ctx_fail(ctx, r, "made, then gone");
+                if ((index = fwsh_link_index(ctx, win[i]->ch.name)) < 0) {
+                        if (r == 0) {
+                                *failed = win[i];
+                                r = ctx_fail(ctx, index, "made, then gone");
+                        }
+                        continue;
                 }
-                it->ifindex = r;
+                win[i]->ifindex = index;
         }
-        return 0;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if ((r = link_new_sysctl(ctx, &win[i]->ch)) < 0)
+                        *failed = win[i];
+        return r < 0 ? r : send_each(ctx, b, win, n, bridge_rest, false, failed);
 }
 
-static int make_taps(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
+/* A window of taps: the ioctls, one tap at a time; then their settings. */
+static int make_taps(struct fwsh_ctx *ctx, const struct batch *b, struct item **win, size_t n,
+                     struct item **failed)
 {
         int saved, r = ctx_enter(ctx, &saved);
 
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
-        for (size_t i = 0; r == 0 && i < b->n; i++) {
-                struct item *it = &b->v[i];
-
-                if (is_bridge(&it->ch))
-                        continue;
-                if ((r = tap_tun_create(ctx, &it->ch)) < 0)
-                        *failed = it;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if ((r = tap_tun_create(ctx, &win[i]->ch)) < 0)
+                        *failed = win[i];
                 else
-                        it->made = true;
+                        win[i]->made = true;
         }
         ctx_leave(saved);
         if (r == -EEXIST)
-                ctx_fail(ctx, r, "a link of that name was made during the batch");
-        return r;
+                return ctx_fail(ctx, r, "a link of that name was made during the batch");
+        return r < 0 ? r : send_each(ctx, b, win, n, tap_rest, false, failed);
 }
 
+/* Every bridge, a window at a time, then every tap. */
 static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
 {
-        int r = each_sent(ctx, b, true, bridge_create, true, failed);
+        struct item *win[CHUNK];
+        int r = 0;
 
-        if (r == 0)
-                r = find_made(ctx, b, failed);
-        /* IPv6 off where asked, before the bridge goes up. */
-        for (size_t i = 0; r == 0 && i < b->n; i++)
-                if (is_bridge(&b->v[i].ch) && (r = link_new_sysctl(ctx, &b->v[i].ch)) < 0)
-                        *failed = &b->v[i];
-        if (r == 0)
-                r = each_sent(ctx, b, true, bridge_rest, false, failed);
-        if (r == 0)
-                r = make_taps(ctx, b, failed);
-        if (r == 0)
-                r = each_sent(ctx, b, false, tap_rest, false, failed);
+        for (int bridges = 1; bridges >= 0; bridges--) {
+                size_t i = 0;
+
+                while (r == 0 && i < b->n) {
+                        size_t n = 0;
+
+                        for (; n < CHUNK && i < b->n; i++)
+                                if (is_bridge(&b->v[i].ch) == bridges)
+                                        win[n++] = &b->v[i];
+                        if (n)
+                                r = bridges ? make_bridges(ctx, b, win, n, failed)
+                                            : make_taps(ctx, b, win, n, failed);
+                }
+        }
         return r;
 }
 

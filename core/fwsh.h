@@ -339,10 +339,11 @@ struct fwsh_batch_failure {
         char kind[16];                 /* "bridge" or "tap", "" if none in particular */
         char name[FWSH_NAME_MAX + 1];
 };
-/* Makes what is queued and closes the batch: every bridge in one run of
- * requests, many to a sendmsg; IPv6 off where asked; their tags; every tap
- * (the ioctls, one tap at a time); every tap's settings in one run. The
- * journal gets each link's removal. If the kernel refuses one, every link the
+/* Makes what is queued and closes the batch: the bridges, 32 at a time (their
+ * creates in one sendmsg; IPv6 off where asked; their tags in another), then
+ * the taps, 32 at a time (the ioctls, one tap at a time; their settings in one
+ * sendmsg). At most 32 links are ever made but not yet tagged. The journal
+ * gets each link's removal. If the kernel refuses one, every link the
  * batch made is removed again, *ret_failed names the one refused, and the
  * error is returned with its reason. */
 int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_failed);
