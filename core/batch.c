@@ -1,8 +1,8 @@
 /* batch.c - bridges and taps queued, then made all at once: each kind of
  * request in a run of its own, many to one sendmsg, acks read after (as
  * bench/floor.c does). The kernel does the same work as call by call, in
- * about 20 sendmsg calls instead of 600 for 500 links, and faster: 0.93 x
- * ip -batch against 1.06 x call by call (bench/README.md).
+ * about 20 sendmsg calls instead of 600 for 500 links, and faster: 0.94 x
+ * ip -batch against 1.03 x call by call (bench/README.md).
  *
  * While a batch is open, change_apply() queues a bridge or tap creation after
  * the checks that need no kernel change (name free, in the kernel and in the
