@@ -33,6 +33,7 @@ int lfwsh_open(lua_State *L)
                 { "batch", lfwsh_open_batch },
                 { "state", lfwsh_open_state },
                 { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },
+                { "lab_dir", lfwsh_open_lab_dir },
                 { "module", lfwsh_open_module },
                 { "boot", lfwsh_open_boot },
                 { "brnf", lfwsh_open_brnf },

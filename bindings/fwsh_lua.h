@@ -129,6 +129,7 @@ int lfwsh_open_show(lua_State *L);
 int lfwsh_open_state(lua_State *L);
 int lfwsh_open_lab(lua_State *L);
 int lfwsh_open_down(lua_State *L);
+int lfwsh_open_lab_dir(lua_State *L);
 int lfwsh_open_module(lua_State *L);
 int lfwsh_open_boot(lua_State *L);
 int lfwsh_open_brnf(lua_State *L);

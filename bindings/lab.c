@@ -1,4 +1,5 @@
-/* lab.c - labs, found by their tags: fwsh.labs and fwsh.down. */
+/* lab.c - labs, found by their tags: fwsh.labs, fwsh.down, fwsh.lab_dir. */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "fwsh_lua.h"
@@ -26,8 +27,9 @@ static int l_labs(lua_State *L)
         return 1;
 }
 
-/*** fwsh.down([lab]) -> links, netns: removes every object tagged with lab
- * (default: the current lab, fwsh.lab()), and nothing else; the counts removed */
+/*** fwsh.down([lab]) -> links, netns, dirs: removes every object tagged with
+ * lab (default: the current lab, fwsh.lab()), and nothing else: links,
+ * namespaces, state directories (fwsh.lab_dir); the counts removed */
 static int l_down(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
@@ -40,7 +42,29 @@ static int l_down(lua_State *L)
         lfwsh_use(L, ctx); /* back to the session's own lab */
         lua_pushinteger(L, done.links);
         lua_pushinteger(L, done.netns);
-        return 2;
+        lua_pushinteger(L, done.dirs);
+        return 3;
+}
+
+/*** fwsh.lab_dir() -> path: makes /tmp/fwsh-LAB.XXXXXX (mode 0700) for the
+ * current lab's files (daemons' configuration, logs), tagged inside
+ * (.fwsh-lab) so that `fwsh down LAB` removes it if the script is killed
+ * before it does */
+static int l_lab_dir(lua_State *L)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        char path[PATH_MAX];
+
+        lfwsh_check(L, ctx, fwsh_lab_dir_make(ctx, st->lab, path, sizeof(path)), "lab_dir", st->lab);
+        lua_pushstring(L, path);
+        return 1;
+}
+
+int lfwsh_open_lab_dir(lua_State *L)
+{
+        lua_pushcfunction(L, l_lab_dir);
+        return 1;
 }
 
 int lfwsh_open_lab(lua_State *L)

@@ -293,6 +293,7 @@ char **fwsh_strv_free(char **v, size_t n);
 struct fwsh_lab {
         char name[FWSH_LAB_MAX + 1];
         unsigned links, netns;
+        unsigned dirs;                 /* state directories (fwsh_lab_dir_make); down only */
 };
 
 /* The link group fwsh puts a lab's links in ("group N" in ip-link(8)), so that
@@ -302,8 +303,13 @@ uint32_t fwsh_lab_group(const char *lab);
 /* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
  * free(*ret) after. */
 int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
+/* Makes a state directory for lab, /tmp/fwsh-LAB.XXXXXX (mode 0700), with a
+ * file .fwsh-lab holding its tag: *ret_path (size bytes) gets its path. The
+ * caller removes it when done; `fwsh down` removes what a killed one left. */
+int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size);
 /* Removes every object of lab: its links in ctx's namespace (ports first, then
- * bridges) and the named namespaces it made. Nothing without its tag is
+ * bridges), the named namespaces it made, and its state directories (only
+ * the caller's own, with the lab's tag inside). Nothing without its tag is
  * touched, whatever its name. What was removed is counted in *ret (may be
  * NULL). Keeps going past a failure and returns the first. */
 int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret);

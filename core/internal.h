@@ -193,6 +193,8 @@ int sysctl_write(const char *path, const char *value);
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
 /* Tags a new link's change with ctx's lab: its ifalias and its link group. */
 void lab_mark(const struct fwsh_ctx *ctx, struct change *ch);
+/* Removes lab's state directories (labdir.c), counting them in *ret_n. */
+int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
 int lab_tag_here(struct fwsh_ctx *ctx);
 /* Inverse of a link change, from the link's state before it. */

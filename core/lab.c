@@ -240,6 +240,9 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
                         first = r;
         }
         fwsh_strv_free(names, nn);
+        r = lab_dirs_remove(ctx, lab, &done.dirs);
+        if (!first)
+                first = r;
         if (ret)
                 *ret = done;
         return first;

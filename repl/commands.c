@@ -59,7 +59,10 @@ static int cmd_down(struct fwsh_ctx *ctx, int argc, char **argv)
                         status = fail(ctx, r, argv[i]);
                         continue;
                 }
-                printf("%s: removed %u links, %u namespaces\n", argv[i], done.links, done.netns);
+                printf("%s: removed %u links, %u namespaces", argv[i], done.links, done.netns);
+                if (done.dirs) /* state directories a killed lab script left */
+                        printf(", %u director%s", done.dirs, done.dirs == 1 ? "y" : "ies");
+                putchar('\n');
         }
         return status;
 }

@@ -142,6 +142,32 @@ describe("labs", function()
     assert.are.same({ "kept", "lo" }, H.link_names(ns))
   end))
 
+  it("fwsh down removes a lab's state directories with its tag inside, and no other", H.ns(function(ns)
+    local lab = "dirs" .. math.random(1, 1e6)
+    fwsh.lab(lab)
+    local mine = fwsh.lab_dir()
+    fwsh.lab(lab .. "x")
+    local other = fwsh.lab_dir()
+    fwsh.lab("default")
+    assert.truthy(mine:match("^/tmp/fwsh%-" .. lab .. "%.%w%w%w%w%w%w$"), mine)
+    assert.are.equal("fwsh:" .. lab .. "\n", H.read_file(mine .. "/.fwsh-lab"))
+    H.run({ "mkdir", mine .. "/logs" })
+    H.write_file(mine .. "/logs/keepalived.log", "what a killed run left\n")
+    -- the same name pattern without the tag, and with another lab's tag
+    local untagged, lying = "/tmp/fwsh-" .. lab .. ".abcdef", "/tmp/fwsh-" .. lab .. ".ghijkl"
+    H.run({ "mkdir", untagged, lying })
+    H.write_file(lying .. "/.fwsh-lab", "fwsh:" .. lab .. "x\n")
+    local out = H.fwsh_in(ns, { "down", lab })
+    local left = {}
+    for _, d in ipairs({ mine, untagged, lying, other }) do
+      left[#left + 1] = select(2, H.run({ "test", "-d", d })) and d:match("[^/]+$") or "-"
+    end
+    H.run({ "rm", "-rf", "--", untagged, lying, other })
+    assert.are.equal(lab .. ": removed 0 links, 0 namespaces, 1 directory\n", out)
+    assert.are.same({ "-", untagged:match("[^/]+$"), lying:match("[^/]+$"), other:match("[^/]+$") },
+                    left)
+  end))
+
   it("fwsh down deletes a lab's link group in one request, never a stranger in it", H.ns(function(ns)
     fwsh.lab("grp")
     local br = fwsh.bridge.add("gbr")

@@ -293,9 +293,8 @@ function M.build(o)
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
   local lab = setmetatable({ nodes = {}, procs = {}, backend = o.backend or "netns" }, Lab)
   local ok, err = pcall(function()
-    -- Named after the lab, so that what a killed run left is easy to find.
-    lab.dir = fwsh.proc.run({ "mktemp", "-d", "/tmp/fwsh-" .. fwsh.lab() .. ".XXXXXX" }).out:match("^(%S+)")
-    assert(lab.dir, "mktemp failed")
+    -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
+    lab.dir = fwsh.lab_dir()
     fwsh.transaction(function()
       fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" })
       fwsh.bridge.ensure("br1", { grounding = false })

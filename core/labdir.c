@@ -1,0 +1,116 @@
+/* labdir.c - a lab's state directories: /tmp/fwsh-LAB.XXXXXX (mkdtemp(3)),
+ * where the lab library keeps its daemons' configuration and logs. Each holds
+ * a file .fwsh-lab with the lab's tag, "fwsh:LAB", as its links carry it in
+ * their ifalias: `fwsh down LAB` removes the directories a killed script left,
+ * and never one without that tag, whatever its name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define LABDIR_TAG_FILE ".fwsh-lab"
+
+static int lab_check(struct fwsh_ctx *ctx, const char *lab)
+{
+        size_t n = strlen(lab);
+
+        if (n == 0 || n > FWSH_LAB_MAX || strspn(lab, FWSH_LAB_CHARS) != n)
+                return ctx_fail(ctx, -EINVAL, "'%s' is not a lab name", lab);
+        return 0;
+}
+
+int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
+{
+        char path[64 + FWSH_LAB_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
+        int fd, r = lab_check(ctx, lab), n;
+
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/tmp/fwsh-%s.XXXXXX", lab);
+        if (strlen(path) >= size)
+                return ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
+        if (!mkdtemp(path))
+                return ctx_fail(ctx, -errno, "mkdtemp %s: %s", path, strerror(errno));
+        snprintf(file, sizeof(file), "%s/" LABDIR_TAG_FILE, path);
+        n = snprintf(tag, sizeof(tag), FWSH_TAG_PREFIX "%s\n", lab);
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 || write(fd, tag, (size_t)n) != n) {
+                r = ctx_fail(ctx, fd < 0 || errno ? -errno : -EIO, "%s: %s", file, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                unlink(file);
+                rmdir(path);
+                return r;
+        }
+        close(fd);
+        memcpy(ret_path, path, strlen(path) + 1);
+        return 0;
+}
+
+/* Whether dir is a directory of ours (not a link to one) whose tag is lab's. */
+static bool is_labs(const char *dir, const char *lab)
+{
+        char file[PATH_MAX], want[8 + FWSH_LAB_MAX], have[sizeof(want) + 1];
+        struct stat st;
+        ssize_t n;
+        int fd;
+
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+                return false;
+        snprintf(file, sizeof(file), "%s/" LABDIR_TAG_FILE, dir);
+        snprintf(want, sizeof(want), FWSH_TAG_PREFIX "%s\n", lab);
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        n = read(fd, have, sizeof(have) - 1);
+        close(fd);
+        if (n < 0)
+                return false;
+        have[n] = '\0';
+        return strcmp(have, want) == 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st, (void)ftw;
+        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
+{
+        char pattern[64 + FWSH_LAB_MAX];
+        glob_t g;
+        int first = 0, r = lab_check(ctx, lab);
+
+        *ret_n = 0;
+        if (r < 0)
+                return r;
+        snprintf(pattern, sizeof(pattern), "/tmp/fwsh-%s.??????", lab);
+        r = glob(pattern, GLOB_NOSORT, NULL, &g);
+        if (r == GLOB_NOMATCH)
+                return 0;
+        if (r != 0)
+                return ctx_fail(ctx, -ENOMEM, "glob %s", pattern);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                if (!is_labs(g.gl_pathv[i], lab))
+                        continue;
+                /* Depth first, not following links, not leaving the file system. */
+                r = nftw(g.gl_pathv[i], remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                if (r == 0)
+                        (*ret_n)++;
+                else if (!first)
+                        first = ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", g.gl_pathv[i]);
+        }
+        globfree(&g);
+        return first;
+}
