@@ -93,6 +93,7 @@ struct fwsh_ctx *fwsh_ctx_unref(struct fwsh_ctx *ctx)
         if (ctx->nsfd >= 0)
                 close(ctx->nsfd);
         plan_free(ctx->plan);
+        fwsh_batch_abort(ctx); /* a batch still open: nothing of it was made */
         free(ctx);
         return NULL;
 }
