@@ -37,21 +37,12 @@ static bool is_bridge(const struct change *ch)
         return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
 }
 
-static uint32_t hash(const char *name)
-{
-        uint32_t h = 2166136261u; /* FNV-1a */
-
-        while (*name)
-                h = (h ^ (uint8_t)*name++) * 16777619u;
-        return h;
-}
-
 /* The slot of name: its item's, or the empty one where it would go. */
 static uint32_t *slot(const struct batch *b, const char *name)
 {
         size_t mask = b->cap * 2 - 1;
 
-        for (size_t i = hash(name) & mask;; i = (i + 1) & mask)
+        for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
                 if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1].ch.name, name) == 0)
                         return &b->slots[i];
 }
@@ -128,7 +119,6 @@ void fwsh_batch_abort(struct fwsh_ctx *ctx)
 int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
         struct batch *b = ctx->batch;
-        struct fwsh_link l;
         int r;
 
         if (!(is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0] ||
@@ -138,11 +128,10 @@ int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct chan
         if (find(b, ch->name))
                 return ctx_fail(ctx, -EEXIST, "this batch makes a link of that name already");
         r = fwsh_link_index(ctx, ch->name);
-        if (r > 0 && fwsh_link_get(ctx, ch->name, &l) == 0)
-                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
-                                l.kind[0] ? l.kind : "link");
+        if (r > 0)
+                return link_taken(ctx, ch->name);
         if (r != -ENODEV)
-                return r < 0 ? r : ctx_fail(ctx, -EEXIST, "a link of that name exists");
+                return r;
         if ((r = grow(b)) < 0)
                 return r;
         memset(&b->v[b->n], 0, sizeof(b->v[b->n]));

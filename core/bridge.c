@@ -68,12 +68,8 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         }
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
-        if (r == -EEXIST && !ctx->detail[0]) {
-                struct fwsh_link l;
-                if (fwsh_link_get(ctx, spec->name, &l) == 0)
-                        return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
-                                        l.kind[0] ? l.kind : "link");
-        }
+        if (r == -EEXIST && !ctx->detail[0])
+                return link_taken(ctx, spec->name);
         if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
                 return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
                                         "(CONFIG_BRIDGE_VLAN_FILTERING)");

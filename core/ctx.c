@@ -103,17 +103,26 @@ const char *fwsh_ctx_detail(const struct fwsh_ctx *ctx)
         return ctx ? ctx->detail : "";
 }
 
-int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
+int lab_name_check(struct fwsh_ctx *ctx, const char *lab)
 {
         size_t n = strlen(lab);
 
-        if (strcmp(ctx->lab, lab) == 0) /* ctx->lab is valid: every binding call sets it */
-                return 0;
         if (n == 0 || n > FWSH_LAB_MAX)
                 return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
         if (strspn(lab, FWSH_LAB_CHARS) != n)
                 return ctx_fail(ctx, -EINVAL, "a lab name has only letters, digits, '.', '_' and '-'");
-        memcpy(ctx->lab, lab, n + 1);
+        return 0;
+}
+
+int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
+{
+        int r;
+
+        if (strcmp(ctx->lab, lab) == 0) /* ctx->lab is valid: every binding call sets it */
+                return 0;
+        if ((r = lab_name_check(ctx, lab)) < 0)
+                return r;
+        memcpy(ctx->lab, lab, strlen(lab) + 1);
         return 0;
 }
 

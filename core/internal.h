@@ -193,6 +193,12 @@ int sysctl_write(const char *path, const char *value);
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size);
 /* Tags a new link's change with ctx's lab: its ifalias and its link group. */
 void lab_mark(const struct fwsh_ctx *ctx, struct change *ch);
+/* Checks a lab name: 1 to FWSH_LAB_MAX bytes of FWSH_LAB_CHARS (ctx.c). */
+int lab_name_check(struct fwsh_ctx *ctx, const char *lab);
+/* FNV-1a of s (lab.c). */
+uint32_t name_hash(const char *s);
+/* -EEXIST for a link called name that exists, saying of what kind (link.c). */
+int link_taken(struct fwsh_ctx *ctx, const char *name);
 /* Removes lab's state directories (labdir.c), counting them in *ret_n. */
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */

@@ -13,13 +13,19 @@
 
 #include "internal.h"
 
+uint32_t name_hash(const char *s)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        while (*s)
+                h = (h ^ (uint8_t)*s++) * 16777619u;
+        return h;
+}
+
 uint32_t fwsh_lab_group(const char *lab)
 {
-        uint32_t h = 2166136261u; /* FNV-1a, into a range `ip link set group` users rarely pick */
-
-        for (const char *p = lab; *p; p++)
-                h = (h ^ (uint8_t)*p) * 16777619u;
-        return 0x40000000u | (h & 0x3fffffffu);
+        /* Into a range `ip link set group` users rarely pick. */
+        return 0x40000000u | (name_hash(lab) & 0x3fffffffu);
 }
 
 int lab_tag_here(struct fwsh_ctx *ctx)

@@ -18,19 +18,10 @@
 
 #define LABDIR_TAG_FILE ".fwsh-lab"
 
-static int lab_check(struct fwsh_ctx *ctx, const char *lab)
-{
-        size_t n = strlen(lab);
-
-        if (n == 0 || n > FWSH_LAB_MAX || strspn(lab, FWSH_LAB_CHARS) != n)
-                return ctx_fail(ctx, -EINVAL, "'%s' is not a lab name", lab);
-        return 0;
-}
-
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
 {
         char path[64 + FWSH_LAB_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
-        int fd, r = lab_check(ctx, lab), n;
+        int fd, r = lab_name_check(ctx, lab), n;
 
         if (r < 0)
                 return r;
@@ -90,7 +81,7 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
 {
         char pattern[64 + FWSH_LAB_MAX];
         glob_t g;
-        int first = 0, r = lab_check(ctx, lab);
+        int first = 0, r = lab_name_check(ctx, lab);
 
         *ret_n = 0;
         if (r < 0)

@@ -266,6 +266,15 @@ int fwsh_link_index(struct fwsh_ctx *ctx, const char *name)
         return ifr.ifr_ifindex;
 }
 
+int link_taken(struct fwsh_ctx *ctx, const char *name)
+{
+        struct fwsh_link l;
+
+        if (fwsh_link_get(ctx, name, &l) < 0) /* gone again since */
+                return ctx_fail(ctx, -EEXIST, "a link of that name exists");
+        return ctx_fail(ctx, -EEXIST, "a %s of that name exists", l.kind[0] ? l.kind : "link");
+}
+
 int fwsh_link_name(struct fwsh_ctx *ctx, int ifindex, char *ret_name)
 {
         struct ifreq ifr = { .ifr_ifindex = ifindex };

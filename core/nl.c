@@ -125,17 +125,25 @@ static const char *needed_capability(int err)
         return err == EPERM || err == EACCES ? "needs CAP_NET_ADMIN" : "";
 }
 
+/* A copy of the socket's callbacks, for one query's own; NULL without memory. */
+static struct nl_cb *query_cb(struct fwsh_ctx *ctx)
+{
+        struct nl_cb *sock_cb = nl_socket_get_cb(ctx->sk); /* takes a reference */
+        struct nl_cb *cb = nl_cb_clone(sock_cb);
+
+        nl_cb_put(sock_cb);
+        return cb;
+}
+
 int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
              int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
 {
         struct query q = { .ctx = ctx, .fn = fn, .arg = arg };
-        struct nl_cb *sock_cb, *cb;
+        struct nl_cb *cb;
         int r;
 
         ctx_clear(ctx);
-        sock_cb = nl_socket_get_cb(ctx->sk); /* takes a reference */
-        cb = nl_cb_clone(sock_cb);
-        nl_cb_put(sock_cb);
+        cb = query_cb(ctx);
         if (!cb) {
                 nlmsg_free(msg);
                 return -ENOMEM;
@@ -207,7 +215,7 @@ int nl_query_batch(struct fwsh_ctx *ctx, struct nl_msg **msgs, size_t n, size_t 
                    int *errs)
 {
         struct acks a = { .ctx = ctx, .errs = errs, .failed = SIZE_MAX };
-        struct nl_cb *sock_cb, *cb;
+        struct nl_cb *cb;
         struct iovec iov[BATCH_MSGS];
         size_t sent = 0;
         int r = 0;
@@ -215,9 +223,7 @@ int nl_query_batch(struct fwsh_ctx *ctx, struct nl_msg **msgs, size_t n, size_t 
         ctx_clear(ctx);
         for (size_t i = 0; errs && i < n; i++)
                 errs[i] = -EIO; /* not known to be done */
-        sock_cb = nl_socket_get_cb(ctx->sk);
-        cb = nl_cb_clone(sock_cb);
-        nl_cb_put(sock_cb);
+        cb = query_cb(ctx);
         if (!cb)
                 r = -NLE_NOMEM;
         else {

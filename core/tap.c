@@ -43,7 +43,6 @@ int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch)
 
 int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        struct fwsh_link l;
         struct change rest;
         int saved, r;
 
@@ -52,9 +51,8 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
         r = tap_tun_create(ctx, ch);
         ctx_leave(saved);
-        if (r == -EEXIST && fwsh_link_get(ctx, ch->name, &l) == 0)
-                return ctx_fail(ctx, -EEXIST, "a %s of that name exists",
-                                l.kind[0] ? l.kind : "link");
+        if (r == -EEXIST)
+                return link_taken(ctx, ch->name);
         if (r < 0)
                 return r;
 
