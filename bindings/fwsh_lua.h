@@ -1,5 +1,6 @@
-/* fwsh_lua.h - what the binding files share: the state of a Lua session,
- * errors as values, link handles. */
+/* fwsh_lua.h - what the binding files share, grouped by the file each comes
+ * from (as luv's private.h): every file depends only on the files of its own
+ * group and the groups below it (tools/layers checks it). */
 #ifndef FWSH_LUA_H
 #define FWSH_LUA_H
 
@@ -9,6 +10,8 @@
 #include "fwsh.h"
 
 #define LFWSH_ERROR_MT "fwsh.error"
+
+/* ---- from base/state.c ---------------------------------------------------------- */
 
 /* The session of one Lua state: the context of the namespace it works in now
  * (changed by fwsh.netns.run), the open transaction, the lab name. */
@@ -36,6 +39,8 @@ struct fwsh_ctx *lfwsh_ctx(lua_State *L);
 /* Puts the session's journal and lab on ctx (one a handle holds) and returns it. */
 struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx);
 
+/* ---- from base/error.c ---------------------------------------------------------- */
+
 /* Raises the fwsh error for err (< 0) from op on object: a table with op,
  * object, errno, code ("EEXIST"), reason, detail and message fields, whose
  * tostring is "FILE:LINE: op object: reason: detail". Never returns. */
@@ -45,7 +50,7 @@ int lfwsh_fail_detail(lua_State *L, int err, const char *op, const char *object,
 /* Raises err unless it is >= 0, which it returns. */
 int lfwsh_check(lua_State *L, struct fwsh_ctx *ctx, int err, const char *op, const char *object);
 
-/* ---- link handles: fwsh.link, fwsh.bridge, fwsh.tap, fwsh.veth ------------------ */
+/* ---- from base/handle.c: link handles (fwsh.link, fwsh.bridge, fwsh.tap, ...) -- */
 
 struct lfwsh_link {
         struct fwsh_ctx *ctx;     /* the namespace it lives in (a reference), NULL: closed */
@@ -55,9 +60,13 @@ struct lfwsh_link {
         bool deleted;
 };
 
-/* Keeps the handle at idx, on a link queued in the open batch (ifindex 0),
- * for fwsh.batch to give its ifindex when the link is made (batch.c). */
-void lfwsh_batch_hold(lua_State *L, int idx);
+/* While fwsh.batch runs fn: hold_begin pushes the list where every handle
+ * pushed on a queued link (ifindex 0) is kept, hold_end stops keeping them,
+ * and hold_release gives each held handle (the list at index held, popped)
+ * its link's ifindex if made, or marks it deleted. */
+void lfwsh_hold_begin(lua_State *L);
+void lfwsh_hold_end(lua_State *L);
+void lfwsh_hold_release(lua_State *L, int held, struct fwsh_ctx *ctx, bool made);
 
 /* Pushes a handle on the link l in ctx; its type follows l's kind (ifindex 0:
  * queued in the open batch). */
@@ -73,13 +82,14 @@ struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
 const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx);
 /* Pushes the state of l as a table (see README "link:info()"). */
 void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
-/* The methods every link handle has (bindings/link.c). */
-extern const luaL_Reg lfwsh_link_methods[];
-/* Makes the metatable for links of kind ("" for any other kind): the link
- * methods plus extra (may be NULL). */
-void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *extra);
+/* Makes the metatable for links of kind ("" for any other kind): methods
+ * (lfwsh_link_methods) plus extra (may be NULL). */
+void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *methods,
+                         const luaL_Reg *extra);
 /* Marks the handle at idx (if one) deleted. */
 void lfwsh_mark_deleted(lua_State *L, int idx);
+
+/* ---- from base/opts.c ----------------------------------------------------------- */
 
 /* Option tables: the field's value, or def when absent; raises on a wrong type,
  * naming the field. */
@@ -91,8 +101,12 @@ void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
 /* uid or gid: a number or a user/group name. -1 when absent. */
 lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
 
+/* ---- from net/link.c ------------------------------------------------------------ */
+
+/* The methods every link handle has. */
+extern const luaL_Reg lfwsh_link_methods[];
 /* Reads stp, vlan_filtering, forward_delay and ageing_time (seconds) from the
- * option table at t (bindings/bridge.c). */
+ * option table at t (net/link.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
 /* Pushes a list of handles for links (ifindexes) in ctx. */
 void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n);
@@ -102,6 +116,8 @@ int lfwsh_push_links_of_kind(lua_State *L, const char *kind, const char *op);
  * unless it is of kind (NULL: any). Returns its name. */
 const char *lfwsh_check_kind(lua_State *L, int idx, const char *kind, const char *op,
                              struct fwsh_ctx **ret_ctx, struct fwsh_link *ret);
+
+/* ---- from change/transaction.c -------------------------------------------------- */
 
 /* A few changes that stand or fall together, inside or outside a transaction:
  * begin, make them, then commit, or abort (which undoes them) before raising. */
@@ -113,7 +129,7 @@ void lfwsh_atomic_begin(lua_State *L, struct lfwsh_atomic *a);
 int lfwsh_atomic_commit(lua_State *L, struct lfwsh_atomic *a);
 void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a);
 
-/* ---- the parts of the module --------------------------------------------------- */
+/* ---- the parts of the module, one per file: fwsh.c opens them ------------------- */
 
 int lfwsh_open_link(lua_State *L);
 int lfwsh_open_bridge(lua_State *L);

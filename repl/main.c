@@ -51,8 +51,6 @@ static void die(const char *fmt, const char *a, const char *b)
         exit(1);
 }
 
-static int last_signal; /* what interrupted the last chunk, or 0 */
-
 /* --dry-run and --explain: each change's command lines, as it is made. */
 static void print_lines(void *arg, const char *lines)
 {
@@ -60,41 +58,6 @@ static void print_lines(void *arg, const char *lines)
 
         fprintf(out, "%s\n", lines);
         fflush(out);
-}
-
-void report(lua_State *L)
-{
-        const char *msg = luaL_tolstring(L, -1, NULL);
-
-        fprintf(stderr, "fwsh: %s\n", msg);
-        fflush(stderr);
-        lua_pop(L, 2);
-}
-
-static int msghandler(lua_State *L)
-{
-        bool traceback = lua_toboolean(L, lua_upvalueindex(1));
-
-        if (!traceback)
-                return 1; /* the error value as it is, tables included */
-        luaL_traceback(L, L, luaL_tolstring(L, 1, NULL), 1);
-        return 1;
-}
-
-int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o)
-{
-        int base = lua_gettop(L) - nargs, status;
-
-        lua_pushboolean(L, o->traceback);
-        lua_pushcclosure(L, msghandler, 1);
-        lua_insert(L, base);
-        interrupt_arm(L);
-        status = lua_pcall(L, nargs, LUA_MULTRET, base);
-        last_signal = interrupt_disarm();
-        lua_remove(L, base);
-        if (status != LUA_OK)
-                report(L);
-        return status;
 }
 
 /* Runs the chunk below its nargs arguments as run_chunk does; unless
@@ -287,7 +250,7 @@ int main(int argc, char **argv)
         lua_close(L);
         if (plan_out)
                 fclose(plan_out);
-        if (status != LUA_OK && last_signal)
-                return 128 + last_signal;
+        if (status != LUA_OK && run_last_signal())
+                return 128 + run_last_signal();
         return status == LUA_OK ? 0 : 1;
 }

@@ -15,6 +15,8 @@ struct fwsh_opts {
 int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o);
 /* Prints the error at the top of the stack (popped) as "fwsh: MESSAGE". */
 void report(lua_State *L);
+/* The signal that interrupted the last chunk run_chunk ran, or 0. */
+int run_last_signal(void);
 
 /* Catches SIGINT and SIGTERM while L runs a chunk (see signal.c). */
 void interrupt_arm(lua_State *L);

@@ -3,7 +3,7 @@
 -- newline, brace, quote or semicolon is refused with a clear error and never
 -- written; keepalived itself accepts what is generated (keepalived -t).
 local H = require "helper"
-package.path = H.root .. "/bindings/lua/?.lua;" .. package.path
+package.path = H.root .. "/lab/lua/?.lua;" .. package.path
 local keepalived = require "fwsh.keepalived"
 local conntrackd = require "fwsh.conntrackd"
 local nftables = require "fwsh.nftables"

@@ -3,7 +3,7 @@
 local H = require "helper"
 local fwsh = H.fwsh
 local json = require "dkjson"
-package.path = H.root .. "/bindings/lua/?.lua;" .. package.path
+package.path = H.root .. "/lab/lua/?.lua;" .. package.path
 local nftables = require "fwsh.nftables"
 
 local function ruleset(ns)

@@ -4,7 +4,7 @@
 -- set_link is accepted for the NIC (and refused for one that does not exist).
 local H = require "helper"
 local fwsh = H.fwsh
-package.path = H.root .. "/bindings/lua/?.lua;" .. package.path
+package.path = H.root .. "/lab/lua/?.lua;" .. package.path
 local node = require "fwsh.node"
 
 local function tmpdir()

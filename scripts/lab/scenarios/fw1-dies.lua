@@ -16,8 +16,7 @@
 --   outage_ms   the largest gap between two probe replies
 --   mac_ms      from the failure until br1 learned the VRRP MAC on the new master's port
 --   tcp_stream  survived (no reset, every byte received, checked at both ends) / reset / lost N bytes
-local dir = (arg and arg[0] or ""):match("^(.*)/scenarios/[^/]*$") or "scripts/lab"
-local firewall = dofile(dir .. "/firewall.lua")
+local firewall = require "fwsh.firewall"
 
 local o = firewall.args({ ... })
 local lab <close> = firewall.build(o)

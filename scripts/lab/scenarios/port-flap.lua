@@ -7,8 +7,7 @@
 --                                                           [--master fw-2] [--advert 0.1]
 -- Prints per flap: outage_ms, mac_ms (until br1 learned the VRRP MAC on the
 -- backup's port), tcp_stream; then outage_ms: N and tcp_stream: ... lines.
-local dir = (arg and arg[0] or ""):match("^(.*)/scenarios/[^/]*$") or "scripts/lab"
-local firewall = dofile(dir .. "/firewall.lua")
+local firewall = require "fwsh.firewall"
 
 local argv, down = {}, 1.0
 do

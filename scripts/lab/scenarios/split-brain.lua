@@ -7,8 +7,7 @@
 --   2. sync healed: the same again, as the control.
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/split-brain.lua [--master fw-2] [--loose]
-local dir = (arg and arg[0] or ""):match("^(.*)/scenarios/[^/]*$") or "scripts/lab"
-local firewall = dofile(dir .. "/firewall.lua")
+local firewall = require "fwsh.firewall"
 
 local o = firewall.args({ ... })
 local lab <close> = firewall.build(o)

@@ -1,0 +1,345 @@
+/* handle.c - link handles, after liolib's file handles: made closed, opened
+ * once the kernel said yes; one metatable per kind, each named once. __gc only
+ * lets go of the handle: the kernel object outlives the script. __close (a
+ * `local x <close>`) deletes the object: scoped links for experiments. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if.h>
+#include <linux/if_bridge.h>
+
+#include "fwsh_lua.h"
+
+static const char *const KINDS[] = { "bridge", "tap", "veth", NULL };
+static const char *const TYPES[] = { "fwsh.bridge", "fwsh.tap", "fwsh.veth", "fwsh.link" };
+
+static const char *type_of(const char *kind)
+{
+        for (int i = 0; KINDS[i]; i++)
+                if (strcmp(kind, KINDS[i]) == 0)
+                        return TYPES[i];
+        return TYPES[3];
+}
+
+struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx)
+{
+        for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
+                struct lfwsh_link *h = luaL_testudata(L, idx, TYPES[i]);
+                if (h)
+                        return h;
+        }
+        return NULL;
+}
+
+/* Handles on links queued in an open batch (ifindex 0): the registry keeps a
+ * list of them while fwsh.batch runs, which gives each its ifindex after. */
+static const char HELD = 'h';
+
+static void hold(lua_State *L, int idx)
+{
+        idx = lua_absindex(L, idx);
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HELD) == LUA_TTABLE) {
+                lua_pushvalue(L, idx);
+                lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        lua_pop(L, 1);
+}
+
+void lfwsh_hold_release(lua_State *L, int held, struct fwsh_ctx *ctx, bool made)
+{
+        for (lua_Integer i = 1; lua_rawgeti(L, held, i) != LUA_TNIL; i++) {
+                struct lfwsh_link *h = lfwsh_to_link(L, -1);
+                int r = made && h ? fwsh_link_index(ctx, h->name) : -ENODEV;
+
+                if (h && r > 0)
+                        h->ifindex = r;
+                else
+                        lfwsh_mark_deleted(L, -1);
+                lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+}
+
+void lfwsh_hold_begin(lua_State *L)
+{
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &HELD);
+}
+
+void lfwsh_hold_end(lua_State *L)
+{
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &HELD);
+}
+
+void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l)
+{
+        struct lfwsh_link *h = lua_newuserdatauv(L, sizeof(*h), 0);
+
+        memset(h, 0, sizeof(*h)); /* closed until filled */
+        luaL_setmetatable(L, type_of(l->kind));
+        h->ifindex = l->ifindex;
+        memcpy(h->name, l->name, sizeof(h->name));
+        snprintf(h->kind, sizeof(h->kind), "%s", l->kind);
+        h->ctx = fwsh_ctx_ref(ctx);
+        if (h->ifindex == 0)
+                hold(L, -1);
+}
+
+void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
+                         const char *op)
+{
+        struct fwsh_link l = { 0 };
+        int r = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, name);
+
+        if (r < 0)
+                lfwsh_fail(L, ctx, r, op, name);
+        l.ifindex = r;
+        snprintf(l.name, sizeof(l.name), "%s", name);
+        snprintf(l.kind, sizeof(l.kind), "%s", kind);
+        lfwsh_push_link(L, ctx, &l);
+}
+
+static const char *kind_word(const char *kind)
+{
+        return kind[0] ? kind : "link";
+}
+
+const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx)
+{
+        struct lfwsh_link *h = lfwsh_to_link(L, idx);
+        char now[FWSH_NAME_MAX + 1];
+        int r;
+
+        if (!h) {
+                const char *name = luaL_checkstring(L, idx);
+                *ret_ctx = lfwsh_ctx(L);
+                return name;
+        }
+        if (h->deleted || !h->ctx)
+                luaL_error(L, "attempt to use a deleted %s", kind_word(h->kind));
+        if (h->ifindex == 0)
+                luaL_error(L, "%s %s is made when its fwsh.batch ends: use it after", kind_word(h->kind),
+                           h->name);
+        lfwsh_use(L, h->ctx);
+        /* The handle follows the ifindex, so a rename does not lose it. */
+        r = fwsh_link_name(h->ctx, h->ifindex, now);
+        if (r < 0)
+                lfwsh_fail(L, h->ctx, r, op, h->name);
+        memcpy(h->name, now, sizeof(h->name));
+        *ret_ctx = h->ctx;
+        return h->name;
+}
+
+void lfwsh_mark_deleted(lua_State *L, int idx)
+{
+        struct lfwsh_link *h = lfwsh_to_link(L, idx);
+
+        if (h) {
+                h->deleted = true;
+                h->ctx = fwsh_ctx_unref(h->ctx);
+        }
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+        lua_pushinteger(L, v);
+        lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, bool v)
+{
+        lua_pushboolean(L, v);
+        lua_setfield(L, -2, k);
+}
+
+void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l)
+{
+        char mac[18];
+
+        lua_createtable(L, 0, 16);
+        set_str(L, "name", l->name);
+        set_int(L, "ifindex", l->ifindex);
+        set_str(L, "kind", l->kind);
+        set_bool(L, "up", l->up);
+        set_bool(L, "carrier", l->carrier);
+        set_str(L, "operstate", fwsh_operstate_name(l->operstate));
+        set_int(L, "mtu", l->mtu);
+        if (l->has_mac)
+                set_str(L, "mac", fwsh_mac_format(l->mac, mac));
+        if (l->alias[0])
+                set_str(L, "alias", l->alias);
+        if (strncmp(l->alias, "fwsh:", 5) == 0)
+                set_str(L, "lab", l->alias + 5);
+        if (l->master) {
+                struct fwsh_link m;
+                if (fwsh_link_get_index(ctx, l->master, &m) == 0)
+                        set_str(L, "master", m.name);
+        }
+        if (l->link > 0 && l->link_netnsid < 0) {
+                char peer[FWSH_NAME_MAX + 1];
+                if (fwsh_link_name(ctx, l->link, peer) == 0)
+                        set_str(L, "peer", peer);
+        } else if (l->link > 0) {
+                set_int(L, "peer_ifindex", l->link); /* in another namespace */
+        }
+        if (l->port_state >= 0)
+                set_str(L, "port_state", fwsh_port_state_name(l->port_state));
+        if (strcmp(l->kind, "bridge") == 0) {
+                const struct fwsh_bridge_opts *o = &l->bridge.opts;
+                lua_createtable(L, 0, 5);
+                set_bool(L, "stp", o->stp == 1);
+                set_bool(L, "vlan_filtering", o->vlan_filtering == 1);
+                lua_pushnumber(L, (lua_Number)o->forward_delay_cs / 100);
+                lua_setfield(L, -2, "forward_delay");
+                lua_pushnumber(L, (lua_Number)o->ageing_time_cs / 100);
+                lua_setfield(L, -2, "ageing_time");
+                set_str(L, "id", l->bridge.id);
+                lua_setfield(L, -2, "bridge");
+        }
+        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
+                lua_createtable(L, 0, 6);
+                if (l->tun.owner >= 0)
+                        set_int(L, "owner", l->tun.owner);
+                if (l->tun.group >= 0)
+                        set_int(L, "group", l->tun.group);
+                set_bool(L, "multi_queue", l->tun.multi_queue);
+                set_bool(L, "vnet_hdr", l->tun.vnet_hdr);
+                set_bool(L, "persist", l->tun.persist);
+                set_bool(L, "open", l->tun.queues > 0);
+                lua_setfield(L, -2, "tap");
+        }
+}
+
+/* ---- metamethods, shared by every link type --------------------------------------- */
+
+static struct lfwsh_link *check_handle(lua_State *L, int idx)
+{
+        struct lfwsh_link *h = lfwsh_to_link(L, idx);
+
+        if (!h)
+                luaL_typeerror(L, idx, "fwsh link");
+        return h;
+}
+
+static int handle_gc(lua_State *L)
+{
+        struct lfwsh_link *h = check_handle(L, 1);
+
+        h->ctx = fwsh_ctx_unref(h->ctx);
+        return 0;
+}
+
+static int handle_close(lua_State *L)
+{
+        struct lfwsh_link *h = check_handle(L, 1);
+        int r;
+
+        if (h->deleted || !h->ctx)
+                return 0;
+        lfwsh_use(L, h->ctx);
+        r = fwsh_link_delete(h->ctx, h->name);
+        if (r < 0 && r != -ENODEV)
+                lfwsh_fail(L, h->ctx, r, "link.delete", h->name);
+        lfwsh_mark_deleted(L, 1);
+        return 0;
+}
+
+static int handle_tostring(lua_State *L)
+{
+        struct lfwsh_link *h = check_handle(L, 1);
+        const char *kind = kind_word(h->kind);
+        struct fwsh_link l;
+        luaL_Buffer b;
+
+        if (h->deleted || !h->ctx)
+                return lua_pushfstring(L, "%s %s (deleted)", kind, h->name), 1;
+        if (h->ifindex == 0)
+                return lua_pushfstring(L, "%s %s (queued in a batch)", kind, h->name), 1;
+        if (fwsh_link_get_index(h->ctx, h->ifindex, &l) < 0)
+                return lua_pushfstring(L, "%s %s (gone)", kind, h->name), 1;
+        luaL_buffinit(L, &b);
+        lua_pushfstring(L, "%s %s (%s", kind, l.name, l.up ? "up" : "down");
+        luaL_addvalue(&b);
+        if (strcmp(l.kind, "bridge") == 0) {
+                int *ports = NULL;
+                size_t n = 0;
+                if (fwsh_bridge_ports(h->ctx, l.name, &ports, &n) == 0) {
+                        lua_pushfstring(L, ", %d port%s", (int)n, n == 1 ? "" : "s");
+                        luaL_addvalue(&b);
+                }
+                free(ports);
+        } else {
+                struct fwsh_link m;
+                if (l.master && fwsh_link_get_index(h->ctx, l.master, &m) == 0) {
+                        lua_pushfstring(L, ", port of %s", m.name);
+                        luaL_addvalue(&b);
+                }
+                luaL_addstring(&b, l.carrier ? ", carrier" : ", no carrier");
+        }
+        luaL_addchar(&b, ')');
+        luaL_pushresult(&b);
+        return 1;
+}
+
+static int handle_eq(lua_State *L)
+{
+        struct lfwsh_link *a = lfwsh_to_link(L, 1), *b = lfwsh_to_link(L, 2);
+
+        /* Two handles of one queued link are one userdata: rawequal, not here. */
+        lua_pushboolean(L, a && b && a->ifindex == b->ifindex && a->ifindex && a->ctx && b->ctx &&
+                                   fwsh_ctx_same_netns(a->ctx, b->ctx));
+        return 1;
+}
+
+/* name, ifindex and kind read as fields; everything else is a method. */
+static int handle_index(lua_State *L)
+{
+        struct lfwsh_link *h = check_handle(L, 1);
+        const char *key = lua_tostring(L, 2);
+
+        if (key && strcmp(key, "name") == 0 && !h->deleted && h->ctx && h->ifindex) {
+                struct fwsh_ctx *ctx;
+                lua_pushstring(L, lfwsh_link_arg(L, 1, "link.name", &ctx));
+                return 1;
+        }
+        if (key && strcmp(key, "name") == 0)
+                return lua_pushstring(L, h->name), 1;
+        if (key && strcmp(key, "ifindex") == 0)
+                return lua_pushinteger(L, h->ifindex), 1;
+        if (key && strcmp(key, "kind") == 0)
+                return lua_pushstring(L, kind_word(h->kind)), 1;
+        lua_getmetatable(L, 1);
+        lua_getfield(L, -1, "methods");
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
+        return 1;
+}
+
+void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *methods,
+                         const luaL_Reg *extra)
+{
+        static const luaL_Reg meta[] = {
+                { "__gc", handle_gc },       { "__close", handle_close },
+                { "__tostring", handle_tostring }, { "__eq", handle_eq },
+                { "__index", handle_index }, { NULL, NULL },
+        };
+
+        luaL_newmetatable(L, type_of(kind));
+        luaL_setfuncs(L, meta, 0);
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        if (extra)
+                luaL_setfuncs(L, extra, 0);
+        lua_setfield(L, -2, "methods");
+        lua_pop(L, 1);
+}

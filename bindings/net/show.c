@@ -1,0 +1,258 @@
+/* show.c - fwsh.show and fwsh.state: the namespace's whole topology in one
+ * walk, which the emitter (emit.h) turns into the `brctl show` table, JSON or
+ * Lua data: bridges, their ports (kind, STP port state, carrier; for taps the
+ * owner and whether a process holds them open), every link's addresses, the
+ * other links, the unicast routes of every table, the named namespaces. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "base/emit.h"
+#include "fwsh_lua.h"
+
+/* What the walk reads, read first, so that nothing can fail halfway through
+ * the output. The arrays live in userdata on the stack. */
+struct topology {
+        struct fwsh_link *links;
+        size_t nlinks;
+        struct fwsh_addr *addrs;
+        size_t naddrs;
+        struct fwsh_route *routes;
+        size_t nroutes;
+        char (*netns)[FWSH_NETNS_NAME_MAX + 1];
+        size_t nnetns;
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+        return strcmp(((const struct fwsh_link *)a)->name, ((const struct fwsh_link *)b)->name);
+}
+
+/* Moves a malloc'd array into a userdata pushed on the stack. */
+static void *keep(lua_State *L, void *v, size_t size)
+{
+        void *u = lua_newuserdatauv(L, size ? size : 1, 0);
+
+        if (size)
+                memcpy(u, v, size);
+        free(v);
+        return u;
+}
+
+static void read_topology(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+{
+        struct fwsh_link *links = NULL;
+        struct fwsh_addr *addrs = NULL;
+        struct fwsh_route *routes = NULL;
+        char **names = NULL;
+
+        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &t->nlinks), "show", "links");
+        t->links = keep(L, links, t->nlinks * sizeof(*links));
+        qsort(t->links, t->nlinks, sizeof(*t->links), cmp_name);
+        lfwsh_check(L, ctx, fwsh_addr_list(ctx, NULL, &addrs, &t->naddrs), "show", "addresses");
+        t->addrs = keep(L, addrs, t->naddrs * sizeof(*addrs));
+        lfwsh_check(L, ctx, fwsh_route_list(ctx, NULL, 0, &routes, &t->nroutes), "show", "routes");
+        t->routes = keep(L, routes, t->nroutes * sizeof(*routes));
+        lfwsh_check(L, ctx, fwsh_netns_list(ctx, &names, &t->nnetns), "show", "/run/netns");
+        t->netns = lua_newuserdatauv(L, t->nnetns * sizeof(*t->netns) + 1, 0);
+        for (size_t i = 0; i < t->nnetns; i++)
+                snprintf(t->netns[i], sizeof(t->netns[i]), "%s", names[i]);
+        fwsh_strv_free(names, t->nnetns);
+}
+
+static const struct fwsh_link *by_index(const struct topology *t, int ifindex)
+{
+        for (size_t i = 0; i < t->nlinks; i++)
+                if (t->links[i].ifindex == ifindex)
+                        return &t->links[i];
+        return NULL;
+}
+
+static bool is_bridge(const struct fwsh_link *l)
+{
+        return l && strcmp(l->kind, "bridge") == 0;
+}
+
+/* The fields of a link in the data (link:info()'s names), after its name. */
+static void emit_link(struct emit *e, const struct topology *t, const struct fwsh_link *l)
+{
+        const struct fwsh_link *m = l->master ? by_index(t, l->master) : NULL;
+        char mac[18];
+
+        emit_int(e, FOR_DATA, "ifindex", NULL, l->ifindex);
+        emit_string(e, FOR_DATA, "kind", NULL, l->kind[0] ? l->kind : "link");
+        emit_bool(e, FOR_DATA, "up", NULL, l->up);
+        emit_bool(e, FOR_DATA, "carrier", NULL, l->carrier);
+        emit_string(e, FOR_DATA, "operstate", NULL, fwsh_operstate_name(l->operstate));
+        emit_int(e, FOR_DATA, "mtu", NULL, l->mtu);
+        if (l->has_mac)
+                emit_string(e, FOR_DATA, "mac", NULL, fwsh_mac_format(l->mac, mac));
+        if (strncmp(l->alias, "fwsh:", 5) == 0)
+                emit_string(e, FOR_DATA, "lab", NULL, l->alias + 5);
+        if (m)
+                emit_string(e, FOR_DATA, "master", NULL, m->name);
+        if (l->port_state >= 0)
+                emit_string(e, FOR_DATA, "port_state", NULL, fwsh_port_state_name(l->port_state));
+        if (strcmp(l->kind, "veth") == 0 && l->link) {
+                const struct fwsh_link *peer = l->link_netnsid < 0 ? by_index(t, l->link) : NULL;
+                if (peer) {
+                        emit_string(e, FOR_DATA, "peer", NULL, peer->name);
+                } else {
+                        emit_int(e, FOR_DATA, "peer_ifindex", NULL, l->link);
+                        emit_int(e, FOR_DATA, "peer_netnsid", NULL, l->link_netnsid);
+                }
+        }
+        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
+                emit_object(e, "tap");
+                if (l->tun.owner >= 0)
+                        emit_int(e, FOR_DATA, "owner", NULL, l->tun.owner);
+                if (l->tun.group >= 0)
+                        emit_int(e, FOR_DATA, "group", NULL, l->tun.group);
+                emit_bool(e, FOR_DATA, "open", NULL, l->tun.queues > 0);
+                emit_bool(e, FOR_DATA, "persist", NULL, l->tun.persist);
+                emit_bool(e, FOR_DATA, "multi_queue", NULL, l->tun.multi_queue);
+                emit_bool(e, FOR_DATA, "vnet_hdr", NULL, l->tun.vnet_hdr);
+                emit_close(e);
+        }
+        emit_array(e, "addresses");
+        for (size_t i = 0; i < t->naddrs; i++)
+                if (t->addrs[i].ifindex == l->ifindex)
+                        emit_string(e, FOR_DATA, NULL, NULL, t->addrs[i].text);
+        emit_close(e);
+}
+
+/* A bridge: brctl's columns, then its ports, one line each in the text. */
+static void emit_bridge(struct emit *e, const struct topology *t, const struct fwsh_link *br)
+{
+        const struct fwsh_bridge_opts *o = &br->bridge.opts;
+        int ports = 0;
+
+        emit_object(e, NULL);
+        emit_string(e, FOR_ANY, "name", "%s\t\t", br->name);
+        emit_string(e, FOR_ANY, "id", "%s\t", br->bridge.id);
+        emit_bool(e, FOR_ANY, "stp", "%s\t\t", o->stp == 1);
+        emit_bool(e, FOR_DATA, "vlan_filtering", NULL, o->vlan_filtering == 1);
+        emit_number(e, FOR_DATA, "forward_delay", NULL, (double)o->forward_delay_cs / 100);
+        emit_number(e, FOR_DATA, "ageing_time", NULL, (double)o->ageing_time_cs / 100);
+        emit_link(e, t, br);
+        emit_array(e, "ports");
+        for (size_t i = 0; i < t->nlinks; i++) {
+                const struct fwsh_link *p = &t->links[i];
+                if (p->master != br->ifindex)
+                        continue;
+                if (ports++)
+                        emit_text(e, "\t\t\t\t\t\t\t");
+                emit_object(e, NULL);
+                emit_string(e, FOR_ANY, "name", "%s\n", p->name);
+                emit_link(e, t, p);
+                emit_close(e);
+        }
+        if (!ports)
+                emit_text(e, "\n");
+        emit_close(e);
+        emit_close(e);
+}
+
+static void emit_route(struct emit *e, const struct fwsh_route *r)
+{
+        emit_object(e, NULL);
+        emit_string(e, FOR_DATA, "dst", NULL, r->dst);
+        if (r->via[0])
+                emit_string(e, FOR_DATA, "via", NULL, r->via);
+        if (r->dev[0])
+                emit_string(e, FOR_DATA, "dev", NULL, r->dev);
+        emit_int(e, FOR_DATA, "metric", NULL, r->metric);
+        emit_int(e, FOR_DATA, "table", NULL, r->table);
+        emit_string(e, FOR_DATA, "family", NULL, r->family == AF_INET ? "inet" : "inet6");
+        emit_close(e);
+}
+
+static void walk(struct emit *e, const struct topology *t)
+{
+        emit_text(e, "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
+        emit_array(e, "bridges");
+        for (size_t i = 0; i < t->nlinks; i++)
+                if (is_bridge(&t->links[i]))
+                        emit_bridge(e, t, &t->links[i]);
+        emit_close(e);
+        emit_array(e, "links"); /* neither a bridge nor a bridge's port */
+        for (size_t i = 0; i < t->nlinks; i++) {
+                const struct fwsh_link *l = &t->links[i];
+                if (is_bridge(l) || is_bridge(by_index(t, l->master)))
+                        continue;
+                emit_object(e, NULL);
+                emit_string(e, FOR_DATA, "name", NULL, l->name);
+                emit_link(e, t, l);
+                emit_close(e);
+        }
+        emit_close(e);
+        emit_array(e, "routes");
+        for (size_t i = 0; i < t->nroutes; i++)
+                emit_route(e, &t->routes[i]);
+        emit_close(e);
+        emit_array(e, "namespaces");
+        for (size_t i = 0; i < t->nnetns; i++)
+                emit_string(e, FOR_DATA, NULL, NULL, t->netns[i]);
+        emit_close(e);
+}
+
+/* Pushes the topology of the session's namespace as out says. */
+static void push_topology(lua_State *L, enum emit_output out)
+{
+        struct topology t;
+        struct emit e;
+        int top = lua_gettop(L);
+
+        read_topology(L, lfwsh_ctx(L), &t);
+        emit_begin(&e, L, out);
+        walk(&e, &t);
+        emit_end(&e);
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+}
+
+/*** fwsh.show([{json=false, print=true}]) -> the bridges and their ports as
+ * `brctl show` prints them, or with json=true the whole topology as JSON (what
+ * fwsh.state() returns); printed to standard output unless print=false, then
+ * returned as a string */
+static int l_show(lua_State *L)
+{
+        static const char *const known[] = { "print", "json", NULL };
+        bool print, json;
+
+        lfwsh_check_fields(L, 1, known);
+        print = lfwsh_opt_bool(L, 1, "print", true);
+        json = lfwsh_opt_bool(L, 1, "json", false);
+        push_topology(L, json ? EMIT_JSON : EMIT_TEXT);
+        if (!print)
+                return 1;
+        fputs(lua_tostring(L, -1), stdout);
+        fflush(stdout);
+        return 0;
+}
+
+/*** fwsh.state() -> the topology of this namespace as data: { bridges = { {name=,
+ * id=, stp=, ..., addresses = {...}, ports = { {name=, kind=, port_state=,
+ * carrier=, tap = {owner=, open=, ...}, addresses = {...}}, ...} }, ... },
+ * links = {...} (neither bridges nor their ports), routes = { {dst=, via=,
+ * dev=, metric=, table=, family=}, ... }, namespaces = { name, ... } } */
+static int l_state(lua_State *L)
+{
+        push_topology(L, EMIT_LUA);
+        return 1;
+}
+
+int lfwsh_open_show(lua_State *L)
+{
+        lua_pushcfunction(L, l_show);
+        return 1;
+}
+
+int lfwsh_open_state(lua_State *L)
+{
+        lua_pushcfunction(L, l_state);
+        return 1;
+}

@@ -1,0 +1,34 @@
+/* veth.c - fwsh.veth: veth pairs; the peer may live in another namespace. */
+#include <string.h>
+
+#include "fwsh_lua.h"
+
+/*** fwsh.veth.add(name, peer [, {netns=NAME, up=true}]) -> veth (the end called name);
+ * netns puts the peer into that named namespace */
+static int l_add(lua_State *L)
+{
+        static const char *const known[] = { "netns", "up", NULL };
+        struct fwsh_veth_spec spec;
+        struct fwsh_ctx *ctx;
+
+        spec.name = luaL_checkstring(L, 1);
+        spec.peer = luaL_checkstring(L, 2);
+        lfwsh_check_fields(L, 3, known);
+        spec.peer_netns = lfwsh_opt_string(L, 3, "netns", NULL);
+        spec.up = lfwsh_opt_bool(L, 3, "up", true);
+        ctx = lfwsh_ctx(L);
+        lfwsh_check(L, ctx, fwsh_veth_add(ctx, &spec), "veth.add",
+                    lua_pushfstring(L, "%s peer %s", spec.name, spec.peer));
+        lfwsh_push_new_link(L, ctx, spec.name, "veth", "veth.add");
+        return 1;
+}
+
+int lfwsh_open_veth(lua_State *L)
+{
+        static const luaL_Reg fns[] = { { "add", l_add }, { NULL, NULL } };
+
+        lfwsh_new_link_type(L, "veth", lfwsh_link_methods, NULL);
+        luaL_newlib(L, fns);
+        luaL_setfuncs(L, lfwsh_link_methods, 0);
+        return 1;
+}

@@ -1,0 +1,39 @@
+/* labname.c - a lab's name, and what is derived from it: its tag (the ifalias
+ * "fwsh:LAB" of what it made) and its link group. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+uint32_t name_hash(const char *s)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+
+        while (*s)
+                h = (h ^ (uint8_t)*s++) * 16777619u;
+        return h;
+}
+
+uint32_t fwsh_lab_group(const char *lab)
+{
+        /* Into a range `ip link set group` users rarely pick. */
+        return 0x40000000u | (name_hash(lab) & 0x3fffffffu);
+}
+
+int lab_name_check(struct fwsh_ctx *ctx, const char *lab)
+{
+        size_t n = strlen(lab);
+
+        if (n == 0 || n > FWSH_LAB_MAX)
+                return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
+        if (strspn(lab, FWSH_LAB_CHARS) != n)
+                return ctx_fail(ctx, -EINVAL, "a lab name has only letters, digits, '.', '_' and '-'");
+        return 0;
+}
+
+void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size)
+{
+        snprintf(buf, size, FWSH_TAG_PREFIX "%s", ctx->lab);
+}

@@ -1,0 +1,90 @@
+/* fwsh_lab.h - the public face of core/lab/: a lab's runtime: what it made,
+ * found by its tag and taken down; its processes; its nftables rulesets; its
+ * state directories. It may use every group below it. */
+#ifndef FWSH_LAB_H
+#define FWSH_LAB_H
+
+#include "base/fwsh_base.h"
+#include "net/fwsh_net.h"
+
+/* ---- labs: what fwsh made, found by its tag ------------------------------------------- */
+
+/* A lab and what it has: links tagged "fwsh:NAME" (ifalias) in the namespace
+ * searched, and named namespaces it made (their lo carries the tag). */
+struct fwsh_lab {
+        char name[FWSH_LAB_MAX + 1];
+        unsigned links, netns;
+        unsigned dirs;                 /* state directories (fwsh_lab_dir_make); down only */
+};
+
+
+/* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
+ * free(*ret) after. */
+int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
+/* Makes a state directory for lab, /tmp/fwsh-LAB.XXXXXX (mode 0700), with a
+ * file .fwsh-lab holding its tag: *ret_path (size bytes) gets its path. The
+ * caller removes it when done; `fwsh down` removes what a killed one left. */
+int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size);
+/* Removes every object of lab: its links in ctx's namespace (ports first, then
+ * bridges), the named namespaces it made, and its state directories (only
+ * the caller's own, with the lab's tag inside). Nothing without its tag is
+ * touched, whatever its name. What was removed is counted in *ret (may be
+ * NULL). Keeps going past a failure and returns the first. */
+int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret);
+
+/* ---- processes: argv lists, in a namespace, owned by their lab ------------------------------ */
+
+struct fwsh_proc;
+
+struct fwsh_proc_spec {
+        const char *const *argv;  /* NULL-ended; argv[0] is looked up in PATH; never a shell */
+        int netns_fd;             /* run in this network namespace, or -1: the caller's */
+        const char *lab;          /* recorded with it; NULL: ctx's lab */
+        const char *stdin_path;   /* NULL: /dev/null */
+        const char *stdout_path;  /* spawn only, appended to; NULL: /dev/null */
+        const char *stderr_path;  /* spawn only; NULL: where stdout goes */
+};
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL }
+
+struct fwsh_proc_result {
+        int status;               /* as waitpid(2) gives it */
+        char *out, *err;          /* what it wrote, NUL-ended (NULL if nothing) */
+        size_t out_len, err_len;
+};
+
+/* Starts argv in its own process group, with SIGKILL as its parent-death
+ * signal, and records it in the registry with its lab. -ENOENT etc. (the exec's
+ * own errno, with the reason in ctx's detail) if it cannot be started. */
+int fwsh_proc_spawn(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, struct fwsh_proc **ret_proc);
+/* Runs argv to its end, capturing stdout and stderr. -ETIMEDOUT (and the
+ * process group killed and reaped) if it runs longer than timeout_ms (< 0: no
+ * limit). Free *ret with fwsh_proc_result_clear. */
+int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int timeout_ms,
+                  struct fwsh_proc_result *ret);
+void fwsh_proc_result_clear(struct fwsh_proc_result *res);
+/* Waits up to timeout_ms (< 0: for ever) for p to end and reaps it. -ETIMEDOUT. */
+int fwsh_proc_wait(struct fwsh_proc *p, int timeout_ms, int *ret_status);
+/* Sends sig to p's process group. -ESRCH if it has ended. */
+int fwsh_proc_signal(struct fwsh_proc *p, int sig);
+/* SIGTERM to the group, SIGKILL after grace_ms, and reaped. 0 (also if it had ended). */
+int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms);
+pid_t fwsh_proc_pid(const struct fwsh_proc *p);    /* 0 once reaped */
+bool fwsh_proc_running(struct fwsh_proc *p);       /* reaps it if it has ended */
+const char *fwsh_proc_lab(const struct fwsh_proc *p);
+/* Lets go of p; one still running stays in the registry until it is stopped. Returns NULL. */
+struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p);
+/* Stops every recorded process of lab (NULL: of every lab) as fwsh_proc_stop
+ * does, all at once; returns how many were running. */
+int fwsh_proc_stop_lab(const char *lab, int grace_ms);
+
+/* ---- nftables ----------------------------------------------------------------------------- */
+
+/* Runs nft(8) commands (a ruleset file's text: "flush ruleset\ntable inet f { ... }")
+ * through libnftables in the namespace netns_fd (-1: the caller's), as one
+ * transaction: all or nothing. On success *ret_output (may be NULL) is what nft
+ * printed (JSON if json), to free(). -EINVAL with nft's own message in ctx's
+ * detail if it refuses. See nft(8), libnftables(3). */
+int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json, char **ret_output);
+
+
+#endif

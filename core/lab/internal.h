@@ -1,0 +1,12 @@
+/* internal.h - what core/lab/'s files share. A lab's runtime stands on every
+ * group below it: it finds and removes what net/ made, by its tag. */
+#ifndef FWSH_LAB_INTERNAL_H
+#define FWSH_LAB_INTERNAL_H
+
+#include "net/internal.h"
+#include "lab/fwsh_lab.h"
+
+/* Removes lab's state directories (labdir.c), counting them in *ret_n. */
+int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
+
+#endif

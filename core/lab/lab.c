@@ -1,0 +1,222 @@
+/* lab.c - labs: everything fwsh creates carries its lab's tag, "fwsh:LAB" in
+ * the ifalias of links (and of lo in namespaces it made), so that a lab can be
+ * listed and removed without the script, also after a crash or a reboot. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+
+#include "internal.h"
+
+/* The lab a tag names, or NULL. */
+static const char *tag_lab(const char *alias)
+{
+        size_t n = strlen(FWSH_TAG_PREFIX);
+
+        if (strncmp(alias, FWSH_TAG_PREFIX, n) != 0 || !alias[n] || strlen(alias + n) > FWSH_LAB_MAX)
+                return NULL;
+        return alias + n;
+}
+
+struct labs {
+        struct fwsh_lab *v;
+        size_t n, cap;
+};
+
+static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
+{
+        for (size_t i = 0; i < ls->n; i++)
+                if (strcmp(ls->v[i].name, name) == 0)
+                        return &ls->v[i];
+        if (ls->n == ls->cap) {
+                size_t cap = ls->cap ? ls->cap * 2 : 8;
+                struct fwsh_lab *v = realloc(ls->v, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                ls->v = v;
+                ls->cap = cap;
+        }
+        memset(&ls->v[ls->n], 0, sizeof(ls->v[0]));
+        snprintf(ls->v[ls->n].name, sizeof(ls->v[0].name), "%s", name);
+        return &ls->v[ls->n++];
+}
+
+/* The lab that made the named namespace, into buf ("" if none). */
+static int netns_lab(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+{
+        struct fwsh_ctx *inner = NULL;
+        struct fwsh_link lo;
+        const char *lab;
+        int fd, saved, r;
+
+        buf[0] = '\0';
+        r = fwsh_netns_open(ctx, ns, &fd);
+        if (r < 0)
+                return r;
+        r = fwsh_netns_enter(fd, &saved);
+        close(fd);
+        if (r < 0)
+                return r;
+        r = fwsh_ctx_open(&inner);
+        fwsh_netns_leave(saved);
+        if (r < 0)
+                return r;
+        if (fwsh_link_get(inner, "lo", &lo) == 0 && (lab = tag_lab(lo.alias)))
+                snprintf(buf, size, "%.*s", FWSH_LAB_MAX, lab);
+        fwsh_ctx_unref(inner);
+        return 0;
+}
+
+int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
+{
+        struct labs ls = { 0 };
+        struct fwsh_link *links = NULL;
+        char **names = NULL, lab[FWSH_LAB_MAX + 1];
+        size_t n = 0, nn = 0;
+        int r = fwsh_link_list(ctx, &links, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const char *l = tag_lab(links[i].alias);
+                struct fwsh_lab *slot = l && strcmp(links[i].name, "lo") ? lab_slot(&ls, l) : NULL;
+                if (l && strcmp(links[i].name, "lo") && !slot)
+                        r = -ENOMEM;
+                if (slot)
+                        slot->links++;
+        }
+        free(links);
+        if (r == 0)
+                r = fwsh_netns_list(ctx, &names, &nn);
+        for (size_t i = 0; i < nn && r == 0; i++) {
+                struct fwsh_lab *slot;
+                if (netns_lab(ctx, names[i], lab, sizeof(lab)) < 0 || !lab[0])
+                        continue;
+                if (!(slot = lab_slot(&ls, lab)))
+                        r = -ENOMEM;
+                else
+                        slot->netns++;
+        }
+        fwsh_strv_free(names, nn);
+        if (r < 0) {
+                free(ls.v);
+                return r;
+        }
+        *ret = ls.v;
+        *ret_n = ls.n;
+        return 0;
+}
+
+/* Deletes the lab's tagged links one by one: ports first, then bridges. */
+static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
+{
+        struct fwsh_link *links = NULL;
+        size_t n = 0;
+        int first = 0, r = fwsh_link_list(ctx, &links, &n);
+
+        if (r < 0)
+                return r;
+        for (int bridges = 0; bridges < 2; bridges++) {
+                for (size_t i = 0; i < n; i++) {
+                        const char *l = tag_lab(links[i].alias);
+                        struct change ch;
+
+                        if (!l || strcmp(l, lab) != 0 || strcmp(links[i].name, "lo") == 0 ||
+                            (strcmp(links[i].kind, "bridge") == 0) != bridges)
+                                continue;
+                        change_init(&ch, CH_LINK_DEL, links[i].name);
+                        ch.ifindex = links[i].ifindex;
+                        r = change_apply(ctx, &ch, NULL);
+                        if (r == -ENODEV) /* a veth's peer, gone with it */
+                                continue;
+                        if (r < 0 && !first)
+                                first = r;
+                        if (r == 0)
+                                (*count)++;
+                }
+        }
+        free(links);
+        return first;
+}
+
+/* Deletes the lab's link group in one request, the kernel's bulk deletion (one
+ * synchronisation for all, not one per link): only when every link in the
+ * group carries the lab's tag, for the group number is anybody's to use. */
+static int delete_group(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
+{
+        uint32_t group = fwsh_lab_group(lab);
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct fwsh_link *links = NULL;
+        struct nl_msg *msg;
+        unsigned ours = 0;
+        size_t n = 0;
+        int r = fwsh_link_list(ctx, &links, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const char *l = tag_lab(links[i].alias);
+                if (links[i].group != group)
+                        continue;
+                if (!l || strcmp(l, lab) != 0) {
+                        ours = 0; /* someone else's link is in it: one by one, then */
+                        break;
+                }
+                ours++;
+        }
+        free(links);
+        if (ours == 0 || ctx->plan)
+                return 0;
+        msg = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
+        if (!msg)
+                return -ENOMEM;
+        if (nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        r = nl_query(ctx, msg, NULL, NULL);
+        if (r == 0)
+                *count += ours;
+        return r == -EOPNOTSUPP ? 0 : r; /* a kind that cannot be deleted so: one by one */
+}
+
+int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
+{
+        struct fwsh_lab done = { 0 };
+        char **names = NULL, owner[FWSH_LAB_MAX + 1];
+        size_t nn = 0;
+        int first = 0, r;
+
+        snprintf(done.name, sizeof(done.name), "%s", lab);
+        first = delete_group(ctx, lab, &done.links);
+        /* What the group did not hold (made by another fwsh, moved, regrouped). */
+        r = delete_tagged(ctx, lab, &done.links);
+        if (!first)
+                first = r;
+        r = fwsh_netns_list(ctx, &names, &nn);
+        if (!first)
+                first = r;
+        for (size_t i = 0; i < nn; i++) {
+                struct change ch;
+                if (netns_lab(ctx, names[i], owner, sizeof(owner)) < 0 || strcmp(owner, lab) != 0)
+                        continue;
+                change_init(&ch, CH_NETNS_DEL, names[i]);
+                r = change_apply(ctx, &ch, NULL);
+                if (r == 0)
+                        done.netns++;
+                else if (!first)
+                        first = r;
+        }
+        fwsh_strv_free(names, nn);
+        r = lab_dirs_remove(ctx, lab, &done.dirs);
+        if (!first)
+                first = r;
+        if (ret)
+                *ret = done;
+        return first;
+}

@@ -1,0 +1,230 @@
+/* bridge.c - bridges, grounding and not. See ip-link(8) "type bridge". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <netlink/attr.h>
+
+#include "internal.h"
+
+static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        const struct fwsh_bridge_opts *o = &spec->opts;
+
+        if (o->forward_delay_cs > UINT32_MAX || o->ageing_time_cs > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "time out of range");
+        if (spec->mtu > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "mtu out of range");
+        return fwsh_name_check(ctx, spec->name);
+}
+
+int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        struct change ch, inv;
+        int r = check_spec(ctx, spec);
+
+        if (r < 0)
+                return r;
+        change_init(&ch, CH_LINK_NEW, spec->name);
+        snprintf(ch.kind, sizeof(ch.kind), "bridge");
+        ch.set.up = spec->up;
+        ch.set.mtu = spec->mtu;
+        ch.set.bridge = spec->opts;
+        ch.set.set_mac = spec->set_mac;
+        memcpy(ch.set.mac, spec->mac, 6);
+        lab_mark(ctx, &ch);
+        if (!spec->grounding) {
+                /* Written before it goes up: no link-local address, no fe80::/64,
+                 * no ff00::/8 (addrgenmode none alone leaves that one). */
+                snprintf(ch.sysctl.path, sizeof(ch.sysctl.path), "net/ipv6/conf/%s/disable_ipv6",
+                         spec->name);
+                snprintf(ch.sysctl.value, sizeof(ch.sysctl.value), "1");
+        }
+        change_init(&inv, CH_LINK_DEL, spec->name);
+        r = change_apply(ctx, &ch, &inv);
+        if (r == -EEXIST && !ctx->detail[0])
+                return link_taken(ctx, spec->name);
+        if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
+                return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
+                                        "(CONFIG_BRIDGE_VLAN_FILTERING)");
+        return r;
+}
+
+static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long long have)
+{
+        return ctx_fail(ctx, -EEXIST, "exists with %s %lld, not %lld", what, have, want);
+}
+
+static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec,
+                          const struct fwsh_link *l)
+{
+        const struct fwsh_bridge_opts *o = &spec->opts, *h = &l->bridge.opts;
+
+        if (strcmp(l->kind, "bridge") != 0)
+                return ctx_fail(ctx, -EEXIST, "exists as a %s, not a bridge",
+                                l->kind[0] ? l->kind : "plain link");
+        if (o->stp >= 0 && o->stp != h->stp)
+                return differs(ctx, "stp", o->stp, h->stp);
+        if (o->vlan_filtering >= 0 && o->vlan_filtering != h->vlan_filtering)
+                return differs(ctx, "vlan_filtering", o->vlan_filtering, h->vlan_filtering);
+        if (o->forward_delay_cs >= 0 && o->forward_delay_cs != h->forward_delay_cs)
+                return differs(ctx, "forward_delay (cs)", o->forward_delay_cs, h->forward_delay_cs);
+        if (o->ageing_time_cs >= 0 && o->ageing_time_cs != h->ageing_time_cs)
+                return differs(ctx, "ageing_time (cs)", o->ageing_time_cs, h->ageing_time_cs);
+        if (spec->mtu >= 0 && spec->mtu != l->mtu)
+                return differs(ctx, "mtu", spec->mtu, l->mtu);
+        if (spec->set_mac && memcmp(spec->mac, l->mac, 6) != 0) {
+                char have[18];
+                return ctx_fail(ctx, -EEXIST, "exists with MAC %s", fwsh_mac_format(l->mac, have));
+        }
+        if (!spec->grounding) {
+                struct fwsh_grounding g;
+                int r = fwsh_bridge_grounding(ctx, spec->name, &g);
+                if (r < 0)
+                        return r;
+                if (g.grounding || g.ipv6_enabled)
+                        return ctx_fail(ctx, -EEXIST, "exists as a grounding bridge (%s)",
+                                        g.why[0] ? g.why : "IPv6 enabled");
+        }
+        return 0;
+}
+
+int fwsh_bridge_ensure(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
+{
+        struct fwsh_link l;
+        int r = check_spec(ctx, spec);
+
+        if (r < 0)
+                return r;
+        r = fwsh_link_index(ctx, spec->name);
+        if (r == -ENODEV) {
+                r = fwsh_bridge_add(ctx, spec);
+                return r < 0 ? r : 1;
+        }
+        if (r > 0)
+                r = fwsh_link_get(ctx, spec->name, &l);
+        if (r < 0)
+                return r;
+        r = bridge_matches(ctx, spec, &l);
+        if (r < 0)
+                return r;
+        if (spec->up && !l.up) {
+                struct fwsh_link_set up = FWSH_LINK_SET_INIT;
+                up.up = 1;
+                r = fwsh_link_set(ctx, spec->name, &up);
+        }
+        return r < 0 ? r : 0;
+}
+
+int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_grounding *ret)
+{
+        struct fwsh_grounding g = { 0 };
+        struct fwsh_link l;
+        int r = fwsh_link_get(ctx, name, &l);
+
+        if (r < 0)
+                return r;
+        if (strcmp(l.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", name,
+                                l.kind[0] ? l.kind : "plain link");
+        if ((r = addr_count_dev(ctx, l.ifindex, AF_INET)) < 0)
+                return r;
+        g.ipv4_addrs = r;
+        if ((r = addr_count_dev(ctx, l.ifindex, AF_INET6)) < 0)
+                return r;
+        g.ipv6_addrs = r;
+        if ((r = route_count_dev(ctx, l.ifindex)) < 0)
+                return r;
+        g.routes = r;
+        r = ipv6_disabled(ctx, name);
+        g.ipv6_enabled = r == 0;
+        g.grounding = g.ipv4_addrs || g.ipv6_addrs || g.routes;
+        if (g.ipv4_addrs || g.ipv6_addrs)
+                snprintf(g.why, sizeof(g.why), "%u IPv4 and %u IPv6 addresses",
+                         g.ipv4_addrs, g.ipv6_addrs);
+        else if (g.routes)
+                snprintf(g.why, sizeof(g.why), "%u routes through it", g.routes);
+        *ret = g;
+        return 0;
+}
+
+/* What keeps a bridge grounding once its IPv6 is off (which takes IPv6
+ * link-local addresses and IPv6 routes with it): IPv4 addresses and routes,
+ * IPv6 addresses of wider scope. */
+static int grounded_beyond_ipv6(struct fwsh_ctx *ctx, const char *name, char *why, size_t size)
+{
+        struct fwsh_addr *addrs = NULL;
+        struct fwsh_route *routes = NULL;
+        size_t na = 0, nr = 0, v4 = 0, v6 = 0, r4 = 0;
+        int r = fwsh_addr_list(ctx, name, &addrs, &na);
+
+        if (r == 0)
+                r = fwsh_route_list(ctx, name, 0, &routes, &nr);
+        for (size_t i = 0; r == 0 && i < na; i++) {
+                if (addrs[i].family == AF_INET)
+                        v4++;
+                else if (addrs[i].scope != RT_SCOPE_LINK)
+                        v6++;
+        }
+        for (size_t i = 0; r == 0 && i < nr; i++)
+                r4 += routes[i].family == AF_INET;
+        free(addrs);
+        free(routes);
+        if (r < 0)
+                return r;
+        snprintf(why, size, "%zu IPv4 and %zu IPv6 addresses, %zu IPv4 routes", v4, v6, r4);
+        return v4 || v6 || r4;
+}
+
+int fwsh_bridge_set_grounding(struct fwsh_ctx *ctx, const char *name, bool grounding)
+{
+        struct fwsh_grounding g;
+        struct change ch, inv;
+        char why[96];
+        int r = fwsh_bridge_grounding(ctx, name, &g);
+
+        if (r < 0)
+                return r;
+        if (!grounding && (r = grounded_beyond_ipv6(ctx, name, why, sizeof(why))) != 0)
+                return r < 0 ? r : ctx_fail(ctx, -EBUSY, "%s has %s: remove them first", name, why);
+        if (g.ipv6_enabled == grounding)
+                return 0;
+        change_init(&ch, CH_SYSCTL, name);
+        snprintf(ch.sysctl.path, sizeof(ch.sysctl.path), "net/ipv6/conf/%s/disable_ipv6", name);
+        snprintf(ch.sysctl.value, sizeof(ch.sysctl.value), "%d", !grounding);
+        inv = ch;
+        snprintf(inv.sysctl.value, sizeof(inv.sysctl.value), "%d", grounding);
+        return change_apply(ctx, &ch, &inv);
+}
+
+int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, size_t *ret_n)
+{
+        struct fwsh_link br, *all = NULL;
+        size_t n = 0, k = 0;
+        int *ports, r = fwsh_link_get(ctx, name, &br);
+
+        if (r < 0)
+                return r;
+        if (strcmp(br.kind, "bridge") != 0)
+                return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", name,
+                                br.kind[0] ? br.kind : "plain link");
+        r = fwsh_link_list(ctx, &all, &n);
+        if (r < 0)
+                return r;
+        ports = malloc((n ? n : 1) * sizeof(*ports));
+        if (!ports) {
+                free(all);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (all[i].master == br.ifindex)
+                        ports[k++] = all[i].ifindex;
+        free(all);
+        *ret_ports = ports;
+        *ret_n = k;
+        return 0;
+}

@@ -1,0 +1,64 @@
+/* internal.h - what core/net/'s files share, and what core/lab/ (above it) may
+ * use of them: each kind's kernel side, the two backends, queries the plan
+ * model answers too. */
+#ifndef FWSH_NET_INTERNAL_H
+#define FWSH_NET_INTERNAL_H
+
+#include "change/internal.h"
+#include "net/fwsh_net.h"
+
+/* ---- the two backends ----------------------------------------------------------- */
+
+extern const struct backend kernel_backend;  /* kernel.c */
+extern const struct backend plan_backend;    /* plan.c: a model of one namespace */
+/* The command lines that make the change ch, '\n' between them (explain.c). */
+int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size);
+
+
+/* The kernel side of each change, one per primitive file. */
+int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
+int link_kernel_set(struct fwsh_ctx *ctx, const struct change *ch);
+int link_kernel_del(struct fwsh_ctx *ctx, const struct change *ch);
+int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
+int addr_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int route_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+
+/* ---- links ------------------------------------------------------------------------ */
+
+/* The RTM_NEWLINK of link_kernel_new/set for ch, which has no namespace to
+ * open; nlmsg_free it unless sent. */
+int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct nl_msg **ret_msg);
+/* A new link's change in the kernel's steps: the create, then (if this says
+ * true) *ret_rest, the tag and a late up, by name; link_new_sysctl between. */
+bool link_new_split(const struct change *ch, struct change *ret_create, struct change *ret_rest);
+int link_new_sysctl(struct fwsh_ctx *ctx, const struct change *ch);
+/* Creates the tap of ch in the calling thread's namespace and makes it persist. */
+int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch);
+/* -EEXIST for a link called name that exists, saying of what kind (link.c). */
+int link_taken(struct fwsh_ctx *ctx, const char *name);
+/* Inverse of a link change, from the link's state before it. */
+void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
+
+/* Puts the bridge options that o sets as IFLA_BR_* attributes. */
+int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+bool bridge_opts_any(const struct fwsh_bridge_opts *o);
+
+/* ---- addresses, routes, switches ------------------------------------------------------- */
+
+/* Every route, every table, type and family, with its ifindex; free(*ret) after. */
+int route_dump_all(struct fwsh_ctx *ctx, struct fwsh_route **ret, size_t *ret_n);
+/* Counts the routes through ifindex, in every table, of every type and family. */
+int route_count_dev(struct fwsh_ctx *ctx, int ifindex);
+/* Counts ifindex's addresses of family (AF_UNSPEC: every family). */
+int addr_count_dev(struct fwsh_ctx *ctx, int ifindex, int family);
+/* Reads net.ipv6.conf.NAME.disable_ipv6 in ctx's namespace: 1, 0, or -errno. */
+int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
+
+/* ---- namespaces ------------------------------------------------------------------------ */
+
+/* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
+int netns_tag_here(struct fwsh_ctx *ctx);
+
+#endif

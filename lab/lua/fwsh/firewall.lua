@@ -1,0 +1,448 @@
+-- firewall.lua - the fault-tolerant firewall lab on the seed topology: the
+-- client (on br1) reaches the server side (br0, the host) through fw-1; if
+-- fw-1 stops, fw-2 takes over. The firewalls run keepalived (VRRPv3, one
+-- instance per side in one sync group, virtual MACs), conntrackd in FTFW mode
+-- over br2, and a stateful per-interface nftables ruleset (libnftables).
+--
+--   br0  grounding, 10.0.0.1/24 = the server     net01 fw-1 eth0   net02 fw-2 eth0
+--   br1  client side, 10.1.0.0/24                net11 fw-1 eth1   net12 fw-2 eth1   net13 client eth0
+--   br2  sync link, 10.2.0.0/24                  net21 fw-1 eth2   net22 fw-2 eth2
+--   virtual IPs: 10.1.0.1 (client's gateway, VRID 51), 10.0.0.254 (host's route to 10.1.0.0/24, VRID 52)
+--
+-- As a library, from any script (the scenarios, a user's own):
+--   local firewall = require "fwsh.firewall"
+--   local lab <close> = firewall.build{ master = "fw-1", advert_int = 0.1 }
+-- firewall.main(...) is scripts/lab/firewall.lua: build it, show who is master
+-- and that the client reaches the server, tear it down.
+local fwsh = fwsh or require "fwsh"
+local node = require "fwsh.node"
+local keepalived = require "fwsh.keepalived"
+local conntrackd = require "fwsh.conntrackd"
+local nftables = require "fwsh.nftables"
+
+local M = {}
+local Lab = {}
+Lab.__index = Lab
+
+M.server = "10.0.0.1"
+M.probe_port, M.stream_port, M.sync_port = 5000, 5001, 3780
+M.vrid = { client = 51, server = 52 }
+M.vmac = { client = keepalived.vmac(51), server = keepalived.vmac(52) }
+
+local FW = {
+  ["fw-1"] = { eth0 = "10.0.0.2/24", eth1 = "10.1.0.2/24", eth2 = "10.2.0.1/24", sync = "10.2.0.1",
+               peer = "10.2.0.2", taps = { eth0 = "net01", eth1 = "net11", eth2 = "net21" } },
+  ["fw-2"] = { eth0 = "10.0.0.3/24", eth1 = "10.1.0.3/24", eth2 = "10.2.0.2/24", sync = "10.2.0.2",
+               peer = "10.2.0.1", taps = { eth0 = "net02", eth1 = "net12", eth2 = "net22" } },
+}
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+--- Lab:hold(seconds): keeps the experiment running for that long (a
+-- measurement window: there is no event to wait for)
+function Lab:hold(seconds)
+  local t_end = fwsh.proc.clock() + seconds
+  fwsh.wait{ fn = function() return fwsh.proc.clock() >= t_end end, interval = 0.02,
+             timeout = seconds + 1 }
+end
+
+--- lab:master() -> master node, backup node: who holds the client-side VRRP
+-- MAC, as br1's FDB says (nil if nobody does now)
+function Lab:master()
+  for _, name in ipairs({ "fw-1", "fw-2" }) do
+    local ok = pcall(fwsh.wait, { fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
+                                  timeout = 0 })
+    if ok then return self.nodes[name], self.nodes[name == "fw-1" and "fw-2" or "fw-1"] end
+  end
+end
+
+--- lab:wait_master(name [, timeout]) -> seconds: until br1 learned the VRRP MAC on name's port
+function Lab:wait_master(name, timeout)
+  return (fwsh.wait{ fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
+                     timeout = timeout or 10 })
+end
+
+--- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
+-- server-side VRRP MAC on name's port
+function Lab:wait_master_server(name, timeout)
+  return (fwsh.wait{ fdb = M.vmac.server, bridge = "br0", port = FW[name].taps.eth0,
+                     timeout = timeout or 10 })
+end
+
+--- lab:wait_ready(fw) -> the firewall's daemons are up: keepalived made its
+-- virtual MAC interfaces, conntrackd answers on its socket
+function Lab:wait_ready(fw, timeout)
+  local n = self.nodes[fw]
+  fwsh.wait{ link = "vc51", exists = true, netns = fw, timeout = timeout or 10 }
+  fwsh.wait{ link = "vs52", exists = true, netns = fw, timeout = timeout or 10 }
+  fwsh.wait{ run = conntrackd.ctl(n.conntrackd_conf, "-s"), netns = fw, timeout = timeout or 10 }
+end
+
+--- lab:has_replica(fw, port) -> whether fw's conntrackd has the peer's connection to port now
+function Lab:has_replica(fw, port)
+  local n = self.nodes[fw]
+  local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
+  return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
+end
+
+--- lab:synced(fw, port [, timeout]): until fw's conntrackd holds, in its
+-- external cache (the peer's connections), a connection to port
+function Lab:synced(fw, port, timeout)
+  local n = self.nodes[fw]
+  return (fwsh.wait{ fn = function()
+    local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
+    return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
+  end, interval = 0.05, timeout = timeout or 10 })
+end
+
+--- lab:spawn_host(argv, log) -> proc: a process on the host (the server side)
+function Lab:spawn_host(argv, log)
+  local p = fwsh.proc.spawn(argv, { stdout = log })
+  self.procs[#self.procs + 1] = p
+  return p
+end
+
+local node_tool = node.tool
+
+-- Whether something listens on TCP port here (/proc/net/tcp of this namespace).
+local function listening(port)
+  local f = io.open("/proc/net/tcp", "r")
+  if not f then return false end
+  local s = f:read("a")
+  f:close()
+  return s:find(string.format(":%04X 00000000:0000 0A", port)) ~= nil
+end
+
+--- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
+-- UDP probe and a counted TCP stream from the client to the server, running
+-- through the master; returns once the stream's connection is replicated to
+-- the backup (unless replicated=false)
+function Lab:traffic_start(o)
+  o = o or {}
+  self.runs = (self.runs or 0) + 1
+  local tag = tostring(self.runs)
+  local t = { tag = tag }
+  if not self.probe_server then
+    self.probe_server = self:spawn_host({ node_tool("probe"), "server", tostring(M.probe_port) })
+  end
+  t.stream_server = self:spawn_host({ node_tool("stream"), "server", tostring(M.stream_port) },
+                                    self:file("stream-server-" .. tag .. ".out"))
+  fwsh.wait{ fn = function() return listening(M.stream_port) end, interval = 0.01, timeout = 5 }
+  local client = self.nodes.client
+  t.probe = client:spawn({ node_tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
+                         { stdout = self:file("probe-" .. tag .. ".out") })
+  t.stream = client:spawn({ node_tool("stream"), "client", M.server, tostring(M.stream_port),
+                            tostring(o.rate or 200000) },
+                          { stdout = self:file("stream-client-" .. tag .. ".out") })
+  local _, backup = self:master()
+  if backup and not backup.stopped and o.replicated ~= false then self:synced(backup.name, M.stream_port) end
+  return t
+end
+
+--- lab:traffic_stop(traffic) -> { outage_ms=, sent=, received=, lost=,
+--  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received= }
+function Lab:traffic_stop(t)
+  t.probe:kill("TERM")
+  t.probe:wait(5)
+  t.stream:kill("TERM")
+  pcall(t.stream.wait, t.stream, 15)
+  t.stream:stop(1)
+  pcall(t.stream_server.wait, t.stream_server, 5)
+  t.stream_server:stop(1)
+  local r = {}
+  local p = self:read("probe-" .. t.tag .. ".out")
+  r.sent, r.received, r.lost, r.outage_ms = p:match("sent (%d+) received (%d+) lost (%d+) max_gap_ms ([%d.]+)")
+  r.outage_ms = tonumber(r.outage_ms)
+  local c = self:read("stream-client-" .. t.tag .. ".out")
+  local s = self:read("stream-server-" .. t.tag .. ".out")
+  r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
+  local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
+  local got, sverdict = s:match("received (%d+) (%a+)")
+  r.stream_sent, r.stream_received = tonumber(sent or c:match("sent (%d+)")), tonumber(got)
+  if verdict == "ok" and sverdict == "ok" and tonumber(acked) == tonumber(got) then
+    r.stream = "survived"
+  elseif c:find("reset") or (s:find("reset")) then
+    r.stream = "reset"
+  elseif r.stream_sent and r.stream_received then
+    r.stream = string.format("lost %d bytes", r.stream_sent - r.stream_received)
+  else
+    r.stream = "failed (client: " .. (r.client_line or "") .. "; server: " .. (r.server_line or "") .. ")"
+  end
+  return r
+end
+
+function Lab:file(name) return self.dir .. "/" .. name end
+
+function Lab:read(name)
+  local f = io.open(self:file(name), "r")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- lab:close(): stops and reaps every process, removes nodes, bridges and
+-- the lab's directory. Also as the lab's __close (on errors, on Ctrl-C).
+function Lab:close()
+  if self.closed then return end
+  self.closed = true
+  local first
+  local function try(fn, ...)
+    local ok, err = pcall(fn, ...)
+    if not ok and not first then first = err end
+  end
+  for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
+  for _, name in ipairs({ "client", "fw-2", "fw-1" }) do
+    if self.nodes[name] then try(self.nodes[name].down, self.nodes[name]) end
+  end
+  if self.backend == "qemu" then
+    for _, t in ipairs({ "net01", "net02", "net11", "net12", "net13", "net21", "net22" }) do
+      if fwsh.link.exists(t) then try(function() fwsh.link.get(t):delete() end) end
+    end
+  end
+  for _, br in ipairs({ "br2", "br1", "br0" }) do
+    if fwsh.link.exists(br) then try(function() fwsh.link.get(br):delete() end) end
+  end
+  if self.dir and os.getenv("FWSH_LAB_KEEP") then
+    io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
+  elseif self.dir then
+    try(fwsh.proc.run, { "rm", "-rf", "--", self.dir })
+  end
+  if first then error(first, 0) end
+end
+Lab.__close = function(self) Lab.close(self) end
+
+local function firewall_node(lab, name, o)
+  local a = FW[name]
+  local n = node.new{
+    name = name, dir = lab.dir, backend = o.backend,
+    ports = {
+      { name = "eth0", bridge = "br0", tap = a.taps.eth0, address = a.eth0 },
+      { name = "eth1", bridge = "br1", tap = a.taps.eth1, address = a.eth1 },
+      { name = "eth2", bridge = "br2", tap = a.taps.eth2, address = a.eth2 },
+    },
+    sysctls = {
+      { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" },
+      { "net/ipv4/ip_forward", "1" },
+      { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
+    },
+  }
+  local master = (o.master or "fw-1") == name
+  local prio = master and 150 or 100
+  local ctconf = lab:file(name .. "-conntrackd.conf")
+  local kaconf = lab:file(name .. "-keepalived.conf")
+  n.conntrackd_conf = ctconf
+  write(ctconf, conntrackd.config{
+    local_address = a.sync, peer_address = a.peer, interface = "eth2", port = M.sync_port,
+    socket = lab:file(name .. "-conntrackd.ctl"), lock = lab:file(name .. "-conntrackd.lock"),
+    log = lab:file(name .. "-conntrackd.log"),
+    ignore = { "127.0.0.1", "10.2.0.1", "10.2.0.2", "10.0.0.2", "10.0.0.3", "10.1.0.2",
+               "10.1.0.3", "10.1.0.1", "10.0.0.254" },
+  })
+  local instance = function(side, iface, vip, vmac)
+    return { name = side, interface = iface, vrid = M.vrid[side:lower()], priority = prio,
+             advert_int = o.advert_int or 0.1, version = o.version or 3, vips = { vip },
+             vmac = vmac, nopreempt = o.preempt ~= true }
+  end
+  write(kaconf, keepalived.config{
+    router_id = name,
+    sync_group = {
+      name = "FW",
+      -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
+      -- a new master commits the peer's connections into its kernel table;
+      -- a backup asks the master for a full resync.
+      notify_master = conntrackd.ctl(ctconf, "-c"),
+      notify_backup = conntrackd.ctl(ctconf, "-n"),
+    },
+    instances = {
+      instance("CLIENT", "eth1", "10.1.0.1/32", "vc51"),
+      instance("SERVER", "eth0", "10.0.0.254/32", "vs52"),
+    },
+  })
+  -- A restarted firewall comes back as a rebooted one would: without the
+  -- virtual MAC links and addresses keepalived left, with an empty conntrack table.
+  n.reset = function()
+    n:exec(function()
+      node.sysctl("net/ipv4/ip_forward", "1")
+      for _, l in ipairs({ "vc51", "vs52" }) do
+        if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
+      end
+    end)
+    n:run{ "conntrack", "-F" }
+    -- and without the files a killed conntrackd left (a reboot clears /run)
+    os.remove(lab:file(name .. "-conntrackd.lock"))
+    os.remove(lab:file(name .. "-conntrackd.ctl"))
+  end
+  n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
+  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = lab:file(name .. "-keepalived.pid"),
+                                          vrrp_pid = lab:file(name .. "-vrrp.pid") })
+  return n
+end
+
+--- firewall.build{master="fw-1", advert_int=0.1, version=3, backend="netns",
+--  tcp_loose=false} -> lab, built and running: the master holds both virtual
+--  IPs and the client reaches the server. All of it, or nothing (a failure
+--  tears down what was made). tcp_loose=false (default) makes the firewalls'
+--  conntrack refuse to pick up a TCP connection mid-stream, so only
+--  conntrackd's replicated state lets an established connection survive.
+function M.build(o)
+  o = o or {}
+  if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
+  local lab = setmetatable({ nodes = {}, procs = {}, backend = o.backend or "netns" }, Lab)
+  local ok, err = pcall(function()
+    -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
+    lab.dir = fwsh.lab_dir()
+    fwsh.transaction(function()
+      fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" })
+      fwsh.bridge.ensure("br1", { grounding = false })
+      fwsh.bridge.ensure("br2", { grounding = false })
+      if lab.backend == "qemu" then
+        for tap, br in pairs({ net01 = "br0", net02 = "br0", net11 = "br1", net12 = "br1",
+                               net13 = "br1", net21 = "br2", net22 = "br2" }) do
+          fwsh.tap.ensure(tap, { bridge = br })
+        end
+      end
+      fwsh.route.add{ dst = "10.1.0.0/24", via = "10.0.0.254" }
+    end)
+    for _, name in ipairs({ "fw-1", "fw-2" }) do
+      lab.nodes[name] = firewall_node(lab, name, o)
+    end
+    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend,
+      ports = { { name = "eth0", bridge = "br1", tap = "net13", address = "10.1.0.10/24" } },
+      sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
+    if lab.backend == "qemu" then
+      -- A VM boots the user's image, which runs its own daemons: only the
+      -- wiring is fwsh's here.
+      for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
+        local n = lab.nodes[name]
+        n.daemons, n.order = {}, {}
+        n.qemu = o.qemu or {}
+        n:up()
+      end
+      return
+    end
+    -- The master starts first and takes both virtual IPs before its peer
+    -- starts: with nopreempt, whoever times out first would win otherwise.
+    local first = o.master or "fw-1"
+    local second = first == "fw-1" and "fw-2" or "fw-1"
+    for _, name in ipairs({ first, second }) do
+      local n = lab.nodes[name]
+      n.setup = function()
+        n:exec(function()
+          if not o.tcp_loose   then node.sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
+          fwsh.nft.run(nftables.firewall{
+            client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
+            server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
+            sync = { iface = "eth2", port = M.sync_port },
+            services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
+                         { proto = "icmp" } },
+          })
+        end)
+      end
+      n:up()
+      lab:wait_ready(name)
+      if name == first then lab:wait_master(first) end
+    end
+    lab.nodes.client:up()
+    lab.nodes.client:exec(function() fwsh.route.add{ dst = "default", via = "10.1.0.1" } end)
+    fwsh.wait{ run = { "ping", "-c1", "-W1", M.server }, netns = "client", timeout = 10 }
+  end)
+  if not ok then
+    pcall(Lab.close, lab)
+    error(err, 0)
+  end
+  return lab
+end
+
+local function median(v)
+  local s = {}
+  for i, x in ipairs(v) do s[i] = x end
+  table.sort(s)
+  if #s == 0 then return 0 end
+  return #s % 2 == 1 and s[(#s + 1) // 2] or (s[#s // 2] + s[#s // 2 + 1]) / 2
+end
+
+--- firewall.report(title, results): prints one row per run (outage_ms: the
+-- largest gap in probe replies; mac_ms, mac0_ms: from the fault until br1,
+-- br0 learned the client-side, server-side VRRP MAC on the new master's port;
+-- lost: probe replies missing) and then the summary lines every scenario ends
+-- with: the min/median/max lines, outage_ms (the largest), and tcp_stream
+-- (the first run that did not survive)
+function M.report(title, results)
+  print(string.format("%s: %d run(s)", title, #results))
+  print(string.format("%-4s %-6s %-6s %10s %8s %8s %6s  %s", "run", "from", "to", "outage_ms", "mac_ms",
+                      "mac0_ms", "lost", "tcp_stream"))
+  local outages, macs, stream = {}, {}, "survived"
+  for i, r in ipairs(results) do
+    print(string.format("%-4d %-6s %-6s %10.1f %8s %8s %6s  %s (sent %s, received %s)", i, r.from or "-",
+                        r.to or "-", r.outage_ms or -1, r.mac_ms and string.format("%.1f", r.mac_ms) or "-",
+                        r.mac0_ms and string.format("%.1f", r.mac0_ms) or "-",
+                        r.lost or "-", r.stream, tostring(r.stream_sent), tostring(r.stream_received)))
+    outages[#outages + 1] = r.outage_ms or math.huge
+    if r.mac_ms then macs[#macs + 1] = r.mac_ms end
+    if r.stream ~= "survived" and stream == "survived" then stream = r.stream end
+  end
+  local sorted = {}
+  for i, x in ipairs(outages) do sorted[i] = x end
+  table.sort(sorted)
+  print(string.format("outage_ms min/median/max: %.1f / %.1f / %.1f", sorted[1], median(outages), sorted[#sorted]))
+  if #macs > 0 then
+    table.sort(macs)
+    print(string.format("mac_move_ms min/median/max: %.1f / %.1f / %.1f", macs[1], median(macs), macs[#macs]))
+  end
+  print(string.format("outage_ms: %d", math.floor(sorted[#sorted] + 0.5)))
+  print("tcp_stream: " .. stream)
+  return stream == "survived"
+end
+
+--- firewall.args(arg) -> options from the command line: --master fw-2,
+--  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
+--  --fail power|hang (the scenarios' kind of failure)
+function M.args(argv)
+  local o = {}
+  local i = 1
+  while argv and argv[i] do
+    local a, v = argv[i], argv[i + 1]
+    if a == "--master" then o.master = v; i = i + 2
+    elseif a == "--advert" then o.advert_int = tonumber(v); i = i + 2
+    elseif a == "--version" then o.version = math.tointeger(tonumber(v)); i = i + 2
+    elseif a == "--reps" then o.reps = math.tointeger(tonumber(v)); i = i + 2
+    elseif a == "--backend" then o.backend = v; i = i + 2
+    elseif a == "--loose" then o.tcp_loose = true; i = i + 1
+    elseif a == "--fail" then o.fail = v; i = i + 2
+    else error("unknown option " .. a .. " (--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --fail power|hang, --loose)", 0) end
+  end
+  return o
+end
+
+--- firewall.main(...) -> builds the lab from the command line's options (see
+--  firewall.args), shows the master and a ping through it, tears it down
+function M.main(...)
+  local o = M.args({ ... })
+  local lab <close> = M.build(o)
+  if lab.backend == "qemu" then
+    -- The VMs run the user's image (qemu={args=...}); fwsh shows the wiring.
+    for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
+      local n = lab.nodes[name]
+      local taps = {}
+      for _, p in ipairs(n.ports) do
+        fwsh.wait{ link = p.tap, carrier = true, timeout = 10 }
+        taps[#taps + 1] = string.format("%s=%s (%s)", p.name, p.tap, tostring(fwsh.link.get(p.tap)))
+      end
+      print(string.format("%s: qemu pid %d, accel %s, %s; %s", name, n.vm:pid(), n.accel,
+                          n:qmp("query-status"), table.concat(taps, ", ")))
+    end
+    return
+  end
+  local master = lab:master()
+  print(string.format("master: %s (VRRP MAC %s on br1)", master and master.name or "none", M.vmac.client))
+  local r = lab.nodes.client:run{ "ping", "-c3", "-i0.2", M.server }
+  io.write(r.out)
+  print(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
+end
+
+return M
