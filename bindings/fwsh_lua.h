@@ -58,6 +58,7 @@ struct lfwsh_link {
         char name[FWSH_NAME_MAX + 1];
         char kind[16];
         bool deleted;
+        bool made;                /* this run made it: only then does __close delete it */
 };
 
 /* While fwsh.batch runs fn: hold_begin pushes the list where every handle
@@ -71,9 +72,12 @@ void lfwsh_hold_release(lua_State *L, int held, struct fwsh_ctx *ctx, bool made)
 /* Pushes a handle on the link l in ctx; its type follows l's kind (ifindex 0:
  * queued in the open batch). */
 void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
-/* Pushes a handle on the link called name, of kind, that op just made. */
+/* Pushes a handle on the link called name, of kind, that op just made (made:
+ * false when op accepted one that was there: ensure). */
 void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
-                         const char *op);
+                         const char *op, bool made);
+/* Says the handle at idx is on a link this run made: its __close deletes it. */
+void lfwsh_set_made(lua_State *L, int idx);
 /* The handle at idx, or NULL if it is not one. */
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
 /* A link argument, a name or a handle: its current name, and the context to

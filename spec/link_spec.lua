@@ -189,6 +189,35 @@ describe("fwsh.link", function()
     assert.are.same({ "lo" }, H.link_names(ns))
   end))
 
+  it("lets go of, never deletes, a <close> link it did not make", H.ns(function(ns)
+    H.run({ "ip", "link", "add", "fpeer", "type", "veth", "peer", "name", "fpeer1" })
+    H.run({ "ip", "link", "add", "fbr", "type", "bridge" })
+    do local l <close> = fwsh.link.get("fpeer") end
+    do local b <close> = fwsh.bridge.get("fbr") end
+    do local b <close> = fwsh.bridge.ensure("fbr", { grounding = true, up = false }) end
+    for _, l in ipairs(fwsh.link.list()) do local x <close> = l end
+    local ok = pcall(function()
+      local l <close> = fwsh.link.get("fpeer")
+      error("boom")
+    end)
+    assert.is_false(ok)
+    assert.is_not_nil(H.link(ns, "fpeer"))
+    assert.is_not_nil(H.link(ns, "fpeer1"))
+    assert.is_not_nil(H.link(ns, "fbr"))
+    -- An ensure that made it deletes it, as add does.
+    do local b <close> = fwsh.bridge.ensure("mine") end
+    assert.is_nil(H.link(ns, "mine"))
+  end))
+
+  it("does not delete, at <close>, a link made under its name after its own went", H.ns(function(ns)
+    do
+      local t <close> = fwsh.tap.add("net11")
+      H.run({ "ip", "link", "delete", "net11" })
+      H.run({ "ip", "link", "add", "net11", "type", "bridge" })
+    end
+    assert.are.equal("bridge", H.link(ns, "net11").linkinfo.info_kind)
+  end))
+
   it("says what became of a link deleted behind its back", H.ns(function(ns)
     local t = fwsh.tap.add("net11")
     H.run({ "ip", "link", "delete", "net11" })

@@ -75,6 +75,32 @@ describe("fwsh.node", function()
     fwsh.proc.run({ "rm", "-rf", dir })
   end))
 
+  it("netns: down() after a failed up() removes only what up() made", H.ns(function(ns)
+    fwsh.bridge.add("br1", { grounding = false })
+    H.run({ "ip", "link", "add", "net12", "type", "veth", "peer", "name", "fpeer" })
+    local name = "n3-" .. math.random(1, 1e6)
+    H.run({ "ip", "netns", "add", name .. "x" })
+    local n = node.new{ name = name, dir = tmpdir(), ports = {
+      { name = "eth1", bridge = "br1", tap = "net11" },
+      { name = "eth2", bridge = "br1", tap = "net12" } } } -- net12 is someone else's
+    local ok, err = pcall(n.up, n)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("net12", 1, true), tostring(err))
+    n:down()
+    assert.is_nil(H.link(ns, "net11"))                    -- it made this one
+    assert.is_not_nil(H.link(ns, "net12"))                -- not this one
+    assert.is_not_nil(H.link(ns, "fpeer"))
+    -- A node named as a namespace that was there fails in up() and leaves it.
+    local m = node.new{ name = name .. "x", dir = tmpdir(), ports = {} }
+    assert.is_false(pcall(m.up, m))
+    m:down()
+    local names = {}
+    for _, x in ipairs(H.netns_names()) do names[x] = true end
+    assert.is_true(names[name .. "x"])
+    assert.is_nil(names[name])
+    H.run({ "ip", "netns", "delete", name .. "x" })
+  end))
+
   it("refuses names that do not fit", function()
     H.raises(function() node.new{ name = "a;b", dir = "/tmp" } end, "node: name")
     H.raises(function() node.new{ name = "a", dir = "/tmp", ports = { { name = "eth0", bridge = "b\n", tap = "t" } } } end,

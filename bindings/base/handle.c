@@ -1,7 +1,9 @@
 /* handle.c - link handles, after liolib's file handles: made closed, opened
  * once the kernel said yes; one metatable per kind, each named once. __gc only
  * lets go of the handle: the kernel object outlives the script. __close (a
- * `local x <close>`) deletes the object: scoped links for experiments. */
+ * `local x <close>`) deletes the object if this run made it (add, or an ensure
+ * that created it): scoped links for experiments; on a link it found (get,
+ * list, an ensure that accepted one) it lets go, as __gc does. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,7 @@ void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link 
 }
 
 void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
-                         const char *op)
+                         const char *op, bool made)
 {
         struct fwsh_link l = { 0 };
         int r = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, name);
@@ -101,6 +103,16 @@ void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, c
         snprintf(l.name, sizeof(l.name), "%s", name);
         snprintf(l.kind, sizeof(l.kind), "%s", kind);
         lfwsh_push_link(L, ctx, &l);
+        if (made)
+                lfwsh_set_made(L, -1);
+}
+
+void lfwsh_set_made(lua_State *L, int idx)
+{
+        struct lfwsh_link *h = lfwsh_to_link(L, idx);
+
+        if (h)
+                h->made = true;
 }
 
 static const char *kind_word(const char *kind)
@@ -244,9 +256,16 @@ static int handle_close(lua_State *L)
         struct lfwsh_link *h = check_handle(L, 1);
         int r;
 
-        if (h->deleted || !h->ctx)
+        /* Only what this run made: a handle from get, list or an ensure that
+         * found the link there lets go of it, as __gc does. And only while
+         * the name is still on that link (ifindex): not on one made since. */
+        if (h->deleted || !h->ctx || !h->made)
                 return 0;
         lfwsh_use(L, h->ctx);
+        if (h->ifindex > 0 && fwsh_link_index(h->ctx, h->name) != h->ifindex) {
+                lfwsh_mark_deleted(L, 1);
+                return 0;
+        }
         r = fwsh_link_delete(h->ctx, h->name);
         if (r < 0 && r != -ENODEV)
                 lfwsh_fail(L, h->ctx, r, "link.delete", h->name);

@@ -103,6 +103,8 @@ static int make(lua_State *L, bool ensure)
         snprintf(l.name, sizeof(l.name), "%s", spec.name);
         snprintf(l.kind, sizeof(l.kind), "bridge");
         lfwsh_push_link(L, ctx, &l);
+        if (!ensure || created == 1)
+                lfwsh_set_made(L, -1);
         if (!ensure)
                 return 1;
         lua_pushboolean(L, created == 1);

@@ -57,7 +57,7 @@ static int make(lua_State *L, bool ensure)
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
                         op, spec.name);
-        lfwsh_push_new_link(L, ctx, spec.name, "tap", op);
+        lfwsh_push_new_link(L, ctx, spec.name, "tap", op, !ensure || r == 1);
         if (!ensure)
                 return 1;
         lua_pushboolean(L, r == 1);

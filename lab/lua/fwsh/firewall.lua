@@ -199,13 +199,19 @@ function Lab:close()
   for _, name in ipairs({ "client", "fw-2", "fw-1" }) do
     if self.nodes[name] then try(self.nodes[name].down, self.nodes[name]) end
   end
-  if self.backend == "qemu" then
-    for _, t in ipairs({ "net01", "net02", "net11", "net12", "net13", "net21", "net22" }) do
-      if fwsh.link.exists(t) then try(function() fwsh.link.get(t):delete() end) end
-    end
+  -- Only what build() made: a bridge or tap that was there before (ensure
+  -- accepted it) stays, with the route, if it was not ours either.
+  if self.route_made then
+    try(fwsh.route.delete, { dst = "10.1.0.0/24", via = "10.0.0.254" })
   end
-  for _, br in ipairs({ "br2", "br1", "br0" }) do
-    if fwsh.link.exists(br) then try(function() fwsh.link.get(br):delete() end) end
+  for i = #self.made, 1, -1 do
+    local m = self.made[i]
+    try(function()
+      if fwsh.link.exists(m.name) then
+        local l = fwsh.link.get(m.name)
+        if l.ifindex == m.ifindex then l:delete() end
+      end
+    end)
   end
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
@@ -292,22 +298,28 @@ end
 function M.build(o)
   o = o or {}
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
-  local lab = setmetatable({ nodes = {}, procs = {}, backend = o.backend or "netns" }, Lab)
+  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns" }, Lab)
   local ok, err = pcall(function()
     -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
     lab.dir = fwsh.lab_dir()
+    local made = {}
+    local function mine(l, created)
+      if created then made[#made + 1] = { name = l.name, ifindex = l.ifindex } end
+    end
     fwsh.transaction(function()
-      fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" })
-      fwsh.bridge.ensure("br1", { grounding = false })
-      fwsh.bridge.ensure("br2", { grounding = false })
+      mine(fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" }))
+      mine(fwsh.bridge.ensure("br1", { grounding = false }))
+      mine(fwsh.bridge.ensure("br2", { grounding = false }))
       if lab.backend == "qemu" then
-        for tap, br in pairs({ net01 = "br0", net02 = "br0", net11 = "br1", net12 = "br1",
-                               net13 = "br1", net21 = "br2", net22 = "br2" }) do
-          fwsh.tap.ensure(tap, { bridge = br })
+        for _, t in ipairs({ { "net01", "br0" }, { "net02", "br0" }, { "net11", "br1" },
+                             { "net12", "br1" }, { "net13", "br1" }, { "net21", "br2" },
+                             { "net22", "br2" } }) do
+          mine(fwsh.tap.ensure(t[1], { bridge = t[2] }))
         end
       end
       fwsh.route.add{ dst = "10.1.0.0/24", via = "10.0.0.254" }
     end)
+    lab.made, lab.route_made = made, true
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = firewall_node(lab, name, o)
     end

@@ -99,11 +99,13 @@ M.sysctl = sysctl
 local function netns_up(self)
   fwsh.netns.add(self.name)
   self.is_up = true -- from here on, down() has something to remove
+  self.made = { netns = true, links = {} } -- and only what is listed here
   self:exec(function()
     for _, s in ipairs(self.sysctls) do sysctl(s[1], s[2]) end
   end)
   for _, p in ipairs(self.ports) do
-    fwsh.veth.add(p.tap, p.name, { netns = self.name })
+    local l = fwsh.veth.add(p.tap, p.name, { netns = self.name })
+    self.made.links[#self.made.links + 1] = { name = p.tap, ifindex = l.ifindex }
     fwsh.port.attach(p.bridge, p.tap)
   end
   self:exec(function()
@@ -306,12 +308,21 @@ function Node:down()
   for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
   self.procs, self.vm = {}, nil
   for _, d in pairs(self.daemons) do d.proc = nil end
-  if self.backend == "netns" and self.is_up then
-    for _, p in ipairs(self.ports) do
-      if fwsh.link.exists(p.tap) then try(function() fwsh.link.get(p.tap):delete() end) end
-    end
-    if fwsh.netns.exists(self.name) then try(fwsh.netns.delete, self.name) end
+  -- Only what up() made: a port name or a namespace that was someone else's
+  -- when up() failed on it stays. A link is ours while its name is still on
+  -- the ifindex it had when made.
+  local made = self.made or { links = {} }
+  for i = #made.links, 1, -1 do
+    local m = made.links[i]
+    try(function()
+      if fwsh.link.exists(m.name) then
+        local l = fwsh.link.get(m.name)
+        if l.ifindex == m.ifindex then l:delete() end
+      end
+    end)
   end
+  if made.netns and fwsh.netns.exists(self.name) then try(fwsh.netns.delete, self.name) end
+  self.made = nil
   self.is_up = false
   if first then error(first, 0) end
   return self
