@@ -30,6 +30,14 @@ int sandbox_enter(const char **ret_step)
         if (mount("fwsh-sandbox", "/run/netns", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   "mode=755") < 0)
                 return -errno;
+        /* and so do the intent records of the links it makes (core/net/intent.c):
+         * a sandbox killed takes its links with it, and must not leave these. */
+        *ret_step = "mounting a tmpfs on /run/fwsh";
+        if (mkdir("/run/fwsh", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mount("fwsh-sandbox", "/run/fwsh", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=755") < 0)
+                return -errno;
         *ret_step = "bringing lo up";
         up.up = 1;
         r = fwsh_ctx_open(&ctx);

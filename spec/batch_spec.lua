@@ -48,7 +48,7 @@ describe("fwsh.batch", function()
     end
   end))
 
-  it("sends each kind of request in one sendmsg: creates, tags, tap settings", H.ns(function(ns)
+  it("sends each kind of request in one sendmsg: creates, tags, tap tags, tap settings", H.ns(function(ns)
     local script = os.tmpname()
     H.write_file(script, [[
       fwsh.batch(function()
@@ -72,7 +72,7 @@ describe("fwsh.batch", function()
     for line in text:gmatch("[^\n]+") do
       if line:find("sendmsg(", 1, true) and line:find("RTM_NEWLINK", 1, true) then sends = sends + 1 end
     end
-    assert.are.equal(3, sends)
+    assert.are.equal(4, sends)
     assert.are.equal(31, #H.link_names(ns))
     assert.are.equal(20, #H.bridge(ns, "link", "show"))
   end))

@@ -65,6 +65,72 @@ describe("labs", function()
     assert.are.equal("", (H.fwsh_in(ns, { "labs" })))
   end))
 
+  it("a build SIGKILLed at any instant leaves nothing fwsh down cannot find", H.ns(function(ns)
+    -- Someone else's, made before: fwsh down must leave them as they are.
+    H.run({ "ip", "link", "add", "fbr", "type", "bridge" })
+    H.run({ "ip", "tuntap", "add", "ftap", "mode", "tap" })
+    H.run({ "ip", "link", "add", "fv0", "type", "veth", "peer", "name", "fv1" })
+    local before = H.link_names(ns)
+    local scripts = {
+      transaction = [[fwsh.transaction(function()
+        for b = 0, 3 do
+          local br = fwsh.bridge.add("kb" .. b, { grounding = false })
+          fwsh.veth.add("kv" .. b, "kw" .. b)
+          for t = 1, 50 do fwsh.tap.add("kt" .. b .. "-" .. t, { bridge = br }) end
+        end
+      end) while true do end]],
+      batch = [[fwsh.batch(function()
+        for b = 0, 3 do
+          local br = fwsh.bridge.add("kb" .. b)
+          for t = 1, 50 do fwsh.tap.add("kt" .. b .. "-" .. t, { bridge = br }) end
+        end
+      end) while true do end]],
+    }
+    math.randomseed(os.time())
+    local landed = 0
+    for run = 1, 10 do
+      local kind = run % 2 == 0 and "batch" or "transaction"
+      local pid = H.run({ "sh", "-c", string.format("%s --netns %s --lab kill -e %s >/dev/null 2>&1 & echo $!",
+        H.build .. "/fwsh", ns, H.quote(scripts[kind])) }):match("%d+")
+      local t = fwsh.proc.clock() + math.random(2, 60) / 1000
+      while fwsh.proc.clock() < t do end
+      H.run({ "kill", "-9", pid })
+      assert.truthy(H.wait_for(function() return not select(2, H.run({ "kill", "-0", pid })) end, 5))
+      if #H.link_names(ns) > #before then landed = landed + 1 end
+      local out, ok = H.fwsh_in(ns, { "down", "kill" }, { stderr = true })
+      assert.truthy(ok, out)
+      assert.are.same(before, H.link_names(ns), kind .. " run " .. run .. ": " .. out)
+    end
+    assert.truthy(landed > 0, "no kill landed during a build")
+    assert.are.equal("bridge", H.link(ns, "fbr").linkinfo.info_kind)
+    assert.are.equal("tun", H.link(ns, "ftap").linkinfo.info_kind)
+  end))
+
+  it("fwsh down removes an untagged link a killed fwsh recorded, and no stranger", H.ns(function(ns)
+    fwsh.lab("ghost")
+    local group = H.link(ns, fwsh.bridge.add("gtagged").name).group
+    fwsh.lab("default")
+    -- as a kill between the create and the tag leaves it: in the group, no alias
+    H.run({ "ip", "link", "add", "ghostbr", "group", tostring(group), "type", "bridge" })
+    H.run({ "ip", "link", "add", "strbr", "group", tostring(group), "type", "bridge" })
+    local dead = H.run({ "sh", "-c", "echo $$" }):match("%d+")
+    local nsid = H.run({ "stat", "-L", "-c", "%d %i", "/proc/self/ns/net" })
+    local record = "/run/fwsh/intent/ghost." .. dead .. ".1"
+    H.run({ "mkdir", "-p", "/run/fwsh/intent" })
+    H.write_file(record, nsid .. "ghostbr\n")
+    -- a live process's record is not touched: it may still tag its links
+    local live = "/run/fwsh/intent/ghost.1.1"
+    H.write_file(live, nsid .. "strbr\n")
+    local out, ok = H.fwsh_in(ns, { "down", "ghost" })
+    assert.truthy(ok, out)
+    assert.are.equal("ghost: removed 2 links, 0 namespaces\n", out)
+    assert.is_nil(H.link(ns, "ghostbr"))
+    assert.is_not_nil(H.link(ns, "strbr"))
+    assert.is_nil(H.read_file(record))
+    assert.is_not_nil(H.read_file(live))
+    os.remove(live)
+  end))
+
   it("fwsh.down removes one lab and leaves another", H.ns(function(ns)
     fwsh.lab("one")
     fwsh.bridge.add("b1")

@@ -112,7 +112,16 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
         return 0;
 }
 
-/* Deletes the lab's tagged links one by one: ports first, then bridges. */
+/* Whether l is lab's: it carries the lab's tag. (A link fwsh was killed
+ * before it could tag is found by its intent record: net/intent.c.) */
+static bool is_lab_link(const struct fwsh_link *l, const char *lab)
+{
+        const char *tag = tag_lab(l->alias);
+
+        return tag && strcmp(tag, lab) == 0 && strcmp(l->name, "lo") != 0;
+}
+
+/* Deletes the lab's links one by one: ports first, then bridges. */
 static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
 {
         struct fwsh_link *links = NULL;
@@ -123,10 +132,9 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
                 return r;
         for (int bridges = 0; bridges < 2; bridges++) {
                 for (size_t i = 0; i < n; i++) {
-                        const char *l = tag_lab(links[i].alias);
                         struct change ch;
 
-                        if (!l || strcmp(l, lab) != 0 || strcmp(links[i].name, "lo") == 0 ||
+                        if (!is_lab_link(&links[i], lab) ||
                             (strcmp(links[i].kind, "bridge") == 0) != bridges)
                                 continue;
                         change_init(&ch, CH_LINK_DEL, links[i].name);
@@ -146,7 +154,7 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
 
 /* Deletes the lab's link group in one request, the kernel's bulk deletion (one
  * synchronisation for all, not one per link): only when every link in the
- * group carries the lab's tag, for the group number is anybody's to use. */
+ * group is the lab's (is_lab_link), for the group number is anybody's to use. */
 static int delete_group(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
 {
         uint32_t group = fwsh_lab_group(lab);
@@ -160,10 +168,9 @@ static int delete_group(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                const char *l = tag_lab(links[i].alias);
                 if (links[i].group != group)
                         continue;
-                if (!l || strcmp(l, lab) != 0) {
+                if (!is_lab_link(&links[i], lab)) {
                         ours = 0; /* someone else's link is in it: one by one, then */
                         break;
                 }
@@ -196,6 +203,10 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         first = delete_group(ctx, lab, &done.links);
         /* What the group did not hold (made by another fwsh, moved, regrouped). */
         r = delete_tagged(ctx, lab, &done.links);
+        if (!first)
+                first = r;
+        /* and what a killed fwsh made but had not tagged yet */
+        r = intent_sweep(ctx, lab, &done.links);
         if (!first)
                 first = r;
         r = fwsh_netns_list(ctx, &names, &nn);

@@ -7,6 +7,7 @@
 struct item {
         struct change ch;     /* its inverse: CH_LINK_DEL of ch.name */
         int ifindex;          /* bridges, once made */
+        int fd;               /* taps: the tun descriptor until it persists, -1 */
         bool made;
 };
 

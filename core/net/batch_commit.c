@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -84,16 +85,26 @@ static int bridge_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item 
         return link_msg(ctx, &rest, false, ret);
 }
 
-/* The tap's settings, by name as tap_kernel_new sets them (the ioctl that
+/* The tap's tag, by name, while fwsh holds it (see make_taps). */
+static int tap_tag(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
+                   struct nl_msg **ret)
+{
+        struct change tag, rest;
+
+        (void)b;
+        tap_new_split(&it->ch, &tag, &rest);
+        return link_msg(ctx, &tag, false, ret);
+}
+
+/* The tap's other settings, by name as tap_kernel_new sets them (the ioctl that
  * made it says no ifindex); its bridge, if this batch makes it, by the
  * ifindex it got. */
 static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                     struct nl_msg **ret)
 {
-        struct change rest = it->ch;
+        struct change tag, rest;
 
-        rest.op = CH_LINK_SET;
-        rest.kind[0] = '\0';
+        tap_new_split(&it->ch, &tag, &rest);
         if (it->ch.master_name[0]) {
                 const struct item *br = batch_find(b, it->ch.master_name);
                 if (!br || br->ifindex <= 0)
@@ -103,10 +114,30 @@ static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it
         return link_msg(ctx, &rest, false, ret);
 }
 
-/* A window of bridges: the creates; the ifindex of each made; IPv6 off where
- * asked, before it goes up; the tags, and up. */
+static int make_bridges_tagged(struct fwsh_ctx *ctx, const struct batch *b, struct item **win,
+                               size_t n, struct item **failed);
+
+/* A window of bridges, under an intent record (intent.c): the creates; the
+ * ifindex of each made; IPv6 off where asked, before it goes up; the tags, and
+ * up. */
 static int make_bridges(struct fwsh_ctx *ctx, const struct batch *b, struct item **win, size_t n,
                         struct item **failed)
+{
+        const char *names[CHUNK];
+        char intent[128];
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                names[i] = win[i]->ch.name;
+        if ((r = intent_begin(ctx, names, n, intent, sizeof(intent))) < 0)
+                return r;
+        r = make_bridges_tagged(ctx, b, win, n, failed);
+        intent_end(intent); /* each tagged, or removed again by unmake */
+        return r;
+}
+
+static int make_bridges_tagged(struct fwsh_ctx *ctx, const struct batch *b, struct item **win,
+                               size_t n, struct item **failed)
 {
         int r = send_each(ctx, b, win, n, bridge_create, true, failed);
 
@@ -130,7 +161,10 @@ static int make_bridges(struct fwsh_ctx *ctx, const struct batch *b, struct item
         return r < 0 ? r : send_each(ctx, b, win, n, bridge_rest, false, failed);
 }
 
-/* A window of taps: the ioctls, one tap at a time; then their settings. */
+/* A window of taps: the ioctls, one tap at a time; their tags in one
+ * sendmsg; TUNSETPERSIST for each (until then each lives as long as its
+ * descriptor: a SIGKILL leaves no untagged tap, a failure no tap); then their
+ * other settings in one sendmsg. */
 static int make_taps(struct fwsh_ctx *ctx, const struct batch *b, struct item **win, size_t n,
                      struct item **failed)
 {
@@ -138,15 +172,32 @@ static int make_taps(struct fwsh_ctx *ctx, const struct batch *b, struct item **
 
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
+        for (size_t i = 0; i < n; i++)
+                win[i]->fd = -1;
         for (size_t i = 0; r == 0 && i < n; i++) {
-                if ((r = tap_tun_create(ctx, &win[i]->ch)) < 0)
+                if ((r = tap_tun_open(ctx, &win[i]->ch, &win[i]->fd)) < 0)
                         *failed = win[i];
                 else
                         win[i]->made = true;
         }
         ctx_leave(saved);
         if (r == -EEXIST)
-                return ctx_fail(ctx, r, "a link of that name was made during the batch");
+                r = ctx_fail(ctx, r, "a link of that name was made during the batch");
+        if (r == 0)
+                r = send_each(ctx, b, win, n, tap_tag, false, failed);
+        for (size_t i = 0; i < n; i++) {
+                struct item *it = win[i];
+
+                if (it->fd < 0)
+                        continue;
+                if (r == 0 && (r = tap_tun_persist(ctx, it->fd)) < 0)
+                        *failed = it;
+                else if (r < 0 && it->fd >= 0)
+                        close(it->fd);
+                it->fd = -1;
+                if (r < 0)
+                        it->made = false; /* closed before it persisted: gone */
+        }
         return r < 0 ? r : send_each(ctx, b, win, n, tap_rest, false, failed);
 }
 

@@ -34,8 +34,14 @@ int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct 
  * true) *ret_rest, the tag and a late up, by name; link_new_sysctl between. */
 bool link_new_split(const struct change *ch, struct change *ret_create, struct change *ret_rest);
 int link_new_sysctl(struct fwsh_ctx *ctx, const struct change *ch);
-/* Creates the tap of ch in the calling thread's namespace and makes it persist. */
-int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch);
+/* Creates the tap of ch in the calling thread's namespace, not persistent: it
+ * lives while *ret_fd is open. tap_tun_persist makes it persist and closes fd
+ * (also on failure, when the tap goes with it). */
+int tap_tun_open(struct fwsh_ctx *ctx, const struct change *ch, int *ret_fd);
+int tap_tun_persist(struct fwsh_ctx *ctx, int fd);
+/* A new tap's settings in the kernel's steps: *ret_tag (alias and group) while
+ * fwsh holds it, *ret_rest (up, MTU, bridge) once it persists. */
+void tap_new_split(const struct change *ch, struct change *ret_tag, struct change *ret_rest);
 /* -EEXIST for a link called name that exists, saying of what kind (link.c). */
 int link_taken(struct fwsh_ctx *ctx, const char *name);
 /* Inverse of a link change, from the link's state before it. */
@@ -55,6 +61,18 @@ int route_count_dev(struct fwsh_ctx *ctx, int ifindex);
 int addr_count_dev(struct fwsh_ctx *ctx, int ifindex, int family);
 /* Reads net.ipv6.conf.NAME.disable_ipv6 in ctx's namespace: 1, 0, or -errno. */
 int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
+
+/* ---- crash-safe creation (intent.c) ------------------------------------------------- */
+
+/* Writes the intent record for the links names[0..n), about to be made in
+ * ctx's namespace for ctx's lab, into ret_path (size bytes; "" when none was
+ * written); intent_end removes it once they carry their tag, or are gone. */
+int intent_begin(struct fwsh_ctx *ctx, const char *const *names, size_t n, char *ret_path,
+                 size_t size);
+void intent_end(const char *path);
+/* Deletes, in ctx's namespace, the untagged links in lab's group that a
+ * killed fwsh recorded an intent for; counts them in *count. */
+int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *count);
 
 /* ---- namespaces ------------------------------------------------------------------------ */
 

@@ -520,16 +520,26 @@ int link_new_sysctl(struct fwsh_ctx *ctx, const struct change *ch)
 
 int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 {
+        const char *name = ch->name;
+        char intent[128];
         struct change c, rest;
         bool more = link_new_split(ch, &c, &rest);
-        int r = link_request(ctx, &c, true);
+        int r = ch->has_alias ? intent_begin(ctx, &name, 1, intent, sizeof(intent)) : 0;
 
         if (r < 0)
                 return r;
+        if (!ch->has_alias)
+                intent[0] = '\0';
+        r = link_request(ctx, &c, true);
+        if (r < 0) {
+                intent_end(intent);
+                return r;
+        }
         r = link_new_sysctl(ctx, ch);
         /* Tag it now, or undo. */
         if (r == 0 && more)
                 r = link_request(ctx, &rest, false);
+        intent_end(intent); /* tagged, or deleted below */
         if (r < 0) {
                 struct change del;
                 char why[FWSH_DETAIL_MAX];

@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch)
+int tap_tun_open(struct fwsh_ctx *ctx, const struct change *ch, int *ret_fd)
 {
         struct ifreq ifr = { 0 };
         int fd, r = 0;
@@ -35,31 +35,63 @@ int tap_tun_create(struct fwsh_ctx *ctx, const struct change *ch)
                 r = ctx_fail(ctx, -errno, "TUNSETOWNER");
         else if (ch->tap.group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)ch->tap.group) < 0)
                 r = ctx_fail(ctx, -errno, "TUNSETGROUP");
-        else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
-                r = ctx_fail(ctx, -errno, "TUNSETPERSIST");
+        if (r < 0) {
+                close(fd); /* not persistent: this removes the device again */
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int tap_tun_persist(struct fwsh_ctx *ctx, int fd)
+{
+        int r = ioctl(fd, TUNSETPERSIST, 1UL) < 0 ? ctx_fail(ctx, -errno, "TUNSETPERSIST") : 0;
+
         close(fd); /* without TUNSETPERSIST, this removes the device again */
         return r;
 }
 
+void tap_new_split(const struct change *ch, struct change *ret_tag, struct change *ret_rest)
+{
+        change_init(ret_tag, CH_LINK_SET, ch->name);
+        ret_tag->has_alias = ch->has_alias;
+        memcpy(ret_tag->alias, ch->alias, sizeof(ret_tag->alias));
+        ret_tag->group = ch->group;
+        *ret_rest = *ch;
+        ret_rest->op = CH_LINK_SET;
+        ret_rest->kind[0] = '\0';
+        ret_rest->has_alias = false;
+        ret_rest->group = 0;
+}
+
+/* The tap is made and tagged, and only then made persistent: until
+ * TUNSETPERSIST it lives as long as fwsh's descriptor, so a failure, or a
+ * SIGKILL at any instant, leaves either a tagged tap or none. Up, MTU and
+ * bridge come after: up while fwsh holds it, it would have carrier for a
+ * moment, and IPv6 would start on it as on no tap ip-tuntap(8) makes. */
 int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        struct change rest;
-        int saved, r;
+        struct change tag, rest;
+        int fd, saved, r;
 
         r = ctx_enter(ctx, &saved);
         if (r < 0)
                 return ctx_fail(ctx, r, "cannot enter the namespace");
-        r = tap_tun_create(ctx, ch);
+        r = tap_tun_open(ctx, ch, &fd);
         ctx_leave(saved);
         if (r == -EEXIST)
                 return link_taken(ctx, ch->name);
         if (r < 0)
                 return r;
+        tap_new_split(ch, &tag, &rest);
+        if ((r = link_kernel_set(ctx, &tag)) < 0) {
+                close(fd); /* not persistent: the kernel removes it */
+                return r;
+        }
+        if ((r = tap_tun_persist(ctx, fd)) < 0)
+                return r;
 
-        /* Up, MTU, bridge and tag in one request; if that fails, no tap either. */
-        rest = *ch;
-        rest.op = CH_LINK_SET;
-        rest.kind[0] = '\0';
+        /* Up, MTU and bridge in one request; if that fails, no tap either. */
         r = link_kernel_set(ctx, &rest);
         if (r < 0) {
                 char why[FWSH_DETAIL_MAX];
