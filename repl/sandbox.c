@@ -2,6 +2,7 @@
  * script can build its lab without touching the host's. */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -38,6 +39,11 @@ int sandbox_enter(const char **ret_step)
         if (mount("fwsh-sandbox", "/run/fwsh", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   "mode=755") < 0)
                 return -errno;
+        /* and the lab's state directories (fwsh.lab_dir) with them */
+        *ret_step = "mkdir /run/fwsh/labs";
+        if (mkdir("/run/fwsh/labs", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        setenv("FWSH_LAB_ROOT", "/run/fwsh/labs", 1);
         *ret_step = "bringing lo up";
         up.up = 1;
         r = fwsh_ctx_open(&ctx);

@@ -104,6 +104,20 @@ fwsh.link.get("lo"):set{ mtu = 1400 }
     assert.are.same(names, H.netns_names())
   end))
 
+  it("keeps a --sandbox run's lab directories and intent records off the host", function()
+    local function ours()
+      local out = H.run({ "sh", "-c", "ls -d /tmp/fwsh-* /run/fwsh/labs/* /run/fwsh/intent/* 2>/dev/null" })
+      return out
+    end
+    local before = ours()
+    local out, ok = H.fwsh_cmd({ "--sandbox", "-e", "print(fwsh.lab_dir()) fwsh.bridge.add('sbr')" })
+    assert.is_true(ok, out)
+    local dir = out:match("(%S+)\n")
+    assert.truthy(dir and dir:find("^/run/fwsh/labs/fwsh%-default%."), out)
+    assert.is_nil(H.read_file(dir .. "/.fwsh-lab"))
+    assert.are.equal(before, ours())
+  end)
+
   it("starts a --sandbox script in an empty namespace of its own", H.ns(function(ns)
     fwsh.tap.add("mine0")
     local out, code = run({ "--sandbox", "-e", [[

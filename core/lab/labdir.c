@@ -1,5 +1,6 @@
-/* labdir.c - a lab's state directories: /tmp/fwsh-LAB.XXXXXX (mkdtemp(3)),
- * where the lab library keeps its daemons' configuration and logs. Each holds
+/* labdir.c - a lab's state directories: /tmp/fwsh-LAB.XXXXXX (mkdtemp(3)), or
+ * under $FWSH_LAB_ROOT, where the lab library keeps its daemons' configuration
+ * and logs. Each holds
  * a file .fwsh-lab with the lab's tag, "fwsh:LAB", as its links carry it in
  * their ifalias: `fwsh down LAB` removes the directories a killed script left,
  * and never one without that tag, whatever its name. */
@@ -18,14 +19,23 @@
 
 #define LABDIR_TAG_FILE ".fwsh-lab"
 
+/* Where they go: /tmp, or $FWSH_LAB_ROOT (an absolute path), which `fwsh
+ * --sandbox` points at a tmpfs of its own so that nothing is left on the host. */
+static const char *labdir_root(void)
+{
+        const char *root = getenv("FWSH_LAB_ROOT");
+
+        return root && root[0] == '/' && strlen(root) < 256 ? root : "/tmp";
+}
+
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
 {
-        char path[64 + FWSH_LAB_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
+        char path[PATH_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
         int fd, r = lab_name_check(ctx, lab), n;
 
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "/tmp/fwsh-%s.XXXXXX", lab);
+        snprintf(path, sizeof(path), "%s/fwsh-%s.XXXXXX", labdir_root(), lab);
         if (strlen(path) >= size)
                 return ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
         if (!mkdtemp(path))
@@ -79,14 +89,14 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
 
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
 {
-        char pattern[64 + FWSH_LAB_MAX];
+        char pattern[PATH_MAX];
         glob_t g;
         int first = 0, r = lab_name_check(ctx, lab);
 
         *ret_n = 0;
         if (r < 0)
                 return r;
-        snprintf(pattern, sizeof(pattern), "/tmp/fwsh-%s.??????", lab);
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", labdir_root(), lab);
         r = glob(pattern, GLOB_NOSORT, NULL, &g);
         if (r == GLOB_NOMATCH)
                 return 0;
