@@ -10,7 +10,7 @@ static int l_lab(lua_State *L)
         struct lfwsh_state *st = lfwsh_state(L);
 
         if (!lua_isnoneornil(L, 1)) {
-                const char *lab = luaL_checkstring(L, 1);
+                const char *lab = lfwsh_check_str(L, 1);
                 struct fwsh_ctx *ctx = lfwsh_ctx(L);
                 lfwsh_check(L, ctx, fwsh_ctx_set_lab(ctx, lab), "lab", lab);
                 snprintf(st->lab, sizeof(st->lab), "%s", lab);

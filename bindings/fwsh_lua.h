@@ -100,6 +100,21 @@ void lfwsh_mark_deleted(lua_State *L, int idx);
 bool lfwsh_opt_bool(lua_State *L, int t, const char *field, bool def);
 lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def);
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def);
+/* The field as an integer from min to max: never wrapped to fit (lfwsh_opt_int:
+ * 0 to LUA_MAXINTEGER). */
+lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer def,
+                            lua_Integer min, lua_Integer max);
+/* Seconds, from a field or the argument at idx: a finite number from 0 to
+ * INT_MAX / 1000 (def when absent); lfwsh_ms gives them in ms, rounded up. */
+double lfwsh_opt_seconds(lua_State *L, int t, const char *field, double def);
+double lfwsh_check_seconds(lua_State *L, int idx, double def);
+int lfwsh_ms(double seconds);
+/* A string argument with no zero byte inside (luaL_checkstring would pass one
+ * on, and the kernel would read a shorter name); lfwsh_opt_str: def if absent.
+ * lfwsh_to_str: the string at idx (a list's item), what names it for argument arg. */
+const char *lfwsh_check_str(lua_State *L, int idx);
+const char *lfwsh_opt_str(lua_State *L, int idx, const char *def);
+const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what);
 /* Raises if the table at t has a field that is not in known (NULL-ended). */
 void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
 /* uid or gid: a number or a user/group name. -1 when absent. */

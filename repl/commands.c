@@ -49,6 +49,11 @@ static int cmd_down(struct fwsh_ctx *ctx, int argc, char **argv)
                 fputs("usage: fwsh down LAB...\n", stderr);
                 return 2;
         }
+        for (int i = 1; i < argc; i++)
+                if (argv[i][0] == '-') {
+                        fprintf(stderr, "fwsh down: unknown option %s\nusage: fwsh down LAB...\n", argv[i]);
+                        return 2;
+                }
         for (int i = 1; i < argc; i++) {
                 struct fwsh_lab done;
                 int r = fwsh_ctx_set_lab(ctx, argv[i]);

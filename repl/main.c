@@ -129,14 +129,18 @@ static int set_lab(lua_State *L, const char *lab, const struct fwsh_opts *o)
 static void enter_netns(const char *name)
 {
         char path[128];
-        int fd, saved;
+        int fd, saved, r;
 
+        /* A name under /run/netns, as ip-netns(8) takes it: never a path. */
+        if (fwsh_netns_check(NULL, name) < 0)
+                die("--netns '%s': %s", name, "not a namespace name (1 to 63 bytes, no '/', "
+                    "no white space, not '.' or '..')");
         snprintf(path, sizeof(path), "/run/netns/%s", name);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 die("--netns %s: %s", name, strerror(errno));
-        if (fwsh_netns_enter(fd, &saved) < 0)
-                die("--netns %s: %s (needs CAP_SYS_ADMIN)", name, strerror(errno));
+        if ((r = fwsh_netns_enter(fd, &saved)) < 0)
+                die("--netns %s: %s (needs CAP_SYS_ADMIN)", name, strerror(-r));
         close(saved);
         close(fd);
 }

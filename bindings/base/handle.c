@@ -127,7 +127,7 @@ const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ct
         int r;
 
         if (!h) {
-                const char *name = luaL_checkstring(L, idx);
+                const char *name = lfwsh_check_str(L, idx);
                 *ret_ctx = lfwsh_ctx(L);
                 return name;
         }

@@ -1,6 +1,13 @@
-/* opts.c - option tables: typed fields with messages that name the field. */
+/* opts.c - arguments and option tables, read strictly, one reader per kind:
+ * a string has no zero byte inside (the kernel and every file name would stop
+ * there), an integer fits the field it feeds (never wrapped), seconds are a
+ * finite number >= 0. The messages name the argument or the field. */
+#include <float.h>
 #include <grp.h>
+#include <limits.h>
+#include <math.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fwsh_lua.h"
@@ -26,7 +33,8 @@ bool lfwsh_opt_bool(lua_State *L, int t, const char *field, bool def)
         return v;
 }
 
-lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def)
+lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer def,
+                            lua_Integer min, lua_Integer max)
 {
         lua_Integer v = def;
         int ok;
@@ -38,11 +46,86 @@ lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer de
                 v = lua_tointegerx(L, -1, &ok);
                 if (!ok || lua_type(L, -1) != LUA_TNUMBER)
                         field_error(L, t, field, "integer");
-                if (v < 0)
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': must not be negative", field));
+                if (v < min || v > max)
+                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %I is out of range (%I to %I)",
+                                                            field, v, min, max));
         }
         lua_pop(L, 1);
         return v;
+}
+
+lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def)
+{
+        return lfwsh_opt_range(L, t, field, def, 0, LUA_MAXINTEGER);
+}
+
+/* A number of seconds: finite, >= 0, and few enough to count in ms in an int. */
+static double seconds(lua_State *L, int idx, int arg, const char *field)
+{
+        double v;
+
+        if (lua_type(L, idx) != LUA_TNUMBER)
+                return field ? field_error(L, arg, field, "seconds (a number)")
+                             : luaL_typeerror(L, arg, "seconds (a number)");
+        v = lua_tonumber(L, idx);
+        if (!(v >= 0 && v <= INT_MAX / 1000.0))
+                luaL_argerror(L, arg, field ? lua_pushfstring(L, "field '%s': %f seconds: a finite "
+                                                              "number from 0 to %d expected", field, v,
+                                                              INT_MAX / 1000)
+                                            : lua_pushfstring(L, "%f seconds: a finite number from "
+                                                              "0 to %d expected", v, INT_MAX / 1000));
+        return v;
+}
+
+double lfwsh_opt_seconds(lua_State *L, int t, const char *field, double def)
+{
+        double v = def;
+
+        if (lua_isnoneornil(L, t))
+                return def;
+        lua_getfield(L, t, field);
+        if (!lua_isnil(L, -1))
+                v = seconds(L, -1, t, field);
+        lua_pop(L, 1);
+        return v;
+}
+
+double lfwsh_check_seconds(lua_State *L, int idx, double def)
+{
+        return lua_isnoneornil(L, idx) ? def : seconds(L, idx, idx, NULL);
+}
+
+int lfwsh_ms(double seconds)
+{
+        return (int)ceil(seconds * 1000);
+}
+
+const char *lfwsh_check_str(lua_State *L, int idx)
+{
+        size_t len;
+        const char *s = luaL_checklstring(L, idx, &len);
+
+        if (strlen(s) != len)
+                luaL_argerror(L, idx, "a string with a zero byte inside");
+        return s;
+}
+
+const char *lfwsh_opt_str(lua_State *L, int idx, const char *def)
+{
+        return lua_isnoneornil(L, idx) ? def : lfwsh_check_str(L, idx);
+}
+
+const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what)
+{
+        size_t len;
+        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+
+        if (!s)
+                luaL_argerror(L, arg, lua_pushfstring(L, "%s: string expected, got %s", what,
+                                                      luaL_typename(L, idx)));
+        if (strlen(s) != len)
+                luaL_argerror(L, arg, lua_pushfstring(L, "%s: a string with a zero byte inside", what));
+        return s;
 }
 
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def)
@@ -52,10 +135,15 @@ const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char 
         if (lua_isnoneornil(L, t))
                 return def;
         lua_getfield(L, t, field);
-        if (lua_type(L, -1) == LUA_TSTRING)
-                v = lua_tostring(L, -1); /* the table keeps it alive */
-        else if (!lua_isnil(L, -1))
+        if (lua_type(L, -1) == LUA_TSTRING) {
+                size_t len;
+                v = lua_tolstring(L, -1, &len); /* the table keeps it alive */
+                if (strlen(v) != len)
+                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero "
+                                                            "byte inside", field));
+        } else if (!lua_isnil(L, -1)) {
                 field_error(L, t, field, "string");
+        }
         lua_pop(L, 1);
         return v;
 }
@@ -68,7 +156,7 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group)
                 return -1;
         lua_getfield(L, t, field);
         if (lua_type(L, -1) == LUA_TNUMBER) {
-                v = lfwsh_opt_int(L, t, field, -1);
+                v = lfwsh_opt_range(L, t, field, -1, 0, (lua_Integer)UINT32_MAX - 1);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
                 const char *name = lua_tostring(L, -1);
                 if (group) {

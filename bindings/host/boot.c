@@ -21,7 +21,7 @@ static const char **modules_arg(lua_State *L, int idx, bool optional, size_t *re
                 return NULL;
         if (lua_type(L, idx) == LUA_TSTRING) {
                 v = lua_newuserdatauv(L, 2 * sizeof(*v), 0);
-                v[0] = lua_tostring(L, idx);
+                v[0] = lfwsh_to_str(L, idx, idx, "module name");
                 v[1] = NULL;
                 *ret_n = 1;
                 return v;
@@ -34,7 +34,7 @@ static const char **modules_arg(lua_State *L, int idx, bool optional, size_t *re
                 if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TSTRING)
                         luaL_argerror(L, idx, lua_pushfstring(L, "item %d: module name expected, got %s",
                                                               (int)i + 1, luaL_typename(L, -1)));
-                v[i] = lua_tostring(L, -1);   /* the table keeps it alive */
+                v[i] = lfwsh_to_str(L, -1, idx, "module name");   /* the table keeps it alive */
                 lua_pop(L, 1);
         }
         v[n] = NULL;

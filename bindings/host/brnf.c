@@ -6,7 +6,7 @@
 
 static enum fwsh_brnf which_arg(lua_State *L, int idx)
 {
-        const char *name = luaL_checkstring(L, idx);
+        const char *name = lfwsh_check_str(L, idx);
 
         for (int i = 0; i < FWSH_BRNF_COUNT; i++)
                 if (strcmp(name, fwsh_brnf_name(i)) == 0)

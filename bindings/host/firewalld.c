@@ -49,7 +49,7 @@ static int l_running(lua_State *L)
 static int change(lua_State *L, bool add)
 {
         const char *op = add ? "firewalld.add" : "firewalld.remove";
-        const char *zone = luaL_checkstring(L, 1), *iface = luaL_checkstring(L, 2), *object;
+        const char *zone = lfwsh_check_str(L, 1), *iface = lfwsh_check_str(L, 2), *object;
         struct fwsh_firewalld *fw;
         struct fwsh_ctx *ctx;
         unsigned scopes = 0;
@@ -101,7 +101,7 @@ static int l_remove(lua_State *L)
 /*** fwsh.firewalld.interfaces(zone [, {permanent=false, bus=}]) -> { iface, ... } sorted */
 static int l_interfaces(lua_State *L)
 {
-        const char *zone = luaL_checkstring(L, 1);
+        const char *zone = lfwsh_check_str(L, 1);
         unsigned scope = query_scope(L, 2);
         struct fwsh_ctx *ctx;
         struct fwsh_firewalld *fw = open_fw(L, 2, "firewalld.interfaces", zone, &ctx);
@@ -123,7 +123,7 @@ static int l_interfaces(lua_State *L)
 /*** fwsh.firewalld.zone_of(iface [, {permanent=false, bus=}]) -> zone, or nil if in none */
 static int l_zone_of(lua_State *L)
 {
-        const char *iface = luaL_checkstring(L, 1);
+        const char *iface = lfwsh_check_str(L, 1);
         unsigned scope = query_scope(L, 2);
         struct fwsh_ctx *ctx;
         struct fwsh_firewalld *fw = open_fw(L, 2, "firewalld.zone_of", iface, &ctx);

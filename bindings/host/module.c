@@ -39,7 +39,7 @@ static int done(lua_State *L, struct fwsh_ctx *ctx, struct fwsh_modules *m, int 
  * "/proc/sys/net/bridge", "CONFIG_X is not set in /proc/config.gz", a path) */
 static int l_status(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         char source[FWSH_DETAIL_MAX];
         enum fwsh_module_state state = FWSH_MODULE_MISSING;
         struct fwsh_ctx *ctx;
@@ -130,7 +130,7 @@ static void push_strv(lua_State *L, char **v, size_t n)
  * in order ("bar", "foo a=1"); with dry_run, what would be, inserting nothing */
 static int l_load(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         const char *params = params_arg(L, 2);
         bool dry = lfwsh_opt_bool(L, 3, "dry_run", false);
         char **steps = NULL;
@@ -151,7 +151,7 @@ static int l_load(lua_State *L)
  * an unknown one, or one in use (its users in the message) */
 static int l_unload(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx;
         struct fwsh_modules *m = open_modules(L, 2, "module.unload", name, &ctx);
         int r = fwsh_module_unload(ctx, m, name);
@@ -175,7 +175,7 @@ static void set_str(lua_State *L, const char *k, const char *v)
  * missing module is no error: state says "missing" */
 static int l_info(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_module_info *info = NULL;
         struct fwsh_ctx *ctx;
         struct fwsh_modules *m = open_modules(L, 2, "module.info", name, &ctx);

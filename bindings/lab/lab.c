@@ -33,7 +33,7 @@ static int l_labs(lua_State *L)
 static int l_down(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
-        const char *lab = luaL_optstring(L, 1, st->lab);
+        const char *lab = lfwsh_opt_str(L, 1, st->lab);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         struct fwsh_lab done;
 

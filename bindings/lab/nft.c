@@ -13,7 +13,7 @@
 static int l_run(lua_State *L)
 {
         static const char *const known[] = { "netns", "json", NULL };
-        const char *cmds = luaL_checkstring(L, 1), *ns;
+        const char *cmds = lfwsh_check_str(L, 1), *ns;
         struct fwsh_ctx *ctx;
         char *out = NULL;
         bool json;

@@ -32,8 +32,10 @@ static void check_argv(lua_State *L, int idx, const char *argv[ARGV_MAX + 1])
                 if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
                         luaL_argerror(L, idx, lua_pushfstring(L, "argv[%d]: string expected, got %s",
                                                               (int)i, luaL_typename(L, -1)));
-                argv[i - 1] = lua_tostring(L, -1);
-                lua_pop(L, 1); /* numbers were converted in place: the table holds the string */
+                lua_tostring(L, -1); /* a number is converted in place: the table holds the string */
+                lua_pushfstring(L, "argv[%d]", (int)i);
+                argv[i - 1] = lfwsh_to_str(L, -2, idx, lua_tostring(L, -1));
+                lua_pop(L, 2);
         }
         argv[n] = NULL;
 }
@@ -67,15 +69,7 @@ static void push_status(lua_State *L, int status)
 
 static int timeout_ms(lua_State *L, int t, const char *field, double def)
 {
-        double s = def;
-
-        if (!lua_isnoneornil(L, t)) {
-                lua_getfield(L, t, field);
-                if (!lua_isnil(L, -1))
-                        s = luaL_checknumber(L, -1);
-                lua_pop(L, 1);
-        }
-        return s < 0 ? -1 : (int)(s * 1000);
+        return lfwsh_ms(lfwsh_opt_seconds(L, t, field, def));
 }
 
 /*** fwsh.proc.run(argv [, {netns=NAME, timeout=SECONDS, stdin=PATH}]) ->
@@ -163,9 +157,12 @@ static int signal_arg(lua_State *L, int idx, int def)
 
         if (lua_isnoneornil(L, idx))
                 return def;
-        if (lua_type(L, idx) == LUA_TNUMBER)
-                return (int)luaL_checkinteger(L, idx);
-        s = luaL_checkstring(L, idx);
+        if (lua_type(L, idx) == LUA_TNUMBER) {
+                luaL_argexpected(L, lua_isinteger(L, idx) && lua_tointeger(L, idx) > 0 &&
+                                 lua_tointeger(L, idx) < NSIG, idx, "a signal number");
+                return (int)lua_tointeger(L, idx);
+        }
+        s = lfwsh_check_str(L, idx);
         if (strncmp(s, "SIG", 3) == 0)
                 s += 3;
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -199,7 +196,7 @@ static void push_result(lua_State *L, int status)
 static int m_wait(lua_State *L)
 {
         struct lproc *lp = check_proc(L, 1);
-        int status = 0, ms = lua_isnoneornil(L, 2) ? -1 : (int)(luaL_checknumber(L, 2) * 1000);
+        int status = 0, ms = lua_isnoneornil(L, 2) ? -1 : lfwsh_ms(lfwsh_check_seconds(L, 2, 0));
         int r = fwsh_proc_wait(lp->p, ms, &status);
 
         if (r < 0)
@@ -213,7 +210,7 @@ static int m_wait(lua_State *L)
 static int m_stop(lua_State *L)
 {
         struct lproc *lp = check_proc(L, 1);
-        int ms = lua_isnoneornil(L, 2) ? 2000 : (int)(luaL_checknumber(L, 2) * 1000);
+        int ms = lfwsh_ms(lfwsh_check_seconds(L, 2, 2));
         int status = 0;
 
         fwsh_proc_stop(lp->p, ms);
@@ -276,7 +273,7 @@ static int proc_tostring(lua_State *L)
  * were running */
 static int l_stop_lab(lua_State *L)
 {
-        lua_pushinteger(L, fwsh_proc_stop_lab(luaL_optstring(L, 1, NULL), 1000));
+        lua_pushinteger(L, fwsh_proc_stop_lab(lfwsh_opt_str(L, 1, NULL), 1000));
         return 1;
 }
 

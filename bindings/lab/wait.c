@@ -170,11 +170,8 @@ static int l_wait(lua_State *L)
         c.port = lfwsh_opt_string(L, 1, "port", NULL);
         c.not_port = lfwsh_opt_string(L, 1, "not_port", NULL);
         c.netns = lfwsh_opt_string(L, 1, "netns", NULL);
-        lua_getfield(L, 1, "timeout");
-        timeout = luaL_optnumber(L, -1, 10);
-        lua_getfield(L, 1, "interval");
-        c.interval = luaL_optnumber(L, -1, 0.05);
-        lua_pop(L, 2);
+        timeout = lfwsh_opt_seconds(L, 1, "timeout", 10);
+        c.interval = lfwsh_opt_seconds(L, 1, "interval", 0.05);
         lua_getfield(L, 1, "fn");
         if (!lua_isnil(L, -1)) {
                 luaL_argcheck(L, lua_isfunction(L, -1), 1, "field 'fn': function expected");
@@ -182,7 +179,8 @@ static int l_wait(lua_State *L)
         }
         lua_getfield(L, 1, "run");
         if (!lua_isnil(L, -1)) {
-                luaL_argcheck(L, lua_istable(L, -1), 1, "field 'run': argv list expected");
+                luaL_argcheck(L, lua_istable(L, -1) && lua_rawlen(L, -1) > 0, 1,
+                              "field 'run': a non-empty argv list expected");
                 c.run = lua_gettop(L);
         }
         if (!!c.link + !!c.fdb + !!c.fn + !!c.run != 1)
@@ -238,9 +236,11 @@ static int l_wait(lua_State *L)
                 const char *what;
                 describe(L, &c);
                 what = lua_tostring(L, -1);
-                if (r == -ETIMEDOUT)
+                if (r == -ETIMEDOUT) {
+                        fwsh_ctx_unref(own); /* raising does not return: let go of it first */
                         lfwsh_fail_detail(L, r, "wait", what,
                                           lua_pushfstring(L, "not so after %f s", timeout));
+                }
                 if (own) {
                         lua_pushstring(L, fwsh_ctx_detail(own));
                         fwsh_ctx_unref(own);

@@ -11,7 +11,7 @@ static int change(lua_State *L, const char *op, bool add, bool ensure)
 {
         struct fwsh_ctx *ctx;
         const char *link = lfwsh_link_arg(L, 1, op, &ctx);
-        const char *addr = luaL_checkstring(L, 2);
+        const char *addr = lfwsh_check_str(L, 2);
         int r = add ? fwsh_addr_add(ctx, link, addr) : fwsh_addr_delete(ctx, link, addr);
 
         if (ensure && r == -EEXIST) {

@@ -15,12 +15,12 @@ static void read_spec(lua_State *L, struct fwsh_bridge_spec *spec)
 {
         const char *mac;
 
-        spec->name = luaL_checkstring(L, 1);
+        spec->name = lfwsh_check_str(L, 1);
         lfwsh_check_fields(L, 2, SPEC_FIELDS);
         spec->up = lfwsh_opt_bool(L, 2, "up", true);
         spec->grounding = lfwsh_opt_bool(L, 2, "grounding", true);
         lfwsh_bridge_opts(L, 2, &spec->opts);
-        spec->mtu = lfwsh_opt_int(L, 2, "mtu", -1);
+        spec->mtu = lfwsh_opt_range(L, 2, "mtu", -1, 0, UINT32_MAX);
         mac = lfwsh_opt_string(L, 2, "mac", NULL);
         spec->set_mac = mac != NULL;
         if (mac && fwsh_mac_parse(mac, spec->mac) < 0)
@@ -137,7 +137,7 @@ static int l_get(lua_State *L)
         struct fwsh_ctx *ctx;
         struct fwsh_link l;
 
-        luaL_checkstring(L, 1);
+        lfwsh_check_str(L, 1);
         check_bridge(L, 1, "bridge.get", &ctx, &l);
         lfwsh_push_link(L, ctx, &l);
         return 1;

@@ -10,7 +10,7 @@
 /*** fwsh.link.get(name) -> link handle; raises if there is no such link. */
 static int l_get(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         struct fwsh_link l;
 
@@ -22,7 +22,7 @@ static int l_get(lua_State *L)
 /*** fwsh.link.exists(name) -> boolean */
 static int l_exists(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         int r = fwsh_link_index(ctx, name); /* one ioctl, not a GETLINK and its parse */
 
@@ -109,7 +109,7 @@ const char *lfwsh_check_kind(lua_State *L, int idx, const char *kind, const char
 /*** fwsh.link.list([kind]) -> { link handle, ... } in ifindex order, only of kind if given */
 static int l_list(lua_State *L)
 {
-        return lfwsh_push_links_of_kind(L, luaL_optstring(L, 1, NULL), "link.list");
+        return lfwsh_push_links_of_kind(L, lfwsh_opt_str(L, 1, NULL), "link.list");
 }
 
 /*** link:info() -> table: name, ifindex, kind, up, carrier, operstate, mtu, mac,
@@ -176,7 +176,7 @@ static int l_set(lua_State *L)
         if (!lua_isnil(L, -1))
                 set.up = lfwsh_opt_bool(L, 2, "up", false);
         lua_pop(L, 1);
-        set.mtu = lfwsh_opt_int(L, 2, "mtu", -1);
+        set.mtu = lfwsh_opt_range(L, 2, "mtu", -1, 0, UINT32_MAX);
         mac = lfwsh_opt_string(L, 2, "mac", NULL);
         if (mac && fwsh_mac_parse(mac, set.mac) < 0)
                 luaL_argerror(L, 2, lua_pushfstring(L, "field 'mac': '%s' is not a MAC address", mac));
@@ -195,6 +195,9 @@ static int l_set(lua_State *L)
                 grounding = lfwsh_opt_bool(L, 2, "grounding", true);
         lua_pop(L, 1);
         set.alias = lfwsh_opt_string(L, 2, "alias", NULL);
+        /* What fwsh keeps of an alias (struct change, struct fwsh_link): no silent cut. */
+        luaL_argcheck(L, !set.alias || strlen(set.alias) < sizeof(((struct fwsh_link *)0)->alias), 2,
+                      "field 'alias': 127 bytes at most");
         lfwsh_bridge_opts(L, 2, &set.bridge);
         netns = lfwsh_opt_string(L, 2, "netns", NULL);
         set.netns = netns;

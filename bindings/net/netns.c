@@ -7,7 +7,7 @@
 /*** fwsh.netns.add(name) -> true; raises if it exists (ip netns add) */
 static int l_add(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
 
         lfwsh_check(L, ctx, fwsh_netns_add(ctx, name), "netns.add", name);
@@ -18,7 +18,7 @@ static int l_add(lua_State *L)
 /*** fwsh.netns.ensure(name) -> created */
 static int l_ensure(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         int r;
 
@@ -36,7 +36,7 @@ static int l_ensure(lua_State *L)
 /*** fwsh.netns.delete(name) -> true (ip netns delete) */
 static int l_delete(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
 
         lfwsh_check(L, ctx, fwsh_netns_delete(ctx, name), "netns.delete", name);
@@ -47,7 +47,7 @@ static int l_delete(lua_State *L)
 /*** fwsh.netns.exists(name) -> boolean */
 static int l_exists(lua_State *L)
 {
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
 
         lua_pushboolean(L, fwsh_netns_exists(lfwsh_ctx(L), name));
         return 1;
@@ -77,7 +77,7 @@ static int l_list(lua_State *L)
 static int l_run(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
-        const char *name = luaL_checkstring(L, 1);
+        const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *outer = lfwsh_ctx(L), *inner = NULL;
         bool real;
         int fd, saved = -1, r, status;

@@ -29,7 +29,7 @@ static uint32_t opt_table(lua_State *L, int t, bool all_ok)
                 else
                         luaL_argerror(L, t, lua_pushfstring(L, "field 'table': unknown table '%s'", s));
         } else if (!lua_isnil(L, -1)) {
-                table = (uint32_t)lfwsh_opt_int(L, t, "table", RT_TABLE_MAIN);
+                table = (uint32_t)lfwsh_opt_range(L, t, "table", RT_TABLE_MAIN, 1, UINT32_MAX);
         } else {
                 table = all_ok ? 0 : RT_TABLE_MAIN;
         }
@@ -66,8 +66,7 @@ static void read_args(lua_State *L, const char *op, struct route_args *a, struct
                 *ret_ctx = lfwsh_ctx(L);
         if (!a->via && !a->dev)
                 luaL_argerror(L, 1, "a route needs 'via' or 'dev'");
-        metric = lfwsh_opt_int(L, 1, "metric", 0);
-        luaL_argcheck(L, metric <= UINT32_MAX, 1, "field 'metric': out of range");
+        metric = lfwsh_opt_range(L, 1, "metric", 0, 0, UINT32_MAX);
         a->metric = (uint32_t)metric;
         a->table = opt_table(L, 1, false);
 }

@@ -45,14 +45,14 @@ static int make(lua_State *L, bool ensure)
         struct fwsh_ctx *ctx;
         int r;
 
-        spec.name = luaL_checkstring(L, 1);
+        spec.name = lfwsh_check_str(L, 1);
         lfwsh_check_fields(L, 2, SPEC_FIELDS);
         spec.owner = lfwsh_opt_id(L, 2, "owner", false);
         spec.group = lfwsh_opt_id(L, 2, "group", true);
         spec.multi_queue = lfwsh_opt_bool(L, 2, "multi_queue", false);
         spec.vnet_hdr = lfwsh_opt_bool(L, 2, "vnet_hdr", false);
         spec.up = lfwsh_opt_bool(L, 2, "up", true);
-        spec.mtu = lfwsh_opt_int(L, 2, "mtu", -1);
+        spec.mtu = lfwsh_opt_range(L, 2, "mtu", -1, 0, UINT32_MAX);
         spec.bridge = opt_bridge(L, 2, &spec.bridge_ifindex);
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
@@ -83,7 +83,7 @@ static int l_get(lua_State *L)
         struct fwsh_ctx *ctx;
         struct fwsh_link l;
 
-        luaL_checkstring(L, 1);
+        lfwsh_check_str(L, 1);
         lfwsh_check_kind(L, 1, "tap", "tap.get", &ctx, &l);
         lfwsh_push_link(L, ctx, &l);
         return 1;

@@ -11,8 +11,8 @@ static int l_add(lua_State *L)
         struct fwsh_veth_spec spec;
         struct fwsh_ctx *ctx;
 
-        spec.name = luaL_checkstring(L, 1);
-        spec.peer = luaL_checkstring(L, 2);
+        spec.name = lfwsh_check_str(L, 1);
+        spec.peer = lfwsh_check_str(L, 2);
         lfwsh_check_fields(L, 3, known);
         spec.peer_netns = lfwsh_opt_string(L, 3, "netns", NULL);
         spec.up = lfwsh_opt_bool(L, 3, "up", true);

@@ -28,6 +28,8 @@ int lab_name_check(struct fwsh_ctx *ctx, const char *lab)
 
         if (n == 0 || n > FWSH_LAB_MAX)
                 return ctx_fail(ctx, -EINVAL, "a lab name has 1 to %d bytes", FWSH_LAB_MAX);
+        if (lab[0] == '-')
+                return ctx_fail(ctx, -EINVAL, "a lab name does not start with '-'");
         if (strspn(lab, FWSH_LAB_CHARS) != n)
                 return ctx_fail(ctx, -EINVAL, "a lab name has only letters, digits, '.', '_' and '-'");
         return 0;

@@ -63,10 +63,11 @@ int check_modules(struct fwsh_ctx *ctx, const char *const *modules, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 size_t len = strlen(modules[i]);
-                if (len == 0 || len > MODULE_NAME_MAX ||
+                if (len == 0 || len > MODULE_NAME_MAX || modules[i][0] == '-' ||
                     strspn(modules[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len)
                         return ctx_fail(ctx, -EINVAL, "'%s' is not a module name: 1 to %d letters, "
-                                                      "digits, '_' or '-'", modules[i], MODULE_NAME_MAX);
+                                                      "digits, '_' or '-', not starting with '-'",
+                                        modules[i], MODULE_NAME_MAX);
         }
         return 0;
 }

@@ -8,5 +8,8 @@
 
 /* Removes lab's state directories (labdir.c), counting them in *ret_n. */
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
+/* Deletes, in ctx's namespace, the untagged links in lab's group that a
+ * killed fwsh recorded an intent for (intent_sweep.c); counts them in *count. */
+int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *count);
 
 #endif

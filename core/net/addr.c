@@ -20,23 +20,41 @@ static void addr_text(struct fwsh_addr *a)
         snprintf(a->text, sizeof(a->text), "%s/%u", ip, a->prefixlen);
 }
 
+/* Read whole and strictly (libnl's nl_addr_parse takes "/24abc" as /24, and
+ * strtoul's "/+24", "/ 24" and "/0x18" too): an address inet_pton(3) takes,
+ * then nothing, or '/' and 1 to 3 decimal digits within the family's bits. */
 int fwsh_addr_parse(struct fwsh_ctx *ctx, const char *text, struct fwsh_addr *ret)
 {
-        struct nl_addr *na = NULL;
         struct fwsh_addr a = { 0 };
-        unsigned len;
+        const char *slash = strchr(text, '/');
+        char host[INET6_ADDRSTRLEN];
+        size_t n = slash ? (size_t)(slash - text) : strlen(text);
+        unsigned bits, prefix = 0;
 
-        if (nl_addr_parse(text, AF_UNSPEC, &na) < 0)
+        if (n == 0 || n >= sizeof(host))
                 return ctx_fail(ctx, -EINVAL, "'%s' is not an IP address", text);
-        a.family = nl_addr_get_family(na);
-        len = nl_addr_get_len(na);
-        if ((a.family != AF_INET || len != 4) && (a.family != AF_INET6 || len != 16)) {
-                nl_addr_put(na);
+        memcpy(host, text, n);
+        host[n] = '\0';
+        if (inet_pton(AF_INET, host, a.bytes) == 1)
+                a.family = AF_INET, bits = 32;
+        else if (inet_pton(AF_INET6, host, a.bytes) == 1)
+                a.family = AF_INET6, bits = 128;
+        else
                 return ctx_fail(ctx, -EINVAL, "'%s' is not an IP address", text);
+        if (!slash) {
+                prefix = bits;
+        } else {
+                const char *p = slash + 1;
+                size_t digits = strspn(p, "0123456789");
+                if (digits == 0 || digits > 3 || p[digits] != '\0')
+                        return ctx_fail(ctx, -EINVAL, "'%s': the prefix length is 0 to %u, in "
+                                        "decimal digits, and nothing after it", text, bits);
+                for (size_t i = 0; i < digits; i++)
+                        prefix = prefix * 10 + (unsigned)(p[i] - '0');
+                if (prefix > bits)
+                        return ctx_fail(ctx, -EINVAL, "'%s': the prefix length is 0 to %u", text, bits);
         }
-        memcpy(a.bytes, nl_addr_get_binary_addr(na), len);
-        a.prefixlen = (uint8_t)nl_addr_get_prefixlen(na);
-        nl_addr_put(na);
+        a.prefixlen = (uint8_t)prefix;
         addr_text(&a);
         *ret = a;
         return 0;

@@ -64,15 +64,14 @@ int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
 
 /* ---- crash-safe creation (intent.c) ------------------------------------------------- */
 
+#define INTENT_DIR "/run/fwsh/intent"
+
 /* Writes the intent record for the links names[0..n), about to be made in
  * ctx's namespace for ctx's lab, into ret_path (size bytes; "" when none was
  * written); intent_end removes it once they carry their tag, or are gone. */
 int intent_begin(struct fwsh_ctx *ctx, const char *const *names, size_t n, char *ret_path,
                  size_t size);
 void intent_end(const char *path);
-/* Deletes, in ctx's namespace, the untagged links in lab's group that a
- * killed fwsh recorded an intent for; counts them in *count. */
-int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *count);
 
 /* ---- namespaces ------------------------------------------------------------------------ */
 

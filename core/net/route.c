@@ -62,6 +62,8 @@ static int route_spec(struct fwsh_ctx *ctx, struct change *ch, const char *dst, 
         if (!via && !dev)
                 return ctx_fail(ctx, -EINVAL, "a route needs a gateway (via) or a device (dev)");
         if (via) {
+                if (strchr(via, '/'))
+                        return ctx_fail(ctx, -EINVAL, "gateway %s: an address, without a prefix length", via);
                 r = fwsh_addr_parse(ctx, via, &ch->route.via);
                 if (r < 0)
                         return r;

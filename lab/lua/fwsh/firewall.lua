@@ -204,15 +204,7 @@ function Lab:close()
   if self.route_made then
     try(fwsh.route.delete, { dst = "10.1.0.0/24", via = "10.0.0.254" })
   end
-  for i = #self.made, 1, -1 do
-    local m = self.made[i]
-    try(function()
-      if fwsh.link.exists(m.name) then
-        local l = fwsh.link.get(m.name)
-        if l.ifindex == m.ifindex then l:delete() end
-      end
-    end)
-  end
+  for i = #self.made, 1, -1 do try(node.delete_made, self.made[i]) end
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
   elseif self.dir then
@@ -304,7 +296,7 @@ function M.build(o)
     lab.dir = fwsh.lab_dir()
     local made = {}
     local function mine(l, created)
-      if created then made[#made + 1] = { name = l.name, ifindex = l.ifindex } end
+      if created then made[#made + 1] = node.made(l) end
     end
     fwsh.transaction(function()
       mine(fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" }))
@@ -415,18 +407,32 @@ end
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
 --  --fail power|hang (the scenarios' kind of failure)
 function M.args(argv)
+  local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
+                .. "--fail power|hang, --loose"
+  local function value(a, v, check, what)
+    local x = v and check(v)
+    if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
+    return x
+  end
+  local function number(v) return tonumber(v) end
+  local function count(v) local n = math.tointeger(tonumber(v)) return n and n > 0 and n or nil end
+  local function one_of(...)
+    local set = {}
+    for _, x in ipairs({ ... }) do set[x] = x end
+    return function(v) return set[v] end
+  end
   local o = {}
   local i = 1
   while argv and argv[i] do
     local a, v = argv[i], argv[i + 1]
-    if a == "--master" then o.master = v; i = i + 2
-    elseif a == "--advert" then o.advert_int = tonumber(v); i = i + 2
-    elseif a == "--version" then o.version = math.tointeger(tonumber(v)); i = i + 2
-    elseif a == "--reps" then o.reps = math.tointeger(tonumber(v)); i = i + 2
-    elseif a == "--backend" then o.backend = v; i = i + 2
+    if a == "--master" then o.master = value(a, v, one_of("fw-1", "fw-2"), "fw-1 or fw-2"); i = i + 2
+    elseif a == "--advert" then o.advert_int = value(a, v, number, "seconds"); i = i + 2
+    elseif a == "--version" then o.version = value(a, v, function(x) return ({ ["2"] = 2, ["3"] = 3 })[x] end, "2 or 3"); i = i + 2
+    elseif a == "--reps" then o.reps = value(a, v, count, "a count"); i = i + 2
+    elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
-    elseif a == "--fail" then o.fail = v; i = i + 2
-    else error("unknown option " .. a .. " (--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --fail power|hang, --loose)", 0) end
+    elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
+    else error("unknown option " .. a .. " (" .. usage .. ")", 0) end
   end
   return o
 end

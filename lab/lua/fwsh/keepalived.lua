@@ -26,6 +26,9 @@ local function command(field, argv)
 end
 
 function M.config(c)
+  V.table(G, "the configuration", c)
+  V.table(G, "instances", c.instances)
+  for i, inst in ipairs(c.instances) do V.table(G, "instances[" .. i .. "]", inst) end
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
 

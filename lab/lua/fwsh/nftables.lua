@@ -17,11 +17,14 @@ local G = "nftables"
 
 local function ifset(field, list)
   local q = {}
+  V.table(G, field, list)
   for i, n in ipairs(list) do q[i] = '"' .. V.name(G, field .. "[" .. i .. "]", n, 15) .. '"' end
   return "{ " .. table.concat(q, ", ") .. " }"
 end
 
 function M.firewall(c)
+  V.table(G, "the configuration", c)
+  for _, part in ipairs({ "client", "server", "sync" }) do V.table(G, part, c[part]) end
   local client, server = ifset("client.ifaces", c.client.ifaces), ifset("server.ifaces", c.server.ifaces)
   local cnet = V.ipv4(G, "client.net", c.client.net, { prefix = true })
   local snet = V.ipv4(G, "server.net", c.server.net, { prefix = true })

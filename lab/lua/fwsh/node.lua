@@ -87,7 +87,31 @@ function Node:exec(fn, ...)
   return fwsh.netns.run(self.name, fn, ...)
 end
 
+--- node.made(link) -> {name=, ifindex=}: what node.delete_made needs to
+--  remove link later, and only it
+function M.made(link)
+  return { name = link.name, ifindex = link.ifindex }
+end
+
+--- node.delete_made(m): deletes the link m (from node.made) if its name is
+--  still on the ifindex it had when made: never one made under that name since
+function M.delete_made(m)
+  if fwsh.link.exists(m.name) then
+    local l = fwsh.link.get(m.name)
+    if l.ifindex == m.ifindex then l:delete() end
+  end
+end
+
 local function sysctl(path, value)
+  -- a path under /proc/sys, never out of it
+  if type(path) ~= "string" or not path:match("^[%w_.%-]+[%w_.%-/]*$") or path:find("%.%.")
+     or path:find("//") then
+    error(string.format("node.sysctl: %q is not a path under /proc/sys (a/b/c: letters, digits, "
+                        .. "'_', '-', '.', no '..')", tostring(path)), 2)
+  end
+  if type(value) ~= "string" or value:find("%z") then
+    error("node.sysctl: the value is a string with no zero byte", 2)
+  end
   local f = assert(io.open("/proc/sys/" .. path, "w"))
   f:write(value)
   f:close()
@@ -105,7 +129,7 @@ local function netns_up(self)
   end)
   for _, p in ipairs(self.ports) do
     local l = fwsh.veth.add(p.tap, p.name, { netns = self.name })
-    self.made.links[#self.made.links + 1] = { name = p.tap, ifindex = l.ifindex }
+    self.made.links[#self.made.links + 1] = M.made(l)
     fwsh.port.attach(p.bridge, p.tap)
   end
   self:exec(function()
@@ -312,15 +336,7 @@ function Node:down()
   -- when up() failed on it stays. A link is ours while its name is still on
   -- the ifindex it had when made.
   local made = self.made or { links = {} }
-  for i = #made.links, 1, -1 do
-    local m = made.links[i]
-    try(function()
-      if fwsh.link.exists(m.name) then
-        local l = fwsh.link.get(m.name)
-        if l.ifindex == m.ifindex then l:delete() end
-      end
-    end)
-  end
+  for i = #made.links, 1, -1 do try(M.delete_made, made.links[i]) end
   if made.netns and fwsh.netns.exists(self.name) then try(fwsh.netns.delete, self.name) end
   self.made = nil
   self.is_up = false

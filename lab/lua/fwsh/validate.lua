@@ -11,6 +11,12 @@ end
 
 local STRUCTURE = "[%c\"'{};#\\%s]"
 
+--- validate.table(gen, field, v) -> v: a table (the configuration, or a part of it)
+function M.table(gen, field, v)
+  if type(v) ~= "table" then refuse(gen, field, v, "a table expected") end
+  return v
+end
+
 --- validate.name(gen, field, v [, max]) -> v: letters, digits, '.', '_', '-', 1..max (default 31)
 function M.name(gen, field, v, max)
   max = max or 31
