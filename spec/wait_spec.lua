@@ -108,4 +108,26 @@ describe("fwsh.wait", function()
     H.raises(function() fwsh.wait{ link = "lo", carrier = true, nope = 1 } end, "unknown option 'nope'")
     H.raises(function() fwsh.wait{ link = "lo", netns = "no-such-ns" } end, "no namespace no-such-ns")
   end)
+  it("leaves no descriptor behind when it times out in another namespace", H.ns(function(ns)
+    local name = ns .. "-w"
+    fwsh.netns.add(name)
+    local function fds()
+      local n = 0
+      local f = io.open("/proc/self/stat")
+      local pid = f:read("a"):match("^%d+")
+      f:close()
+      local ls = io.popen("ls /proc/" .. pid .. "/fd")
+      for _ in ls:lines() do n = n + 1 end
+      ls:close()
+      return n
+    end
+    pcall(fwsh.wait, { link = "nope0", netns = name, timeout = 0 }) -- what a first call caches
+    local before = fds()
+    for _ = 1, 20 do
+      assert.is_false(pcall(fwsh.wait, { link = "nope0", netns = name, timeout = 0 }))
+    end
+    local after = fds()
+    fwsh.netns.delete(name)
+    assert.are.equal(before, after)
+  end))
 end)

@@ -213,8 +213,11 @@ static int m_stop(lua_State *L)
         int ms = lfwsh_ms(lfwsh_check_seconds(L, 2, 2));
         int status = 0;
 
-        fwsh_proc_stop(lp->p, ms);
+        int r = fwsh_proc_stop(lp->p, ms); /* killed and reaped, whatever r */
+
         fwsh_proc_wait(lp->p, 0, &status);
+        if (r == -EINTR)
+                lfwsh_fail_detail(L, r, "proc.stop", lp->name, "interrupted: killed at once");
         push_result(L, status);
         return 1;
 }

@@ -78,6 +78,15 @@ int fwsh_netns_leave(int saved);
 /* Frees the n strings of v, then v. Returns NULL. */
 char **fwsh_strv_free(char **v, size_t n);
 
+/* ---- cancelling a blocking call ---------------------------------------------------- */
+
+/* Asks the blocking call in progress (fwsh_monitor_wait, fwsh_proc_wait,
+ * fwsh_proc_run, fwsh_proc_stop) to return -EINTR within CANCEL_SLICE_MS, or
+ * the next one to, once. Async-signal-safe: for a signal handler. */
+void fwsh_cancel(void);
+/* Drops a request no blocking call has taken. */
+void fwsh_cancel_clear(void);
+
 /* ---- labs: the link group of a lab's links ------------------------------------------ */
 
 /* The link group fwsh puts a lab's links in ("group N" in ip-link(8)), so that

@@ -87,6 +87,13 @@ int nl_query_batch(struct fwsh_ctx *ctx, struct nl_msg **msgs, size_t n, size_t 
 /* libnl's -NLE_* as -errno; the one place this mapping lives. */
 int nle_to_errno(int nle);
 
+/* ---- cancelling (cancel.c) ------------------------------------------------------------ */
+
+/* The longest a blocking wait sleeps between looks at a cancel request. */
+#define CANCEL_SLICE_MS 20
+/* Whether fwsh_cancel() asked to stop; true once per request. */
+bool cancel_take(void);
+
 /* ---- small shared helpers ------------------------------------------------------------ */
 
 /* Reads or writes /proc/sys/PATH in the calling thread's namespace. */

@@ -196,10 +196,12 @@ int fwsh_proc_wait(struct fwsh_proc *p, int timeout_ms, int *ret_status)
         int64_t deadline = now_ms() + timeout_ms;
 
         /* No SIGCHLD handler to disturb the caller's: poll with a short, growing step. */
-        for (int step = 1; !reap(p, timeout_ms < 0); step = step < 20 ? step * 2 : 20) {
-                int64_t left = deadline - now_ms();
+        for (int step = 1; !reap(p, false); step = step < CANCEL_SLICE_MS ? step * 2 : CANCEL_SLICE_MS) {
+                int64_t left = timeout_ms < 0 ? step : deadline - now_ms();
                 if (left <= 0)
                         return -ETIMEDOUT;
+                if (cancel_take())
+                        return -EINTR;
                 struct timespec ts = { 0, (long)(left < step ? left : step) * 1000000L };
                 nanosleep(&ts, NULL);
         }
@@ -232,14 +234,24 @@ const char *fwsh_proc_lab(const struct fwsh_proc *p)
 
 int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms)
 {
+        int r;
+
         if (reap(p, false))
                 return 0;
         kill(-p->pid, SIGCONT); /* a frozen process cannot act on SIGTERM */
         kill(-p->pid, SIGTERM);
-        if (fwsh_proc_wait(p, grace_ms, NULL) == 0)
+        r = fwsh_proc_wait(p, grace_ms, NULL);
+        if (r == 0)
                 return 0;
+        if (r == -EINTR) { /* cancelled: no more grace */
+                kill(-p->pid, SIGKILL);
+                reap(p, true);
+                return r;
+        }
+        /* after SIGKILL the wait is short: not to be cancelled, or it would leave a zombie */
         kill(-p->pid, SIGKILL);
-        return fwsh_proc_wait(p, -1, NULL);
+        reap(p, true);
+        return 0;
 }
 
 struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p)
@@ -268,7 +280,7 @@ int fwsh_proc_stop_lab(const char *lab, int grace_ms)
                         continue;
                 if (fwsh_proc_wait(p, left > 0 ? (int)left : 0, NULL) < 0) {
                         kill(-p->pid, SIGKILL);
-                        fwsh_proc_wait(p, -1, NULL);
+                        reap(p, true);
                 }
                 n++;
         }
@@ -339,6 +351,12 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
                         r = -ETIMEDOUT;
                         break;
                 }
+                if (cancel_take()) {
+                        r = -EINTR;
+                        break;
+                }
+                if (left < 0 || left > CANCEL_SLICE_MS)
+                        left = CANCEL_SLICE_MS;
                 if (poll(pfd, 2, (int)left) < 0) {
                         if (errno != EINTR)
                                 r = -errno;
@@ -366,7 +384,7 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
                 }
                 if (r < 0) {
                         kill(-p->pid, SIGKILL);
-                        fwsh_proc_wait(p, -1, NULL);
+                        reap(p, true);
                 }
                 proc_drop(p, registry_remove(p) + 1);
         }
@@ -376,6 +394,8 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
                 if (r == -ETIMEDOUT)
                         return ctx_fail(ctx, r, "%s still running after %d ms: killed", spec->argv[0],
                                         timeout_ms);
+                if (r == -EINTR)
+                        return ctx_fail(ctx, r, "%s killed: the wait was interrupted", spec->argv[0]);
                 return r;
         }
         *ret = res;

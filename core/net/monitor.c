@@ -121,13 +121,19 @@ int fwsh_monitor_wait(struct fwsh_monitor *m, int timeout_ms)
                         if (left < 0)
                                 left = 0;
                 }
-                r = poll(&p, 1, left);
+                if (cancel_take())
+                        return -EINTR;
+                /* In slices: a signal that came just before poll is seen after one. */
+                r = poll(&p, 1, left < 0 || left > CANCEL_SLICE_MS ? CANCEL_SLICE_MS : left);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
                         return -errno;
-                if (r == 0)
+                if (r == 0) {
+                        if (left < 0 || left > CANCEL_SLICE_MS)
+                                continue;
                         return 0;
+                }
                 r = drain(m);
                 if (r != 0 || left == 0)
                         return r;
