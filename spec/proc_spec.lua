@@ -159,4 +159,10 @@ describe("fwsh.proc", function()
     fwsh.proc.run(argv("true"))
     for k in pairs(_G) do assert.truthy(before[k], "new global " .. tostring(k)) end
   end)
+  it("names the culprit when it cannot start: the stdin file, not the command", function()
+    local ok, err = pcall(fwsh.proc.run, { "cat" }, { stdin = "/nonexistent" })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("cannot start cat: stdin /nonexistent: No such file", 1, true),
+                  tostring(err))
+  end)
 end)

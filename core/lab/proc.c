@@ -50,13 +50,21 @@ static int child_redirect(const char *path, int target, int flags)
         return 0;
 }
 
-/* In the child: never returns. Reports a failure before exec as a negative
- * errno (4 bytes) on errfd, which closes on a successful exec. */
+/* What the child was doing when it failed, for the message: the culprit. */
+enum child_step { STEP_EXEC, STEP_PARENT, STEP_NETNS, STEP_STDIN, STEP_STDOUT, STEP_STDERR };
+
+struct child_failure {
+        int err;                  /* -errno */
+        int step;                 /* enum child_step */
+};
+
+/* In the child: never returns. Reports a failure before exec (struct
+ * child_failure) on errfd, which closes on a successful exec. */
 static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, int out[2],
                   int err[2])
 {
+        struct child_failure f = { 0, STEP_PARENT };
         sigset_t all;
-        int e;
 
         /* Signal dispositions and masks survive exec: start from a clean slate. */
         signal(SIGINT, SIG_DFL);
@@ -67,23 +75,28 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
         setpgid(0, 0);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 goto fail;
+        f.step = STEP_NETNS;
         if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
                 goto fail;
+        f.step = STEP_STDIN;
         if (child_redirect(spec->stdin_path, STDIN_FILENO, O_RDONLY) < 0)
                 goto fail;
+        f.step = STEP_STDOUT;
         if (out) {
                 if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
                         goto fail;
         } else if (child_redirect(spec->stdout_path, STDOUT_FILENO,
                                   O_WRONLY | O_CREAT | O_APPEND) < 0 ||
-                   child_redirect(spec->stderr_path ? spec->stderr_path : spec->stdout_path,
-                                  STDERR_FILENO, O_WRONLY | O_CREAT | O_APPEND) < 0) {
+                   (f.step = STEP_STDERR,
+                    child_redirect(spec->stderr_path ? spec->stderr_path : spec->stdout_path,
+                                   STDERR_FILENO, O_WRONLY | O_CREAT | O_APPEND) < 0)) {
                 goto fail;
         }
+        f.step = STEP_EXEC;
         execvp(spec->argv[0], (char *const *)spec->argv);
 fail:
-        e = -errno;
-        if (write(errfd, &e, sizeof(e)) < 0)
+        f.err = -errno;
+        if (write(errfd, &f, sizeof(f)) < 0)
                 _exit(127);
         _exit(127);
 }
@@ -112,6 +125,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                  struct fwsh_proc **ret)
 {
         struct fwsh_proc *p;
+        struct child_failure f = { 0, 0 };
         int errpipe[2], e = 0;
         pid_t parent = getpid(), pid;
         ssize_t n;
@@ -150,14 +164,24 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
         setpgid(pid, pid);
         close(errpipe[1]);
         do
-                n = read(errpipe[0], &e, sizeof(e));
+                n = read(errpipe[0], &f, sizeof(f));
         while (n < 0 && errno == EINTR);
         close(errpipe[0]);
         p->pid = pid;
-        if (n == (ssize_t)sizeof(e)) {
+        if (n == (ssize_t)sizeof(f)) {
+                static const char *const what[] = { "", "its parent went", "entering the namespace",
+                                                    "stdin", "stdout", "stderr" };
+                const char *path = f.step == STEP_STDIN ? spec->stdin_path :
+                                   f.step == STEP_STDOUT ? spec->stdout_path :
+                                   f.step == STEP_STDERR ? (spec->stderr_path ? spec->stderr_path
+                                                                              : spec->stdout_path) : NULL;
                 waitpid(pid, NULL, 0);
                 free(p);
-                return ctx_fail(ctx, e, "cannot start %s: %s", spec->argv[0], strerror(-e));
+                if (f.step == STEP_EXEC)
+                        return ctx_fail(ctx, f.err, "cannot start %s: %s", spec->argv[0], strerror(-f.err));
+                return ctx_fail(ctx, f.err, "cannot start %s: %s%s%s: %s", spec->argv[0],
+                                what[f.step < STEP_EXEC || f.step > STEP_STDERR ? 0 : f.step],
+                                path ? " " : "", path ? path : "", strerror(-f.err));
         }
         p->next = registry;
         registry = p;
