@@ -206,6 +206,7 @@ int main(int argc, char **argv)
                 die("%s%s", "out of memory", "");
         luaL_openlibs(L);
         preload(L);
+        run_install_exit(L);
         if (dry_run) {
                 /* The plan alone on standard output, ready for `| sh -e`. */
                 int fd = dup(STDOUT_FILENO);
@@ -256,5 +257,7 @@ int main(int argc, char **argv)
                 fclose(plan_out);
         if (status != LUA_OK && run_last_signal())
                 return 128 + run_last_signal();
+        if (run_exit_code() >= 0) /* os.exit(code), the script unwound */
+                return run_exit_code();
         return status == LUA_OK ? 0 : 1;
 }

@@ -133,6 +133,8 @@ int repl_run(lua_State *L, const struct fwsh_opts *o)
                 else
                         report(L);
                 failed |= status != LUA_OK;
+                if (run_exit_code() >= 0)
+                        break; /* os.exit(code): the shell ends too */
         }
         if (r.tty) {
                 putchar('\n');

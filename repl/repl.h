@@ -17,6 +17,10 @@ int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o);
 void report(lua_State *L);
 /* The signal that interrupted the last chunk run_chunk ran, or 0. */
 int run_last_signal(void);
+/* Makes os.exit with a failure code unwind the script (rollback, <close>) before
+ * the program exits; run_exit_code() is that code, or -1. */
+void run_install_exit(lua_State *L);
+int run_exit_code(void);
 
 /* Catches SIGINT and SIGTERM while L runs a chunk (see signal.c). */
 void interrupt_arm(lua_State *L);

@@ -104,6 +104,15 @@ fwsh.link.get("lo"):set{ mtu = 1400 }
     assert.are.same(names, H.netns_names())
   end))
 
+  it("rolls a script back on os.exit with a failure code, keeps it on success", H.ns(function(ns)
+    local _, _, code = H.fwsh_in(ns, { "-e", [[fwsh.bridge.add("ex0") os.exit(3)]] })
+    assert.are.equal(3, code)
+    assert.is_nil(H.link(ns, "ex0"))
+    _, _, code = H.fwsh_in(ns, { "-e", [[fwsh.bridge.add("ex1") os.exit(true)]] })
+    assert.are.equal(0, code)
+    assert.is_not_nil(H.link(ns, "ex1"))
+  end))
+
   it("keeps a --sandbox run's lab directories and intent records off the host", function()
     local function ours()
       local out = H.run({ "sh", "-c", "ls -d /tmp/fwsh-* /run/fwsh/labs/* /run/fwsh/intent/* 2>/dev/null" })
