@@ -30,6 +30,7 @@ int lfwsh_open(lua_State *L)
                 { "port", lfwsh_open_port },     { "addr", lfwsh_open_addr },
                 { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
+                { "keep", lfwsh_open_keep },
                 { "batch", lfwsh_open_batch },
                 { "state", lfwsh_open_state },
                 { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },

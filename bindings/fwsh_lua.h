@@ -159,6 +159,7 @@ int lfwsh_open_addr(lua_State *L);
 int lfwsh_open_route(lua_State *L);
 int lfwsh_open_netns(lua_State *L);
 int lfwsh_open_transaction(lua_State *L);
+int lfwsh_open_keep(lua_State *L);
 int lfwsh_open_batch(lua_State *L);
 int lfwsh_open_show(lua_State *L);
 int lfwsh_open_state(lua_State *L);

@@ -144,4 +144,7 @@ end
 
 print(string.format("%d changed, %d already right, %d skipped, %d failed",
                     counts.changed, counts.ok, counts.skipped, counts.FAILED))
+-- Each step stands on its own: what was done is kept, and the status says
+-- whether everything could be done.
+fwsh.keep()
 if counts.FAILED > 0 then os.exit(1) end

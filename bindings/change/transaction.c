@@ -76,6 +76,27 @@ static int l_transaction(lua_State *L)
         return lua_error(L);
 }
 
+/*** fwsh.keep() -> number: what the open transaction (the script's own, unless
+ * --keep-partial) made so far is kept, whatever comes after: its rollback
+ * will not undo it. For steps that stand on their own, as host setup's; how
+ * many changes were kept */
+static int l_keep(lua_State *L)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+        size_t n = st->journal ? fwsh_journal_size(st->journal) : 0;
+
+        if (st->journal)
+                fwsh_journal_forget(st->journal);
+        lua_pushinteger(L, (lua_Integer)n);
+        return 1;
+}
+
+int lfwsh_open_keep(lua_State *L)
+{
+        lua_pushcfunction(L, l_keep);
+        return 1;
+}
+
 int lfwsh_open_transaction(lua_State *L)
 {
         lua_pushcfunction(L, l_transaction);

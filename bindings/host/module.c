@@ -68,7 +68,7 @@ static const char *params_arg(lua_State *L, int idx)
         if (lua_isnoneornil(L, idx))
                 return NULL;
         if (lua_type(L, idx) == LUA_TSTRING)
-                return lua_tostring(L, idx);
+                return lfwsh_to_str(L, idx, idx, "parameters");
         if (lua_type(L, idx) != LUA_TTABLE)
                 luaL_typeerror(L, idx, "table or string of parameters");
         lua_newtable(L);   /* the "name=value" strings, kept alive here */
@@ -81,11 +81,12 @@ static const char *params_arg(lua_State *L, int idx)
                 if (lua_type(L, -2) != LUA_TSTRING || strpbrk(lua_tostring(L, -2), " \t\n=\""))
                         luaL_argerror(L, idx, lua_pushfstring(L, "'%s' is not a parameter name",
                                                               luaL_tolstring(L, -2, NULL)));
-                k = lua_tostring(L, -2);
+                k = lfwsh_to_str(L, -2, idx, "a parameter name");
                 if (lua_type(L, -1) == LUA_TBOOLEAN)
                         v = lua_toboolean(L, -1) ? "1" : "0";
                 else if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING)
-                        v = lua_tostring(L, -1);   /* a number becomes a string in place: a copy below */
+                        v = (lua_tostring(L, -1), /* a number becomes a string in place: a copy below */
+                             lfwsh_to_str(L, -1, idx, "a parameter's value"));
                 else
                         return luaL_argerror(L, idx, lua_pushfstring(L, "parameter '%s': string, number "
                                                      "or boolean expected, got %s", k,

@@ -31,11 +31,13 @@ static void read_spec(lua_State *L, struct fwsh_bridge_spec *spec)
                 return;
         lua_getfield(L, 2, "address");
         if (lua_type(L, -1) == LUA_TSTRING) {
+                lfwsh_to_str(L, -1, 2, "field 'address'");
                 lua_rawseti(L, -2, 1);
         } else if (lua_type(L, -1) == LUA_TTABLE) {
                 for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
                         if (lua_type(L, -1) != LUA_TSTRING)
                                 luaL_argerror(L, 2, "field 'address': a list of strings expected");
+                        lfwsh_to_str(L, -1, 2, "field 'address'");
                         lua_rawseti(L, -3, i);
                 }
                 lua_pop(L, 2);

@@ -19,7 +19,7 @@ static uint32_t opt_table(lua_State *L, int t, bool all_ok)
 
         lua_getfield(L, t, "table");
         if (lua_type(L, -1) == LUA_TSTRING) {
-                const char *s = lua_tostring(L, -1);
+                const char *s = lfwsh_to_str(L, -1, t, "field 'table'");
                 if (strcmp(s, "main") == 0)
                         table = RT_TABLE_MAIN;
                 else if (strcmp(s, "local") == 0)

@@ -10,6 +10,8 @@
 struct fwsh_journal *fwsh_journal_new(void);
 struct fwsh_journal *fwsh_journal_free(struct fwsh_journal *j);
 size_t fwsh_journal_size(const struct fwsh_journal *j);
+/* Drops every recorded change without undoing it: what was made is kept. */
+void fwsh_journal_forget(struct fwsh_journal *j);
 /* Undoes every recorded change, newest first, and empties j. Keeps going past a
  * failure; returns 0 or the first error (its text in *ret_detail if not NULL,
  * a static buffer valid until the next call). */
