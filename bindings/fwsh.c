@@ -4,13 +4,16 @@
 #include "fwsh_lua.h"
 
 /*** fwsh.lab([name]) -> the lab name new objects are tagged with ("fwsh:NAME"
- * in their ifalias); sets it first if name is given */
+ * in their ifalias); sets it first if name is given, unless the program was
+ * given --lab, which wins: a script's name is its default */
 static int l_lab(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
 
         if (!lua_isnoneornil(L, 1)) {
                 const char *lab = lfwsh_check_str(L, 1);
+                if (st->lab_pinned) /* --lab: the command line names the lab */
+                        return lua_pushstring(L, st->lab), 1;
                 struct fwsh_ctx *ctx = lfwsh_ctx(L);
                 lfwsh_check(L, ctx, fwsh_ctx_set_lab(ctx, lab), "lab", lab);
                 snprintf(st->lab, sizeof(st->lab), "%s", lab);

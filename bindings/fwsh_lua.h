@@ -19,6 +19,7 @@ struct lfwsh_state {
         struct fwsh_ctx *ctx;
         struct fwsh_journal *journal;
         char lab[FWSH_LAB_MAX + 1];
+        bool lab_pinned;                            /* fwsh --lab NAME: fwsh.lab(x) keeps it */
         bool plan;                                  /* a dry run: see lfwsh_set_mode */
         void (*explain)(void *arg, const char *lines);
         void *explain_arg;

@@ -27,7 +27,8 @@ static const char USAGE[] =
         "\n"
         "  -e CODE        run CODE (may be given more than once)\n"
         "  -i             open the interactive shell after the script\n"
-        "  --lab NAME     tag what the script creates with lab NAME\n"
+        "  --lab NAME     tag what the script creates with lab NAME (it wins over\n"
+        "                 the script's own fwsh.lab(NAME))\n"
         "                 (default: the script's file name without .lua)\n"
         "  --netns NAME   run inside the named network namespace\n"
         "  --sandbox      run in a fresh private network and mount namespace:\n"
@@ -218,10 +219,13 @@ int main(int argc, char **argv)
                 lfwsh_set_mode(L, false, print_lines, stdout);
         }
         make_arg(L, argv, argc, script < argc ? script : 0);
+        bool lab_given = lab != NULL;
         if (!lab && script < argc && strcmp(argv[script], "-") != 0)
                 lab = default_lab(argv[script], labbuf, sizeof(labbuf));
         if (lab)
                 status = set_lab(L, lab, &o);
+        /* --lab wins over the script's own fwsh.lab(NAME), which is only its default. */
+        lfwsh_state(L)->lab_pinned = lab_given && status == LUA_OK;
 
         if (status == LUA_OK && ran_e) {
                 optind = 1;

@@ -158,6 +158,13 @@ describe("labs", function()
     os.remove(script)
     assert.are.equal("fwsh:" .. named, H.link(ns, "tagged0").ifalias)
     assert.are.equal("fwsh:mine", H.link(ns, "tagged1").ifalias)
+    -- --lab wins over the script's own fwsh.lab(NAME): that is only its default
+    H.fwsh_in(ns, { "--lab", "mylab", "-e", 'fwsh.lab("seed") fwsh.bridge.add("tagged2") print(fwsh.lab())' })
+    assert.are.equal("fwsh:mylab", H.link(ns, "tagged2").ifalias)
+    local out = H.fwsh_in(ns, { "down", "mylab" })
+    assert.are.equal("mylab: removed 1 links, 0 namespaces\n", out)
+    assert.is_nil(H.link(ns, "tagged2"))
+    assert.is_not_nil(H.link(ns, "tagged1"))
   end))
 
   -- Starts fwsh ARGS in ns in the background, waits until ready() holds, sends
