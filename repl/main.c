@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
          * the script still rolls back and its processes are still reaped.
          * (Children get the default back before exec: core/proc.c.) */
         signal(SIGPIPE, SIG_IGN);
+        /* What the lab's daemons fork and leave is fwsh's to reap, not init's. */
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
         /* "+": options stop at the script, whose own arguments are its own. */
         while ((c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
                 switch (c) {
@@ -256,7 +259,10 @@ int main(int argc, char **argv)
         }
         if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
                 status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
-        lua_close(L);
+        lua_close(L); /* stops and reaps what the script started (fwsh.proc) */
+        /* and what that forked: a subreaper, fwsh leaves no process of its lab
+         * behind, not even a zombie for init to reap later */
+        fwsh_proc_reap_orphans(2000);
         if (plan_out)
                 fclose(plan_out);
         if (status != LUA_OK && run_last_signal())

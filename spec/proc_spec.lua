@@ -165,4 +165,13 @@ describe("fwsh.proc", function()
     assert.truthy(tostring(err):find("cannot start cat: stdin /nonexistent: No such file", 1, true),
                   tostring(err))
   end)
+  it("leaves, when the fwsh program ends, no process its daemons forked, even in a group of its own", function()
+    local mark = tostring(math.random(100000, 999999))
+    local out, ok = H.fwsh_cmd({ "--sandbox", "-e", string.format([[
+      fwsh.proc.spawn{ "sh", "-c", "setsid sleep %s.1 & exec sleep %s.2" }
+      fwsh.proc.run{ "sleep", "0.2" }]], mark, mark) }, { stderr = true })
+    assert.truthy(ok, out)
+    local ps = H.run({ "ps", "-eo", "stat,args" })
+    assert.falsy(ps:find("sleep " .. mark, 1, true), ps)
+  end)
 end)

@@ -76,6 +76,11 @@ struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p);
 /* Stops every recorded process of lab (NULL: of every lab) as fwsh_proc_stop
  * does, all at once; returns how many were running. */
 int fwsh_proc_stop_lab(const char *lab, int grace_ms);
+/* Kills and reaps every child of the caller that fwsh_proc does not track:
+ * what the daemons it started forked and left, adopted by a caller that is
+ * their subreaper (PR_SET_CHILD_SUBREAPER). For a program that owns all its
+ * children (the fwsh program, at its end); how many, or -ETIMEDOUT. */
+int fwsh_proc_reap_orphans(int timeout_ms);
 
 /* ---- nftables ----------------------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
  * its lab in one registry, so that teardown can kill and reap all of them;
  * each runs in a process group of its own (its own children go with it), and
  * gets SIGKILL if fwsh dies before it (PR_SET_PDEATHSIG). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -195,6 +196,8 @@ int fwsh_proc_spawn(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, str
         return start(ctx, spec, NULL, NULL, ret_proc);
 }
 
+static void reap_group(pid_t pgid);
+
 /* Reaps p if it has ended (or waits for it, if block). 1 if it is gone, 0 if not. */
 static int reap(struct fwsh_proc *p, bool block)
 {
@@ -209,8 +212,10 @@ static int reap(struct fwsh_proc *p, bool block)
                 return 0;
         if (r < 0) /* reaped elsewhere: count it as gone */
                 p->status = 0;
-        /* Its group may hold children of its own (keepalived's VRRP child). */
+        /* Its group may hold children of its own (keepalived's VRRP child):
+         * killed, and, adopted by a subreaper caller, reaped. */
         kill(-p->pid, SIGKILL);
+        reap_group(p->pid);
         p->pid = 0;
         return 1;
 }
@@ -431,4 +436,89 @@ void fwsh_proc_result_clear(struct fwsh_proc_result *res)
         free(res->out);
         free(res->err);
         memset(res, 0, sizeof(*res));
+}
+
+/* The caller's children that the registry does not track (of process group
+ * pgid only, if > 0), into pids (at most max of them); how many. */
+static size_t untracked_children(pid_t pgid, pid_t *pids, size_t max)
+{
+        pid_t self = getpid();
+        struct dirent *e;
+        size_t n = 0;
+        DIR *d = opendir("/proc");
+
+        if (!d)
+                return 0;
+        while (n < max && (e = readdir(d))) {
+                char path[64], buf[512], *close_paren;
+                long pid = strtol(e->d_name, NULL, 10), ppid, group;
+                bool tracked = false;
+                ssize_t len;
+                int fd;
+
+                if (pid <= 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+                if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        continue;
+                len = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (len <= 0)
+                        continue;
+                buf[len] = '\0';
+                /* "PID (COMM) STATE PPID ...": COMM may hold anything, ')' too */
+                if (!(close_paren = strrchr(buf, ')')) ||
+                    sscanf(close_paren + 1, " %*c %ld %ld", &ppid, &group) != 2 || ppid != self ||
+                    (pgid > 0 && group != pgid))
+                        continue;
+                for (struct fwsh_proc *p = registry; p && !tracked; p = p->next)
+                        tracked = p->pid == (pid_t)pid;
+                if (!tracked)
+                        pids[n++] = (pid_t)pid;
+        }
+        closedir(d);
+        return n;
+}
+
+int fwsh_proc_reap_orphans(int timeout_ms)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+        int count = 0;
+
+        for (;;) {
+                pid_t pids[256];
+                size_t n = untracked_children(0, pids, FWSH_N(pids));
+
+                if (n == 0)
+                        return count;
+                for (size_t i = 0; i < n; i++)
+                        kill(pids[i], SIGKILL);
+                for (size_t i = 0; i < n; i++) {
+                        pid_t r;
+                        while ((r = waitpid(pids[i], NULL, WNOHANG)) == 0 && now_ms() < deadline) {
+                                struct timespec ts = { 0, 2 * 1000000L };
+                                nanosleep(&ts, NULL);
+                        }
+                        if (r == pids[i])
+                                count++;
+                }
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+        }
+}
+
+/* Reaps the members of process group pgid (SIGKILLed: they end at once) that
+ * became the caller's children when their parent died: only where the caller
+ * is their subreaper; elsewhere init has them. Waits 1 s at most. */
+static void reap_group(pid_t pgid)
+{
+        int64_t deadline = now_ms() + 1000;
+        pid_t pids[64];
+        size_t n = untracked_children(pgid, pids, FWSH_N(pids));
+
+        for (size_t i = 0; i < n; i++)
+                while (waitpid(pids[i], NULL, WNOHANG) == 0 && now_ms() < deadline) {
+                        struct timespec ts = { 0, 1000000L };
+                        nanosleep(&ts, NULL);
+                }
 }
