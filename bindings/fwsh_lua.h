@@ -149,6 +149,12 @@ void lfwsh_atomic_begin(lua_State *L, struct lfwsh_atomic *a);
 int lfwsh_atomic_commit(lua_State *L, struct lfwsh_atomic *a);
 void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a);
 
+/* ---- from lab/lab.c ------------------------------------------------------------- */
+
+/* Removes the state directories fwsh.lab_dir made in this session (a script
+ * that failed: the fwsh program undoes them with its changes). */
+void lfwsh_lab_dirs_undo(lua_State *L);
+
 /* ---- the parts of the module, one per file: fwsh.c opens them ------------------- */
 
 int lfwsh_open_link(lua_State *L);

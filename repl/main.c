@@ -257,6 +257,10 @@ int main(int argc, char **argv)
                         report(L);
                 }
         }
+        /* A script that failed leaves nothing: its links rolled back, and the
+         * state directories it made go too (--keep-partial keeps them). */
+        if (status != LUA_OK && !keep_partial)
+                lfwsh_lab_dirs_undo(L);
         if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
                 status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
         lua_close(L); /* stops and reaps what the script started (fwsh.proc) */

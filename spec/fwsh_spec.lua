@@ -113,6 +113,17 @@ fwsh.link.get("lo"):set{ mtu = 1400 }
     assert.is_not_nil(H.link(ns, "ex1"))
   end))
 
+  it("removes the state directories a failed script made, and keeps a successful one's", function()
+    local out = H.fwsh_cmd({ "-e", "print(fwsh.lab_dir()) error('boom')" })
+    local failed = out:match("(%S+)\n")
+    assert.truthy(failed and failed:find("^/tmp/fwsh%-default%."), out)
+    assert.is_nil(H.read_file(failed .. "/.fwsh-lab"))
+    out = H.fwsh_cmd({ "-e", "print(fwsh.lab_dir())" })
+    local kept = out:match("(%S+)\n")
+    assert.are.equal("fwsh:default\n", H.read_file(kept .. "/.fwsh-lab"))
+    H.run({ "rm", "-rf", kept })
+  end)
+
   it("keeps a --sandbox run's lab directories and intent records off the host", function()
     local function ours()
       local out = H.run({ "sh", "-c", "ls -d /tmp/fwsh-* /run/fwsh/labs/* /run/fwsh/intent/* 2>/dev/null" })

@@ -4,6 +4,9 @@
 
 #include "fwsh_lua.h"
 
+/* The registry's table of the state directories this session made: path -> lab. */
+#define MADE_DIRS "fwsh.lab_dirs"
+
 /*** fwsh.labs() -> { {name=, links=N, netns=N}, ... }: the labs with objects here */
 static int l_labs(lua_State *L)
 {
@@ -57,8 +60,32 @@ static int l_lab_dir(lua_State *L)
         char path[PATH_MAX];
 
         lfwsh_check(L, ctx, fwsh_lab_dir_make(ctx, st->lab, path, sizeof(path)), "lab_dir", st->lab);
+        /* remembered with its lab, for lfwsh_lab_dirs_undo */
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
+        lua_pushstring(L, st->lab);
+        lua_setfield(L, -2, path);
+        lua_pop(L, 1);
         lua_pushstring(L, path);
         return 1;
+}
+
+void lfwsh_lab_dirs_undo(lua_State *L)
+{
+        struct fwsh_ctx *ctx;
+
+        if (lua_getfield(L, LUA_REGISTRYINDEX, MADE_DIRS) != LUA_TTABLE || fwsh_ctx_open(&ctx) < 0) {
+                lua_pop(L, 1);
+                return;
+        }
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+                fwsh_lab_dir_remove(ctx, lua_tostring(L, -1), lua_tostring(L, -2));
+                lua_pop(L, 1);
+        }
+        fwsh_ctx_unref(ctx);
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, MADE_DIRS);
 }
 
 int lfwsh_open_lab_dir(lua_State *L)

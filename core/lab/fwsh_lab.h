@@ -25,6 +25,8 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
  * file .fwsh-lab holding its tag: *ret_path (size bytes) gets its path. The
  * caller removes it when done; `fwsh down` removes what a killed one left. */
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size);
+/* Removes the state directory path if it carries lab's tag; -EPERM if not. */
+int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path);
 /* Removes every object of lab: its links in ctx's namespace (ports first, then
  * bridges), the named namespaces it made, and its state directories (only
  * the caller's own, with the lab's tag inside). Nothing without its tag is

@@ -115,3 +115,15 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
         globfree(&g);
         return first;
 }
+
+int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
+{
+        int r = lab_name_check(ctx, lab);
+
+        if (r < 0)
+                return r;
+        if (!is_labs(path, lab))
+                return ctx_fail(ctx, -EPERM, "%s is no state directory of lab %s", path, lab);
+        r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        return r == 0 ? 0 : ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", path);
+}
