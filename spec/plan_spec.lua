@@ -4,6 +4,9 @@ local H = require "helper"
 
 -- The topology of ns, as iproute2 reads it: what a plan must reproduce.
 local function topology(ns)
+  -- Read once the kernel has settled: an address still in DAD has no local
+  -- route yet, and the two namespaces compared are made some ms apart.
+  H.dad_done(ns)
   local view = {}
   for name, l in pairs(H.links(ns)) do
     local info = l.linkinfo or {}
