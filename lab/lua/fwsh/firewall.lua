@@ -63,23 +63,24 @@ end
 --- lab:wait_master(name [, timeout]) -> seconds: until br1 learned the VRRP MAC on name's port
 function Lab:wait_master(name, timeout)
   return (fwsh.wait{ fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
-                     timeout = timeout or 10 })
+                     timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
 -- server-side VRRP MAC on name's port
 function Lab:wait_master_server(name, timeout)
   return (fwsh.wait{ fdb = M.vmac.server, bridge = "br0", port = FW[name].taps.eth0,
-                     timeout = timeout or 10 })
+                     timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_ready(fw) -> the firewall's daemons are up: keepalived made its
 -- virtual MAC interfaces, conntrackd answers on its socket
 function Lab:wait_ready(fw, timeout)
   local n = self.nodes[fw]
-  fwsh.wait{ link = "vc51", exists = true, netns = fw, timeout = timeout or 10 }
-  fwsh.wait{ link = "vs52", exists = true, netns = fw, timeout = timeout or 10 }
-  fwsh.wait{ run = conntrackd.ctl(n.conntrackd_conf, "-s"), netns = fw, timeout = timeout or 10 }
+  timeout = (timeout or 10) * self.patience
+  n:wait_link("vc51", { timeout = timeout })
+  n:wait_link("vs52", { timeout = timeout })
+  n:wait_run(conntrackd.ctl(n.conntrackd_conf, "-s"), timeout)
 end
 
 --- lab:has_replica(fw, port) -> whether fw's conntrackd has the peer's connection to port now
@@ -96,7 +97,7 @@ function Lab:synced(fw, port, timeout)
   return (fwsh.wait{ fn = function()
     local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
     return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
-  end, interval = 0.05, timeout = timeout or 10 })
+  end, interval = 0.05, timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:spawn_host(argv, log) -> proc: a process on the host (the server side)
@@ -133,9 +134,9 @@ function Lab:traffic_start(o)
                                     self:file("stream-server-" .. tag .. ".out"))
   fwsh.wait{ fn = function() return listening(M.stream_port) end, interval = 0.01, timeout = 5 }
   local client = self.nodes.client
-  t.probe = client:spawn({ node_tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
+  t.probe = client:spawn({ client:tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
                          { stdout = self:file("probe-" .. tag .. ".out") })
-  t.stream = client:spawn({ node_tool("stream"), "client", M.server, tostring(M.stream_port),
+  t.stream = client:spawn({ client:tool("stream"), "client", M.server, tostring(M.stream_port),
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out") })
   local _, backup = self:master()
@@ -160,6 +161,12 @@ function Lab:traffic_stop(t)
   local c = self:read("stream-client-" .. t.tag .. ".out")
   local s = self:read("stream-server-" .. t.tag .. ".out")
   r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
+  if self.backend == "qemu" then
+    -- the guest's writes reach the host's file by 9p: wait until they have
+    fwsh.wait{ fn = function() return self:read("stream-client-" .. t.tag .. ".out"):find("\n") ~= nil end,
+               interval = 0.02, timeout = 5 }
+    c = self:read("stream-client-" .. t.tag .. ".out")
+  end
   local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
   local got, sverdict = s:match("received (%d+) (%a+)")
   r.stream_sent, r.stream_received = tonumber(sent or c:match("sent (%d+)")), tonumber(got)
@@ -217,7 +224,7 @@ Lab.__close = function(self) Lab.close(self) end
 local function firewall_node(lab, name, o)
   local a = FW[name]
   local n = node.new{
-    name = name, dir = lab.dir, backend = o.backend,
+    name = name, dir = lab.dir, backend = lab.backend, qemu = o.qemu,
     ports = {
       { name = "eth0", bridge = "br0", tap = a.taps.eth0, address = a.eth0 },
       { name = "eth1", bridge = "br1", tap = a.taps.eth1, address = a.eth1 },
@@ -229,6 +236,11 @@ local function firewall_node(lab, name, o)
       { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
     },
   }
+  -- where a daemon's socket, lock and pid files go: the node's own /run in
+  -- a VM (a socket cannot live on the 9p share), the lab's directory otherwise
+  local function run_file(what)
+    return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
+  end
   local master = (o.master or "fw-1") == name
   local prio = master and 150 or 100
   local ctconf = lab:file(name .. "-conntrackd.conf")
@@ -236,7 +248,7 @@ local function firewall_node(lab, name, o)
   n.conntrackd_conf = ctconf
   write(ctconf, conntrackd.config{
     local_address = a.sync, peer_address = a.peer, interface = "eth2", port = M.sync_port,
-    socket = lab:file(name .. "-conntrackd.ctl"), lock = lab:file(name .. "-conntrackd.lock"),
+    socket = run_file("conntrackd.ctl"), lock = run_file("conntrackd.lock"),
     log = lab:file(name .. "-conntrackd.log"),
     ignore = { "127.0.0.1", "10.2.0.1", "10.2.0.2", "10.0.0.2", "10.0.0.3", "10.1.0.2",
                "10.1.0.3", "10.1.0.1", "10.0.0.254" },
@@ -262,7 +274,8 @@ local function firewall_node(lab, name, o)
     },
   })
   -- A restarted firewall comes back as a rebooted one would: without the
-  -- virtual MAC links and addresses keepalived left, with an empty conntrack table.
+  -- virtual MAC links and addresses keepalived left, with an empty conntrack
+  -- table (a VM does reboot).
   n.reset = function()
     n:exec(function()
       node.sysctl("net/ipv4/ip_forward", "1")
@@ -276,8 +289,8 @@ local function firewall_node(lab, name, o)
     os.remove(lab:file(name .. "-conntrackd.ctl"))
   end
   n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
-  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = lab:file(name .. "-keepalived.pid"),
-                                          vrrp_pid = lab:file(name .. "-vrrp.pid") })
+  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = run_file("keepalived.pid"),
+                                          vrrp_pid = run_file("vrrp.pid") })
   return n
 end
 
@@ -291,6 +304,9 @@ function M.build(o)
   o = o or {}
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns" }, Lab)
+  -- A VM answers later than a namespace (under TCG, much later): every
+  -- deadline of the lab is this many times longer.
+  lab.patience = lab.backend == "qemu" and 4 or 1
   local ok, err = pcall(function()
     -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
     lab.dir = fwsh.lab_dir()
@@ -315,20 +331,10 @@ function M.build(o)
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = firewall_node(lab, name, o)
     end
-    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend,
+    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend, qemu = o.qemu,
       ports = { { name = "eth0", bridge = "br1", tap = "net13", address = "10.1.0.10/24" } },
+      routes = { { dst = "default", via = "10.1.0.1" } },
       sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
-    if lab.backend == "qemu" then
-      -- A VM boots the user's image, which runs its own daemons: only the
-      -- wiring is fwsh's here.
-      for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
-        local n = lab.nodes[name]
-        n.daemons, n.order = {}, {}
-        n.qemu = o.qemu or {}
-        n:up()
-      end
-      return
-    end
     -- The master starts first and takes both virtual IPs before its peer
     -- starts: with nopreempt, whoever times out first would win otherwise.
     local first = o.master or "fw-1"
@@ -336,24 +342,21 @@ function M.build(o)
     for _, name in ipairs({ first, second }) do
       local n = lab.nodes[name]
       n.setup = function()
-        n:exec(function()
-          if not o.tcp_loose   then node.sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
-          fwsh.nft.run(nftables.firewall{
-            client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
-            server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
-            sync = { iface = "eth2", port = M.sync_port },
-            services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
-                         { proto = "icmp" } },
-          })
-        end)
+        if not o.tcp_loose then n:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
+        n:nft(nftables.firewall{
+          client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
+          server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
+          sync = { iface = "eth2", port = M.sync_port },
+          services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
+                       { proto = "icmp" } },
+        })
       end
       n:up()
       lab:wait_ready(name)
       if name == first then lab:wait_master(first) end
     end
     lab.nodes.client:up()
-    lab.nodes.client:exec(function() fwsh.route.add{ dst = "default", via = "10.1.0.1" } end)
-    fwsh.wait{ run = { "ping", "-c1", "-W1", M.server }, netns = "client", timeout = 10 }
+    lab.nodes.client:wait_run({ "ping", "-c1", "-W1", M.server }, 10 * lab.patience)
   end)
   if not ok then
     pcall(Lab.close, lab)
@@ -443,24 +446,17 @@ function M.main(...)
   local o = M.args({ ... })
   local lab <close> = M.build(o)
   if lab.backend == "qemu" then
-    -- The VMs run the user's image (qemu={args=...}); fwsh shows the wiring.
     for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
       local n = lab.nodes[name]
-      local taps = {}
-      for _, p in ipairs(n.ports) do
-        fwsh.wait{ link = p.tap, carrier = true, timeout = 10 }
-        taps[#taps + 1] = string.format("%s=%s (%s)", p.name, p.tap, tostring(fwsh.link.get(p.tap)))
-      end
-      print(string.format("%s: qemu pid %d, accel %s, %s; %s", name, n.vm:pid(), n.accel,
-                          n:qmp("query-status"), table.concat(taps, ", ")))
+      print(string.format("%s: qemu pid %d, %s, booted and configured in %.1f s", name, n.vm:pid(),
+                          n.accel, n.boot_s or -1))
     end
-    return
   end
   local master = lab:master()
   print(string.format("master: %s (VRRP MAC %s on br1)", master and master.name or "none", M.vmac.client))
   local r = lab.nodes.client:run{ "ping", "-c3", "-i0.2", M.server }
   io.write(r.out)
-  print(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
+  io.write(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
 end
 
 return M

@@ -5,12 +5,23 @@
 --     veth whose host end carries the tap name (net11, ...) and is a port of
 --     the bridge, and whose node end is the port's name (eth0, ...) inside.
 --   qemu: the node is a qemu VM on the seed's persistent taps
---     (-netdev tap,ifname=TAP,script=no,downscript=no), with a QMP socket;
---     KVM when /dev/kvm exists, TCG otherwise.
+--     (-netdev tap,ifname=TAP,script=no,downscript=no), with a QMP socket.
+--     It boots the lab's guest image (lab/guest: Debian's kernel, an
+--     initramfs with busybox, keepalived, conntrackd, nftables, iproute2),
+--     whose init, fwsh-agent, mounts the node's directory over 9p at the
+--     same path, applies the node's boot file from it (addresses, sysctls,
+--     rulesets, daemons) and then serves the host on a virtio-serial port:
+--     node:run, node:spawn and the rest go through it, never a shell or ssh.
+--     KVM if a guest boots under it here, TCG otherwise.
 --
 -- local node = require "fwsh.node"
 -- local n = node.new{ name = "fw-1", ports = { {name="eth0", bridge="br0", tap="net01"}, ... } }
 -- n:up()  n:run{"ping", "-c1", "10.0.0.1"}  n:spawn{...}  n:stop()  n:start()  n:down()
+--
+-- What a node runs is the same on both backends: node:sysctl, node:nft,
+-- node:run, node:spawn, node:daemon, node.routes, node:wait_run,
+-- node:wait_link, node:fail / node:start. Paths under the node's dir are the
+-- same on the host and in a VM (its share).
 local fwsh = fwsh or require "fwsh"
 
 local M = {}
@@ -42,12 +53,15 @@ local function check_name(what, s)
 end
 
 --- node.new{name=, backend="netns"|"qemu", ports={ {name=, bridge=, tap=, address=}, ... },
---  dir=, sysctls=, setup=, reset=, qemu={binary=, accel=, memory=, args=, wrapper=, timeout=}}
+--  routes={ {dst=, via=}, ... }, dir=, sysctls=, setup=, reset=,
+--  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=}}
 --  -> node (not yet up). dir is where logs, sockets and pid files go (a
 --  per-lab temporary directory); sysctls ({ {path, value}, ... }) are set in
 --  the new namespace before its ports exist; setup(node) runs after the
---  ports and before the daemons, reset(node) at start() after a stop().
---  qemu.args is the user's image (-kernel ..., -drive ...).
+--  ports and routes and before the daemons, reset(node) at start() after a
+--  stop() (netns: a VM reboots). qemu.image is the guest image's directory
+--  (default: node.image()), or false for none: then qemu.args is the
+--  user's own (-kernel ..., -drive ...) and only the wiring is fwsh's.
 function M.new(o)
   local n = setmetatable({
     name = check_name("name", o.name),
@@ -58,6 +72,7 @@ function M.new(o)
     order = {},        -- daemon names, in start order
     procs = {},        -- every proc started with spawn, for teardown
     qemu = o.qemu or {},
+    routes = o.routes or {},
     setup = o.setup,            -- function(node), after the ports, before the daemons
     reset = o.reset,            -- function(node), at start() after a stop(): what a reboot clears
     sysctls = o.sysctls or {},  -- { {"net/ipv4/ip_forward", "1"}, ... }, set before the ports exist
@@ -102,16 +117,20 @@ function M.delete_made(m)
   end
 end
 
-local function sysctl(path, value)
-  -- a path under /proc/sys, never out of it
+-- A path under /proc/sys, never out of it, and a value with no zero byte.
+local function check_sysctl(path, value)
   if type(path) ~= "string" or not path:match("^[%w_.%-]+[%w_.%-/]*$") or path:find("%.%.")
      or path:find("//") then
     error(string.format("node.sysctl: %q is not a path under /proc/sys (a/b/c: letters, digits, "
-                        .. "'_', '-', '.', no '..')", tostring(path)), 2)
+                        .. "'_', '-', '.', no '..')", tostring(path)), 3)
   end
   if type(value) ~= "string" or value:find("%z") then
-    error("node.sysctl: the value is a string with no zero byte", 2)
+    error("node.sysctl: the value is a string with no zero byte", 3)
   end
+end
+
+local function sysctl(path, value)
+  check_sysctl(path, value)
   local f = assert(io.open("/proc/sys/" .. path, "w"))
   f:write(value)
   f:close()
@@ -139,10 +158,45 @@ local function netns_up(self)
       l:up()
       if p.address then fwsh.addr.add(l, p.address) end
     end
+    for _, r in ipairs(self.routes) do fwsh.route.add{ dst = r.dst, via = r.via } end
   end)
 end
 
 -- qemu backend ---------------------------------------------------------------
+
+local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15,
+                  CONT = 18, STOP = 19 }
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local image_checked = {}
+
+--- node.image() -> the guest image's directory (vmlinuz, initrd): $FWSH_GUEST
+--  as it is, or guest/ next to fwsh's tools, which lab/guest/image.sh
+--  (fwsh-image.sh next to the tools) builds from Debian packages the first
+--  time, and again only when its inputs changed; a terminal sees its progress.
+function M.image()
+  local given = os.getenv("FWSH_GUEST")
+  local dir = given or (tools_dir() .. "/guest")
+  if image_checked[dir] then return dir end
+  local script = M.tool("image.sh")
+  if not given and exists(script) then
+    local p = fwsh.proc.spawn({ script, dir, tools_dir() }, { stdout = "/dev/stderr" })
+    local r = p:wait(1800)
+    if not r.ok then
+      error("node: the guest image could not be built in " .. dir .. " (" .. script .. " says why, above)", 0)
+    end
+  end
+  if not (exists(dir .. "/vmlinuz") and exists(dir .. "/initrd")) then
+    error("node: no guest image in " .. dir .. " (lab/guest/image.sh makes one)", 0)
+  end
+  image_checked[dir] = true
+  return dir
+end
 
 --- node:qmp(command [, arguments]) -> the reply line ({"return": ...}); raises
 --  with QMP's error (qemu backend)
@@ -166,69 +220,312 @@ function Node:qmp(command, arguments)
   return (r.out:gsub("%s+$", ""))
 end
 
--- KVM when /dev/kvm exists (and can be opened), TCG otherwise.
-function M.accel()
-  local f = io.open("/dev/kvm", "r")
-  if f then f:close() return "kvm" end
-  return "tcg"
+-- One request to the VM's agent (lab/guest/wire.h) by fwsh-guest: {ok=, code=, out=, err=}.
+local function agent(self, args, timeout)
+  timeout = timeout or 30
+  local argv = { M.tool("guest"), self.agent_socket, "-t", string.format("%g", timeout) }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return fwsh.proc.run(argv, { timeout = timeout + 5 })
+end
+
+-- A process in a VM, with the methods of fwsh.proc's: pid, running, kill, wait, stop.
+local GuestProc = {}
+GuestProc.__index = GuestProc
+GuestProc.__tostring = function(self) return string.format("proc %d in %s", self.id, self.node.name) end
+
+function GuestProc:pid() return self.id end
+
+-- "running", "exit N", "signal N", or "gone" with its VM
+function GuestProc:status()
+  if self.vm ~= self.node.vm or not (self.vm and self.vm:running()) then return "gone" end
+  local r = agent(self.node, { "status", tostring(self.id) }, 10)
+  return r.ok and (r.out:gsub("%s+$", "")) or "gone"
+end
+
+function GuestProc:running() return self:status() == "running" end
+
+local function ended(st)
+  local code = st:match("^exit (%d+)")
+  if code then return { ok = code == "0", code = tonumber(code) } end
+  local sig = st:match("^signal (%d+)")
+  if sig then return { ok = false, signal = tonumber(sig) } end
+  return { ok = false } -- its VM is gone, and it with it
+end
+
+function GuestProc:kill(sig)
+  sig = sig or "TERM"
+  local n = math.tointeger(sig) or SIGNALS[sig]
+  if not n then error("proc:kill: unknown signal " .. tostring(sig), 2) end
+  local r = agent(self.node, { "kill", tostring(self.id), tostring(n) }, 10)
+  if not r.ok then error(string.format("node %s: kill %d: %s", self.node.name, self.id, r.err), 2) end
+  return self
+end
+
+function GuestProc:wait(timeout)
+  local st
+  fwsh.wait{ fn = function() st = self:status() return st ~= "running" end, interval = 0.02,
+             timeout = timeout or 86400 }
+  return ended(st)
+end
+
+function GuestProc:stop(grace)
+  local st = self:status()
+  if st ~= "running" then return ended(st) end
+  pcall(self.kill, self, "TERM")
+  local ok, r = pcall(self.wait, self, grace or 2)
+  if ok then return r end
+  pcall(self.kill, self, "KILL")
+  ok, r = pcall(self.wait, self, 2)
+  return ok and r or { ok = false }
+end
+
+-- A boot file's field: no tab, newline or zero byte (they separate them).
+local function field(self, v)
+  v = tostring(v)
+  if v == "" or v:find("[\t\n%z]") then
+    error(string.format("node %s: %q cannot go into the guest's boot file (empty, or a tab, "
+                        .. "newline or zero byte in it)", self.name, v), 0)
+  end
+  return v
+end
+
+local function boot_step(self, ...)
+  local f = {}
+  for i, v in ipairs({ ... }) do f[i] = field(self, v) end
+  self.boot[#self.boot + 1] = table.concat(f, "\t")
+end
+
+-- The MAC of port i: the same for a node at every boot, different across nodes.
+local function mac(self, i)
+  local h = 0
+  for c in self.name:gmatch(".") do h = (h * 31 + c:byte()) % 65536 end
+  return string.format("52:54:00:%02x:%02x:%02x", h // 256, h % 256, i)
+end
+
+local function daemon_log(self, name)
+  return self.dir .. "/" .. self.name .. "-" .. name .. ".log"
+end
+
+-- NAME.boot in the node's directory: what the guest's init applies at every
+-- boot (lab/guest/boot.c): names, sysctls, addresses, routes, what setup()
+-- asks for, then the daemons.
+local function write_boot(self)
+  self.boot = {}
+  boot_step(self, "run", "ip", "link", "set", "dev", "lo", "up")
+  for _, s in ipairs(self.sysctls) do self:sysctl(s[1], s[2]) end
+  for i, p in ipairs(self.ports) do
+    boot_step(self, "name", mac(self, i), p.name)
+    boot_step(self, "run", "ip", "link", "set", "dev", p.name, "up")
+    if p.address then boot_step(self, "run", "ip", "addr", "add", p.address, "dev", p.name) end
+  end
+  for _, r in ipairs(self.routes) do boot_step(self, "run", "ip", "route", "add", r.dst, "via", r.via) end
+  if self.setup then self.setup(self) end
+  for _, name in ipairs(self.order) do
+    boot_step(self, "spawn", daemon_log(self, name), table.unpack(self.daemons[name].argv))
+  end
+  local f = assert(io.open(self.dir .. "/" .. self.name .. ".boot", "w"))
+  f:write(table.concat(self.boot, "\n"), "\n")
+  f:close()
+  self.boot = nil
+end
+
+local accel_known
+
+--- node.accel([image]) -> "kvm" or "tcg": KVM if a guest boots under it here
+--  (Debian's kernel reaches its last boot message within 15 s), TCG
+--  otherwise. Probed once per host boot; /dev/kvm alone proves nothing (a
+--  nested one may run qemu but no guest).
+function M.accel(image)
+  if accel_known then return accel_known end
+  local f = io.open("/dev/kvm", "r+")
+  if not f then accel_known = "tcg" return accel_known end
+  f:close()
+  if not image then return "kvm" end
+  local bid = io.open("/proc/sys/kernel/random/boot_id", "r")
+  local cache = image .. "/accel." .. (bid and bid:read("l") or "0")
+  if bid then bid:close() end
+  local c = io.open(cache, "r")
+  if c then accel_known = c:read("l") c:close() return accel_known end
+  local log = os.tmpname()
+  local p = fwsh.proc.spawn({ "qemu-system-x86_64", "-nodefaults", "-display", "none", "-machine",
+                              "accel=kvm", "-m", "128", "-kernel", image .. "/vmlinuz", "-append",
+                              "console=ttyS0 panic=-1", "-no-reboot", "-serial", "file:" .. log })
+  local booted = pcall(fwsh.wait, { fn = function()
+    local l = io.open(log, "r")
+    local s = l and l:read("a") or ""
+    if l then l:close() end
+    return s:find("VFS: Unable to mount root", 1, true) ~= nil
+  end, interval = 0.1, timeout = 15 })
+  p:stop(1)
+  os.remove(log)
+  accel_known = booted and "kvm" or "tcg"
+  c = io.open(cache, "w")
+  if c then c:write(accel_known, "\n") c:close() end
+  return accel_known
 end
 
 local function qemu_start(self)
   local q = self.qemu
-  self.accel = q.accel or M.accel()
+  local image = q.image ~= false and (q.image or M.image()) or nil
+  self.accel = q.accel or M.accel(image)
+  if self.dir:find(",", 1, true) then
+    error("node " .. self.name .. ": qemu cannot take a directory with a comma: " .. self.dir, 0)
+  end
   local argv = {}
   for _, w in ipairs(q.wrapper or {}) do argv[#argv + 1] = w end -- e.g. { "env", "-u", "LD_PRELOAD" }
-  for _, w in ipairs({ q.binary or "qemu-system-x86_64", "-nodefaults", "-display", "none",
-                 "-machine", "accel=" .. self.accel, "-m", tostring(q.memory or 128),
-                 "-name", self.name, "-qmp", "unix:" .. self.qmp_socket .. ",server=on,wait=off" }) do
-    argv[#argv + 1] = w
-  end
+  local function add(...) for _, w in ipairs({ ... }) do argv[#argv + 1] = w end end
+  add(q.binary or "qemu-system-x86_64", "-nodefaults", "-display", "none",
+      "-machine", "accel=" .. self.accel, "-m", tostring(q.memory or 256),
+      "-name", self.name, "-qmp", "unix:" .. self.qmp_socket .. ",server=on,wait=off")
   for i, p in ipairs(self.ports) do
-    argv[#argv + 1] = "-netdev"
-    argv[#argv + 1] = string.format("tap,id=%s,ifname=%s,script=no,downscript=no", p.name, p.tap)
-    argv[#argv + 1] = "-device"
-    argv[#argv + 1] = string.format("virtio-net-pci,netdev=%s,id=nic-%s,mac=52:54:00:00:%02x:%02x",
-                                    p.name, p.name, #self.name % 256, i)
+    add("-netdev", string.format("tap,id=%s,ifname=%s,script=no,downscript=no", p.name, p.tap),
+        "-device", string.format("virtio-net-pci,netdev=%s,id=nic-%s,mac=%s", p.name, p.name, mac(self, i)))
   end
-  for _, a in ipairs(q.args or {}) do argv[#argv + 1] = a end   -- the user's image, -kernel ...
+  if image then
+    write_boot(self)
+    self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
+    os.remove(self.agent_socket)
+    add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
+        "-append", "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
+        "-serial", "file:" .. self.dir .. "/" .. self.name .. "-console.log",
+        "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
+        "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
+        "-device", "virtio-serial-pci",
+        "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
+        "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
+  end
+  for _, a in ipairs(q.args or {}) do add(a) end   -- the user's own, -kernel ... with image=false
+  self.booted_at = fwsh.proc.clock()
   self.vm = fwsh.proc.spawn(argv, { stdout = self.dir .. "/" .. self.name .. "-qemu.log" })
   self.procs[#self.procs + 1] = self.vm
-  -- Ready when QMP answers.
+  -- Ready when QMP answers, and the guest's agent says it booted.
   fwsh.wait{ run = { M.tool("qmp"), self.qmp_socket, '{"execute": "query-status"}' },
-             timeout = q.timeout or 20, interval = 0.05 }
+             timeout = 20, interval = 0.05 }
+  if image then
+    local timeout = q.timeout or (self.accel == "tcg" and 180 or 60)
+    local r = agent(self, { "ping" }, timeout)
+    if not r.ok then
+      error(string.format("node %s: the guest did not come up (%s, %g s): %s%s(console: %s)", self.name,
+                          self.accel, timeout, r.out, r.err, self.dir .. "/" .. self.name .. "-console.log"), 0)
+    end
+    self.boot_report = r.out
+    self.boot_s = fwsh.proc.clock() - self.booted_at
+  end
 end
 
 -- both -----------------------------------------------------------------------
 
---- node:up() -> node: creates the namespace and ports (netns) or starts the
+--- node:sysctl(path, value) -> node: sets /proc/sys/PATH in the node (a
+--  VM's boot file has it while the node is being set up)
+function Node:sysctl(path, value)
+  check_sysctl(path, value)
+  if self.backend == "netns" then
+    self:exec(function() sysctl(path, value) end)
+  elseif self.boot then
+    boot_step(self, "write", "/proc/sys/" .. path, value)
+  else
+    local r = agent(self, { "write", "/proc/sys/" .. path, value }, 10)
+    if not r.ok then error(string.format("node %s: sysctl %s: %s", self.name, path, r.err), 2) end
+  end
+  return self
+end
+
+--- node:nft(text) -> node: loads an nft(8) ruleset in the node, as one
+--  transaction (netns: libnftables in its namespace; VM: nft -f, from the
+--  share, at boot when set up)
+function Node:nft(text)
+  if self.backend == "netns" then
+    self:exec(function() fwsh.nft.run(text) end)
+    return self
+  end
+  local file = self.dir .. "/" .. self.name .. ".nft"
+  local f = assert(io.open(file, "w"))
+  f:write(text)
+  f:close()
+  if self.boot then
+    boot_step(self, "run", "nft", "-f", file)
+  else
+    local r = self:run{ "nft", "-f", file }
+    if not r.ok then error(string.format("node %s: nft: %s", self.name, r.err), 2) end
+  end
+  return self
+end
+
+--- node:tool(name) -> the path of fwsh's lab tool name ("probe", "stream")
+--  as the node sees it: fwsh's own (netns), the guest image's (VM)
+function Node:tool(name)
+  if self.backend == "qemu" and self.agent_socket then return "/usr/bin/fwsh-" .. name end
+  return M.tool(name)
+end
+
+--- node:up() -> node: creates the namespace and ports (netns) or boots the
 --  VM (qemu), then the daemons registered so far
 function Node:up()
   if self.backend == "netns" then
     netns_up(self)
+    self.is_up = true
+    if self.setup then self.setup(self) end
+    for _, name in ipairs(self.order) do self:start_daemon(name) end
   else
     self.qmp_socket = self.dir .. "/" .. self.name .. ".qmp"
-    qemu_start(self)
+    self.is_up = true
+    qemu_start(self) -- setup and the daemons are in its boot file
   end
-  self.is_up = true
-  if self.setup then self.setup(self) end
-  for _, name in ipairs(self.order) do self:start_daemon(name) end
   return self
 end
 
---- node:run(argv [, {timeout=}]) -> {ok=, code=, out=, err=}: runs a command
---  in the node to its end (netns backend)
+--- node:run(argv [, {timeout=, stdin=}]) -> {ok=, code=, out=, err=}: runs a
+--  command in the node to its end (a VM's by its agent; no stdin there)
 function Node:run(argv, opts)
   opts = opts or {}
-  assert(self.backend == "netns", "node:run needs the netns backend (a VM runs its own)")
+  if self.backend == "qemu" then
+    assert(self.agent_socket, "node:run needs the guest image's agent (qemu.image)")
+    local args = { "run" }
+    for _, a in ipairs(argv) do args[#args + 1] = a end
+    return agent(self, args, opts.timeout or 30)
+  end
   return fwsh.proc.run(argv, { netns = self.name, timeout = opts.timeout, stdin = opts.stdin })
 end
 
+--- node:wait_run(argv [, timeout]) -> seconds: until argv exits 0 in the node
+function Node:wait_run(argv, timeout)
+  if self.backend == "netns" then
+    return (fwsh.wait{ run = argv, netns = self.name, timeout = timeout or 10 })
+  end
+  return (fwsh.wait{ fn = function() return self:run(argv, { timeout = 5 }).ok end, interval = 0.05,
+                     timeout = timeout or 10 })
+end
+
+--- node:wait_link(name [, {carrier=true, timeout=}]) -> seconds: until the
+--  node has a link name (with carrier, if asked)
+function Node:wait_link(name, o)
+  o = o or {}
+  if self.backend == "netns" then
+    return (fwsh.wait{ link = name, exists = o.carrier == nil or nil, carrier = o.carrier,
+                       netns = self.name, timeout = o.timeout or 10 })
+  end
+  local path = "/sys/class/net/" .. name .. (o.carrier ~= nil and "/carrier" or "/ifindex")
+  return (fwsh.wait{ fn = function()
+    local r = self:run({ "cat", path }, { timeout = 5 })
+    return r.ok and (o.carrier == nil or (r.out:match("%d") == "1") == o.carrier)
+  end, interval = 0.05, timeout = o.timeout or 10 })
+end
+
 --- node:spawn(argv [, {stdout=, stderr=}]) -> proc: starts a process in the
---  node; it is stopped and reaped at node:stop() and node:down()
+--  node; it is stopped and reaped at node:stop() and node:down(). In a VM,
+--  stdout (a path in the node's dir) gets its output and stderr.
 function Node:spawn(argv, opts)
   opts = opts or {}
-  local p = fwsh.proc.spawn(argv, { netns = self.backend == "netns" and self.name or nil,
-                                    stdout = opts.stdout, stderr = opts.stderr })
+  local p
+  if self.backend == "qemu" then
+    local args = { "spawn", opts.stdout or "-" }
+    for _, a in ipairs(argv) do args[#args + 1] = a end
+    local r = agent(self, args, 10)
+    if not r.ok then error(string.format("node %s: spawn %s: %s", self.name, argv[1], r.err), 2) end
+    p = setmetatable({ node = self, vm = self.vm, id = math.tointeger(tonumber(r.out)) }, GuestProc)
+  else
+    p = fwsh.proc.spawn(argv, { netns = self.name, stdout = opts.stdout, stderr = opts.stderr })
+  end
   self.procs[#self.procs + 1] = p
   return p
 end
@@ -244,17 +541,30 @@ end
 
 function Node:start_daemon(name)
   local d = self.daemons[name]
-  local opts = { stdout = self.dir .. "/" .. self.name .. "-" .. name .. ".log" }
-  d.proc = self:spawn(d.argv, opts)
+  d.proc = self:spawn(d.argv, { stdout = daemon_log(self, name) })
   if d.opts.ready then d.opts.ready(self, d.proc) end
   return d.proc
 end
 
+local function vm_kill(self, sig)
+  if self.vm then
+    if self.vm:running() then self.vm:kill(sig) end
+    self.vm:stop(1)
+    self.vm = nil
+  end
+  for _, d in pairs(self.daemons) do d.proc = nil end
+end
+
 --- node:stop([{graceful=false, keep_links=false}]) -> node: the node fails:
 --  its daemons are killed (SIGKILL unless graceful) and its ports lose
---  carrier unless keep_links (netns), or the VM is killed (qemu)
+--  carrier unless keep_links (netns), or the VM is powered off (qemu)
 function Node:stop(o)
   local sig = o and o.graceful and "TERM" or "KILL"
+  if self.backend == "qemu" then
+    vm_kill(self, sig)
+    self.stopped = true
+    return self
+  end
   for _, name in ipairs(self.order) do
     local d = self.daemons[name]
     if d.proc and d.proc:running() then d.proc:kill(sig) end
@@ -263,29 +573,42 @@ function Node:stop(o)
     local d = self.daemons[name]
     if d.proc then d.proc:stop(1); d.proc = nil end
   end
-  if self.backend == "netns" then
-    if not (o and o.keep_links) then
-      for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):down() end
-    end
-  elseif self.vm then
-    if self.vm:running() then self.vm:kill(sig) end
-    self.vm:stop(1)
-    self.vm = nil
+  if not (o and o.keep_links) then
+    for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):down() end
   end
   self.stopped = true
   return self
 end
 
---- node:start() -> node: brings a stopped node back: ports up and daemons
---  started again (netns), or the VM started again (qemu)
+--- node:fail(kind) -> node: the node fails as kind says:
+--   "power": it loses power (node:stop(): netns ports lose carrier; a VM is killed)
+--   "hang": it stops answering and forwarding, links up (netns: daemons
+--     killed, ip_forward 0; a VM: QMP stop, frozen whole)
+function Node:fail(kind)
+  if kind == nil or kind == "power" then return self:stop() end
+  if kind ~= "hang" then error("node:fail: \"power\" or \"hang\", not " .. tostring(kind), 2) end
+  if self.backend == "qemu" then
+    self:freeze()
+  else
+    self:stop{ keep_links = true }
+    self:sysctl("net/ipv4/ip_forward", "0")
+  end
+  self.stopped = true
+  return self
+end
+
+--- node:start() -> node: brings a stopped (or failed) node back: ports up
+--  and daemons started again after reset() (netns), or the VM booted again
+--  (qemu: a hung one is reset, as a watchdog would)
 function Node:start()
   if self.backend == "netns" then
     if self.reset then self.reset(self) end
     for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):up() end
+    for _, name in ipairs(self.order) do self:start_daemon(name) end
   else
+    vm_kill(self, "KILL")
     qemu_start(self)
   end
-  for _, name in ipairs(self.order) do self:start_daemon(name) end
   self.stopped = false
   return self
 end
@@ -321,15 +644,20 @@ function Node:thaw()
   return self
 end
 
---- node:down() -> node: stops and reaps every process, removes the ports
---  and the namespace; keeps going past failures and raises the first after
+--- node:down() -> node: stops and reaps every process (a VM's die with it),
+--  removes the ports and the namespace; keeps going past failures and
+--  raises the first after
 function Node:down()
   local first
   local function try(fn, ...)
     local ok, err = pcall(fn, ...)
     if not ok and not first then first = err end
   end
-  for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
+  if self.backend == "qemu" then try(vm_kill, self, "KILL") end
+  for i = #self.procs, 1, -1 do
+    local p = self.procs[i]
+    if getmetatable(p) ~= GuestProc then try(p.stop, p, 1) end
+  end
   self.procs, self.vm = {}, nil
   for _, d in pairs(self.daemons) do d.proc = nil end
   -- Only what up() made: a port name or a namespace that was someone else's

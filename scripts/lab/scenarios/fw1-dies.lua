@@ -4,13 +4,14 @@
 --   power (default): its daemons are killed with SIGKILL and its ports lose
 --     carrier, as a machine that loses power: br1 and br0 flush its FDB
 --     entries and flood frames for the virtual MACs until a new master is
---     learned
+--     learned (a VM: qemu is killed)
 --   hang: its daemons are killed with SIGKILL and it stops forwarding
 --     (ip_forward=0), links up: frames still go to it until the new
---     master's gratuitous ARPs move the virtual MACs
+--     master's gratuitous ARPs move the virtual MACs (a VM: QMP stop, the
+--     whole machine frozen; it comes back reset, as by a watchdog)
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/fw1-dies.lua [--reps N] [--master fw-2]
---            [--fail power|hang] [--advert 0.1] [--version 3] [--loose]
+--            [--fail power|hang] [--advert 0.1] [--version 3] [--loose] [--backend qemu]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server (both running before, during and after the failover):
 --   outage_ms   the largest gap between two probe replies
@@ -28,12 +29,7 @@ for i = 1, o.reps or 1 do
   local traffic = lab:traffic_start()
   lab:hold(0.5)                               -- steady state before the failure
   local t0 = fwsh.proc.clock()
-  if o.fail == "hang" then
-    master:stop{ keep_links = true }
-    master:exec(function() require("fwsh.node").sysctl("net/ipv4/ip_forward", "0") end)
-  else
-    master:stop()
-  end
+  master:fail(o.fail or "power")
   lab:wait_master(backup.name, 10)
   local mac_ms = (fwsh.proc.clock() - t0) * 1000
   lab:wait_master_server(backup.name, 10)

@@ -29,13 +29,13 @@ for i = 1, o.reps or 1 do
   lab:hold(0.5)
   local t0 = fwsh.proc.clock()
   master:cut("eth1")
-  fwsh.wait{ link = master:port("eth1").tap, carrier = false, timeout = 2 }
+  master:wait_link("eth1", { carrier = false, timeout = 2 })
   local ok = pcall(lab.wait_master, lab, backup.name, down)
   local mac_ms = ok and (fwsh.proc.clock() - t0) * 1000 or nil
   local left = down - (fwsh.proc.clock() - t0)
   if left > 0 then lab:hold(left) end
   master:restore("eth1")
-  fwsh.wait{ link = "eth1", carrier = true, netns = master.name, timeout = 2 }
+  master:wait_link("eth1", { carrier = true, timeout = 2 })
   lab:hold(2)
   local r = lab:traffic_stop(traffic)
   r.from, r.to, r.mac_ms = master.name, ok and backup.name or master.name, mac_ms

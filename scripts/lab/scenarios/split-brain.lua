@@ -18,8 +18,8 @@ local function phase(label, replicated)
   assert(master, "no firewall holds the virtual IPs")
   local traffic = lab:traffic_start{ replicated = replicated }
   lab:hold(0.5)
-  local new_ok = pcall(fwsh.wait, { run = { "ping", "-c1", "-W1", firewall.server },
-                                    netns = "client", timeout = 3 })
+  local new_ok = pcall(lab.nodes.client.wait_run, lab.nodes.client,
+                       { "ping", "-c1", "-W1", firewall.server }, 3)
   local has = lab:has_replica(backup.name, firewall.stream_port)
   local t0 = fwsh.proc.clock()
   master:stop()
@@ -41,15 +41,14 @@ end
 
 -- Phase 1: cut br2 on the master's side.
 local m = lab:master()
-local sync_tap = m:port("eth2").tap
 m:cut("eth2")
-fwsh.wait{ link = sync_tap, carrier = false, timeout = 2 }
+m:wait_link("eth2", { carrier = false, timeout = 2 })
 phase("sync cut", false)
 
 -- Phase 2: heal, let the backup ask for a resync, run it again.
 local cut_node = lab.nodes[m.name]
 cut_node:restore("eth2")
-fwsh.wait{ link = "eth2", carrier = true, netns = cut_node.name, timeout = 2 }
+cut_node:wait_link("eth2", { carrier = true, timeout = 2 })
 phase("sync healed", true)
 
 firewall.report("split brain on br2 (1: sync cut, 2: healed)", results)
