@@ -9,9 +9,12 @@ set -u
 cd "$(dirname "$0")"
 tools/deps.sh
 tools/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
-# A tiny guest (Debian's kernel, a busybox initramfs) for the qemu spec; unpacked
-# into build/guest, not installed. Without it that spec says why it is pending.
-tools/guest-image.sh build/guest || echo "no guest image: the qemu guest spec will be pending"
+# The lab's guest image (Debian's kernel, an initramfs made from Debian
+# packages, lab/guest) for the VM specs: unpacked into build/guest, never
+# installed; rebuilt only when its inputs change. Both runs boot this one
+# (the sanitizer build's fwsh-agent would need its runtime in the guest).
+build/fwsh-image.sh build/guest build || echo "no guest image: the VM specs will be pending"
+export FWSH_GUEST="$PWD/build/guest"
 
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT

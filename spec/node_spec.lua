@@ -116,7 +116,7 @@ describe("fwsh.node", function()
     H.settle(ns) -- NO-CARRIER follows operstate, which the kernel sets a moment later
     assert.truthy(flags(ns, "net11"):find("NO-CARRIER", 1, true))
     local dir = tmpdir()
-    local vm = node.new{ name = "vm1", backend = "qemu", dir = dir, qemu = { wrapper = wrapper },
+    local vm = node.new{ name = "vm1", backend = "qemu", dir = dir, qemu = { wrapper = wrapper, image = false },
                          ports = { { name = "eth0", bridge = "br1", tap = "net11" } } }
     local ok, err = pcall(function()
       vm:up()
@@ -143,46 +143,80 @@ describe("fwsh.node", function()
     if not ok then error(err, 0) end
   end))
 
-  -- The last carrier line the guest printed on its console ("carrier=1").
-  local function guest_carrier(console)
-    local text = H.read_file(console) or ""
-    local last
-    for v in text:gmatch("carrier=(%d)") do last = v end
-    return last
+  -- lab/guest/image.sh (run by test.sh into build/guest, FWSH_GUEST) makes
+  -- the guest image: Debian's kernel, an initramfs whose init is fwsh-agent.
+  local function image()
+    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
+      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+      return nil
+    end
+    return img
   end
 
-  it("qemu: QMP set_link takes a booted guest's link down and up again", H.ns(function(ns)
-    -- tools/guest-image.sh (run by test.sh) makes a kernel and an initramfs whose
-    -- init prints eth0's carrier on the serial console every 0.1 s.
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd.gz")) then
-      pending("no guest image in " .. img .. " (tools/guest-image.sh makes one)")
-      return
-    end
+  it("qemu: a booted guest runs what the host asks through its agent; QMP set_link takes its link down and up", H.ns(function(ns)
+    local img = image()
+    if not img then return end
     fwsh.bridge.add("br1", { grounding = false })
     fwsh.tap.add("net11", { bridge = "br1" })
     local dir = tmpdir()
-    local console = dir .. "/console"
     -- TCG: this machine's nested KVM runs qemu but not a guest kernel.
     local vm = node.new{ name = "vm2", backend = "qemu", dir = dir,
-                         qemu = { wrapper = wrapper, accel = "tcg", memory = 256, args = {
-                           "-kernel", img .. "/vmlinuz", "-initrd", img .. "/initrd.gz",
-                           "-append", "console=ttyS0 quiet panic=-1", "-no-reboot",
-                           "-serial", "file:" .. console } },
-                         ports = { { name = "eth0", bridge = "br1", tap = "net11" } } }
+                         qemu = { wrapper = wrapper, accel = "tcg", image = img },
+                         sysctls = { { "net/ipv4/ip_forward", "1" } },
+                         ports = { { name = "eth0", bridge = "br1", tap = "net11", address = "10.9.0.2/24" } },
+                         routes = { { dst = "10.8.0.0/24", via = "10.9.0.1" } } }
     local ok, err = pcall(function()
       vm:up()
-      assert.truthy(H.wait_for(function() return guest_carrier(console) == "1" end, 120),
-                    "the guest booted and sees its link up")
-      vm:cut("eth0") -- QMP set_link nic-eth0 false
-      assert.truthy(H.wait_for(function() return guest_carrier(console) == "0" end, 10),
-                    "the guest sees its link down")
+      -- the boot file's steps, read back from the guest's kernel
+      local r = vm:run{ "ip", "-o", "-4", "addr", "show", "dev", "eth0" }
+      assert.truthy(r.ok and r.out:find("10.9.0.2/24", 1, true), r.out .. r.err)
+      assert.truthy(vm:run{ "ip", "route", "show", "10.8.0.0/24" }.out:find("via 10.9.0.1", 1, true))
+      assert.are.equal("1", vm:run{ "cat", "/proc/sys/net/ipv4/ip_forward" }.out:match("%d"))
+      -- its MAC is the one on the host's tap's far end: br1 learns it when the guest sends
+      vm:run{ "ping", "-c1", "-W1", "10.9.0.1" }
+      -- exit status and both streams come back as the guest's command left them
+      r = vm:run{ "sh", "-c", "echo out; echo err >&2; exit 3" }
+      assert.are.same({ false, 3, "out\n", "err\n" }, { r.ok, r.code, r.out, r.err })
+      r = vm:run{ "no-such-program" }
+      assert.are.equal(127, r.code)
+      assert.truthy(r.err:find("no-such-program", 1, true), r.err)
+      -- a spawned process runs on in the guest until killed; its output reaches the share
+      local p = vm:spawn({ "sh", "-c", "echo started; exec sleep 100" }, { stdout = dir .. "/sleep.out" })
+      assert.is_true(p:running())
+      assert.truthy(vm:run{ "ps" }.out:find("sleep 100", 1, true))
+      p:kill("TERM")
+      assert.are.equal(15, p:wait(10).signal)
+      assert.are.equal("started\n", H.read_file(dir .. "/sleep.out"))
+      -- set_link, as the guest's kernel sees it
+      vm:wait_link("eth0", { carrier = true, timeout = 10 })
+      vm:cut("eth0")
+      vm:wait_link("eth0", { carrier = false, timeout = 10 })
       vm:restore("eth0")
-      assert.truthy(H.wait_for(function() return guest_carrier(console) == "1" end, 10),
-                    "and up again")
+      vm:wait_link("eth0", { carrier = true, timeout = 10 })
+      local pid = vm.vm:pid()
+      vm:down()
+      assert.is_false(alive(pid))
     end)
     pcall(vm.down, vm)
     fwsh.proc.run({ "rm", "-rf", dir })
     if not ok then error(err, 0) end
+  end))
+
+  it("qemu: a boot step that fails is named in the error, with what the guest said", H.ns(function(ns)
+    local img = image()
+    if not img then return end
+    local dir = tmpdir()
+    local vm = node.new{ name = "vm3", backend = "qemu", dir = dir,
+                         qemu = { wrapper = wrapper, accel = "tcg", image = img },
+                         setup = function(n) n:nft("table inet t { chain c { nonsense; } }") end }
+    local ok, err = pcall(vm.up, vm)
+    local pid = vm.vm and vm.vm:pid()
+    pcall(vm.down, vm)
+    fwsh.proc.run({ "rm", "-rf", dir })
+    assert.is_false(ok)
+    H.raises(function() error(err, 0) end, "node vm3: the guest did not come up", "vm3.boot, step",
+             "nonsense", "vm3-console.log")
+    if pid then assert.is_false(alive(pid)) end
   end))
 end)

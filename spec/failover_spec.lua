@@ -1,0 +1,92 @@
+-- failover_spec.lua - the seed's firewall pair fails over and an established
+-- TCP stream survives it: with network namespaces as nodes, and with fw-1,
+-- fw-2 and the client as qemu VMs booted from the lab's guest image (slow:
+-- three guests under TCG). The scenario runs as a user runs it, by the fwsh
+-- program, in the test's namespace; the stream's bytes are counted at both
+-- ends by the tools, and what the run leaves is read from the kernel and
+-- the process table: no process, link or namespace of it is left, also
+-- after Ctrl-C in the middle of a build.
+local H = require "helper"
+local fwsh = H.fwsh
+
+local SCENARIO = H.root .. "/scripts/lab/scenarios/fw1-dies.lua"
+local DAEMONS = { "qemu-system-x86", "keepalived", "conntrackd", "fwsh-probe", "fwsh-stream" }
+
+-- The pids of the lab's kinds of process, as a set.
+local function lab_pids()
+  local set = {}
+  for _, name in ipairs(DAEMONS) do
+    local out = H.run({ "pgrep", "-x", name })
+    for pid in out:gmatch("%d+") do set[pid] = name end
+  end
+  return set
+end
+
+local function new_pids(before)
+  local left = {}
+  for pid, name in pairs(lab_pids()) do
+    if not before[pid] then left[#left + 1] = name .. " " .. pid end
+  end
+  table.sort(left)
+  return left
+end
+
+local function image()
+  local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+  if H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd") then return img end
+  pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+end
+
+-- Runs the scenario with args in ns and checks its report and what it left.
+local function failover(ns, args)
+  local before, netns = lab_pids(), H.netns_names()
+  local argv = { SCENARIO }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  local out, ok = H.fwsh_cmd(argv, { prefix = { "ip", "netns", "exec", ns }, stderr = true })
+  assert(ok, out)
+  assert.truthy(out:find("\ntcp_stream: survived\n", 1, true), out)
+  local outage = tonumber(out:match("\noutage_ms: (%d+)\n"))
+  assert.truthy(outage and outage > 0, out)
+  -- the stream's run line: every byte the client sent reached the server
+  local sent, got = out:match("survived %(sent (%d+), received (%d+)%)")
+  assert.truthy(sent and tonumber(sent) > 0 and sent == got, out)
+  assert.are.same({}, new_pids(before))
+  assert.are.same({ "lo" }, H.link_names(ns))
+  assert.are.same(netns, H.netns_names())
+  return out, outage
+end
+
+describe("the firewall pair fails over, the TCP stream survives", function()
+  it("on namespace nodes", H.ns(function(ns)
+    failover(ns, {})
+  end))
+
+  it("as qemu VMs (slow: three guests boot)", H.ns(function(ns)
+    if not image() then return end
+    local out = failover(ns, { "--backend", "qemu" })
+    assert.truthy(out:find("fw-1   fw-2", 1, true), out)
+  end))
+
+  it("as qemu VMs: Ctrl-C while they boot leaves nothing", H.ns(function(ns)
+    if not image() then return end
+    local before = lab_pids()
+    local log = os.tmpname()
+    local p = fwsh.proc.spawn({ H.build .. "/fwsh", SCENARIO, "--backend", "qemu" }, { stdout = log })
+    local ok, err = pcall(function()
+      -- fw-1 is up (its daemons run in it) and fw-2 boots
+      fwsh.wait{ fn = function()
+        return H.run({ "pgrep", "-f", "qemu-system-x86_64 .*-name fw-2" }) ~= ""
+      end, interval = 0.1, timeout = 240 }
+      p:kill("INT")
+      local r = p:wait(60)
+      assert.are.equal(130, r.code, H.read_file(log))
+    end)
+    p:stop(1)
+    local text = H.read_file(log) or ""
+    os.remove(log)
+    if not ok then error(tostring(err) .. "\n" .. text, 0) end
+    assert.are.same({}, new_pids(before))
+    assert.are.same({ "lo" }, H.link_names(ns))
+    assert.is_nil(text:find("tcp_stream", 1, true), text)
+  end))
+end)
