@@ -59,8 +59,13 @@ struct reply {
         int gone;
 };
 
+/* Writes all of it, or gives up once the host has had 3 s to take it. The
+ * port says HUP while no host is connected, and the guest may learn that
+ * the host connected after its request has arrived (the news comes on
+ * another queue): a HUP is waited out, not taken as the host's leaving. */
 static int write_all(struct reply *r, const unsigned char *p, size_t len)
 {
+        int waited_ms = 0;
         while (len > 0 && !r->gone) {
                 ssize_t n = write(r->fd, p, len);
                 if (n > 0) {
@@ -68,7 +73,13 @@ static int write_all(struct reply *r, const unsigned char *p, size_t len)
                         len -= (size_t)n;
                 } else if (n < 0 && errno == EAGAIN) {
                         struct pollfd w = { .fd = r->fd, .events = POLLOUT };
-                        if (poll(&w, 1, 5000) <= 0 || (w.revents & POLLHUP))
+                        int ready = poll(&w, 1, 100);
+                        if (ready <= 0 || (w.revents & POLLHUP)) {
+                                if (w.revents & POLLHUP)
+                                        usleep(5000);
+                                waited_ms += ready <= 0 ? 100 : 5;
+                        }
+                        if (waited_ms >= 3000)
                                 r->gone = 1; /* the host went away: the rest is dropped */
                 } else if (n < 0 && errno != EINTR) {
                         r->gone = 1;
@@ -180,8 +191,16 @@ static void requests(int fd)
         }
 }
 
+static long now_ms(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
 int main(void)
 {
+        long last_data = 0;
         int fd;
 
         signal(SIGPIPE, SIG_IGN);
@@ -201,11 +220,15 @@ int main(void)
                 n = read(fd, in + have, sizeof(in) - have);
                 if (n > 0) {
                         have += (size_t)n;
+                        last_data = now_ms();
                         requests(fd);
                 } else if (n == 0) {
-                        /* No host on the port: what it left is dropped, and the
-                         * port is looked at again in 10 ms (poll says HUP at once). */
-                        have = 0;
+                        /* No host on the port (or the news of the next one is
+                         * still on its way): looked at again in 10 ms, since
+                         * poll says HUP at once. Part of a request that a host
+                         * left 2 s ago is dropped. */
+                        if (have > 0 && now_ms() - last_data > 2000)
+                                have = 0;
                         usleep(10000);
                 } else if (errno == EAGAIN) {
                         struct pollfd p = { .fd = fd, .events = POLLIN };

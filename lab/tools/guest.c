@@ -60,6 +60,8 @@ static int read_full(int fd, unsigned char *p, size_t len, long deadline)
                 if (left <= 0 || poll(&w, 1, (int)left) <= 0)
                         return -1;
                 n = read(fd, p, len);
+                if (n == 0)
+                        errno = 0;
                 if (n <= 0)
                         return -1;
                 p += n;
@@ -136,8 +138,14 @@ int main(int argc, char **argv)
         for (;;) {
                 unsigned char head[WIRE_REP_HEAD];
                 uint32_t n;
-                if (read_full(fd, head, sizeof(head), deadline) < 0)
+                if (read_full(fd, head, sizeof(head), deadline) < 0) {
+                        if (now_ms() < deadline) {
+                                fprintf(stderr, "fwsh-guest: %s: qemu closed the connection before the agent "
+                                        "answered %s (%s)\n", argv[1], argv[a], errno ? strerror(errno) : "end of file");
+                                return 1;
+                        }
                         break;
+                }
                 n = wire_get32(head + 9);
                 if (memcmp(head, WIRE_REP_MAGIC, 4) || n > sizeof(data) - 1 ||
                     read_full(fd, data, n, deadline) < 0)

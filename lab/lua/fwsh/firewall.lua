@@ -340,8 +340,7 @@ function M.build(o)
     local first = o.master or "fw-1"
     local second = first == "fw-1" and "fw-2" or "fw-1"
     for _, name in ipairs({ first, second }) do
-      local n = lab.nodes[name]
-      n.setup = function()
+      lab.nodes[name].setup = function(n)
         if not o.tcp_loose then n:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
         n:nft(nftables.firewall{
           client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
@@ -351,11 +350,17 @@ function M.build(o)
                        { proto = "icmp" } },
         })
       end
-      n:up()
-      lab:wait_ready(name)
-      if name == first then lab:wait_master(first) end
     end
-    lab.nodes.client:up()
+    -- VMs: the second firewall and the client boot side by side, once the
+    -- first is master
+    lab.nodes[first]:up()
+    lab:wait_ready(first)
+    lab:wait_master(first)
+    lab.nodes[second]:launch()
+    lab.nodes.client:launch()
+    lab.nodes[second]:ready()
+    lab:wait_ready(second)
+    lab.nodes.client:ready()
     lab.nodes.client:wait_run({ "ping", "-c1", "-W1", M.server }, 10 * lab.patience)
   end)
   if not ok then

@@ -398,11 +398,18 @@ local function qemu_start(self)
   self.booted_at = fwsh.proc.clock()
   self.vm = fwsh.proc.spawn(argv, { stdout = self.dir .. "/" .. self.name .. "-qemu.log" })
   self.procs[#self.procs + 1] = self.vm
-  -- Ready when QMP answers, and the guest's agent says it booted.
+  self.image = image
+  self.booting = true
+end
+
+-- Until the VM is ready: QMP answers, and the guest's agent says it booted.
+local function qemu_ready(self)
+  if not self.booting then return end
+  self.booting = nil
   fwsh.wait{ run = { M.tool("qmp"), self.qmp_socket, '{"execute": "query-status"}' },
              timeout = 20, interval = 0.05 }
-  if image then
-    local timeout = q.timeout or (self.accel == "tcg" and 180 or 60)
+  if self.image then
+    local timeout = self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
     local r = agent(self, { "ping" }, timeout)
     if not r.ok then
       error(string.format("node %s: the guest did not come up (%s, %g s): %s%s(console: %s)", self.name,
@@ -461,6 +468,12 @@ end
 --- node:up() -> node: creates the namespace and ports (netns) or boots the
 --  VM (qemu), then the daemons registered so far
 function Node:up()
+  return self:launch():ready()
+end
+
+--- node:launch() -> node: node:up() without waiting for a VM to be ready:
+--  several VMs boot side by side, then node:ready() each (netns: up() whole)
+function Node:launch()
   if self.backend == "netns" then
     netns_up(self)
     self.is_up = true
@@ -471,6 +484,14 @@ function Node:up()
     self.is_up = true
     qemu_start(self) -- setup and the daemons are in its boot file
   end
+  return self
+end
+
+--- node:ready() -> node: until a launched VM has booted and applied its
+--  boot file, as its agent reports; raises with the guest's report or after
+--  qemu.timeout (default 180 s under TCG, 60 s under KVM)
+function Node:ready()
+  if self.backend == "qemu" then qemu_ready(self) end
   return self
 end
 
@@ -608,6 +629,7 @@ function Node:start()
   else
     vm_kill(self, "KILL")
     qemu_start(self)
+    qemu_ready(self)
   end
   self.stopped = false
   return self
