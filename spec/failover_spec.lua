@@ -89,4 +89,31 @@ describe("the firewall pair fails over, the TCP stream survives", function()
     assert.are.same({ "lo" }, H.link_names(ns))
     assert.is_nil(text:find("tcp_stream", 1, true), text)
   end))
+  it("as qemu VMs: its VMs die with a SIGKILLed fwsh, and fwsh down removes the rest", H.ns(function(ns)
+    if not image() then return end
+    local before = lab_pids()
+    local root = os.getenv("FWSH_LAB_ROOT") or "/tmp"
+    local function lab_dirs()
+      return H.run({ "sh", "-c", "ls -d " .. root .. "/fwsh-fw1-dies.* 2>/dev/null || true" })
+    end
+    local dirs_before = lab_dirs()
+    local p = fwsh.proc.spawn({ H.build .. "/fwsh", SCENARIO, "--backend", "qemu" })
+    local ok, err = pcall(function()
+      fwsh.wait{ fn = function()
+        return H.run({ "pgrep", "-f", "qemu-system-x86_64 .*-name fw-1" }) ~= ""
+      end, interval = 0.1, timeout = 240 }
+      p:kill("KILL")
+      assert.are.equal(9, p:wait(10).signal)
+    end)
+    p:stop(1)
+    if not ok then error(err, 0) end
+    -- qemu's parent-death signal took the VM with fwsh
+    fwsh.wait{ fn = function() return #new_pids(before) == 0 end, interval = 0.1, timeout = 10 }
+    assert.are_not.equal(dirs_before, lab_dirs())   -- the lab's directory (sockets, boot files) is left
+    assert.truthy(#H.link_names(ns) > 1)             -- and its bridges and taps
+    local out, dok = H.fwsh_cmd({ "down", "fw1-dies" }, { prefix = { "ip", "netns", "exec", ns }, stderr = true })
+    assert(dok, out)
+    assert.are.same({ "lo" }, H.link_names(ns))
+    assert.are.equal(dirs_before, lab_dirs())
+  end))
 end)
