@@ -25,6 +25,11 @@ local Lab = {}
 Lab.__index = Lab
 
 M.server = "10.0.0.1"
+-- VRRP's advert interval by default, seconds (firewall.build's advert_int,
+-- --advert): the backup takes over after three missed adverts and a skew of
+-- (256 - priority) / 256 of one, 36 ms with 10 ms adverts and priority 100.
+-- A VM under TCG keeps 100 ms (about 340 ms).
+M.advert_int = { netns = 0.01, qemu = 0.1 }
 M.probe_port, M.stream_port, M.sync_port = 5000, 5001, 3780
 M.vrid = { client = 51, server = 52 }
 M.vmac = { client = keepalived.vmac(51), server = keepalived.vmac(52) }
@@ -182,6 +187,85 @@ function Lab:traffic_stop(t)
   return r
 end
 
+M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
+
+--- lab:failover(mode [, {down=SECONDS}]) -> result: one experiment with traffic
+--  flowing (see lab:traffic_start): the master fails as mode says, the
+--  backup takes over, traffic goes on through it for 2 s, and the failed one
+--  comes back as backup (nopreempt). Modes:
+--    power          it loses power (node:fail "power")
+--    hang           it hangs, links up (node:fail "hang")
+--    client-cable   its eth1 (br1) loses its link for down seconds (default 1)
+--    server-cable   its eth0 (br0) the same
+--    sync-cut       its eth2 (br2, conntrackd's link) the same: nobody fails
+--                   over, and traffic must not notice
+--  result: the fields of lab:traffic_stop, plus mode, from, to, mac_ms
+--  (br1 learned the client-side VRRP MAC on the new master's port), mac0_ms (br0)
+function Lab:failover(mode, o)
+  o = o or {}
+  local master, backup = self:master()
+  if not master then error("firewall: no firewall holds the virtual IPs", 2) end
+  local cable = ({ ["client-cable"] = "eth1", ["server-cable"] = "eth0", ["sync-cut"] = "eth2" })[mode]
+  if not cable and mode ~= "power" and mode ~= "hang" then
+    error("firewall: failover mode is one of " .. table.concat(M.modes, ", ") .. ", not " .. tostring(mode), 2)
+  end
+  local traffic = self:traffic_start()
+  self:hold(0.5)                                  -- steady state before the failure
+  local t0 = fwsh.proc.clock()
+  local r = { mode = mode, from = master.name }
+  if cable then
+    master:cut(cable)
+    master:wait_link(cable, { carrier = false, timeout = 2 * self.patience })
+  else
+    master:fail(mode)
+  end
+  if mode == "sync-cut" then
+    self:hold(o.down or 1)
+    r.to = (self:master() or master).name          -- nobody should have taken over
+  else
+    local function since() return (fwsh.proc.clock() - t0) * 1000 end
+    if mode == "server-cable" then
+      self:wait_master_server(backup.name); r.mac0_ms = since()
+      self:wait_master(backup.name); r.mac_ms = since()
+    else
+      self:wait_master(backup.name); r.mac_ms = since()
+      self:wait_master_server(backup.name); r.mac0_ms = since()
+    end
+    r.to = backup.name
+    if cable then
+      local left = (o.down or 1) - (fwsh.proc.clock() - t0)
+      if left > 0 then self:hold(left) end
+    end
+  end
+  if cable then
+    master:restore(cable)
+    master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
+  end
+  self:hold(2)                                     -- traffic goes on through the new master
+  for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  if not cable then master:start() end             -- back, as backup
+  self:wait_ready(master.name)
+  return r
+end
+
+local tty
+
+--- firewall.progress(text): one updating line on standard error when it is
+--  a terminal, nothing when it is not; "" clears it at the end
+function M.progress(text)
+  if tty == nil then
+    local f = io.open("/proc/self/stat", "r")
+    local pid = f and f:read("l"):match("^(%d+)")
+    if f then f:close() end
+    local r = pid and fwsh.proc.run({ "readlink", "/proc/" .. pid .. "/fd/2" })
+    tty = r ~= nil and r.ok and (r.out:find("^/dev/pts/") or r.out:find("^/dev/tty")) ~= nil
+  end
+  if tty then
+    io.stderr:write("\r\027[K", text)
+    io.stderr:flush()
+  end
+end
+
 function Lab:file(name) return self.dir .. "/" .. name end
 
 function Lab:read(name)
@@ -255,7 +339,7 @@ local function firewall_node(lab, name, o)
   })
   local instance = function(side, iface, vip, vmac)
     return { name = side, interface = iface, vrid = M.vrid[side:lower()], priority = prio,
-             advert_int = o.advert_int or 0.1, version = o.version or 3, vips = { vip },
+             advert_int = o.advert_int or M.advert_int[lab.backend], version = o.version or 3, vips = { vip },
              vmac = vmac, nopreempt = o.preempt ~= true }
   end
   write(kaconf, keepalived.config{
@@ -378,11 +462,27 @@ local function median(v)
   return #s % 2 == 1 and s[(#s + 1) // 2] or (s[#s // 2] + s[#s // 2 + 1]) / 2
 end
 
+-- The nearest-rank percentile p of v (sorted or not).
+local function percentile(v, p)
+  local s = {}
+  for i, x in ipairs(v) do s[i] = x end
+  table.sort(s)
+  if #s == 0 then return 0 end
+  return s[math.max(1, math.ceil(p / 100 * #s))]
+end
+
+--- firewall.stats(values) -> "min / median / p95 / max" of the numbers, one decimal
+function M.stats(v)
+  if #v == 0 then return "-" end
+  return string.format("%.1f / %.1f / %.1f / %.1f", percentile(v, 0), median(v), percentile(v, 95),
+                       percentile(v, 100))
+end
+
 --- firewall.report(title, results): prints one row per run (outage_ms: the
 -- largest gap in probe replies; mac_ms, mac0_ms: from the fault until br1,
 -- br0 learned the client-side, server-side VRRP MAC on the new master's port;
 -- lost: probe replies missing) and then the summary lines every scenario ends
--- with: the min/median/max lines, outage_ms (the largest), and tcp_stream
+-- with: the min/median/p95/max lines, outage_ms (the largest), and tcp_stream
 -- (the first run that did not survive)
 function M.report(title, results)
   print(string.format("%s: %d run(s)", title, #results))
@@ -398,25 +498,20 @@ function M.report(title, results)
     if r.mac_ms then macs[#macs + 1] = r.mac_ms end
     if r.stream ~= "survived" and stream == "survived" then stream = r.stream end
   end
-  local sorted = {}
-  for i, x in ipairs(outages) do sorted[i] = x end
-  table.sort(sorted)
-  print(string.format("outage_ms min/median/max: %.1f / %.1f / %.1f", sorted[1], median(outages), sorted[#sorted]))
-  if #macs > 0 then
-    table.sort(macs)
-    print(string.format("mac_move_ms min/median/max: %.1f / %.1f / %.1f", macs[1], median(macs), macs[#macs]))
-  end
-  print(string.format("outage_ms: %d", math.floor(sorted[#sorted] + 0.5)))
+  print("outage_ms min/median/p95/max: " .. M.stats(outages))
+  if #macs > 0 then print("mac_move_ms min/median/p95/max: " .. M.stats(macs)) end
+  print(string.format("outage_ms: %d", math.floor(percentile(outages, 100) + 0.5)))
   print("tcp_stream: " .. stream)
   return stream == "survived"
 end
 
 --- firewall.args(arg) -> options from the command line: --master fw-2,
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
---  --fail power|hang (the scenarios' kind of failure)
+--  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
+--  lab:failover), --down SECONDS (how long a cable stays pulled)
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --loose"
+                .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -440,6 +535,8 @@ function M.args(argv)
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
+    elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2
+    elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2
     else error("unknown option " .. a .. " (" .. usage .. ")", 0) end
   end
   return o

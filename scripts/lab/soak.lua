@@ -1,0 +1,135 @@
+-- soak.lua - failovers in a row (default 100), cycling through the modes
+-- (power, hang, client-cable, server-cable, sync-cut: see lab:failover), so
+-- that the master alternates, and then the proof that nothing was left:
+--   processes  no child of fwsh remains, in any state (zombies included),
+--              once the lab is closed (fwsh is the subreaper of all it starts)
+--   links, named namespaces, lab directories: the same as before the lab
+--   file descriptors of fwsh: as many after the last failover as after the first
+-- It prints each mode's distribution (min / median / p95 / max) and ends with
+-- "N failovers, N leaks".
+--
+-- usage: fwsh --sandbox scripts/lab/soak.lua [--runs 100] [--advert S] [--backend qemu] [--master fw-2]
+local firewall = require "fwsh.firewall"
+
+local argv, runs = {}, 100
+do
+  local a, i = { ... }, 1
+  while a[i] do
+    if a[i] == "--runs" then
+      runs = math.tointeger(tonumber(a[i + 1])) or error("--runs needs a count", 0); i = i + 2
+    else
+      argv[#argv + 1] = a[i]; i = i + 1
+    end
+  end
+end
+local o = firewall.args(argv)
+
+local function my_pid()
+  local f = assert(io.open("/proc/self/stat", "r"))
+  local pid = f:read("l"):match("^(%d+)")
+  f:close()
+  return pid
+end
+local me = my_pid()
+
+local function lines(argv, partial)
+  local r = fwsh.proc.run(argv)
+  assert(r.ok or partial, table.concat(argv, " ") .. ": " .. r.err)
+  local t = {}
+  for l in r.out:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+-- What must be the same after the lab as before it.
+local function state()
+  local s = { procs = {}, links = {}, netns = {}, dirs = {} }
+  for _, l in ipairs(lines({ "ps", "-e", "-o", "pid=,ppid=,stat=,comm=" })) do
+    local pid, ppid, stat, comm = l:match("^%s*(%d+)%s+(%d+)%s+(%S+)%s+(.*)$")
+    if ppid == me and comm ~= "ps" then s.procs[#s.procs + 1] = comm .. " " .. pid .. " (" .. stat .. ")" end
+  end
+  for _, l in ipairs(fwsh.link.list()) do s.links[#s.links + 1] = l.name end
+  for _, n in ipairs(fwsh.netns.list()) do s.netns[#s.netns + 1] = n end
+  local root = os.getenv("FWSH_LAB_ROOT") or "/tmp"
+  for _, d in ipairs(lines({ "ls", "-a", root })) do
+    if d:match("^fwsh%-") then s.dirs[#s.dirs + 1] = root .. "/" .. d end
+  end
+  for _, k in ipairs({ "procs", "links", "netns", "dirs" }) do table.sort(s[k]) end
+  return s
+end
+
+-- fwsh's open files, as "fd -> what": those in two listings in a row, since
+-- each listing also shows the pipes fwsh has to the ls making it (new ones
+-- each time, some closed while ls runs).
+local function fds()
+  local function list()
+    local t = {}
+    for _, l in ipairs(lines({ "ls", "-l", "/proc/" .. me .. "/fd" }, true)) do
+      local fd, what = l:match("(%d+) %-> (.*)$")
+      if fd then t[fd .. " -> " .. what] = true end
+    end
+    return t
+  end
+  local a, b, both = list(), list(), {}
+  for k in pairs(a) do if b[k] then both[#both + 1] = k end end
+  table.sort(both)
+  return both
+end
+
+local function diff(what, before, after, out)
+  local had = {}
+  for _, x in ipairs(before) do had[x] = true end
+  for _, x in ipairs(after) do
+    if not had[x] then out[#out + 1] = what .. " " .. x end
+  end
+end
+
+local before = state()
+local results, by_mode, fds_first, fds_last = {}, {}, nil, nil
+local lab = firewall.build(o)
+local ok, err = pcall(function()
+  local t0 = fwsh.proc.clock()
+  for i = 1, runs do
+    local mode = firewall.modes[(i - 1) % #firewall.modes + 1]
+    local r = lab:failover(mode, { down = o.down })
+    results[i] = r
+    by_mode[mode] = by_mode[mode] or {}
+    table.insert(by_mode[mode], r)
+    if i == 1 then fds_first = fds() end
+    fds_last = fds()
+    firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, runs, mode,
+                                    r.from, r.to, r.outage_ms or -1, r.stream, fwsh.proc.clock() - t0))
+  end
+end)
+firewall.progress("")
+lab:close()
+if not ok then error(err, 0) end
+
+firewall.report(string.format("soak: %d failovers, adverts every %g s, %s backend", runs,
+                              o.advert_int or firewall.advert_int[o.backend or "netns"], o.backend or "netns"), results)
+print(string.format("%-13s %5s  %-34s %-34s %s", "by mode", "runs", "outage_ms min/median/p95/max",
+                    "mac_move_ms min/median/p95/max", "tcp_stream"))
+local all_survived = true
+for _, mode in ipairs(firewall.modes) do
+  local rs = by_mode[mode] or {}
+  local outages, macs, survived = {}, {}, 0
+  for _, r in ipairs(rs) do
+    outages[#outages + 1] = r.outage_ms or math.huge
+    if r.mac_ms then macs[#macs + 1] = r.mac_ms end
+    if r.stream == "survived" then survived = survived + 1 else all_survived = false end
+  end
+  if #rs > 0 then
+    print(string.format("%-13s %5d  %-34s %-34s survived %d/%d", mode, #rs, firewall.stats(outages),
+                        firewall.stats(macs), survived, #rs))
+  end
+end
+
+local after, leaks = state(), {}
+for _, k in ipairs({ "procs", "links", "netns", "dirs" }) do diff(k, before[k], after[k], leaks) end
+if fds_last and fds_first and #fds_last > #fds_first then
+  diff("fd", fds_first, fds_last, leaks)
+end
+for _, l in ipairs(leaks) do print("leak: " .. l) end
+print(string.format("file descriptors of fwsh: %d after the first failover, %d after the last",
+                    fds_first and #fds_first or -1, fds_last and #fds_last or -1))
+print(string.format("%d failovers, %d leaks", runs, #leaks))
+if #leaks > 0 or not all_survived then os.exit(1) end
