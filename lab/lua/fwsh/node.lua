@@ -601,10 +601,25 @@ function Node:stop(o)
   return self
 end
 
+-- What a hung machine does on its links, which stay up: nothing. Every
+-- frame in or out of the namespace is dropped, ARP included (a kernel that
+-- still answered ARP for a virtual IP would pull its MAC back).
+local HANG = [[
+table inet fwsh_hang {
+  chain rx { type filter hook prerouting priority -500; policy drop; counter; }
+  chain tx { type filter hook output priority -500; policy drop; }
+}
+table arp fwsh_hang {
+  chain rx { type filter hook input priority -500; policy drop; }
+  chain tx { type filter hook output priority -500; policy drop; }
+}
+]]
+
 --- node:fail(kind) -> node: the node fails as kind says:
 --   "power": it loses power (node:stop(): netns ports lose carrier; a VM is killed)
---   "hang": it stops answering and forwarding, links up (netns: daemons
---     killed, ip_forward 0; a VM: QMP stop, frozen whole)
+--   "hang": it stops answering, sending and forwarding, links up (netns:
+--     daemons killed, every packet in or out dropped, ARP too; a VM: QMP
+--     stop, frozen whole)
 function Node:fail(kind)
   if kind == nil or kind == "power" then return self:stop() end
   if kind ~= "hang" then error("node:fail: \"power\" or \"hang\", not " .. tostring(kind), 2) end
@@ -612,7 +627,8 @@ function Node:fail(kind)
     self:freeze()
   else
     self:stop{ keep_links = true }
-    self:sysctl("net/ipv4/ip_forward", "0")
+    self:exec(function() fwsh.nft.run(HANG) end)
+    self.hung = true
   end
   self.stopped = true
   return self
@@ -623,6 +639,10 @@ end
 --  (qemu: a hung one is reset, as a watchdog would)
 function Node:start()
   if self.backend == "netns" then
+    if self.hung then
+      self:exec(function() fwsh.nft.run("delete table inet fwsh_hang\ndelete table arp fwsh_hang") end)
+      self.hung = nil
+    end
     if self.reset then self.reset(self) end
     for _, p in ipairs(self.ports) do fwsh.link.get(p.tap):up() end
     for _, name in ipairs(self.order) do self:start_daemon(name) end
