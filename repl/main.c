@@ -2,7 +2,6 @@
  * or opens the interactive shell. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
@@ -16,18 +15,23 @@
 #include "fwsh_lua.h"
 #include "repl.h"
 
+/* lua.c's options first, worded as lua5.4 words them, then fwsh's own. */
 static const char USAGE[] =
-        "usage: fwsh [options] [script.lua [args...]]\n"
+        "usage: fwsh [options] [script [args]]\n"
         "       fwsh labs            the labs whose objects are here\n"
         "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
         "       fwsh [options] show [--json]\n"
-        "Runs a Lua lab script with the fwsh module as the global 'fwsh';\n"
-        "with no script, opens the interactive shell (or runs standard input\n"
-        "statement by statement). 'show' prints the bridges and their ports\n"
-        "(--json: the whole topology), unless a file called show exists.\n"
-        "\n"
-        "  -e CODE        run CODE (may be given more than once)\n"
-        "  -i             open the interactive shell after the script\n"
+        "Available options are:\n"
+        "  -e stat   execute string 'stat'\n"
+        "  -i        enter interactive mode after executing 'script'\n"
+        "  -l mod    require library 'mod' into global 'mod'\n"
+        "  -l g=mod  require library 'mod' into global 'g'\n"
+        "  -v        show version information\n"
+        "  -E        ignore environment variables\n"
+        "  -W        turn warnings on\n"
+        "  --        stop handling options\n"
+        "  -         stop handling options and execute stdin\n"
+        "fwsh's own:\n"
         "  --lab NAME     tag what the script creates with lab NAME (it wins over\n"
         "                 the script's own fwsh.lab(NAME))\n"
         "                 (default: the script's file name without .lua)\n"
@@ -42,8 +46,17 @@ static const char USAGE[] =
         "  --keep-partial when the script fails, keep what it made so far\n"
         "                 (by default all of it is undone, newest first)\n"
         "  --traceback    show a stack traceback with errors\n"
-        "  --version      print the version\n"
-        "  -h, --help     print this help\n";
+        "  --version      print fwsh's version\n"
+        "  -h, --help     print this help\n"
+        "Runs a Lua script with the fwsh module as the global 'fwsh'; with no\n"
+        "script, opens the interactive shell (or runs standard input statement by\n"
+        "statement). 'show' prints the bridges and their ports (--json: the whole\n"
+        "topology), unless a file called show exists. Where fwsh differs from\n"
+        "lua5.4: errors say \"fwsh:\" and show a traceback only with --traceback;\n"
+        "the shell has its own prompt and banner (no version line with -i), and\n"
+        "standard input that is not a terminal runs statement by statement, each\n"
+        "expression's value printed; a script runs in a transaction (see\n"
+        "--keep-partial).\n";
 
 static void die(const char *fmt, const char *a, const char *b)
 {
@@ -90,10 +103,12 @@ static void make_arg(lua_State *L, char **argv, int argc, int script)
 
 static void preload(lua_State *L)
 {
-        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools, from the build. */
+        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools, from
+         * the build: after what package.path has (LUA_PATH's, or Lua's own), so
+         * that what the user set comes first; installed, they are on Lua's own. */
         lua_getglobal(L, "package");
         lua_getfield(L, -1, "path");
-        lua_pushfstring(L, FWSH_LUA_DIR "/?.lua;%s", lua_tostring(L, -1));
+        lua_pushfstring(L, "%s;" FWSH_LUA_DIR "/?.lua", lua_tostring(L, -1));
         lua_setfield(L, -3, "path");
         lua_pop(L, 2);
         setenv("FWSH_TOOLS", FWSH_TOOLS_DIR, 0);
@@ -147,29 +162,227 @@ static void enter_netns(const char *name)
         close(fd);
 }
 
+/* One -e, -l or -W, in command-line order: lua.c runs them so. */
+struct action {
+        char kind;
+        char *text;
+};
+
+/* The command line, parsed as lua.c's collectargs does, with fwsh's long
+ * options (--lab NAME, --lab=NAME, ...) and -h among lua's. */
+struct cmdline {
+        int script;               /* the script's index in argv, or argc */
+        bool i, v, e, E, help, version;
+        const char *bad;          /* the bad option, for the message */
+        bool bad_arg;             /* it lacks its argument */
+        struct action *actions;
+        int n_actions;
+        const char *lab, *netns;
+        bool sandbox, keep_partial, dry_run, explain;
+        struct fwsh_opts o;
+};
+
+enum { L_LAB, L_NETNS, L_SANDBOX, L_TRACEBACK, L_KEEP, L_DRY_RUN, L_EXPLAIN, L_VERSION, L_HELP };
+
+static const struct {
+        const char *name;
+        bool arg;
+} LONGOPTS[] = {
+        [L_LAB] = { "lab", true }, [L_NETNS] = { "netns", true }, [L_SANDBOX] = { "sandbox", false },
+        [L_TRACEBACK] = { "traceback", false }, [L_KEEP] = { "keep-partial", false },
+        [L_DRY_RUN] = { "dry-run", false }, [L_EXPLAIN] = { "explain", false },
+        [L_VERSION] = { "version", false }, [L_HELP] = { "help", false },
+};
+
+/* --NAME[=VALUE] [VALUE]: 0, or -1 with c->bad set. */
+static int long_option(struct cmdline *c, int argc, char **argv, int *i)
+{
+        const char *a = argv[*i] + 2, *value = strchr(a, '=');
+        size_t n = value ? (size_t)(value - a) : strlen(a);
+        int k;
+
+        for (k = 0; k < (int)(sizeof(LONGOPTS) / sizeof(LONGOPTS[0])); k++)
+                if (strlen(LONGOPTS[k].name) == n && strncmp(LONGOPTS[k].name, a, n) == 0)
+                        break;
+        c->bad = argv[*i];
+        if (k == (int)(sizeof(LONGOPTS) / sizeof(LONGOPTS[0])) || (value && !LONGOPTS[k].arg))
+                return -1;
+        if (LONGOPTS[k].arg && !value) {
+                if (*i + 1 >= argc) {
+                        c->bad_arg = true;
+                        return -1;
+                }
+                value = argv[++*i];
+        } else if (value) {
+                value++;
+        }
+        c->bad = NULL;
+        switch (k) {
+        case L_LAB: c->lab = value; break;
+        case L_NETNS: c->netns = value; break;
+        case L_SANDBOX: c->sandbox = true; break;
+        case L_TRACEBACK: c->o.traceback = true; break;
+        case L_KEEP: c->keep_partial = true; break;
+        case L_DRY_RUN: c->dry_run = true; break;
+        case L_EXPLAIN: c->explain = true; break;
+        case L_VERSION: c->version = true; break;
+        default: c->help = true; break;
+        }
+        return 0;
+}
+
+static int parse(struct cmdline *c, int argc, char **argv)
+{
+        int i;
+
+        for (i = 1; i < argc; i++) {
+                char *a = argv[i];
+
+                c->script = i;
+                if (a[0] != '-' || a[1] == '\0')
+                        return 0; /* the script ("-": standard input) */
+                if (a[1] == '-') {
+                        if (a[2] == '\0') {
+                                c->script = i + 1;
+                                return 0;
+                        }
+                        if (long_option(c, argc, argv, &i) < 0)
+                                return -1;
+                        continue;
+                }
+                c->bad = a;
+                switch (a[1]) {
+                case 'E': c->E = true; break;
+                case 'W': c->actions[c->n_actions++] = (struct action){ 'W', NULL }; break;
+                case 'h': c->help = true; break;
+                case 'i': c->i = true; break;
+                case 'v': c->v = true; break;
+                case 'e':
+                case 'l':
+                        c->e |= a[1] == 'e';
+                        if (a[2] == '\0') {
+                                if (i + 1 >= argc || argv[i + 1][0] == '-') {
+                                        c->bad_arg = true;
+                                        return -1;
+                                }
+                                c->actions[c->n_actions++] = (struct action){ a[1], argv[++i] };
+                        } else {
+                                c->actions[c->n_actions++] = (struct action){ a[1], a + 2 };
+                        }
+                        c->bad = NULL;
+                        continue;
+                default: return -1;
+                }
+                if (a[2] != '\0')
+                        return -1; /* "-vx" */
+                c->bad = NULL;
+        }
+        c->script = argc;
+        return 0;
+}
+
+/* -l g=mod (g = require "mod") or -l mod (mod = require "mod"), as lua.c. */
+static int dolibrary(lua_State *L, char *globname, const struct fwsh_opts *o)
+{
+        char *modname = strchr(globname, '=');
+        int status, base = lua_gettop(L);
+
+        if (modname == NULL) {
+                modname = globname;
+        } else {
+                *modname = '\0';
+                modname++;
+        }
+        lua_getglobal(L, "require");
+        lua_pushstring(L, modname);
+        status = run_chunk(L, 1, o);
+        if (status == LUA_OK) {
+                lua_settop(L, base + 1);
+                lua_setglobal(L, globname);
+        }
+        lua_settop(L, base);
+        return status;
+}
+
+#define LUA_INIT_VAR "LUA_INIT"
+#define LUA_INITVARVERSION LUA_INIT_VAR LUA_VERSUFFIX
+
+/* LUA_INIT_5_4, else LUA_INIT: code, or @file, run before everything. */
+static int handle_luainit(lua_State *L, const struct fwsh_opts *o)
+{
+        const char *name = "=" LUA_INITVARVERSION;
+        const char *init = getenv(name + 1);
+        int status;
+
+        if (init == NULL) {
+                name = "=" LUA_INIT_VAR;
+                init = getenv(name + 1);
+        }
+        if (init == NULL)
+                return LUA_OK;
+        status = init[0] == '@' ? luaL_loadfile(L, init + 1) : luaL_loadbuffer(L, init, strlen(init), name);
+        if (status != LUA_OK) {
+                report(L);
+                return status;
+        }
+        return run_chunk(L, 0, o);
+}
+
+/* The script's arguments: the values of the global arg now, 1 to #arg (a
+ * chunk before it may have changed them). Raises if arg is no table. */
+static int pushargs(lua_State *L)
+{
+        int n;
+
+        if (lua_getglobal(L, "arg") != LUA_TTABLE)
+                return luaL_error(L, "'arg' is not a table");
+        n = (int)luaL_len(L, 1);
+        luaL_checkstack(L, n + 3, "too many arguments to script");
+        for (int i = 1; i <= n; i++)
+                lua_rawgeti(L, 1, i);
+        return n;
+}
+
+static int handle_script(lua_State *L, char **argv, int script, bool keep_partial, const struct fwsh_opts *o)
+{
+        const char *fname = argv[script];
+        int status, base;
+
+        if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0)
+                fname = NULL; /* standard input */
+        status = luaL_loadfile(L, fname);
+        if (status != LUA_OK) {
+                report(L);
+                return status;
+        }
+        base = lua_gettop(L);
+        lua_pushcfunction(L, pushargs);
+        status = lua_pcall(L, 0, LUA_MULTRET, 0);
+        if (status != LUA_OK) {
+                report(L);
+                lua_pop(L, 1);
+                return status;
+        }
+        return run_whole(L, lua_gettop(L) - base, keep_partial, o);
+}
+
+static void usage_error(const struct cmdline *c)
+{
+        if (c->bad_arg)
+                fprintf(stderr, "fwsh: '%s' needs argument\n", c->bad);
+        else
+                fprintf(stderr, "fwsh: unrecognized option '%s'\n", c->bad);
+        fputs(USAGE, stderr);
+}
+
 int main(int argc, char **argv)
 {
-        enum { OPT_LAB = 256, OPT_NETNS, OPT_SANDBOX, OPT_TRACEBACK, OPT_VERSION, OPT_KEEP,
-               OPT_DRY_RUN, OPT_EXPLAIN };
-        static const struct option longopts[] = {
-                { "lab", required_argument, NULL, OPT_LAB },
-                { "netns", required_argument, NULL, OPT_NETNS },
-                { "sandbox", no_argument, NULL, OPT_SANDBOX },
-                { "traceback", no_argument, NULL, OPT_TRACEBACK },
-                { "keep-partial", no_argument, NULL, OPT_KEEP },
-                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-                { "explain", no_argument, NULL, OPT_EXPLAIN },
-                { "version", no_argument, NULL, OPT_VERSION },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
-        struct fwsh_opts o = { 0 };
-        const char *lab = NULL, *netns = NULL, *step = NULL;
-        bool interactive = false, sandbox = false, ran_e = false, keep_partial = false;
-        bool dry_run = false, explain = false;
+        struct cmdline c = { 0 };
+        struct fwsh_opts *o = &c.o;
+        const char *lab, *step = NULL;
         FILE *plan_out = NULL;
         char labbuf[FWSH_LAB_MAX + 1];
-        int c, status = LUA_OK, script;
+        int status = LUA_OK, script, cmd;
         lua_State *L;
 
         /* A closed pipe (fwsh lab.lua | head) is an error to write, not a death:
@@ -178,95 +391,96 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         /* What the lab's daemons fork and leave is fwsh's to reap, not init's. */
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-        /* "+": options stop at the script, whose own arguments are its own. */
-        while ((c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'e': ran_e = true; break; /* run in order below */
-                case 'i': interactive = true; break;
-                case OPT_LAB: lab = optarg; break;
-                case OPT_NETNS: netns = optarg; break;
-                case OPT_SANDBOX: sandbox = true; break;
-                case OPT_TRACEBACK: o.traceback = true; break;
-                case OPT_KEEP: keep_partial = true; break;
-                case OPT_DRY_RUN: dry_run = true; break;
-                case OPT_EXPLAIN: explain = true; break;
-                case OPT_VERSION: printf("fwsh %s\n", FWSH_VERSION); return 0;
-                case 'h': fputs(USAGE, stdout); return 0;
-                default: fputs(USAGE, stderr); return 2;
-                }
+        c.actions = calloc((size_t)argc + 1, sizeof(*c.actions));
+        if (!c.actions)
+                die("%s%s", "out of memory", "");
+        if (parse(&c, argc, argv) < 0 || c.help || c.version) {
+                if (c.bad)
+                        usage_error(&c);
+                else if (c.help)
+                        fputs(USAGE, stdout);
+                else
+                        printf("fwsh %s\n", FWSH_VERSION);
+                free(c.actions);
+                return c.bad ? 1 : 0;
         }
-        script = optind;
-        if (netns && sandbox)
+        script = c.script;
+        if (c.netns && c.sandbox)
                 die("%s%s", "--netns and --sandbox do not go together", "");
-        if (netns)
-                enter_netns(netns);
-        if (sandbox && sandbox_enter(&step) < 0)
+        if (c.netns)
+                enter_netns(c.netns);
+        if (c.sandbox && sandbox_enter(&step) < 0)
                 die("--sandbox: %s: %s", step, strerror(errno));
-        if (script < argc && !ran_e && (c = command_find(argv[script])) >= 0)
-                return command_run(c, argc - script, argv + script);
+        if (script < argc && c.n_actions == 0 && !c.v && (cmd = command_find(argv[script])) >= 0) {
+                free(c.actions);
+                return command_run(cmd, argc - script, argv + script);
+        }
+        if (c.v) {
+                fputs(LUA_COPYRIGHT "\n", stdout);
+                fflush(stdout);
+        }
 
         L = luaL_newstate();
         if (!L)
                 die("%s%s", "out of memory", "");
+        if (c.E) { /* as lua.c: the package library ignores LUA_PATH and LUA_CPATH too */
+                lua_pushboolean(L, 1);
+                lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+        }
         luaL_openlibs(L);
         preload(L);
         run_install_exit(L);
-        if (dry_run) {
+        if (c.dry_run) {
                 /* The plan alone on standard output, ready for `| sh -e`. */
                 int fd = dup(STDOUT_FILENO);
                 plan_out = fd >= 0 ? fdopen(fd, "w") : NULL;
                 if (!plan_out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
                         die("--dry-run: %s%s", strerror(errno), "");
                 lfwsh_set_mode(L, true, print_lines, plan_out);
-        } else if (explain) {
+        } else if (c.explain) {
                 lfwsh_set_mode(L, false, print_lines, stdout);
         }
         make_arg(L, argv, argc, script < argc ? script : 0);
-        bool lab_given = lab != NULL;
+        lab = c.lab;
         if (!lab && script < argc && strcmp(argv[script], "-") != 0)
                 lab = default_lab(argv[script], labbuf, sizeof(labbuf));
         if (lab)
-                status = set_lab(L, lab, &o);
+                status = set_lab(L, lab, o);
         /* --lab wins over the script's own fwsh.lab(NAME), which is only its default. */
-        lfwsh_state(L)->lab_pinned = lab_given && status == LUA_OK;
+        lfwsh_state(L)->lab_pinned = c.lab != NULL && status == LUA_OK;
 
-        if (status == LUA_OK && ran_e) {
-                optind = 1;
-                while (status == LUA_OK && (c = getopt_long(argc, argv, "+e:ih", longopts, NULL)) != -1) {
-                        if (c != 'e')
-                                continue;
-                        status = luaL_loadbuffer(L, optarg, strlen(optarg), "=(command line)");
+        /* lua.c's order: LUA_INIT, then -e, -l and -W in order, then the script */
+        if (status == LUA_OK && !c.E)
+                status = handle_luainit(L, o);
+        for (int k = 0; status == LUA_OK && k < c.n_actions; k++) {
+                struct action *a = &c.actions[k];
+                if (a->kind == 'W') {
+                        lua_warning(L, "@on", 0);
+                } else if (a->kind == 'l') {
+                        status = dolibrary(L, a->text, o);
+                } else {
+                        status = luaL_loadbuffer(L, a->text, strlen(a->text), "=(command line)");
                         if (status == LUA_OK)
-                                status = run_whole(L, 0, keep_partial, &o);
+                                status = run_whole(L, 0, c.keep_partial, o);
                         else
                                 report(L);
                 }
         }
-        if (status == LUA_OK && script < argc && show_command_is(argv[script])) {
-                status = show_command_run(L, argc - script, argv + script, &o);
-        } else if (status == LUA_OK && script < argc) {
-                const char *file = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
-                int nargs = argc - script - 1;
-
-                status = luaL_loadfile(L, file);
-                if (status == LUA_OK) {
-                        for (int i = script + 1; i < argc; i++)
-                                lua_pushstring(L, argv[i]);
-                        status = run_whole(L, nargs, keep_partial, &o);
-                } else {
-                        report(L);
-                }
-        }
+        if (status == LUA_OK && script < argc && show_command_is(argv[script]))
+                status = show_command_run(L, argc - script, argv + script, o);
+        else if (status == LUA_OK && script < argc)
+                status = handle_script(L, argv, script, c.keep_partial, o);
         /* A script that failed leaves nothing: its links rolled back, and the
          * state directories it made go too (--keep-partial keeps them). */
-        if (status != LUA_OK && !keep_partial)
+        if (status != LUA_OK && !c.keep_partial)
                 lfwsh_lab_dirs_undo(L);
-        if (status == LUA_OK && (interactive || (script >= argc && !ran_e)))
-                status = repl_run(L, &o) == 0 ? LUA_OK : LUA_ERRRUN;
+        if (status == LUA_OK && (c.i || (script >= argc && !c.e && !c.v)))
+                status = repl_run(L, o) == 0 ? LUA_OK : LUA_ERRRUN;
         lua_close(L); /* stops and reaps what the script started (fwsh.proc) */
         /* and what that forked: a subreaper, fwsh leaves no process of its lab
          * behind, not even a zombie for init to reap later */
         fwsh_proc_reap_orphans(2000);
+        free(c.actions);
         if (plan_out)
                 fclose(plan_out);
         if (status != LUA_OK && run_last_signal())

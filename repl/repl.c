@@ -20,14 +20,29 @@ struct repl {
 
 enum { READ_END = -1, READ_CANCELLED = -2 };
 
+static int prompt_text(lua_State *L)
+{
+        luaL_tolstring(L, 1, NULL);
+        return 1;
+}
+
+/* _PROMPT / _PROMPT2 as lua.c takes them (tostring of any value; nil for
+ * fwsh's own); a __tostring that fails gives fwsh's. */
 static const char *prompt(lua_State *L, bool first)
 {
-        const char *p;
+        static char buf[256];
+        const char *def = first ? "fwsh> " : "   >> ";
+        int top = lua_gettop(L);
 
-        lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2");
-        p = lua_tostring(L, -1);
-        lua_pop(L, 1); /* a string global stays alive while it is set */
-        return p ? p : first ? "fwsh> " : "   >> ";
+        lua_pushcfunction(L, prompt_text);
+        if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TNIL ||
+            lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
+                lua_settop(L, top);
+                return def;
+        }
+        snprintf(buf, sizeof(buf), "%s", lua_tostring(L, -1));
+        lua_settop(L, top);
+        return buf;
 }
 
 /* Whether a failed load only lacks its end; pops the message if so. */
@@ -51,7 +66,8 @@ static int compile(lua_State *L)
 {
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
-        const char *ret = lua_pushfstring(L, "return %s;", text);
+        /* "=expr" is "return expr", as in lua.c */
+        const char *ret = lua_pushfstring(L, "return %s;", text[0] == '=' ? text + 1 : text);
         int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
 
         lua_remove(L, -2);
@@ -102,6 +118,7 @@ static int run_statement(lua_State *L, struct repl *r)
                 lua_pushcfunction(L, repl_print);
                 lua_insert(L, base + 1);
                 if (lua_pcall(L, lua_gettop(L) - base - 1, 0, 0) != LUA_OK) {
+                        run_message(L);
                         lua_pushfstring(L, "printing the results: %s", lua_tostring(L, -1));
                         lua_remove(L, -2);
                         report(L);
@@ -115,7 +132,6 @@ static int run_statement(lua_State *L, struct repl *r)
 int repl_run(lua_State *L, const struct fwsh_opts *o)
 {
         struct repl r = { .tty = isatty(STDIN_FILENO), .o = o };
-        bool failed = false;
         int status;
 
         repl_help_open(L);
@@ -132,7 +148,6 @@ int repl_run(lua_State *L, const struct fwsh_opts *o)
                         status = run_statement(L, &r);
                 else
                         report(L);
-                failed |= status != LUA_OK;
                 if (run_exit_code() >= 0)
                         break; /* os.exit(code): the shell ends too */
         }
@@ -141,5 +156,5 @@ int repl_run(lua_State *L, const struct fwsh_opts *o)
                 repl_input_close();
         }
         fflush(stdout);
-        return r.tty ? 0 : failed;
+        return 0; /* as lua.c's: a failed statement is reported, the status stays 0 */
 }

@@ -15,6 +15,9 @@ struct fwsh_opts {
 int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o);
 /* Prints the error at the top of the stack (popped) as "fwsh: MESSAGE". */
 void report(lua_State *L);
+/* Replaces the error value at the top with its message, as lua.c words it
+ * ("(error object is a table value)"); never raises, whatever the value. */
+void run_message(lua_State *L);
 /* The signal that interrupted the last chunk run_chunk ran, or 0. */
 int run_last_signal(void);
 /* Makes os.exit with a failure code unwind the script (rollback, <close>) before
@@ -35,8 +38,8 @@ int command_run(int which, int argc, char **argv);
 
 /* The interactive shell on a terminal (readline, history, completion), or
  * statement by statement from a pipe, without prompts. Returns the exit
- * status: on a terminal 0; from a pipe 0 if every statement ran, 1 if any
- * failed. */
+ * status: 0, as lua.c's shell (a failed statement is reported, not the
+ * status; os.exit still ends it with its code). */
 int repl_run(lua_State *L, const struct fwsh_opts *o);
 
 /* ---- the shell's parts, one file each in repl/ ------------------------------- */

@@ -57,22 +57,53 @@ int run_last_signal(void)
         return last_signal;
 }
 
+/* The message of an error value, as lua.c makes it: a string (or number)
+ * as it is; else what its __tostring returns, if that is a string; else
+ * "(error object is a T value)". In protected mode: a __tostring that fails
+ * gives its own error as the message. */
+static int message(lua_State *L)
+{
+        if (lua_tostring(L, 1) == NULL &&
+            !(luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING))
+                lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        return 1;
+}
+
+void run_message(lua_State *L)
+{
+        int top = lua_gettop(L);
+
+        lua_pushcfunction(L, message);
+        lua_pushvalue(L, top);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK && lua_tostring(L, -1) == NULL) {
+                lua_pop(L, 1); /* its own error is no string either */
+                lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, top));
+        }
+        lua_replace(L, top);
+}
+
 void report(lua_State *L)
 {
-        const char *msg = luaL_tolstring(L, -1, NULL);
-
-        fprintf(stderr, "fwsh: %s\n", msg);
+        run_message(L);
+        fprintf(stderr, "fwsh: %s\n", lua_tostring(L, -1));
         fflush(stderr);
-        lua_pop(L, 2);
+        lua_pop(L, 1);
 }
 
 static int msghandler(lua_State *L)
 {
         bool traceback = lua_toboolean(L, lua_upvalueindex(1));
+        const char *msg = lua_tostring(L, 1);
 
-        if (!traceback || lua_touserdata(L, 1) == &EXIT_KEY)
-                return 1; /* the error value as it is, tables included */
-        luaL_traceback(L, L, luaL_tolstring(L, 1, NULL), 1);
+        if (lua_touserdata(L, 1) == &EXIT_KEY)
+                return 1; /* os.exit's, as it is */
+        if (msg == NULL) { /* as lua.c's: a __tostring's string is the message, as it is */
+                if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+                        return 1;
+                msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        }
+        if (traceback)
+                luaL_traceback(L, L, msg, 1);
         return 1;
 }
 

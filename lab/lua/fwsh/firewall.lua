@@ -437,17 +437,24 @@ function M.build(o)
     end
     -- VMs: the second firewall and the client boot side by side, once the
     -- first is master
+    -- VMs take seconds each: a terminal sees which step the build is at
+    local function step(text) if lab.backend == "qemu" then M.progress("firewall lab: " .. text) end end
+    step("booting " .. first)
     lab.nodes[first]:up()
     lab:wait_ready(first)
     lab:wait_master(first)
+    step(first .. " is master; booting " .. second .. " and the client")
     lab.nodes[second]:launch()
     lab.nodes.client:launch()
     lab.nodes[second]:ready()
     lab:wait_ready(second)
+    step(second .. " is backup; waiting for the client")
     lab.nodes.client:ready()
     lab.nodes.client:wait_run({ "ping", "-c1", "-W1", M.server }, 10 * lab.patience)
+    step("")
   end)
   if not ok then
+    if lab.backend == "qemu" then M.progress("") end
     pcall(Lab.close, lab)
     error(err, 0)
   end
