@@ -61,6 +61,15 @@ describe("the firewall pair fails over, the TCP stream survives", function()
     failover(ns, {})
   end))
 
+  it("on namespace nodes with NAT: the server sees the virtual IP as the stream's peer", H.ns(function(ns)
+    local out = failover(ns, { "--nat" })
+    assert.truthy(out:find("\nnat: on\n", 1, true), out)
+    assert.truthy(out:find("\nstream_peer: 10.0.0.254 (as the server saw it)\n", 1, true), out)
+    out = failover(ns, {})
+    assert.truthy(out:find("\nnat: off\n", 1, true), out)
+    assert.truthy(out:find("\nstream_peer: 10.1.0.10 (as the server saw it)\n", 1, true), out)
+  end))
+
   -- Every mode once, each in a lab of its own (scripts/lab/scenarios/failover.lua).
   for _, mode in ipairs({ "hang", "client-cable", "server-cable", "sync-cut" }) do
     it("on namespace nodes: " .. mode, H.ns(function(ns)

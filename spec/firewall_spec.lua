@@ -27,4 +27,10 @@ describe("fwsh.firewall", function()
     assert.is_nil(H.link(ns, "br0")) -- the one it made is gone again
     assert.are.same({ "br1", "br2", "lo" }, H.link_names(ns))
   end))
+  it("refuses a NAT address outside the server network before it makes anything", H.ns(function(ns)
+    H.raises(function() firewall.build{ nat = true, nat_to = "192.168.1.1" } end,
+             "nat.to 192.168.1.1 refused: not in the server network 10.0.0.0/24")
+    H.raises(function() firewall.build{ nat = true, nat_to = "10.0.0.999" } end, "nat.to")
+    assert.are.same({ "lo" }, H.link_names(ns))
+  end))
 end)

@@ -6,7 +6,8 @@
  *   fwsh-stream server PORT
  *       accept one connection, check it; at the sender's end of stream send
  *       back the count and print "received N ok"; on a reset print
- *       "received N reset"; on a wrong byte "received N mismatch at I"
+ *       "received N reset"; on a wrong byte "received N mismatch at I"; then
+ *       "peer ADDR:PORT", the other end as this end saw it (NAT shows there)
  *   fwsh-stream client ADDR PORT [BYTES_PER_SECOND]
  *       send at that rate (default 100000) in 10 ms steps until SIGTERM or
  *       SIGINT; then end the stream, wait for the count (10 s at most) and
@@ -54,9 +55,12 @@ static double now_ms(void)
         return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static char peer[64]; /* the client as the server saw it */
+
 static int server(int port)
 {
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) }, from;
+        socklen_t from_len = sizeof(from);
         int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0), fd;
         uint64_t got = 0, be;
         uint8_t buf[65536];
@@ -66,7 +70,12 @@ static int server(int port)
                 perror("fwsh-stream: listen");
                 return 1;
         }
-        fd = accept(lfd, NULL, NULL);
+        fd = accept(lfd, (struct sockaddr *)&from, &from_len);
+        if (fd >= 0) {
+                char ip[INET_ADDRSTRLEN] = "?";
+                inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip));
+                snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(from.sin_port));
+        }
         if (fd < 0) {
                 printf("received 0 %s\n", done ? "never-connected" : strerror(errno));
                 return 1;
@@ -175,8 +184,12 @@ int main(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
         setvbuf(stdout, NULL, _IOLBF, 0);
-        if (argc == 3 && strcmp(argv[1], "server") == 0)
-                return server(atoi(argv[2]));
+        if (argc == 3 && strcmp(argv[1], "server") == 0) {
+                int r = server(atoi(argv[2]));
+                if (peer[0])
+                        printf("peer %s\n", peer);
+                return r;
+        }
         if ((argc == 4 || argc == 5) && strcmp(argv[1], "client") == 0)
                 return client(argv[2], atoi(argv[3]), argc == 5 ? atol(argv[4]) : 100000);
         return usage();

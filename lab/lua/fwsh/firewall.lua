@@ -32,6 +32,7 @@ M.server = "10.0.0.1"
 M.advert_int = { netns = 0.01, qemu = 0.1 }
 M.probe_port, M.stream_port, M.sync_port = 5000, 5001, 3780
 M.vrid = { client = 51, server = 52 }
+M.vip = { client = "10.1.0.1", server = "10.0.0.254" }
 M.vmac = { client = keepalived.vmac(51), server = keepalived.vmac(52) }
 
 local FW = {
@@ -172,6 +173,8 @@ function Lab:traffic_stop(t)
                interval = 0.02, timeout = 5 }
     c = self:read("stream-client-" .. t.tag .. ".out")
   end
+  r.nat = self.nat
+  r.peer = s:match("\npeer ([%d.]+):%d+")
   local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
   local got, sverdict = s:match("received (%d+) (%a+)")
   r.stream_sent, r.stream_received = tonumber(sent or c:match("sent (%d+)")), tonumber(got)
@@ -378,8 +381,11 @@ local function firewall_node(lab, name, o)
   return n
 end
 
---- firewall.build{master="fw-1", advert_int=0.1, version=3, backend="netns",
---  tcp_loose=false} -> lab, built and running: the master holds both virtual
+--- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
+--  tcp_loose=false, nat=false, nat_to="10.0.0.254"} -> lab, built and
+--  running (nat: the firewalls translate the client network's addresses to
+--  nat_to, the server side's virtual IP by default, and the host has no
+--  route back to the client network): the master holds both virtual
 --  IPs and the client reaches the server. All of it, or nothing (a failure
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
@@ -387,7 +393,11 @@ end
 function M.build(o)
   o = o or {}
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
-  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns" }, Lab)
+  if o.nat then -- refused before anything is made
+    nftables.nat{ from = "10.1.0.0/24", out = { "eth0" }, to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" }
+  end
+  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns",
+                             nat = o.nat == true }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -409,9 +419,10 @@ function M.build(o)
           mine(fwsh.tap.ensure(t[1], { bridge = t[2] }))
         end
       end
-      fwsh.route.add{ dst = "10.1.0.0/24", via = "10.0.0.254" }
+      -- With NAT the server answers the virtual IP, on its own network: no route back.
+      if not o.nat then fwsh.route.add{ dst = "10.1.0.0/24", via = "10.0.0.254" } end
     end)
-    lab.made, lab.route_made = made, true
+    lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = firewall_node(lab, name, o)
     end
@@ -432,7 +443,8 @@ function M.build(o)
           sync = { iface = "eth2", port = M.sync_port },
           services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
                        { proto = "icmp" } },
-        })
+        } .. (o.nat and nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" },
+                                       to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" } or ""))
       end
     end
     -- VMs: the second firewall and the client boot side by side, once the
@@ -507,6 +519,15 @@ function M.report(title, results)
   end
   print("outage_ms min/median/p95/max: " .. M.stats(outages))
   if #macs > 0 then print("mac_move_ms min/median/p95/max: " .. M.stats(macs)) end
+  if results[1] then
+    print("nat: " .. (results[1].nat and "on" or "off"))
+    local peers = {}
+    for _, r in ipairs(results) do if r.peer then peers[r.peer] = true end end
+    local list = {}
+    for p in pairs(peers) do list[#list + 1] = p end
+    table.sort(list)
+    print("stream_peer: " .. (#list > 0 and table.concat(list, ", ") or "-") .. " (as the server saw it)")
+  end
   print(string.format("outage_ms: %d", math.floor(percentile(outages, 100) + 0.5)))
   print("tcp_stream: " .. stream)
   return stream == "survived"
@@ -518,7 +539,7 @@ end
 --  lab:failover), --down SECONDS (how long a cable stays pulled)
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose"
+                .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -541,6 +562,7 @@ function M.args(argv)
     elseif a == "--reps" then o.reps = value(a, v, count, "a count"); i = i + 2
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
+    elseif a == "--nat" then o.nat = true; i = i + 1
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
     elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2
     elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2

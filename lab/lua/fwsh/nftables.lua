@@ -70,4 +70,40 @@ function M.firewall(c)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- An IPv4 address (no prefix) as a number; a prefix as (network, mask).
+local function ip_number(s)
+  local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)")
+  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
+end
+
+local function contains(net, addr)
+  local bits = tonumber(net:match("/(%d+)$"))
+  local size = 1 << (32 - bits)
+  return ip_number(net) // size == ip_number(addr) // size
+end
+
+--- nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" }, to = "10.0.0.254",
+--  server_net = "10.0.0.0/24" } -> text: source NAT of what comes from the
+--  client network and leaves by the server side to one address of the server
+--  network (a virtual IP, so that a failover keeps every translation: the
+--  backup has the same address and, by conntrackd, the same connections).
+--  Refused: an address outside server_net.
+function M.nat(c)
+  V.table(G, "the NAT configuration", c)
+  local from = V.ipv4(G, "nat.from", c.from, { prefix = true })
+  local net = V.ipv4(G, "nat.server_net", c.server_net, { prefix = true })
+  local to = V.ipv4(G, "nat.to", c.to, { prefix = false })
+  if not contains(net, to) then
+    error(string.format("%s: nat.to %s refused: not in the server network %s", G, to, net), 0)
+  end
+  return table.concat({
+    "table ip fwsh_nat {",
+    "  chain postrouting {",
+    "    type nat hook postrouting priority srcnat; policy accept;",
+    string.format("    oifname %s ip saddr %s snat to %s", ifset("nat.out", c.out), from, to),
+    "  }",
+    "}",
+  }, "\n") .. "\n"
+end
+
 return M

@@ -8,7 +8,7 @@
 --                        nobody takes over, and traffic must not notice
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/failover.lua --mode hang [--reps N] [--master fw-2]
---            [--advert 0.02] [--down 1] [--backend qemu]
+--            [--advert 0.01] [--down 1] [--nat] [--backend qemu]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server, running before, during and after the failure:
 -- outage_ms (the largest gap between probe replies), the moves of the VRRP

@@ -11,7 +11,7 @@
 --     whole machine frozen; it comes back reset, as by a watchdog)
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/fw1-dies.lua [--reps N] [--master fw-2]
---            [--fail power|hang] [--advert 0.1] [--version 3] [--loose] [--backend qemu]
+--            [--fail power|hang] [--advert 0.01] [--version 3] [--loose] [--nat] [--backend qemu]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server (both running before, during and after the failover):
 --   outage_ms   the largest gap between two probe replies
