@@ -1,4 +1,5 @@
-/* commands.c - fwsh's subcommands: `fwsh labs`, `fwsh down LAB`. A word is a
+/* commands.c - fwsh's subcommands: `fwsh labs`, `fwsh down LAB`, `fwsh
+ * console LAB NODE` (console_command.c). A word is a
  * subcommand only when no file of that name exists, so a script called
  * "down" still runs as a script. */
 #include <stdio.h>
@@ -78,6 +79,7 @@ static const struct {
 } commands[] = {
         { "labs", cmd_labs },
         { "down", cmd_down },
+        { "console", console_command },
 };
 
 int command_find(const char *word)

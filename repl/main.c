@@ -20,6 +20,7 @@ static const char USAGE[] =
         "usage: fwsh [options] [script [args]]\n"
         "       fwsh labs            the labs whose objects are here\n"
         "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
+        "       fwsh console LAB NODE [-- CMD...]  a shell (or CMD) in the lab's node\n"
         "       fwsh [options] show [--json]\n"
         "Available options are:\n"
         "  -e stat   execute string 'stat'\n"

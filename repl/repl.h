@@ -35,6 +35,9 @@ int interrupt_disarm(void);
 int command_find(const char *word);
 /* Runs it with its words (argv[0] is the subcommand); returns the exit status. */
 int command_run(int which, int argc, char **argv);
+/* fwsh console LAB NODE [-- CMD...]: a shell, or CMD, inside the lab's node. */
+struct fwsh_ctx;
+int console_command(struct fwsh_ctx *ctx, int argc, char **argv);
 
 /* The interactive shell on a terminal (readline, history, completion), or
  * statement by statement from a pipe, without prompts. Returns the exit

@@ -21,6 +21,9 @@ struct fwsh_lab {
 /* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
  * free(*ret) after. */
 int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
+/* The lab that made the named namespace ns (the tag on its lo), into buf
+ * ("" if none); -ENOENT if there is no such namespace. */
+int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size);
 /* Makes a state directory for lab, /tmp/fwsh-LAB.XXXXXX (mode 0700), with a
  * file .fwsh-lab holding its tag: *ret_path (size bytes) gets its path. The
  * caller removes it when done; `fwsh down` removes what a killed one left. */

@@ -46,8 +46,7 @@ static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
         return &ls->v[ls->n++];
 }
 
-/* The lab that made the named namespace, into buf ("" if none). */
-static int netns_lab(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
 {
         struct fwsh_ctx *inner = NULL;
         struct fwsh_link lo;
@@ -95,7 +94,7 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
                 r = fwsh_netns_list(ctx, &names, &nn);
         for (size_t i = 0; i < nn && r == 0; i++) {
                 struct fwsh_lab *slot;
-                if (netns_lab(ctx, names[i], lab, sizeof(lab)) < 0 || !lab[0])
+                if (fwsh_lab_netns_owner(ctx, names[i], lab, sizeof(lab)) < 0 || !lab[0])
                         continue;
                 if (!(slot = lab_slot(&ls, lab)))
                         r = -ENOMEM;
@@ -214,7 +213,7 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
                 first = r;
         for (size_t i = 0; i < nn; i++) {
                 struct change ch;
-                if (netns_lab(ctx, names[i], owner, sizeof(owner)) < 0 || strcmp(owner, lab) != 0)
+                if (fwsh_lab_netns_owner(ctx, names[i], owner, sizeof(owner)) < 0 || strcmp(owner, lab) != 0)
                         continue;
                 change_init(&ch, CH_NETNS_DEL, names[i]);
                 r = change_apply(ctx, &ch, NULL);
