@@ -37,7 +37,7 @@ describe("fwsh console", function()
       local out, ok, code = H.fwsh_cmd({ "console", lab, "no-such-node", "--", "true" }, { stderr = true })
       assert.falsy(ok)
       assert.are.equal(1, code)
-      assert.truthy(out:find("lab " .. lab .. " has no node no-such-node (no namespace of that name here)", 1, true), out)
+      assert.truthy(out:find("lab " .. lab .. " has no node no-such-node (no namespace and no VM of that name here)", 1, true), out)
       out = H.fwsh_cmd({ "console", "other-lab", node, "--", "true" }, { stderr = true })
       assert.truthy(out:find("that namespace is another lab's", 1, true), out)
       out = H.fwsh_cmd({ "console", "a;b", node, "--", "true" }, { stderr = true })
@@ -49,5 +49,44 @@ describe("fwsh console", function()
       assert.truthy(out:find("usage: fwsh console LAB NODE", 1, true), out)
       assert.are.same(before, H.netns_names())
     end)
+  end)
+  it("a VM node: a command through its agent, and its serial console", function()
+    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
+      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+      return
+    end
+    local script, log = os.tmpname(), os.tmpname()
+    H.write_file(script, [[
+      local node = require "fwsh.node"
+      local n = node.new{ name = "vmc", backend = "qemu", dir = fwsh.lab_dir(), qemu = { accel = "tcg" } }
+      n:up()
+      print("up")
+      io.stdout:flush()
+      fwsh.wait{ fn = function() return false end, timeout = 600 }
+    ]])
+    local p = H.fwsh.proc.spawn({ "env", "-u", "LD_PRELOAD", H.build .. "/fwsh", "--lab", "vmcons", script },
+                                { stdout = log })
+    local ok, err = pcall(function()
+      H.fwsh.wait{ fn = function() return (H.read_file(log) or ""):find("up\n", 1, true) ~= nil end,
+                   interval = 0.1, timeout = 240 }
+      -- through the agent: the VM's own answer and exit status
+      local out, cok = H.fwsh_cmd({ "console", "vmcons", "vmc", "--", "cat", "/proc/sys/kernel/hostname" },
+                                  { stderr = true })
+      assert(cok, out)
+      assert.are.equal("vmc\n", out)
+      local _, _, code = H.fwsh_cmd({ "console", "vmcons", "vmc", "--", "sh", "-c", "exit 5" })
+      assert.are.equal(5, code)
+      -- the serial console: a shell on ttyS0 computes what was typed
+      out = H.fwsh_cmd({ "console", "vmcons", "vmc" }, { stdin = "echo MARK-$((6*7))\n" })
+      assert.truthy(out:find("MARK-42", 1, true), out)
+    end)
+    p:kill("TERM")
+    pcall(p.wait, p, 30)
+    p:stop(1)
+    H.fwsh_cmd({ "down", "vmcons" })
+    os.remove(script)
+    os.remove(log)
+    if not ok then error(err, 0) end
   end)
 end)

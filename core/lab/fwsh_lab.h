@@ -28,6 +28,9 @@ int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t
  * file .fwsh-lab holding its tag: *ret_path (size bytes) gets its path. The
  * caller removes it when done; `fwsh down` removes what a killed one left. */
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size);
+/* The path of the file name in one of lab's state directories (one with its
+ * tag), into ret_path (size bytes); -ENOENT if none has it. */
+int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, char *ret_path, size_t size);
 /* Removes the state directory path if it carries lab's tag; -EPERM if not. */
 int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path);
 /* Removes every object of lab: its links in ctx's namespace (ports first, then

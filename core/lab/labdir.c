@@ -127,3 +127,35 @@ int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
         r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         return r == 0 ? 0 : ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", path);
 }
+
+int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, char *ret_path, size_t size)
+{
+        char pattern[PATH_MAX];
+        glob_t g;
+        int r = lab_name_check(ctx, lab);
+
+        if (r < 0)
+                return r;
+        if (!name[0] || strchr(name, '/') || name[0] == '.')
+                return ctx_fail(ctx, -EINVAL, "%s is no file name", name);
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", labdir_root(), lab);
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+                return -ENOENT;
+        r = -ENOENT;
+        for (size_t i = 0; r < 0 && i < g.gl_pathc; i++) {
+                char file[PATH_MAX + 64];
+                struct stat st;
+
+                snprintf(file, sizeof(file), "%s/%s", g.gl_pathv[i], name);
+                if (!is_labs(g.gl_pathv[i], lab) || lstat(file, &st) < 0)
+                        continue;
+                if (strlen(file) >= size) {
+                        r = ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
+                } else {
+                        memcpy(ret_path, file, strlen(file) + 1);
+                        r = 0;
+                }
+        }
+        globfree(&g);
+        return r;
+}

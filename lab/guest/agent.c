@@ -191,6 +191,36 @@ static void requests(int fd)
         }
 }
 
+/* A shell on the serial console (ttyS0, its controlling terminal), for
+ * `fwsh console`: started after the boot, again whenever it ends. */
+static pid_t console_pid;
+
+static void console_shell(void)
+{
+        pid_t pid;
+
+        if (console_pid > 0 && kill(console_pid, 0) == 0)
+                return;
+        pid = fork();
+        if (pid == 0) {
+                int fd;
+                setsid();
+                fd = open("/dev/ttyS0", O_RDWR); /* a session leader's first terminal: its own */
+                if (fd < 0)
+                        _exit(127);
+                dup2(fd, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                if (fd > 2)
+                        close(fd);
+                setenv("TERM", "vt100", 1);
+                setenv("HOME", "/root", 1);
+                execl("/bin/sh", "-sh", (char *)NULL);
+                _exit(127);
+        }
+        console_pid = pid;
+}
+
 static long now_ms(void)
 {
         struct timespec t;
@@ -217,6 +247,7 @@ int main(void)
         for (;;) {
                 ssize_t n;
                 jobs_reap();
+                console_shell();
                 n = read(fd, in + have, sizeof(in) - have);
                 if (n > 0) {
                         have += (size_t)n;

@@ -385,9 +385,13 @@ local function qemu_start(self)
     write_boot(self)
     self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
     os.remove(self.agent_socket)
+    os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
     add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
         "-append", "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
-        "-serial", "file:" .. self.dir .. "/" .. self.name .. "-console.log",
+        -- the serial console: a socket for `fwsh console`, logged to a file
+        "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
+                    .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
+        "-serial", "chardev:console",
         "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
         "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
         "-device", "virtio-serial-pci",
