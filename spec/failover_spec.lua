@@ -101,9 +101,10 @@ describe("the firewall pair fails over, the TCP stream survives", function()
     local log = os.tmpname()
     local p = fwsh.proc.spawn({ H.build .. "/fwsh", SCENARIO, "--backend", "qemu" }, { stdout = log })
     local ok, err = pcall(function()
-      -- fw-1 is up (its daemons run in it) and fw-2 boots
+      -- fw-1 is up (its daemons run in it) and fw-2 boots ("[q]": the pattern
+      -- must not match the command line of the shell that runs pgrep)
       fwsh.wait{ fn = function()
-        return H.run({ "pgrep", "-f", "qemu-system-x86_64 .*-name fw-2" }) ~= ""
+        return H.run({ "pgrep", "-f", "[q]emu-system-x86_64 .*-name fw-2" }) ~= ""
       end, interval = 0.1, timeout = 240 }
       p:kill("INT")
       local r = p:wait(60)
@@ -128,7 +129,7 @@ describe("the firewall pair fails over, the TCP stream survives", function()
     local p = fwsh.proc.spawn({ H.build .. "/fwsh", SCENARIO, "--backend", "qemu" })
     local ok, err = pcall(function()
       fwsh.wait{ fn = function()
-        return H.run({ "pgrep", "-f", "qemu-system-x86_64 .*-name fw-1" }) ~= ""
+        return H.run({ "pgrep", "-f", "[q]emu-system-x86_64 .*-name fw-1" }) ~= ""
       end, interval = 0.1, timeout = 240 }
       p:kill("KILL")
       assert.are.equal(9, p:wait(10).signal)
