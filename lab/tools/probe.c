@@ -5,9 +5,10 @@
  *   fwsh-probe client ADDR PORT [INTERVAL_MS]
  *       send a numbered datagram every INTERVAL_MS (default 10); on SIGTERM or
  *       SIGINT print one line and exit 0:
- *       sent N received M lost K max_gap_ms G first_reply_ms F
+ *       sent N received M lost K max_gap_ms G first_reply_ms F gap_at_ms A
  *       where G is the largest time between two replies in a row (or from the
- *       last reply to the end, if replies had stopped).
+ *       last reply to the end, if replies had stopped), and A when it began
+ *       (the reply before it), from the probe's start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,7 +69,7 @@ static int client(const char *addr, int port, int interval)
 {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
         uint64_t sent = 0, received = 0, seq;
-        double start, next, last = -1, max_gap = 0, first = -1;
+        double start, next, last = -1, max_gap = 0, first = -1, gap_at = 0;
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
         if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
@@ -96,16 +97,20 @@ static int client(const char *addr, int port, int interval)
                         received++;
                         if (first < 0)
                                 first = t - start;
-                        else if (t - last > max_gap)
+                        else if (t - last > max_gap) {
                                 max_gap = t - last;
+                                gap_at = last - start;
+                        }
                         last = t;
                 }
         }
-        if (last >= 0 && now_ms() - last > max_gap + interval)
+        if (last >= 0 && now_ms() - last > max_gap + interval) {
                 max_gap = now_ms() - last; /* replies had stopped before the end */
-        printf("sent %llu received %llu lost %llu max_gap_ms %.1f first_reply_ms %.1f\n",
+                gap_at = last - start;
+        }
+        printf("sent %llu received %llu lost %llu max_gap_ms %.1f first_reply_ms %.1f gap_at_ms %.1f\n",
                (unsigned long long)sent, (unsigned long long)received,
-               (unsigned long long)(sent - received), max_gap, first);
+               (unsigned long long)(sent - received), max_gap, first, gap_at);
         return 0;
 }
 

@@ -123,6 +123,17 @@ for _, mode in ipairs(firewall.modes) do
   end
 end
 
+-- Runs over 100 ms, with when their gap began, counted from the fault.
+for i, r in ipairs(results) do
+  if (r.outage_ms or 0) > 100 then
+    print(string.format("over 100 ms: run %d, %s, %s -> %s: %.1f ms, from %s ms after the fault; MACs moved at %s / %s ms",
+                        i, r.mode, r.from, r.to, r.outage_ms,
+                        r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?",
+                        r.mac_ms and string.format("%.0f", r.mac_ms) or "-",
+                        r.mac0_ms and string.format("%.0f", r.mac0_ms) or "-"))
+  end
+end
+
 local after, leaks = state(), {}
 for _, k in ipairs({ "procs", "links", "netns", "dirs" }) do diff(k, before[k], after[k], leaks) end
 if fds_last and fds_first and #fds_last > #fds_first then

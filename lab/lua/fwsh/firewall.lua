@@ -142,6 +142,7 @@ function Lab:traffic_start(o)
   local client = self.nodes.client
   t.probe = client:spawn({ client:tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
                          { stdout = self:file("probe-" .. tag .. ".out") })
+  t.started = fwsh.proc.clock() -- about when the probe started: its gap_at_ms counts from there
   t.stream = client:spawn({ client:tool("stream"), "client", M.server, tostring(M.stream_port),
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out") })
@@ -164,6 +165,7 @@ function Lab:traffic_stop(t)
   local p = self:read("probe-" .. t.tag .. ".out")
   r.sent, r.received, r.lost, r.outage_ms = p:match("sent (%d+) received (%d+) lost (%d+) max_gap_ms ([%d.]+)")
   r.outage_ms = tonumber(r.outage_ms)
+  r.gap_at = t.started and tonumber(p:match("gap_at_ms ([%d.]+)")) and t.started + tonumber(p:match("gap_at_ms ([%d.]+)")) / 1000
   local c = self:read("stream-client-" .. t.tag .. ".out")
   local s = self:read("stream-server-" .. t.tag .. ".out")
   r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
@@ -246,6 +248,9 @@ function Lab:failover(mode, o)
   end
   self:hold(2)                                     -- traffic goes on through the new master
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  -- when the largest gap began, from the fault (the probe's own start is
+  -- known to a few ms): a gap long after the takeover is no detection delay
+  if r.gap_at then r.gap_from_ms = (r.gap_at - t0) * 1000 end
   if not cable then master:start() end             -- back, as backup
   self:wait_ready(master.name)
   return r
