@@ -91,6 +91,10 @@ describe("the firewall pair fails over, the TCP stream survives", function()
 
   it("as qemu VMs (slow: three guests boot)", H.ns(function(ns)
     if not image() then return end
+    -- Three TCG guests beside the sanitizer pass starve on two cores (once in
+    -- a dozen runs conntrackd's sync did not arrive in 40 s); this is Lua and
+    -- guest behaviour, which the plain pass checks, not fwsh's C code.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the VM failover") return end
     local out = failover(ns, { "--backend", "qemu" })
     assert.truthy(out:find("fw-1   fw-2", 1, true), out)
   end))
