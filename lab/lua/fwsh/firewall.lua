@@ -165,7 +165,8 @@ function Lab:traffic_stop(t)
   local p = self:read("probe-" .. t.tag .. ".out")
   r.sent, r.received, r.lost, r.outage_ms = p:match("sent (%d+) received (%d+) lost (%d+) max_gap_ms ([%d.]+)")
   r.outage_ms = tonumber(r.outage_ms)
-  r.gap_at = t.started and tonumber(p:match("gap_at_ms ([%d.]+)")) and t.started + tonumber(p:match("gap_at_ms ([%d.]+)")) / 1000
+  local gap_at = tonumber(p:match("gap_at_ms ([%d.]+)"))
+  r.gap_at = t.started and gap_at and t.started + gap_at / 1000
   local c = self:read("stream-client-" .. t.tag .. ".out")
   local s = self:read("stream-server-" .. t.tag .. ".out")
   r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
@@ -398,9 +399,9 @@ end
 function M.build(o)
   o = o or {}
   if o.master and not FW[o.master] then error("firewall.build: master is fw-1 or fw-2", 2) end
-  if o.nat then -- refused before anything is made
-    nftables.nat{ from = "10.1.0.0/24", out = { "eth0" }, to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" }
-  end
+  -- made (and a bad address refused) before anything else is
+  local nat = o.nat and nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" },
+                                      to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" } or ""
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns",
                              nat = o.nat == true }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
@@ -448,8 +449,7 @@ function M.build(o)
           sync = { iface = "eth2", port = M.sync_port },
           services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
                        { proto = "icmp" } },
-        } .. (o.nat and nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" },
-                                       to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" } or ""))
+        } .. nat)
       end
     end
     -- VMs: the second firewall and the client boot side by side, once the
