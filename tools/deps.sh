@@ -5,17 +5,19 @@ set -eu
 PACKAGES="build-essential cmake pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
 libreadline-dev libkmod-dev zlib1g-dev libdbus-1-dev lua-busted lua-dkjson iproute2 bridge-utils util-linux valgrind tmux jq
 kmod dbus-daemon firewalld
-keepalived conntrackd conntrack nftables libnftables-dev qemu-system-x86 iputils-ping strace cpio"
+keepalived conntrackd conntrack nftables libnftables-dev qemu-system-x86 iputils-ping strace cpio
+vsftpd lftp"
 missing=""
 for p in $PACKAGES $*; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
   echo "installing:$missing"
-  # firewalld is for the specs' own private instances (tools/firewalld-sandbox.sh):
-  # installing it must not start it on the host, nor enable it for the next boot.
+  # firewalld is for the specs' own private instances (tools/firewalld-sandbox.sh),
+  # vsftpd for the lab's FTP server (run in the lab's namespace by fwsh.ftp):
+  # installing them must not start them on the host, nor enable them for the next boot.
   guard=""
-  case " $missing " in *" firewalld "*)
+  case " $missing " in *" firewalld "*|*" vsftpd "*)
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
       guard=1
@@ -24,10 +26,9 @@ if [ -n "$missing" ]; then
   esac
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-  case " $missing " in *" firewalld "*)
-    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-      systemctl disable --now firewalld.service >/dev/null 2>&1 || true
-    fi ;;
-  esac
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    case " $missing " in *" firewalld "*) systemctl disable --now firewalld.service >/dev/null 2>&1 || true ;; esac
+    case " $missing " in *" vsftpd "*) systemctl disable --now vsftpd.service >/dev/null 2>&1 || true ;; esac
+  fi
   if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi

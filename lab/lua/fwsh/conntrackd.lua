@@ -4,7 +4,11 @@
 -- conntrackd.config{ local_address = "10.2.0.1", peer_address = "10.2.0.2",
 --   interface = "eth2", port = 3780, socket = "/tmp/.../ct.ctl",
 --   lock = "/tmp/.../ct.lock", log = "/tmp/.../ct.log",
---   ignore = { "127.0.0.1", "10.2.0.0/24", ... } } -> text
+--   ignore = { "127.0.0.1", "10.2.0.0/24", ... },
+--   expectations = { "ftp" } } -> text
+-- expectations: the conntrack helpers whose expectations are replicated too
+-- (ExpectationSync), so that a new master knows the data connection an FTP
+-- control connection announced before the failover
 -- conntrackd.argv{ conf= } -> argv (foreground); conntrackd.ctl(conf, flag) -> argv
 local V = require "fwsh.validate"
 
@@ -30,6 +34,13 @@ function M.config(c)
   add("    RcvSocketBuffer 1249280")
   add("    Checksum on")
   add("  }")
+  if c.expectations and #V.table(G, "expectations", c.expectations) > 0 then
+    add("  Options {")
+    add("    ExpectationSync {")
+    for i, h in ipairs(c.expectations) do add("      %s", V.name(G, "expectations[" .. i .. "]", h)) end
+    add("    }")
+    add("  }")
+  end
   add("}")
   add("General {")
   add("  HashSize 8192")

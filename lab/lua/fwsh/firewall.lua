@@ -19,6 +19,7 @@ local node = require "fwsh.node"
 local keepalived = require "fwsh.keepalived"
 local conntrackd = require "fwsh.conntrackd"
 local nftables = require "fwsh.nftables"
+local ftp = require "fwsh.ftp"
 
 local M = {}
 local Lab = {}
@@ -30,7 +31,8 @@ M.server = "10.0.0.1"
 -- (256 - priority) / 256 of one, 36 ms with 10 ms adverts and priority 100.
 -- A VM under TCG keeps 100 ms (about 340 ms).
 M.advert_int = { netns = 0.01, qemu = 0.1 }
-M.probe_port, M.stream_port, M.sync_port = 5000, 5001, 3780
+M.probe_port, M.stream_port, M.sync_port, M.ftp_port = 5000, 5001, 3780, 21
+M.ftp_modes = ftp.modes
 M.vrid = { client = 51, server = 52 }
 M.vip = { client = "10.1.0.1", server = "10.0.0.254" }
 M.vmac = { client = keepalived.vmac(51), server = keepalived.vmac(52) }
@@ -193,6 +195,97 @@ function Lab:traffic_stop(t)
   return r
 end
 
+--- lab:dropped() -> { ["fw-1"] = { forward = PACKETS, input = PACKETS }, ["fw-2"] = ... }:
+--  what each running firewall's ruleset dropped so far, read from its
+--  counters (a firewall that is down has no entry)
+function Lab:dropped()
+  local out = {}
+  for _, name in ipairs({ "fw-1", "fw-2" }) do
+    local n = self.nodes[name]
+    if n and not n.stopped then
+      local r = n:run({ "nft", "list", "counters", "table", "inet", "fwsh" })
+      if r.ok then
+        local d = {}
+        for chain, packets in r.out:gmatch("counter (%a+)_dropped {%s*packets (%d+)") do
+          d[chain] = tonumber(packets)
+        end
+        out[name] = d
+      end
+    end
+  end
+  return out
+end
+
+--- lab:ftp_serve([{size=BYTES, rate=BYTES_PER_S}]) -> file name: an FTP
+--  server (vsftpd) on the server side, anonymous, serving one file of size
+--  bytes (default 4 MiB) at rate (default 1 MiB/s, so that a transfer lasts
+--  long enough to fail a firewall during it); passive ports 40000-40099.
+--  Started once; stopped with the lab. Needs firewall.build{ftp=...}.
+function Lab:ftp_serve(o)
+  o = o or {}
+  if not self.ftp then error("firewall: lab:ftp_serve needs a lab built with ftp = \"rule\" or \"none\"", 2) end
+  if self.ftp_file then return self.ftp_file end
+  local root, empty = self:file("ftp"), self:file("ftp-empty")
+  fwsh.proc.run({ "mkdir", "-p", "-m", "755", root, empty })
+  local size = o.size or 4 * 1024 * 1024
+  local f = assert(io.open(root .. "/data.bin", "wb"))
+  local block = {}
+  for i = 1, 4096 do block[i] = string.char((i * 7) % 251) end
+  block = table.concat(block)
+  for _ = 1, size // #block do f:write(block) end
+  f:write(block:sub(1, size % #block))
+  f:close()
+  local conf = self:file("vsftpd.conf")
+  write(conf, ftp.server_config{ address = M.server, root = root, empty = empty,
+                                 log = self:file("vsftpd.log"), rate = o.rate or 1024 * 1024 })
+  self.ftp_server = self:spawn_host(ftp.server_argv{ conf = conf }, self:file("vsftpd.out"))
+  fwsh.wait{ fn = function() return listening(M.ftp_port) end, interval = 0.01, timeout = 5 }
+  self.ftp_file, self.ftp_size = "data.bin", size
+  return self.ftp_file
+end
+
+--- lab:ftp_get{mode="passive"|"active", pause=SECONDS} -> transfer: the
+--  client logs in to the server (lab:ftp_serve), waits pause seconds, gets
+--  the file, sends a NOOP, quits; in the background. transfer:phase() ->
+--  "connecting", "logged-in", "transferring", "done"; lab:ftp_result(transfer)
+--  waits for its end
+function Lab:ftp_get(o)
+  o = o or {}
+  local file = self:ftp_serve()
+  self.ftp_runs = (self.ftp_runs or 0) + 1
+  local tag = "ftp-" .. self.ftp_runs
+  local t = { tag = tag, log = self:file(tag .. ".log"), out = self:file(tag .. ".bin"),
+              script = self:file(tag .. ".lftp"), mode = o.mode or "passive" }
+  write(t.script, ftp.client_script{ host = M.server, file = file, out = t.out, log = t.log,
+                                     mode = t.mode, pause = o.pause or 0 })
+  local client = self.nodes.client
+  t.proc = client:spawn({ "env", "HOME=" .. self.dir, "lftp", "-f", t.script },
+                        { stdout = self:file(tag .. ".out") })
+  t.phase = function()
+    local r = ftp.client_result(self:read(tag .. ".log"))
+    return r.transfer_done and "done" or r.transfer_started and "transferring"
+           or r.logged_in and "logged-in" or "connecting"
+  end
+  return t
+end
+
+--- lab:ftp_result(transfer [, timeout]) -> { control = "survived"|"reconnected"|"lost",
+--  transfer = "survived"|"failed", bytes=, connects=, data_mode= }: once the
+--  client has ended (killed after timeout seconds, default 60); the file is
+--  compared byte for byte with the server's
+function Lab:ftp_result(t, timeout)
+  local ok = pcall(t.proc.wait, t.proc, timeout or 60)
+  if not ok then t.proc:stop(1) end
+  local r = ftp.client_result(self:read(t.tag .. ".log"), self:read(t.tag .. ".out"))
+  local got = self:read(t.tag .. ".bin")
+  local want = self:read("ftp/" .. self.ftp_file)
+  r.bytes = #got
+  r.transfer = (r.transfer_done and got == want) and "survived" or "failed"
+  r.control = r.connects == 1 and r.noops >= 2 and "survived" or r.connects > 1 and "reconnected" or "lost"
+  r.mode = t.mode
+  return r
+end
+
 M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
 
 --- lab:failover(mode [, {down=SECONDS}]) -> result: one experiment with traffic
@@ -345,6 +438,7 @@ local function firewall_node(lab, name, o)
     log = lab:file(name .. "-conntrackd.log"),
     ignore = { "127.0.0.1", "10.2.0.1", "10.2.0.2", "10.0.0.2", "10.0.0.3", "10.1.0.2",
                "10.1.0.3", "10.1.0.1", "10.0.0.254" },
+    expectations = o.ftp and { "ftp" } or nil,
   })
   local instance = function(side, iface, vip, vmac)
     return { name = side, interface = iface, vrid = M.vrid[side:lower()], priority = prio,
@@ -388,10 +482,13 @@ local function firewall_node(lab, name, o)
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
---  tcp_loose=false, nat=false, nat_to="10.0.0.254"} -> lab, built and
+--  tcp_loose=false, nat=false, nat_to="10.0.0.254", ftp=nil} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
---  route back to the client network): the master holds both virtual
+--  route back to the client network; ftp: the client may use FTP on the
+--  server, "rule" with the ftp conntrack helper set by a rule and its
+--  expectations replicated by conntrackd, "none" without a helper; see
+--  lab:ftp_serve): the master holds both virtual
 --  IPs and the client reaches the server. All of it, or nothing (a failure
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
@@ -402,8 +499,16 @@ function M.build(o)
   -- made (and a bad address refused) before anything else is
   local nat = o.nat and nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" },
                                       to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" } or ""
+  if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
+    error("firewall.build: ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)", 2)
+  end
+  local services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
+                     { proto = "icmp" } }
+  if o.ftp then
+    services[#services + 1] = { proto = "tcp", port = M.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
+  end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns",
-                             nat = o.nat == true }, Lab)
+                             nat = o.nat == true, ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -447,8 +552,7 @@ function M.build(o)
           client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
           server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
           sync = { iface = "eth2", port = M.sync_port },
-          services = { { proto = "tcp", port = M.stream_port }, { proto = "udp", port = M.probe_port },
-                       { proto = "icmp" } },
+          services = services,
         } .. nat)
       end
     end

@@ -5,8 +5,15 @@
 --   client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
 --   server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
 --   sync = { iface = "eth2", port = 3780 },
---   services = { { proto = "tcp", port = 5001 }, { proto = "udp", port = 5000 }, { proto = "icmp" } },
+--   services = { { proto = "tcp", port = 5001 }, { proto = "udp", port = 5000 }, { proto = "icmp" },
+--                { proto = "tcp", port = 21, helper = "ftp" } },
 -- } -> text for fwsh.nft.run
+-- A service with a helper gets a conntrack helper by rule (a `ct helper`
+-- object, `ct helper set` on the connection's first packet): the kernel no
+-- longer assigns helpers by port by itself (nf_conntrack_helper, off since
+-- Linux 4.7, gone since 6.0), and a rule is what a new master applies to a
+-- replicated connection too. Its related connections (FTP's data
+-- connection) pass as `related`.
 -- forward: new connections only from the client network to the services;
 -- established/related back; everything else dropped and counted.
 -- input: VRRP on the client and server side, conntrackd sync on the sync link.
@@ -14,6 +21,11 @@ local V = require "fwsh.validate"
 
 local M = {}
 local G = "nftables"
+
+-- The kernel's conntrack helpers fwsh knows, and the protocol each follows.
+local HELPERS = { ftp = "tcp", tftp = "udp", irc = "tcp", sip = "udp", sane = "tcp", amanda = "udp",
+                  ["netbios-ns"] = "udp", snmp = "udp", pptp = "tcp" }
+local HELPER_LIST = "ftp, tftp, irc, sip, sane, amanda, netbios-ns, snmp, pptp"
 
 local function ifset(field, list)
   local q = {}
@@ -32,6 +44,21 @@ function M.firewall(c)
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
   add("flush ruleset")
   add("table inet fwsh {")
+  for i, s in ipairs(c.services or {}) do
+    if s.helper ~= nil then
+      local f = "services[" .. i .. "]"
+      if not HELPERS[s.helper] then
+        V.name(G, f .. ".helper", tostring(s.helper))
+        error(string.format("%s: %s.helper %q refused: one of %s", G, f, tostring(s.helper), HELPER_LIST), 0)
+      end
+      if s.proto ~= HELPERS[s.helper] then
+        error(string.format("%s: %s.helper %q refused: it follows %s, not %s", G, f, s.helper,
+                            HELPERS[s.helper], tostring(s.proto)), 0)
+      end
+      add('  ct helper %s-%d { type "%s" protocol %s; l3proto ip; }', s.helper,
+          V.int(G, f .. ".port", s.port, 1, 65535), s.helper, s.proto)
+    end
+  end
   add("  counter forward_dropped { }")
   add("  counter input_dropped { }")
   add("  chain forward {")
@@ -44,7 +71,9 @@ function M.firewall(c)
     if s.proto == "icmp" then
       add("%s icmp type echo-request accept", rule)
     elseif s.proto == "tcp" or s.proto == "udp" then
-      add("%s %s dport %d accept", rule, s.proto, V.int(G, f .. ".port", s.port, 1, 65535))
+      local port = V.int(G, f .. ".port", s.port, 1, 65535)
+      local helper = s.helper and string.format(' ct helper set "%s-%d"', s.helper, port) or ""
+      add("%s %s dport %d%s accept", rule, s.proto, port, helper)
     else
       V.name(G, f .. ".proto", tostring(s.proto))
       error(string.format("%s: %s.proto %q refused: tcp, udp or icmp", G, f, tostring(s.proto)), 0)

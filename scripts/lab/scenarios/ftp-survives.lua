@@ -1,0 +1,160 @@
+-- ftp-survives.lua - does an FTP session survive a failover? FTP's data
+-- connection is an expectation of its control connection, made by the
+-- conntrack helper on the master when it sees PASV's answer or PORT; a new
+-- master knows the control connection from conntrackd, but is its helper
+-- there, and with NAT, the addresses PASV/PORT carry rewritten?
+--
+-- For each case of helper by rule (yes: a `ct helper` object and `ct helper
+-- set` on port 21, conntrackd replicating expectations; no: no helper) x NAT
+-- (off/on), in passive and active mode: a transfer with no failure first
+-- (baseline), then the master fails (power)
+--   during    while a 4 MiB file is being transferred (1 MiB/s)
+--   between   after the client logged in, before PASV/PORT and the data connection
+-- and the client goes on. Per run: the control connection (survived: the same
+-- one answered a NOOP after the transfer; reconnected; lost) and the transfer
+-- (survived: complete and equal to the server's file). Then the table.
+--
+-- usage: fwsh --sandbox scripts/lab/scenarios/ftp-survives.lua [--helper yes|no]
+--            [--nat on|off] [--mode passive|active] [--phase during|between]
+--            [--backend netns|qemu]
+-- (each option narrows the table to that case; by default all of it)
+local firewall = require "fwsh.firewall"
+
+local usage = "--helper yes|no, --nat on|off, --mode passive|active, --phase during|between, "
+              .. "--backend netns|qemu"
+local only, backend = {}, "netns"
+local argv, i = { ... }, 1
+while argv[i] do
+  local a, v = argv[i], argv[i + 1]
+  local allowed = ({ ["--helper"] = { yes = 1, no = 1 }, ["--nat"] = { on = 1, off = 1 },
+                     ["--mode"] = { passive = 1, active = 1 }, ["--phase"] = { during = 1, between = 1 },
+                     ["--backend"] = { netns = 1, qemu = 1 } })[a]
+  if not allowed then error("unknown option " .. a .. " (" .. usage .. ")", 0) end
+  if not (v and allowed[v]) then error(a .. " needs one of its values (" .. usage .. ")", 0) end
+  if a == "--backend" then backend = v else only[a:sub(3)] = v end
+  i = i + 2
+end
+local function pick(key, values)
+  if only[key] then return { only[key] } end
+  return values
+end
+
+-- The backup's conntrackd holds, in its external cache, a connection whose
+-- line matches pattern (a Lua pattern over `conntrackd -e`'s output).
+local function replicated(lab, fw, pattern)
+  local n = lab.nodes[fw]
+  local conntrackd = require "fwsh.conntrackd"
+  return (fwsh.wait{ fn = function()
+    local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
+    return r.ok and r.out:find(pattern) ~= nil
+  end, interval = 0.05, timeout = 10 * lab.patience })
+end
+
+local function until_phase(t, want, timeout)
+  local ok = pcall(fwsh.wait, { fn = function() return t.phase() == want or t.phase() == "done" end,
+                                interval = 0.01, timeout = timeout })
+  return ok and t.phase() == want
+end
+
+-- One run: the transfer, with the master failing in phase (nil: no failure).
+local function run(lab, mode, phase)
+  local master, backup = lab:master()
+  assert(master, "no firewall holds the virtual IPs")
+  local dropped0 = lab:dropped()
+  local t = lab:ftp_get{ mode = mode, pause = phase == "between" and 3 * lab.patience or 0 }
+  local r = { mode = mode, phase = phase or "none" }
+  if phase then
+    local want = phase == "during" and "transferring" or "logged-in"
+    if not until_phase(t, want, 10 * lab.patience) then
+      r.note = "never " .. want .. " (" .. t.phase() .. ")"
+    else
+      -- what the backup must know before the master goes: the control
+      -- connection, and during a transfer, the data connection too
+      local ok = pcall(replicated, lab, backup.name, "dport=21 ")
+      if ok and phase == "during" then
+        ok = pcall(replicated, lab, backup.name, mode == "passive" and "dport=400%d%d " or "sport=20 ")
+        lab:hold(0.5)
+      end
+      if not ok then r.note = "not replicated to " .. backup.name .. " in time" end
+      master:fail("power")
+      lab:wait_master(backup.name)
+      lab:wait_master_server(backup.name)
+      r.from, r.to = master.name, backup.name
+    end
+  end
+  for k, v in pairs(lab:ftp_result(t, 40 * lab.patience)) do r[k] = v end
+  r.dropped = lab:dropped()
+  if phase and r.from then
+    master:start()
+    lab:wait_ready(master.name)
+  end
+  r.dropped_before = dropped0
+  return r
+end
+
+-- Packets the running firewalls' forward chains dropped from before to after.
+local function dropped(before, after)
+  local n = 0
+  for fw, d in pairs(after or {}) do
+    local b = ((before or {})[fw] or {}).forward or 0
+    n = n + (d.forward or 0) - b
+  end
+  return n
+end
+
+local rows, table_rows, auto = {}, {}, nil
+local helpers, nats = pick("helper", { "yes", "no" }), pick("nat", { "off", "on" })
+for _, helper in ipairs(helpers) do
+  for _, nat in ipairs(nats) do
+    local lab <close> = firewall.build{ ftp = helper == "yes" and "rule" or "none", nat = nat == "on",
+                                        backend = backend }
+    lab:ftp_serve()
+    if not auto then
+      -- does this kernel still assign helpers by port by itself? (the row
+      -- "helper by rule: no" relies on that where it does)
+      local r = lab.nodes["fw-1"]:run{ "cat", "/proc/sys/net/netfilter/nf_conntrack_helper" }
+      auto = r.ok and ("nf_conntrack_helper=" .. r.out:match("%d")) or "absent (no nf_conntrack_helper)"
+      auto = auto .. ", kernel " .. lab.nodes["fw-1"]:run{ "uname", "-r" }.out:match("%S+")
+    end
+    local case = { helper = helper, nat = nat, transfer = "survived", control = "survived", runs = {} }
+    for _, mode in ipairs(pick("mode", firewall.ftp_modes)) do
+      local base = run(lab, mode, nil)
+      rows[#rows + 1] = { helper = helper, nat = nat, r = base }
+      if base.transfer ~= "survived" then
+        base.note = "fails with no failover: the data connection is dropped (" ..
+                    dropped(base.dropped_before, base.dropped) .. " packets dropped by the forward chains)"
+        case.transfer, case.control = "failed", base.control ~= "survived" and base.control or case.control
+        case.why = case.why or (mode .. " mode fails with no failover")
+      else
+        for _, phase in ipairs(pick("phase", { "during", "between" })) do
+          local r = run(lab, mode, phase)
+          rows[#rows + 1] = { helper = helper, nat = nat, r = r }
+          if r.transfer ~= "survived" then
+            case.transfer = "failed"
+            case.why = case.why or (mode .. ", " .. phase)
+          end
+          if r.control ~= "survived" then case.control = r.control end
+        end
+      end
+    end
+    table_rows[#table_rows + 1] = case
+    io.stderr:write(string.format("helper by rule %s, nat %s: transfer %s\n", helper, nat, case.transfer))
+  end
+end
+
+print("ftp-survives: the master fails (power) during an FTP session")
+print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9s %8s  %s", "helper", "nat", "mode", "phase",
+                    "from", "to", "control", "transfer", "bytes", "dropped", "note"))
+for _, row in ipairs(rows) do
+  local r = row.r
+  print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9d %8d  %s", row.helper, row.nat, r.mode,
+                      r.phase, r.from or "-", r.to or "-", r.control, r.transfer, r.bytes,
+                      dropped(r.dropped_before, r.dropped), r.note or ""))
+end
+print("")
+print("automatic helper assignment: " .. auto)
+print("helper by rule x NAT:")
+for _, c in ipairs(table_rows) do
+  print(string.format("helper_by_rule: %-3s nat: %-3s ftp_control: %-11s ftp_transfer: %s%s", c.helper, c.nat,
+                      c.control, c.transfer, c.why and ("  (" .. c.why .. ")") or ""))
+end
