@@ -4,7 +4,8 @@
  * /bin/sh) in its network namespace, or CMD there. A VM node (its sockets in
  * one of the lab's tagged state directories): its serial console, raw, until
  * Ctrl-] (from a pipe: the input sent, the answer read until it pauses), or
- * CMD run by its agent. It works for as long as the lab is up. */
+ * CMD run by its agent; --display: the address of its display, if it has
+ * one. It works for as long as the lab is up. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,8 +24,34 @@
 
 static int usage(void)
 {
-        fputs("usage: fwsh console LAB NODE [-- CMD ARGS...]\n", stderr);
+        fputs("usage: fwsh console LAB NODE [-- CMD ARGS...]\n"
+              "       fwsh console LAB NODE --display\n", stderr);
         return 2;
+}
+
+/* --display: the address of a VM node's display, as the lab wrote it. */
+static int display(struct fwsh_ctx *ctx, const char *lab, const char *node)
+{
+        char name[FWSH_NETNS_NAME_MAX + 16], path[PATH_MAX], line[PATH_MAX + 32];
+        FILE *f;
+
+        snprintf(name, sizeof(name), "%s.display", node);
+        if (fwsh_lab_dir_find(ctx, lab, name, path, sizeof(path)) < 0) {
+                fprintf(stderr, "fwsh console %s %s --display: no display (a VM node has one when its lab "
+                        "asks for it: display = \"vnc\" or \"spice\", --display vnc|spice)\n", lab, node);
+                return 1;
+        }
+        f = fopen(path, "r");
+        if (!f || !fgets(line, sizeof(line), f)) {
+                fprintf(stderr, "fwsh console %s %s --display: %s: %s\n", lab, node, path,
+                        f ? "empty" : strerror(errno));
+                if (f)
+                        fclose(f);
+                return 1;
+        }
+        fclose(f);
+        fputs(line, stdout);
+        return 0;
 }
 
 #define DETACH 0x1d /* Ctrl-] */
@@ -151,7 +178,9 @@ int console_command(struct fwsh_ctx *ctx, int argc, char **argv)
         const char *lab, *node, *shell;
         int r, fd, saved;
 
-        if (argc < 3 || (argc > 3 && (strcmp(argv[3], "--") != 0 || argc == 4)))
+        bool want_display = argc == 4 && strcmp(argv[3], "--display") == 0;
+
+        if (argc < 3 || (argc > 3 && !want_display && (strcmp(argv[3], "--") != 0 || argc == 4)))
                 return usage();
         lab = argv[1];
         node = argv[2];
@@ -163,6 +192,8 @@ int console_command(struct fwsh_ctx *ctx, int argc, char **argv)
                 fprintf(stderr, "fwsh console: node %s: %s\n", node, fwsh_ctx_detail(ctx));
                 return 1;
         }
+        if (want_display)
+                return display(ctx, lab, node);
         r = fwsh_lab_netns_owner(ctx, node, owner, sizeof(owner));
         if (r == -ENOENT && (r = vm_console(ctx, lab, node, argc, argv)) != -ENOENT)
                 return r;

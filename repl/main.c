@@ -22,6 +22,7 @@ static const char USAGE[] =
         "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
         "       fwsh console LAB NODE [-- CMD...]  a shell (a VM's serial console) or CMD\n"
         "                            in the lab's node; Ctrl-] leaves a serial console\n"
+        "       fwsh console LAB NODE --display  the address of a VM node's display\n"
         "       fwsh [options] show [--json]\n"
         "Available options are:\n"
         "  -e stat   execute string 'stat'\n"

@@ -50,7 +50,7 @@ describe("fwsh console", function()
       assert.are.same(before, H.netns_names())
     end)
   end)
-  it("a VM node: a command through its agent, and its serial console", function()
+  it("a VM node: a command through its agent, its serial console, its display", function()
     local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
     if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
       pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
@@ -59,8 +59,13 @@ describe("fwsh console", function()
     local script, log = os.tmpname(), os.tmpname()
     H.write_file(script, [[
       local node = require "fwsh.node"
-      local n = node.new{ name = "vmc", backend = "qemu", dir = fwsh.lab_dir(), qemu = { accel = "tcg" } }
-      n:up()
+      local dir = fwsh.lab_dir()
+      local n = node.new{ name = "vmc", backend = "qemu", dir = dir, qemu = { accel = "tcg", display = "vnc" } }
+      local s = node.new{ name = "vms", backend = "qemu", dir = dir, qemu = { accel = "tcg", display = "spice" } }
+      n:launch()
+      s:launch()
+      n:ready()
+      s:ready()
       print("up")
       io.stdout:flush()
       fwsh.wait{ fn = function() return false end, timeout = 600 }
@@ -80,6 +85,28 @@ describe("fwsh console", function()
       -- the serial console: a shell on ttyS0 computes what was typed
       out = H.fwsh_cmd({ "console", "vmcons", "vmc" }, { stdin = "echo MARK-$((6*7))\n" })
       assert.truthy(out:find("MARK-42", 1, true), out)
+      -- the display: a VNC server at the address printed, on 127.0.0.1 only
+      -- (its RFB greeting read there), with a shell on the screen's tty1
+      out, cok = H.fwsh_cmd({ "console", "vmcons", "vmc", "--display" }, { stderr = true })
+      assert(cok, out)
+      local port = out:match("^vnc://127%.0%.0%.1:(%d+)\n$")
+      assert.truthy(port, out)
+      local greeting = H.run({ "timeout", "5", "bash", "-c",
+                               "exec 3<>/dev/tcp/127.0.0.1/" .. port .. "; head -c 12 <&3" })
+      assert.truthy(greeting:match("^RFB %d%d%d%.%d%d%d\n$"), greeting)
+      out = H.fwsh_cmd({ "console", "vmcons", "vmc", "--", "sh", "-c",
+                         "for p in /proc/[0-9]*; do readlink $p/fd/0; done" })
+      assert.truthy(out:find("/dev/tty1\n", 1, true), out)
+      -- SPICE: on a unix socket in the lab's directory, where qemu listens
+      out, cok = H.fwsh_cmd({ "console", "vmcons", "vms", "--display" }, { stderr = true })
+      assert(cok, out)
+      local sock = out:match("^spice%+unix://(/%S+%.spice)\n$")
+      assert.truthy(sock, out)
+      assert.truthy(H.run({ "ss", "-xlnH" }):find(sock, 1, true), sock)
+      -- a node without a display says so
+      out, cok = H.fwsh_cmd({ "console", "vmcons", "nodisplay", "--display" }, { stderr = true })
+      assert.is_not_true(cok)
+      assert.truthy(out:find("no display", 1, true), out)
     end)
     p:kill("TERM")
     pcall(p.wait, p, 30)

@@ -71,6 +71,23 @@ describe("FTP through the firewall pair", function()
     end
   end))
 
+  it("as qemu VMs: the helper set by a rule, NAT on, the master failing before the data connection",
+     H.ns(function(ns)
+    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
+      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+      return
+    end
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the VM case") return end
+    local out = scenario(ns, { "--backend", "qemu", "--helper", "yes", "--nat", "on", "--mode", "passive",
+                               "--phase", "between" })
+    assert.truthy(out:find("\nautomatic helper assignment: absent (no nf_conntrack_helper), kernel 6", 1, true), out)
+    for _, phase in ipairs({ "none", "between" }) do
+      local r = row(out, "yes", "on", "passive", phase)
+      assert.are.same({ "survived", "survived", 4 * 1024 * 1024 }, { r.control, r.transfer, r.bytes })
+    end
+  end))
+
   it("refuses a bad helper or FTP option before it makes anything", H.ns(function(ns)
     package.path = H.root .. "/lab/lua/?.lua;" .. package.path
     local firewall = require "fwsh.firewall"

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,20 +193,24 @@ static void requests(int fd)
 }
 
 /* A shell on the serial console (ttyS0, its controlling terminal), for
- * `fwsh console`: started after the boot, again whenever it ends. */
-static pid_t console_pid;
-
-static void console_shell(void)
-{
+ * `fwsh console`, and on the display's first virtual terminal (tty1) when
+ * the VM has one (fwsh.display on the kernel's command line): started after
+ * the boot, again whenever it ends. */
+static struct {
+        const char *tty;
         pid_t pid;
+} consoles[] = { { "/dev/ttyS0", 0 }, { "/dev/tty1", 0 } };
+static size_t n_consoles = 1;
 
-        if (console_pid > 0 && kill(console_pid, 0) == 0)
+static void console_shell(const char *tty, pid_t *pid)
+{
+        if (*pid > 0 && kill(*pid, 0) == 0)
                 return;
-        pid = fork();
-        if (pid == 0) {
+        *pid = fork();
+        if (*pid == 0) {
                 int fd;
                 setsid();
-                fd = open("/dev/ttyS0", O_RDWR); /* a session leader's first terminal: its own */
+                fd = open(tty, O_RDWR); /* a session leader's first terminal: its own */
                 if (fd < 0)
                         _exit(127);
                 dup2(fd, 0);
@@ -213,12 +218,27 @@ static void console_shell(void)
                 dup2(fd, 2);
                 if (fd > 2)
                         close(fd);
-                setenv("TERM", "vt100", 1);
+                setenv("TERM", strcmp(tty, "/dev/ttyS0") == 0 ? "vt100" : "linux", 1);
                 setenv("HOME", "/root", 1);
                 execl("/bin/sh", "-sh", (char *)NULL);
                 _exit(127);
         }
-        console_pid = pid;
+}
+
+/* Whether the kernel's command line has word (a whole word). */
+static bool cmdline_has(const char *word)
+{
+        char line[4096], *w, *save = NULL;
+        FILE *f = fopen("/proc/cmdline", "r");
+        bool found = false;
+
+        if (!f)
+                return false;
+        if (fgets(line, sizeof(line), f))
+                for (w = strtok_r(line, " \n", &save); w && !found; w = strtok_r(NULL, " \n", &save))
+                        found = strcmp(w, word) == 0;
+        fclose(f);
+        return found;
 }
 
 static long now_ms(void)
@@ -235,6 +255,8 @@ int main(void)
 
         signal(SIGPIPE, SIG_IGN);
         boot_ok = boot(boot_report, sizeof(boot_report));
+        if (cmdline_has("fwsh.display"))
+                n_consoles = 2;
         fprintf(stderr, "fwsh-agent: %s", boot_report);
         fd = port_open();
         if (fd < 0) {
@@ -247,7 +269,8 @@ int main(void)
         for (;;) {
                 ssize_t n;
                 jobs_reap();
-                console_shell();
+                for (size_t i = 0; i < n_consoles; i++)
+                        console_shell(consoles[i].tty, &consoles[i].pid);
                 n = read(fd, in + have, sizeof(in) - have);
                 if (n > 0) {
                         have += (size_t)n;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # image.sh OUT TOOLS - the guest image of the lab's VM nodes, made from
 # Debian packages: Debian's kernel (OUT/vmlinuz) and an initramfs
-# (OUT/initrd) holding busybox, keepalived, conntrackd, conntrack, nftables,
+# (OUT/initrd) holding busybox, keepalived, conntrackd, conntrack, nftables, lftp,
 # iproute2 and the lab's programs from TOOLS (fwsh-probe, fwsh-stream,
 # fwsh-agent as /init), each with exactly the shared libraries it needs, and
 # the kernel modules a firewall node loads, dependencies resolved by kmod.
@@ -22,14 +22,14 @@ step() { [ -t 2 ] && printf '\r\033[Kguest image: %s' "$*" >&2 || true; }
 done_line() { [ -t 2 ] && printf '\r\033[K' >&2 || true; }
 
 BINARIES="/init /bin/busybox /bin/ip /bin/ss /sbin/tc /sbin/bridge /usr/sbin/nft /usr/sbin/conntrack
-/usr/sbin/conntrackd /usr/sbin/keepalived /usr/bin/fwsh-probe /usr/bin/fwsh-stream"
+/usr/sbin/conntrackd /usr/sbin/keepalived /usr/bin/fwsh-probe /usr/bin/fwsh-stream /usr/bin/lftp"
 # What a firewall node loads: virtio devices and the share, netfilter with
 # conntrack, its netlink and NAT, the helpers for FTP, macvlan for VRRP's
 # virtual MACs. kmod says which are built in and what each needs first.
 MODULES="virtio_pci virtio_net virtio_console 9pnet_virtio 9p af_packet macvlan
 nf_tables nft_ct nft_objref nft_reject_inet nft_limit nft_log nft_nat nft_masq nft_redir nft_chain_nat nft_quota
 nf_conntrack nf_conntrack_netlink nf_conntrack_ftp nf_nat_ftp nfnetlink_log sch_netem"
-PACKAGES="busybox-static iproute2 nftables libnftables1 conntrack conntrackd keepalived netbase"
+PACKAGES="busybox-static iproute2 nftables libnftables1 conntrack conntrackd keepalived netbase lftp"
 
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 if [ -z "$kpkg" ]; then

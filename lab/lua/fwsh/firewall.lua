@@ -216,6 +216,18 @@ function Lab:dropped()
   return out
 end
 
+--- firewall.dropped_since(before, after) -> packets: how many more the
+--  forward chains of the firewalls running at both times dropped (two
+--  lab:dropped() readings)
+function M.dropped_since(before, after)
+  local n = 0
+  for fw, d in pairs(after or {}) do
+    local b = (before or {})[fw]
+    if b then n = n + (d.forward or 0) - (b.forward or 0) end
+  end
+  return n
+end
+
 --- lab:ftp_serve([{size=BYTES, rate=BYTES_PER_S}]) -> file name: an FTP
 --  server (vsftpd) on the server side, anonymous, serving one file of size
 --  bytes (default 4 MiB) at rate (default 1 MiB/s, so that a transfer lasts
@@ -308,6 +320,7 @@ function Lab:failover(mode, o)
   if not cable and mode ~= "power" and mode ~= "hang" then
     error("firewall: failover mode is one of " .. table.concat(M.modes, ", ") .. ", not " .. tostring(mode), 2)
   end
+  local dropped0 = self:dropped()
   local traffic = self:traffic_start()
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
@@ -341,6 +354,7 @@ function Lab:failover(mode, o)
     master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
   end
   self:hold(2)                                     -- traffic goes on through the new master
+  r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay
@@ -407,10 +421,19 @@ function Lab:close()
 end
 Lab.__close = function(self) Lab.close(self) end
 
+-- The nodes' qemu options: the lab's own (o.qemu), with its display.
+local function qemu_opts(lab, o)
+  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  local q = {}
+  for k, v in pairs(o.qemu or {}) do q[k] = v end
+  q.display = o.display
+  return q
+end
+
 local function firewall_node(lab, name, o)
   local a = FW[name]
   local n = node.new{
-    name = name, dir = lab.dir, backend = lab.backend, qemu = o.qemu,
+    name = name, dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
     ports = {
       { name = "eth0", bridge = "br0", tap = a.taps.eth0, address = a.eth0 },
       { name = "eth1", bridge = "br1", tap = a.taps.eth1, address = a.eth1 },
@@ -482,13 +505,14 @@ local function firewall_node(lab, name, o)
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
---  tcp_loose=false, nat=false, nat_to="10.0.0.254", ftp=nil} -> lab, built and
+--  tcp_loose=false, nat=false, nat_to="10.0.0.254", ftp=nil, display=nil} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
 --  route back to the client network; ftp: the client may use FTP on the
 --  server, "rule" with the ftp conntrack helper set by a rule and its
 --  expectations replicated by conntrackd, "none" without a helper; see
---  lab:ftp_serve): the master holds both virtual
+--  lab:ftp_serve; display: "vnc" or "spice", a screen on each VM, its
+--  address node.display and `fwsh console LAB NODE --display`): the master holds both virtual
 --  IPs and the client reaches the server. All of it, or nothing (a failure
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
@@ -499,6 +523,9 @@ function M.build(o)
   -- made (and a bad address refused) before anything else is
   local nat = o.nat and nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" },
                                       to = o.nat_to or M.vip.server, server_net = "10.0.0.0/24" } or ""
+  if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
+    error("firewall.build: display is \"vnc\" or \"spice\", with the qemu backend", 2)
+  end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     error("firewall.build: ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)", 2)
   end
@@ -537,7 +564,7 @@ function M.build(o)
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = firewall_node(lab, name, o)
     end
-    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend, qemu = o.qemu,
+    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
       ports = { { name = "eth0", bridge = "br1", tap = "net13", address = "10.1.0.10/24" } },
       routes = { { dst = "default", via = "10.1.0.1" } },
       sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
@@ -637,6 +664,14 @@ function M.report(title, results)
     table.sort(list)
     print("stream_peer: " .. (#list > 0 and table.concat(list, ", ") or "-") .. " (as the server saw it)")
   end
+  local dropped, counted = 0, false
+  for _, r in ipairs(results) do
+    if r.dropped then dropped, counted = dropped + r.dropped, true end
+  end
+  if counted then
+    print(string.format("dropped_forward: %d (packets the firewalls' forward chains dropped during the runs)",
+                        dropped))
+  end
   print(string.format("outage_ms: %d", math.floor(percentile(outages, 100) + 0.5)))
   print("tcp_stream: " .. stream)
   return stream == "survived"
@@ -645,10 +680,12 @@ end
 --- firewall.args(arg) -> options from the command line: --master fw-2,
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
 --  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
---  lab:failover), --down SECONDS (how long a cable stays pulled)
+--  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
+--  --display vnc|spice (a screen on each VM)
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat"
+                .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat, "
+                .. "--display vnc|spice"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -672,6 +709,7 @@ function M.args(argv)
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
     elseif a == "--nat" then o.nat = true; i = i + 1
+    elseif a == "--display" then o.display = value(a, v, one_of("vnc", "spice"), "vnc or spice"); i = i + 2
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
     elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2
     elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2
@@ -688,8 +726,8 @@ function M.main(...)
   if lab.backend == "qemu" then
     for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
       local n = lab.nodes[name]
-      print(string.format("%s: qemu pid %d, %s, booted and configured in %.1f s", name, n.vm:pid(),
-                          n.accel, n.boot_s or -1))
+      print(string.format("%s: qemu pid %d, %s, booted and configured in %.1f s%s", name, n.vm:pid(),
+                          n.accel, n.boot_s or -1, n.display and (", display " .. n.display) or ""))
     end
   end
   local master = lab:master()

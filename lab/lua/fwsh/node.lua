@@ -54,7 +54,7 @@ end
 
 --- node.new{name=, backend="netns"|"qemu", ports={ {name=, bridge=, tap=, address=}, ... },
 --  routes={ {dst=, via=}, ... }, dir=, sysctls=, setup=, reset=,
---  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=}}
+--  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=, display=}}
 --  -> node (not yet up). dir is where logs, sockets and pid files go (a
 --  per-lab temporary directory); sysctls ({ {path, value}, ... }) are set in
 --  the new namespace before its ports exist; setup(node) runs after the
@@ -62,6 +62,9 @@ end
 --  stop() (netns: a VM reboots). qemu.image is the guest image's directory
 --  (default: node.image()), or false for none: then qemu.args is the
 --  user's own (-kernel ..., -drive ...) and only the wiring is fwsh's.
+--  qemu.display = "vnc" (127.0.0.1, the first free display) or "spice" (a
+--  unix socket in dir): a screen with a shell on it; node.display is its
+--  address once the VM runs.
 function M.new(o)
   local n = setmetatable({
     name = check_name("name", o.name),
@@ -80,6 +83,10 @@ function M.new(o)
   }, Node)
   if n.backend ~= "netns" and n.backend ~= "qemu" then
     error("node.new: backend is \"netns\" or \"qemu\", not " .. tostring(n.backend), 2)
+  end
+  local display = n.qemu.display
+  if display ~= nil and (display ~= "vnc" and display ~= "spice" or n.backend ~= "qemu") then
+    error("node.new: qemu.display is \"vnc\" or \"spice\" on a qemu node, not " .. tostring(display), 2)
   end
   for i, p in ipairs(o.ports or {}) do
     n.ports[i] = { name = check_name("port", p.name), bridge = check_name("bridge", p.bridge),
@@ -386,8 +393,11 @@ local function qemu_start(self)
     self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
     os.remove(self.agent_socket)
     os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
+    -- with a display, the kernel speaks on its first terminal too, and the
+    -- agent keeps a shell there (ttyS0 stays /dev/console: the last one)
+    local display = q.display and "console=tty0 fwsh.display " or ""
     add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
-        "-append", "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
+        "-append", display .. "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
         -- the serial console: a socket for `fwsh console`, logged to a file
         "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
                     .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
@@ -398,12 +408,41 @@ local function qemu_start(self)
         "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
         "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
   end
+  -- A display, on request, for this host's user only: VNC on 127.0.0.1 (the
+  -- first free display from :0, asked back from QMP once it runs), SPICE
+  -- on a unix socket in the lab's directory (no TCP port at all)
+  if q.display == "vnc" then
+    add("-vga", "std", "-vnc", "127.0.0.1:0,to=99")
+  elseif q.display == "spice" then
+    add("-vga", "qxl", "-spice", "unix=on,addr=" .. self.dir .. "/" .. self.name .. ".spice,disable-ticketing=on")
+  elseif q.display ~= nil then
+    error("node " .. self.name .. ": display is \"vnc\" or \"spice\", not " .. tostring(q.display), 0)
+  end
   for _, a in ipairs(q.args or {}) do add(a) end   -- the user's own, -kernel ... with image=false
   self.booted_at = fwsh.proc.clock()
   self.vm = fwsh.proc.spawn(argv, { stdout = self.dir .. "/" .. self.name .. "-qemu.log" })
   self.procs[#self.procs + 1] = self.vm
   self.image = image
   self.booting = true
+end
+
+-- The display's address, once qemu runs: node.display, and NODE.display in
+-- the lab's directory, where `fwsh console LAB NODE --display` reads it.
+local function display_address(self)
+  local q = self.qemu
+  if q.display == "vnc" then
+    local r = self:qmp("query-vnc")
+    local host, port = r:match('"host":%s*"([^"]+)"'), r:match('"service":%s*"(%d+)"')
+    if not (host and port) then error("node " .. self.name .. ": qemu reports no VNC display: " .. r, 0) end
+    self.display = string.format("vnc://%s:%s", host, port)
+  elseif q.display == "spice" then
+    self.display = "spice+unix://" .. self.dir .. "/" .. self.name .. ".spice"
+  else
+    return
+  end
+  local f = assert(io.open(self.dir .. "/" .. self.name .. ".display", "w"))
+  f:write(self.display, "\n")
+  f:close()
 end
 
 -- Until the VM is ready: QMP answers, and the guest's agent says it booted.
@@ -422,6 +461,7 @@ local function qemu_ready(self)
     self.boot_report = r.out
     self.boot_s = fwsh.proc.clock() - self.booted_at
   end
+  display_address(self)
 end
 
 -- both -----------------------------------------------------------------------

@@ -92,15 +92,7 @@ local function run(lab, mode, phase)
   return r
 end
 
--- Packets the running firewalls' forward chains dropped from before to after.
-local function dropped(before, after)
-  local n = 0
-  for fw, d in pairs(after or {}) do
-    local b = ((before or {})[fw] or {}).forward or 0
-    n = n + (d.forward or 0) - b
-  end
-  return n
-end
+local dropped = firewall.dropped_since
 
 local rows, table_rows, auto = {}, {}, nil
 local helpers, nats = pick("helper", { "yes", "no" }), pick("nat", { "off", "on" })

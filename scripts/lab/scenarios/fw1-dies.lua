@@ -17,6 +17,7 @@
 --   outage_ms   the largest gap between two probe replies
 --   mac_ms      from the failure until br1 learned the VRRP MAC on the new master's port
 --   tcp_stream  survived (no reset, every byte received, checked at both ends) / reset / lost N bytes
+--   dropped_forward  packets the firewalls' forward chains dropped during the runs (lab:dropped())
 local firewall = require "fwsh.firewall"
 
 local o = firewall.args({ ... })
@@ -26,6 +27,7 @@ local results = {}
 for i = 1, o.reps or 1 do
   local master, backup = lab:master()
   assert(master, "no firewall holds the virtual IPs")
+  local dropped0 = lab:dropped()
   local traffic = lab:traffic_start()
   lab:hold(0.5)                               -- steady state before the failure
   local t0 = fwsh.proc.clock()
@@ -35,7 +37,9 @@ for i = 1, o.reps or 1 do
   lab:wait_master_server(backup.name, 10)
   local mac0_ms = (fwsh.proc.clock() - t0) * 1000
   lab:hold(2)                                 -- traffic goes on through the new master
+  local dropped = firewall.dropped_since(dropped0, lab:dropped())
   local r = lab:traffic_stop(traffic)
+  r.dropped = dropped
   r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
   results[i] = r
   io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, MAC moved after %.1f ms, stream %s\n",
