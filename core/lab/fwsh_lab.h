@@ -51,8 +51,17 @@ struct fwsh_proc_spec {
         const char *stdin_path;   /* NULL: /dev/null */
         const char *stdout_path;  /* spawn only, appended to; NULL: /dev/null */
         const char *stderr_path;  /* spawn only; NULL: where stdout goes */
+        /* spawn only: instead of exec, the child calls fn(fn_arg) and exits
+         * with what it returns (argv[0] is then only its name, in messages and
+         * as its comm); it keeps keep_fds (n_keep of them) and its standard
+         * ones, and every other descriptor is closed first. */
+        int (*fn)(void *fn_arg);
+        void *fn_arg;
+        const int *keep_fds;
+        size_t n_keep;
+        int death_signal;         /* what it gets if fwsh dies first; 0: SIGKILL */
 };
-#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL }
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 struct fwsh_proc_result {
         int status;               /* as waitpid(2) gives it */
