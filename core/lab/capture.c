@@ -205,8 +205,11 @@ static int cap_open(struct fwsh_ctx *ctx, struct fwsh_capture *c, const struct f
                 goto fail;
         }
         if (!(c->d = sym_pcap_dump_fopen(c->p, f))) {
+                /* Not fclose(f): libpcap closes it itself when it failed
+                 * writing the header, and not when the link type has no pcap
+                 * number. Only in a capture's own process (the background one,
+                 * or `fwsh capture`), which ends now: nothing builds up. */
                 r = ctx_fail(ctx, -EIO, "%s", sym_pcap_geterr(c->p));
-                fclose(f);
                 goto fail;
         }
         /* The header at once: a reader (tcpdump -r -, wireshark -k -i -) starts now. */
@@ -303,8 +306,8 @@ static int cap_close(struct fwsh_ctx *ctx, struct fwsh_capture *c, int err)
 
         if (!c->p)
                 return err;
-        if (sym_pcap_stats(c->p, &st) == 0)
-                c->sh->dropped = (uint64_t)st.ps_drop + st.ps_ifdrop;
+        if (sym_pcap_stats(c->p, &st) == 0) /* ps_drop: the socket's (tcpdump's "dropped by kernel") */
+                c->sh->dropped = st.ps_drop;
         if (sym_pcap_dump_flush(c->d) < 0 && err == 0 && !c->write_err) {
                 err = ctx_fail(ctx, -errno, "writing the capture");
                 snprintf(c->sh->detail, sizeof(c->sh->detail), "writing the capture");
