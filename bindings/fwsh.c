@@ -45,6 +45,7 @@ int lfwsh_open(lua_State *L)
                 { "proc", lfwsh_open_proc },
                 { "wait", lfwsh_open_wait },
                 { "nft", lfwsh_open_nft },
+                { "capture", lfwsh_open_capture },
         };
 
         lfwsh_state(L);

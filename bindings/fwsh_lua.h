@@ -180,6 +180,7 @@ int lfwsh_open_firewalld(lua_State *L);
 int lfwsh_open_proc(lua_State *L);
 int lfwsh_open_wait(lua_State *L);
 int lfwsh_open_nft(lua_State *L);
+int lfwsh_open_capture(lua_State *L);
 
 /* Pushes the module table: fwsh.link, fwsh.bridge, ... (luaopen_fwsh in fwsh.so). */
 int lfwsh_open(lua_State *L);

@@ -1,5 +1,6 @@
 /* commands.c - fwsh's subcommands: `fwsh labs`, `fwsh down LAB`, `fwsh
- * console LAB NODE` (console_command.c). A word is a
+ * console LAB NODE` (console_command.c), `fwsh capture LINK`
+ * (capture_command.c). A word is a
  * subcommand only when no file of that name exists, so a script called
  * "down" still runs as a script. */
 #include <stdio.h>
@@ -80,6 +81,7 @@ static const struct {
         { "labs", cmd_labs },
         { "down", cmd_down },
         { "console", console_command },
+        { "capture", capture_command },
 };
 
 int command_find(const char *word)

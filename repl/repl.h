@@ -30,7 +30,7 @@ void interrupt_arm(lua_State *L);
 /* Stops catching them; returns the signal caught meanwhile, or 0. */
 int interrupt_disarm(void);
 
-/* The subcommand word names (labs, down), or -1: a file of that name exists,
+/* The subcommand word names (labs, down, console, capture), or -1: a file of that name exists,
  * or it is no subcommand. */
 int command_find(const char *word);
 /* Runs it with its words (argv[0] is the subcommand); returns the exit status. */
@@ -38,6 +38,8 @@ int command_run(int which, int argc, char **argv);
 /* fwsh console LAB NODE [-- CMD...]: a shell, or CMD, inside the lab's node. */
 struct fwsh_ctx;
 int console_command(struct fwsh_ctx *ctx, int argc, char **argv);
+/* fwsh capture LINK [-f FILTER] [-c COUNT] [-w FILE] ...: pcap into FILE or onto a pipe. */
+int capture_command(struct fwsh_ctx *ctx, int argc, char **argv);
 
 /* The interactive shell on a terminal (readline, history, completion), or
  * statement by statement from a pipe, without prompts. Returns the exit

@@ -36,6 +36,8 @@ local ROWS = {
   { "fwsh.proc.run", fwsh.proc.run, { "t", "t" }, { [2] = { timeout = "n", stdin = "s", netns = "s" } } },
   { "fwsh.boot.status", fwsh.boot.status, { "t" }, { [1] = { root = "s" } } },
   { "fwsh.nft.run", fwsh.nft.run, { "s", "t" }, { [2] = { netns = "s" } } },
+  { "fwsh.capture", fwsh.capture, { "s", "t" },
+    { [2] = { file = "s", filter = "s", count = "n", snaplen = "n", netns = "s" } } },
 }
 
 -- Valid arguments for a row: each option table gets its other fields valid.
@@ -45,6 +47,7 @@ local function args_for(row)
   if row[1] == "fwsh.proc.run" then a[1] = { "true" } end
   if row[1] == "fwsh.route.add" then a[1] = { dst = "10.77.0.0/24", dev = "bdz0" } end
   if row[1] == "fwsh.wait" then a[1] = { fn = function() return true end } end
+  if row[1] == "fwsh.capture" then a[2] = { file = "/nonexistent/fwsh-badargs.pcap" } end
   return a
 end
 

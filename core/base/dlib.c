@@ -1,5 +1,6 @@
-/* dlib.c - libkmod, libdbus and libnftables, loaded when a script first asks
- * for modules, firewalld or nftables rather than at every start. With the
+/* dlib.c - libkmod, libdbus, libnftables and libpcap, loaded when a script
+ * first asks for modules, firewalld, nftables or a capture rather than at
+ * every start. With the
  * fifteen libraries they pull in (libcrypto, libsystemd, libgcrypt, ...), they
  * were most of fwsh's start-up: 107 mmap calls and the relocations of 24
  * libraries before the first line of a script (bench/README.md). fwsh also

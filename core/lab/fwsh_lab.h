@@ -51,8 +51,17 @@ struct fwsh_proc_spec {
         const char *stdin_path;   /* NULL: /dev/null */
         const char *stdout_path;  /* spawn only, appended to; NULL: /dev/null */
         const char *stderr_path;  /* spawn only; NULL: where stdout goes */
+        /* spawn only: instead of exec, the child calls fn(fn_arg) and exits
+         * with what it returns (argv[0] is then only its name, in messages and
+         * as its comm); it keeps keep_fds (n_keep of them) and its standard
+         * ones, and every other descriptor is closed first. */
+        int (*fn)(void *fn_arg);
+        void *fn_arg;
+        const int *keep_fds;
+        size_t n_keep;
+        int death_signal;         /* what it gets if fwsh dies first; 0: SIGKILL */
 };
-#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL }
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 struct fwsh_proc_result {
         int status;               /* as waitpid(2) gives it */
@@ -89,6 +98,68 @@ int fwsh_proc_stop_lab(const char *lab, int grace_ms);
  * their subreaper (PR_SET_CHILD_SUBREAPER). For a program that owns all its
  * children (the fwsh program, at its end); how many, or -ETIMEDOUT. */
 int fwsh_proc_reap_orphans(int timeout_ms);
+
+/* ---- captures: a link's packets into a pcap file ---------------------------------------- */
+
+struct fwsh_capture;
+
+#define FWSH_CAPTURE_SNAPLEN 262144   /* bytes kept of a packet by default, and at most */
+
+struct fwsh_capture_spec {
+        const char *link;         /* the link's name */
+        int netns_fd;             /* the namespace it is in; -1: ctx's */
+        const char *path;         /* the pcap file, made or emptied; NULL: fd */
+        int fd;                   /* fwsh_capture_open only, with no path: the stream goes to a
+                                   * copy of fd, flushed after every packet */
+        const char *filter;       /* a pcap-filter(7) expression; NULL or "": every packet */
+        uint64_t count;           /* ends by itself after this many packets; 0: no limit */
+        int snaplen;              /* bytes kept of each packet; 0: FWSH_CAPTURE_SNAPLEN */
+        bool promisc;             /* the link promiscuous while it runs (tcpdump's default): a
+                                   * bridge then sees what it forwards between its ports */
+        const char *lab;          /* fwsh_capture_start: its process's lab; NULL: ctx's */
+};
+#define FWSH_CAPTURE_SPEC_INIT { NULL, -1, NULL, -1, NULL, 0, 0, true, NULL }
+
+struct fwsh_capture_stats {
+        uint64_t packets;         /* written */
+        uint64_t dropped;         /* by the kernel: its ring was full (known once it ended) */
+};
+
+/* Starts a capture in the background: a process of the registry above (the
+ * spec's lab; fwsh_proc_stop_lab stops it; SIGTERM if fwsh dies, and it
+ * closes the file first). When it returns 0 the socket is bound and the
+ * filter set: every packet from then on is captured. -ENODEV (no such
+ * link), -EINVAL (a filter libpcap refuses, its words in the detail), the
+ * file's -errno; no file is made unless link and filter were accepted.
+ * -ELIBACC without libpcap. @see pcap(3PCAP), pcap-filter(7) */
+int fwsh_capture_start(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec,
+                       struct fwsh_capture **ret_capture);
+/* The same, open in the calling process (path, or the stream on fd): for
+ * fwsh_capture_run. */
+int fwsh_capture_open(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec,
+                      struct fwsh_capture **ret_capture);
+/* Writes what fwsh_capture_open opened until its count, or until
+ * fwsh_cancel() (from the caller's SIGINT, SIGTERM or SIGHUP handler; those
+ * three are let in only while it sleeps). 0, -EPIPE when the stream's reader
+ * went away (SIGPIPE ignored), or another -errno. Then fwsh_capture_stop. */
+int fwsh_capture_run(struct fwsh_ctx *ctx, struct fwsh_capture *c);
+/* Packets written so far (live, from the background process too). */
+uint64_t fwsh_capture_packets(const struct fwsh_capture *c);
+/* Whether it still captures (a background one ends by itself at its count). */
+bool fwsh_capture_running(struct fwsh_capture *c);
+/* Waits up to timeout_ms (< 0: for ever) for a background capture to end by
+ * itself (its count). -ETIMEDOUT, -EINTR (cancelled); else as fwsh_capture_stop. */
+int fwsh_capture_wait(struct fwsh_capture *c, int timeout_ms, struct fwsh_capture_stats *ret_stats);
+/* Stops it (a background one: SIGTERM, SIGKILL after grace_ms, reaped): what
+ * the ring still holds is written, the file flushed and closed. Fills
+ * *ret_stats (may be NULL) and returns 0, or the -errno it ended with
+ * (fwsh_capture_detail says why): -ENOSPC writing, -EINTR if it was killed
+ * before it could close the file. Again after that: the same. */
+int fwsh_capture_stop(struct fwsh_capture *c, int grace_ms, struct fwsh_capture_stats *ret_stats);
+/* Why it ended with an error, in words; "" if it did not. */
+const char *fwsh_capture_detail(const struct fwsh_capture *c);
+/* Stops it (grace 2 s) if it runs, and frees it. Returns NULL. */
+struct fwsh_capture *fwsh_capture_free(struct fwsh_capture *c);
 
 /* ---- nftables ----------------------------------------------------------------------------- */
 

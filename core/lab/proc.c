@@ -1,8 +1,10 @@
 /* proc.c - processes fwsh starts: argv lists run with fork and exec, never a
- * shell, optionally inside a network namespace. Every child is recorded with
- * its lab in one registry, so that teardown can kill and reap all of them;
- * each runs in a process group of its own (its own children go with it), and
- * gets SIGKILL if fwsh dies before it (PR_SET_PDEATHSIG). */
+ * shell, optionally inside a network namespace, or a function of core run in
+ * a forked child (a capture: capture.c). Every child is recorded with its lab
+ * in one registry, so that teardown can kill and reap all of them; each runs
+ * in a process group of its own (its own children go with it), and gets
+ * SIGKILL (or the signal it asked for) if fwsh dies before it
+ * (PR_SET_PDEATHSIG). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +61,31 @@ struct child_failure {
         int step;                 /* enum child_step */
 };
 
+/* A forked child that runs a function keeps only what it was given: not
+ * the netlink sockets, namespace descriptors and pipes of the program it
+ * was forked from (a namespace descriptor would keep that namespace alive
+ * for as long as the child runs). Closes every descriptor from 3 up except
+ * the n in keep. */
+static int close_others(const int *keep, size_t n)
+{
+        unsigned lo = 3;
+
+        for (;;) {
+                unsigned next = ~0U; /* the lowest kept one from lo up */
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+                                next = (unsigned)keep[i];
+                if (next == ~0U)
+                        return close_range(lo, ~0U, 0);
+                if (next > lo && close_range(lo, next - 1, 0) < 0)
+                        return -1;
+                lo = next + 1;
+        }
+}
+
 /* In the child: never returns. Reports a failure before exec (struct
- * child_failure) on errfd, which closes on a successful exec. */
+ * child_failure) on errfd, which closes on a successful exec (or, for a
+ * function, when every other descriptor is closed before it runs). */
 static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, int out[2],
                   int err[2])
 {
@@ -74,7 +99,8 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         setpgid(0, 0);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        if (prctl(PR_SET_PDEATHSIG, spec->death_signal ? spec->death_signal : SIGKILL) < 0 ||
+            getppid() != parent)
                 goto fail;
         f.step = STEP_NETNS;
         if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
@@ -94,6 +120,12 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
                 goto fail;
         }
         f.step = STEP_EXEC;
+        if (spec->fn) {
+                prctl(PR_SET_NAME, spec->argv[0]);
+                if (close_others(spec->keep_fds, spec->n_keep) < 0)
+                        goto fail;
+                _exit(spec->fn(spec->fn_arg));
+        }
         execvp(spec->argv[0], (char *const *)spec->argv);
 fail:
         f.err = -errno;
@@ -133,6 +165,8 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
 
         if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
                 return ctx_fail(ctx, -EINVAL, "empty argv");
+        if (spec->fn && out)
+                return ctx_fail(ctx, -EINVAL, "a function is spawned, not run");
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;

@@ -108,6 +108,36 @@ function Lab:synced(fw, port, timeout)
   end, interval = 0.05, timeout = (timeout or 10) * self.patience })
 end
 
+--- lab:capture(link [, opts]) -> capture: fwsh.capture on one of the lab's
+--  links, in the namespace where its bridges are (br0, br1, br2, or the host
+--  end of a port: net21, ...), or with opts.node on a port inside a
+--  namespace node (lab:capture("eth2", {node = "fw-1"})). opts are
+--  fwsh.capture's (filter=, count=, snaplen=, promisc=); file is by default
+--  LINK.pcap (NODE-LINK.pcap) in the lab's directory, which teardown removes
+--  unless FWSH_LAB_KEEP is set: give file= to keep it. Stopped, its file
+--  closed, when the lab closes, before anything else goes. VRRP's adverts
+--  travel on br1 and br0 (keepalived's instances are on eth1 and eth0),
+--  conntrackd's sync on br2 (UDP, firewall.sync_port, fw-1 to fw-2 and back).
+function Lab:capture(link, o)
+  local opts = {}
+  for k, v in pairs(o or {}) do opts[k] = v end
+  local target = link
+  if opts.node then
+    local n = self.nodes[opts.node]
+    if not n then error("firewall: lab:capture: no node " .. tostring(opts.node), 2) end
+    if n.backend ~= "netns" then
+      error("firewall: lab:capture: " .. n.name .. " is a VM: capture its port's tap, on the host side", 2)
+    end
+    opts.netns, opts.node = n.name, nil
+  else
+    target = self.bridges[link] or link -- a bridge's handle knows its namespace
+  end
+  opts.file = opts.file or self:file((opts.netns and opts.netns .. "-" or "") .. link .. ".pcap")
+  local c = fwsh.capture(target, opts)
+  self.captures[#self.captures + 1] = c
+  return c
+end
+
 --- lab:spawn_host(argv, log) -> proc: a process on the host (the server side)
 function Lab:spawn_host(argv, log)
   local p = fwsh.proc.spawn(argv, { stdout = log })
@@ -402,6 +432,8 @@ function Lab:close()
     local ok, err = pcall(fn, ...)
     if not ok and not first then first = err end
   end
+  -- captures first: their files complete, and none holds a node's namespace
+  for i = #self.captures, 1, -1 do try(self.captures[i].stop, self.captures[i]) end
   for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
   for _, name in ipairs({ "client", "fw-2", "fw-1" }) do
     if self.nodes[name] then try(self.nodes[name].down, self.nodes[name]) end
@@ -534,8 +566,8 @@ function M.build(o)
   if o.ftp then
     services[#services + 1] = { proto = "tcp", port = M.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
   end
-  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, backend = o.backend or "netns",
-                             nat = o.nat == true, ftp = o.ftp }, Lab)
+  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
+                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -545,11 +577,12 @@ function M.build(o)
     local made = {}
     local function mine(l, created)
       if created then made[#made + 1] = node.made(l) end
+      return l
     end
     fwsh.transaction(function()
-      mine(fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" }))
-      mine(fwsh.bridge.ensure("br1", { grounding = false }))
-      mine(fwsh.bridge.ensure("br2", { grounding = false }))
+      lab.bridges.br0 = mine(fwsh.bridge.ensure("br0", { grounding = true, address = M.server .. "/24" }))
+      lab.bridges.br1 = mine(fwsh.bridge.ensure("br1", { grounding = false }))
+      lab.bridges.br2 = mine(fwsh.bridge.ensure("br2", { grounding = false }))
       if lab.backend == "qemu" then
         for _, t in ipairs({ { "net01", "br0" }, { "net02", "br0" }, { "net11", "br1" },
                              { "net12", "br1" }, { "net13", "br1" }, { "net21", "br2" },
@@ -681,11 +714,13 @@ end
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
 --  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
 --  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
---  --display vnc|spice (a screen on each VM)
+--  --display vnc|spice (a screen on each VM), --capture FILE (the
+--  scenario's packets on br2, or on --capture-link LINK, kept as evidence
+--  in FILE: see firewall.capture)
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat, "
-                .. "--display vnc|spice"
+                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -713,9 +748,27 @@ function M.args(argv)
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
     elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2
     elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2
+    elseif a == "--capture" then o.capture = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif a == "--capture-link" then o.capture_link = value(a, v, one_of("br0", "br1", "br2"), "br0, br1 or br2"); i = i + 2
     else error("unknown option " .. a .. " (" .. usage .. ")", 0) end
   end
   return o
+end
+
+--- firewall.capture(lab, o) -> capture or nil: with --capture FILE (o.capture),
+--  lab:capture of br2 (o.capture_link) into FILE, for a scenario to keep
+--  what went over the wire during its runs; firewall.capture_done(capture,
+--  o) stops it and prints "capture: FILE (N packets)"
+function M.capture(lab, o)
+  if not o.capture then return nil end
+  return lab:capture(o.capture_link or "br2", { file = o.capture })
+end
+
+function M.capture_done(c, o)
+  if not c then return end
+  local n, dropped = c:stop()
+  print(string.format("capture: %s (%d packets%s)", o.capture, n,
+                      dropped > 0 and string.format(", %d dropped by the kernel", dropped) or ""))
 end
 
 --- firewall.main(...) -> builds the lab from the command line's options (see

@@ -8,7 +8,7 @@
 --                        nobody takes over, and traffic must not notice
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/failover.lua --mode hang [--reps N] [--master fw-2]
---            [--advert 0.01] [--down 1] [--nat] [--backend qemu]
+--            [--advert 0.01] [--down 1] [--nat] [--backend qemu] [--capture FILE [--capture-link br1]]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server, running before, during and after the failure:
 -- outage_ms (the largest gap between probe replies), the moves of the VRRP
@@ -20,6 +20,7 @@ local o = firewall.args({ ... })
 local mode = o.mode or "power"
 local lab <close> = firewall.build(o)
 local results = {}
+local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
 
 for i = 1, o.reps or 1 do
   local r = lab:failover(mode, { down = o.down })
@@ -28,6 +29,7 @@ for i = 1, o.reps or 1 do
                                 r.to, r.outage_ms or -1, r.stream))
 end
 
+firewall.capture_done(capture, o)
 if not firewall.report(string.format("failover: %s, %s master first, adverts every %g s", mode,
                                      o.master or "fw-1", o.advert_int or firewall.advert_int[o.backend or "netns"]), results) then
   error("the TCP stream did not survive every run", 0)

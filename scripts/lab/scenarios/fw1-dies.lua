@@ -12,6 +12,7 @@
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/fw1-dies.lua [--reps N] [--master fw-2]
 --            [--fail power|hang] [--advert 0.01] [--version 3] [--loose] [--nat] [--backend qemu]
+--            [--capture FILE [--capture-link br1]]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server (both running before, during and after the failover):
 --   outage_ms   the largest gap between two probe replies
@@ -23,6 +24,7 @@ local firewall = require "fwsh.firewall"
 local o = firewall.args({ ... })
 local lab <close> = firewall.build(o)
 local results = {}
+local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
 
 for i = 1, o.reps or 1 do
   local master, backup = lab:master()
@@ -48,6 +50,7 @@ for i = 1, o.reps or 1 do
   lab:wait_ready(master.name)
 end
 
+firewall.capture_done(capture, o)
 if not firewall.report(string.format("fw-1 dies (%s, %s master first)", o.fail or "power",
                                      o.master or "fw-1"), results) then
   error("the TCP stream did not survive every failover", 0)

@@ -5,6 +5,7 @@
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/port-flap.lua [--reps N] [--down SECONDS]
 --                                                           [--master fw-2] [--advert 0.1]
+--                                                           [--capture FILE [--capture-link br1]]
 -- Prints per flap: outage_ms, mac_ms (until br1 learned the VRRP MAC on the
 -- backup's port), tcp_stream; then outage_ms: N and tcp_stream: ... lines.
 local firewall = require "fwsh.firewall"
@@ -21,6 +22,7 @@ end
 local o = firewall.args(argv)
 local lab <close> = firewall.build(o)
 local results = {}
+local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
 
 for i = 1, o.reps or 1 do
   local master, backup = lab:master()
@@ -44,6 +46,7 @@ for i = 1, o.reps or 1 do
                                 i, master.name, down, r.outage_ms or -1, r.stream))
 end
 
+firewall.capture_done(capture, o)
 if not firewall.report(string.format("port flap (eth1 down %.1f s)", down), results) then
   error("the TCP stream did not survive every flap", 0)
 end

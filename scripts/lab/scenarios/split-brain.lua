@@ -7,11 +7,13 @@
 --   2. sync healed: the same again, as the control.
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/split-brain.lua [--master fw-2] [--loose]
+--            [--capture FILE [--capture-link br1]]
 local firewall = require "fwsh.firewall"
 
 local o = firewall.args({ ... })
 local lab <close> = firewall.build(o)
 local results = {}
+local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
 
 local function phase(label, replicated)
   local master, backup = lab:master()
@@ -51,4 +53,5 @@ cut_node:restore("eth2")
 cut_node:wait_link("eth2", { carrier = true, timeout = 2 })
 phase("sync healed", true)
 
+firewall.capture_done(capture, o)
 firewall.report("split brain on br2 (1: sync cut, 2: healed)", results)
