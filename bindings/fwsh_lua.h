@@ -125,6 +125,11 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
 
 /* The methods every link handle has. */
 extern const luaL_Reg lfwsh_link_methods[];
+/* Two of them, of net/impair.c: link:impair and link:clear_impairment. */
+int lfwsh_link_impair(lua_State *L);
+int lfwsh_link_clear_impairment(lua_State *L);
+/* Pushes an impairment as link:impair() reads it back (net/impair.c). */
+void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
 /* Reads stp, vlan_filtering, forward_delay and ageing_time (seconds) from the
  * option table at t (net/link.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);

@@ -246,6 +246,7 @@ static int l_detach(lua_State *L)
 const luaL_Reg lfwsh_link_methods[] = {
         { "info", l_info },     { "up", l_up },         { "down", l_down },
         { "set", l_set },       { "delete", l_delete }, { "detach", l_detach },
+        { "impair", lfwsh_link_impair }, { "clear_impairment", lfwsh_link_clear_impairment },
         { NULL, NULL },
 };
 

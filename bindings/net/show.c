@@ -24,6 +24,8 @@ struct topology {
         size_t nroutes;
         char (*netns)[FWSH_NETNS_NAME_MAX + 1];
         size_t nnetns;
+        struct fwsh_impaired *impaired;
+        size_t nimpaired;
 };
 
 static int cmp_name(const void *a, const void *b)
@@ -48,6 +50,7 @@ static void read_topology(lua_State *L, struct fwsh_ctx *ctx, struct topology *t
         struct fwsh_addr *addrs = NULL;
         struct fwsh_route *routes = NULL;
         char **names = NULL;
+        struct fwsh_impaired *impaired = NULL;
 
         lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &t->nlinks), "show", "links");
         t->links = keep(L, links, t->nlinks * sizeof(*links));
@@ -61,6 +64,42 @@ static void read_topology(lua_State *L, struct fwsh_ctx *ctx, struct topology *t
         for (size_t i = 0; i < t->nnetns; i++)
                 snprintf(t->netns[i], sizeof(t->netns[i]), "%s", names[i]);
         fwsh_strv_free(names, t->nnetns);
+        /* The plan has no queues: a dry run shows none */
+        t->impaired = NULL;
+        t->nimpaired = 0;
+        if (!lfwsh_state(L)->plan) {
+                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
+                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
+        }
+}
+
+static const struct fwsh_impair *impairment(const struct topology *t, int ifindex)
+{
+        for (size_t i = 0; i < t->nimpaired; i++)
+                if (t->impaired[i].ifindex == ifindex)
+                        return &t->impaired[i].im;
+        return NULL;
+}
+
+/* link:impair()'s fields, as data (text: after the table). */
+static void emit_impairment(struct emit *e, const struct fwsh_impair *im)
+{
+        emit_object(e, "impair");
+        if (im->delay_ms > 0)
+                emit_number(e, FOR_DATA, "delay", NULL, im->delay_ms);
+        if (im->jitter_ms > 0)
+                emit_number(e, FOR_DATA, "jitter", NULL, im->jitter_ms);
+        if (im->loss > 0)
+                emit_number(e, FOR_DATA, "loss", NULL, im->loss);
+        if (im->duplicate > 0)
+                emit_number(e, FOR_DATA, "duplicate", NULL, im->duplicate);
+        if (im->corrupt > 0)
+                emit_number(e, FOR_DATA, "corrupt", NULL, im->corrupt);
+        if (im->reorder > 0)
+                emit_number(e, FOR_DATA, "reorder", NULL, im->reorder);
+        if (im->rate_bit > 0)
+                emit_int(e, FOR_DATA, "rate", NULL, (long long)im->rate_bit);
+        emit_close(e);
 }
 
 static const struct fwsh_link *by_index(const struct topology *t, int ifindex)
@@ -122,6 +161,8 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
                 if (t->addrs[i].ifindex == l->ifindex)
                         emit_string(e, FOR_DATA, NULL, NULL, t->addrs[i].text);
         emit_close(e);
+        if (impairment(t, l->ifindex))
+                emit_impairment(e, impairment(t, l->ifindex));
 }
 
 /* A bridge: brctl's columns, then its ports, one line each in the text. */
@@ -197,6 +238,29 @@ static void walk(struct emit *e, const struct topology *t)
         for (size_t i = 0; i < t->nnetns; i++)
                 emit_string(e, FOR_DATA, NULL, NULL, t->netns[i]);
         emit_close(e);
+        /* the text: each impaired link under the table, in tc's words */
+        for (size_t i = 0; i < t->nimpaired; i++) {
+                const struct fwsh_link *l = by_index(t, t->impaired[i].ifindex);
+                const struct fwsh_impair *im = &t->impaired[i].im;
+                char line[256];
+                int n = snprintf(line, sizeof(line), "%simpaired %s:", i ? "" : "\n", l ? l->name : "?");
+                if (im->delay_ms > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " delay %gms", im->delay_ms);
+                if (im->jitter_ms > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " jitter %gms", im->jitter_ms);
+                if (im->loss > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " loss %g%%", im->loss);
+                if (im->duplicate > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " duplicate %g%%", im->duplicate);
+                if (im->corrupt > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " corrupt %g%%", im->corrupt);
+                if (im->reorder > 0)
+                        n += snprintf(line + n, sizeof(line) - (size_t)n, " reorder %g%%", im->reorder);
+                if (im->rate_bit > 0)
+                        snprintf(line + n, sizeof(line) - (size_t)n, " rate %llubit", (unsigned long long)im->rate_bit);
+                emit_text(e, line);
+                emit_text(e, "\n");
+        }
 }
 
 /* Pushes the topology of the session's namespace as out says. */

@@ -21,6 +21,7 @@ enum change_op {
         CH_NETNS_NEW,   /* name */
         CH_NETNS_DEL,   /* name */
         CH_SYSCTL,      /* sysctl */
+        CH_IMPAIR,      /* ifindex, name, impair: set it (nothing in it: remove fwsh's) */
 };
 
 struct change {
@@ -54,6 +55,7 @@ struct change {
                 char path[128];       /* under /proc/sys/ */
                 char value[32];
         } sysctl;
+        struct fwsh_impair impair;
 };
 
 void change_init(struct change *ch, enum change_op op, const char *name);

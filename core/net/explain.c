@@ -227,7 +227,8 @@ static void route(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
 int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size)
 {
         struct out o = { buf, size, 0 };
-        char dev[FWSH_NAME_MAX + 1];
+        char dev[FWSH_NAME_MAX + 1], devname[FWSH_NAME_MAX + 1];
+        char *save = NULL;
 
         buf[0] = '\0';
         switch (ch->op) {
@@ -280,6 +281,21 @@ int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size
         case CH_SYSCTL:
                 sysctl_line(&o, ctx, ch);
                 break;
+        case CH_IMPAIR: {
+                char lines[512];
+                const char *name = ch->ifindex > 0 ? link_name(ctx, ch->ifindex, devname) : ch->name;
+                if (impair_render(ch, name, lines, sizeof(lines)) < 0)
+                        return -ENOSPC;
+                for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        put(&o, "%stc", o.len ? "\n" : "");
+                        if (ctx->ns_name[0]) {
+                                put(&o, " -n");
+                                word(&o, ctx->ns_name);
+                        }
+                        put(&o, " %s", line);
+                }
+                break;
+        }
         }
         return o.len < o.size ? 0 : -ENOSPC;
 }

@@ -74,6 +74,36 @@ int fwsh_link_get_index(struct fwsh_ctx *ctx, int ifindex, struct fwsh_link *ret
 /* Every link in ctx's namespace, in ifindex order; free(*ret_links) after. */
 int fwsh_link_list(struct fwsh_ctx *ctx, struct fwsh_link **ret_links, size_t *ret_n);
 
+/* ---- link impairment (netem; tbf under it for a rate) ------------------------ */
+
+/* What a link does to the packets it sends, as tc-netem(8) does it: each
+ * field 0 is off. A link's impairment is fwsh's own root qdisc (netem,
+ * handle f5f5:, with a tbf f5f6: under it for a rate), so that a root qdisc
+ * someone else put there is never replaced. */
+struct fwsh_impair {
+        double delay_ms, jitter_ms;  /* 0..60000 */
+        double loss, duplicate, corrupt, reorder; /* percent, 0..100 */
+        uint64_t rate_bit;           /* bit/s, 0 unlimited; 8..2^35 - 8 */
+};
+/* Whether im asks for anything. */
+bool fwsh_impair_any(const struct fwsh_impair *im);
+/* Sets the impairment of the link called name (im NULL or nothing in it:
+ * removes it): journaled, its inverse the impairment before. -EINVAL for a
+ * value out of range, -EBUSY if the link's root qdisc is not the kernel's
+ * default nor fwsh's. */
+int fwsh_link_impair(struct fwsh_ctx *ctx, const char *name, const struct fwsh_impair *im);
+/* The impairment of the link called name, read from the kernel: 1 and *ret
+ * if it has one, 0 if not; ret_other (may be NULL; 16 bytes) gets the kind
+ * of a root qdisc that is not fwsh's nor a default one, "" if none. */
+int fwsh_link_impairment(struct fwsh_ctx *ctx, const char *name, struct fwsh_impair *ret,
+                         char *ret_other);
+/* Every impaired link of ctx's namespace, from one dump; free(*ret) after. */
+struct fwsh_impaired {
+        int ifindex;
+        struct fwsh_impair im;
+};
+int fwsh_impair_list(struct fwsh_ctx *ctx, struct fwsh_impaired **ret, size_t *ret_n);
+
 /* A change to an existing link; fields left at their INIT value are not touched. */
 struct fwsh_link_set {
         int up;                        /* -1, 0, 1 */

@@ -24,6 +24,7 @@ int addr_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int route_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 int sysctl_kernel(struct fwsh_ctx *ctx, const struct change *ch);
+int impair_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 
 /* ---- links ------------------------------------------------------------------------ */
 
@@ -61,6 +62,11 @@ int route_count_dev(struct fwsh_ctx *ctx, int ifindex);
 int addr_count_dev(struct fwsh_ctx *ctx, int ifindex, int family);
 /* Reads net.ipv6.conf.NAME.disable_ipv6 in ctx's namespace: 1, 0, or -errno. */
 int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
+
+/* The tc(8) lines of an impairment change (explain.c). */
+#define IMPAIR_HANDLE 0xf5f5u  /* fwsh's root netem: f5f5: */
+#define IMPAIR_RATE_HANDLE 0xf5f6u /* its tbf, under f5f5:1 */
+int impair_render(const struct change *ch, const char *dev, char *buf, size_t size);
 
 /* ---- crash-safe creation (intent.c) ------------------------------------------------- */
 

@@ -26,6 +26,8 @@ static int kernel_apply(struct fwsh_ctx *ctx, const struct change *ch)
                 return netns_kernel(ctx, ch);
         case CH_SYSCTL:
                 return sysctl_kernel(ctx, ch);
+        case CH_IMPAIR:
+                return impair_kernel(ctx, ch);
         }
         return -EINVAL;
 }

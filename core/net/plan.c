@@ -461,6 +461,7 @@ static int plan_apply(struct fwsh_ctx *ctx, const struct change *ch)
         case CH_NETNS_DEL:
                 return change_netns(ctx, ch);
         case CH_SYSCTL:
+        case CH_IMPAIR: /* the model has no queues: it is planned, and explained */
                 return 0;
         }
         return -EINVAL;
