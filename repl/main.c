@@ -26,7 +26,7 @@ static const char USAGE[] =
         "       fwsh capture LINK [-f FILTER] [-c COUNT] [-w FILE] [-s SNAPLEN] [-p] [--netns NS]\n"
         "                            LINK's packets as pcap into FILE, or onto standard\n"
         "                            output for a pipe (| tcpdump -r -, | wireshark -k -i -)\n"
-        "       fwsh [options] show [--json]\n"
+        "       fwsh [options] show [--json|--dot|--svg]\n"
         "Available options are:\n"
         "  -e stat   execute string 'stat'\n"
         "  -i        enter interactive mode after executing 'script'\n"

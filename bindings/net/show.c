@@ -13,20 +13,7 @@
 #include "base/emit.h"
 #include "fwsh_lua.h"
 
-/* What the walk reads, read first, so that nothing can fail halfway through
- * the output. The arrays live in userdata on the stack. */
-struct topology {
-        struct fwsh_link *links;
-        size_t nlinks;
-        struct fwsh_addr *addrs;
-        size_t naddrs;
-        struct fwsh_route *routes;
-        size_t nroutes;
-        char (*netns)[FWSH_NETNS_NAME_MAX + 1];
-        size_t nnetns;
-        struct fwsh_impaired *impaired;
-        size_t nimpaired;
-};
+#include "net/show.h"
 
 static int cmp_name(const void *a, const void *b)
 {
@@ -44,7 +31,7 @@ static void *keep(lua_State *L, void *v, size_t size)
         return u;
 }
 
-static void read_topology(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
 {
         struct fwsh_link *links = NULL;
         struct fwsh_addr *addrs = NULL;
@@ -73,7 +60,7 @@ static void read_topology(lua_State *L, struct fwsh_ctx *ctx, struct topology *t
         }
 }
 
-static const struct fwsh_impair *impairment(const struct topology *t, int ifindex)
+const struct fwsh_impair *show_impairment(const struct topology *t, int ifindex)
 {
         for (size_t i = 0; i < t->nimpaired; i++)
                 if (t->impaired[i].ifindex == ifindex)
@@ -102,7 +89,7 @@ static void emit_impairment(struct emit *e, const struct fwsh_impair *im)
         emit_close(e);
 }
 
-static const struct fwsh_link *by_index(const struct topology *t, int ifindex)
+const struct fwsh_link *show_link(const struct topology *t, int ifindex)
 {
         for (size_t i = 0; i < t->nlinks; i++)
                 if (t->links[i].ifindex == ifindex)
@@ -118,7 +105,7 @@ static bool is_bridge(const struct fwsh_link *l)
 /* The fields of a link in the data (link:info()'s names), after its name. */
 static void emit_link(struct emit *e, const struct topology *t, const struct fwsh_link *l)
 {
-        const struct fwsh_link *m = l->master ? by_index(t, l->master) : NULL;
+        const struct fwsh_link *m = l->master ? show_link(t, l->master) : NULL;
         char mac[18];
 
         emit_int(e, FOR_DATA, "ifindex", NULL, l->ifindex);
@@ -136,7 +123,7 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
         if (l->port_state >= 0)
                 emit_string(e, FOR_DATA, "port_state", NULL, fwsh_port_state_name(l->port_state));
         if (strcmp(l->kind, "veth") == 0 && l->link) {
-                const struct fwsh_link *peer = l->link_netnsid < 0 ? by_index(t, l->link) : NULL;
+                const struct fwsh_link *peer = l->link_netnsid < 0 ? show_link(t, l->link) : NULL;
                 if (peer) {
                         emit_string(e, FOR_DATA, "peer", NULL, peer->name);
                 } else {
@@ -161,8 +148,8 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
                 if (t->addrs[i].ifindex == l->ifindex)
                         emit_string(e, FOR_DATA, NULL, NULL, t->addrs[i].text);
         emit_close(e);
-        if (impairment(t, l->ifindex))
-                emit_impairment(e, impairment(t, l->ifindex));
+        if (show_impairment(t, l->ifindex))
+                emit_impairment(e, show_impairment(t, l->ifindex));
 }
 
 /* A bridge: brctl's columns, then its ports, one line each in the text. */
@@ -222,7 +209,7 @@ static void walk(struct emit *e, const struct topology *t)
         emit_array(e, "links"); /* neither a bridge nor a bridge's port */
         for (size_t i = 0; i < t->nlinks; i++) {
                 const struct fwsh_link *l = &t->links[i];
-                if (is_bridge(l) || is_bridge(by_index(t, l->master)))
+                if (is_bridge(l) || is_bridge(show_link(t, l->master)))
                         continue;
                 emit_object(e, NULL);
                 emit_string(e, FOR_DATA, "name", NULL, l->name);
@@ -240,7 +227,7 @@ static void walk(struct emit *e, const struct topology *t)
         emit_close(e);
         /* the text: each impaired link under the table, in tc's words */
         for (size_t i = 0; i < t->nimpaired; i++) {
-                const struct fwsh_link *l = by_index(t, t->impaired[i].ifindex);
+                const struct fwsh_link *l = show_link(t, t->impaired[i].ifindex);
                 const struct fwsh_impair *im = &t->impaired[i].im;
                 char line[256];
                 int n = snprintf(line, sizeof(line), "%simpaired %s:", i ? "" : "\n", l ? l->name : "?");
@@ -270,7 +257,7 @@ static void push_topology(lua_State *L, enum emit_output out)
         struct emit e;
         int top = lua_gettop(L);
 
-        read_topology(L, lfwsh_ctx(L), &t);
+        show_read(L, lfwsh_ctx(L), &t);
         emit_begin(&e, L, out);
         walk(&e, &t);
         emit_end(&e);
@@ -278,19 +265,32 @@ static void push_topology(lua_State *L, enum emit_output out)
         lua_settop(L, top + 1);
 }
 
-/*** fwsh.show([{json=false, print=true}]) -> the bridges and their ports as
- * `brctl show` prints them, or with json=true the whole topology as JSON (what
- * fwsh.state() returns); printed to standard output unless print=false, then
- * returned as a string */
+/*** fwsh.show([{json=false, dot=false, print=true}]) -> the bridges and their
+ * ports as `brctl show` prints them, or with json=true the whole topology as
+ * JSON (what fwsh.state() returns), or with dot=true as a Graphviz graph
+ * (grounding bridges filled, non-grounding dashed, a port where a VRRP
+ * master's virtual MAC was learned marked); printed to standard output
+ * unless print=false, then returned as a string */
 static int l_show(lua_State *L)
 {
-        static const char *const known[] = { "print", "json", NULL };
-        bool print, json;
+        static const char *const known[] = { "print", "json", "dot", NULL };
+        bool print, json, dot;
 
         lfwsh_check_fields(L, 1, known);
         print = lfwsh_opt_bool(L, 1, "print", true);
         json = lfwsh_opt_bool(L, 1, "json", false);
-        push_topology(L, json ? EMIT_JSON : EMIT_TEXT);
+        dot = lfwsh_opt_bool(L, 1, "dot", false);
+        luaL_argcheck(L, !(json && dot), 1, "json or dot, not both");
+        if (dot) {
+                struct topology t;
+                int top = lua_gettop(L);
+                show_read(L, lfwsh_ctx(L), &t);
+                show_dot(L, lfwsh_ctx(L), &t);
+                lua_replace(L, top + 1);
+                lua_settop(L, top + 1);
+        } else {
+                push_topology(L, json ? EMIT_JSON : EMIT_TEXT);
+        }
         if (!print)
                 return 1;
         fputs(lua_tostring(L, -1), stdout);
