@@ -20,7 +20,7 @@ struct topology {
         size_t nimpaired;
 };
 
-/* Reads ctx's namespace into t (raises on an error). */
+/* Reads ctx's namespace into t, raising on an error (topology.c). */
 void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t);
 const struct fwsh_link *show_link(const struct topology *t, int ifindex);
 const struct fwsh_impair *show_impairment(const struct topology *t, int ifindex);

@@ -1,0 +1,69 @@
+/* topology.c - what fwsh.show's walk reads (show.h), read first, so that
+ * nothing can fail halfway through an output; shared by the walk (show.c)
+ * and the graph (show_dot.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/show.h"
+
+static int cmp_name(const void *a, const void *b)
+{
+        return strcmp(((const struct fwsh_link *)a)->name, ((const struct fwsh_link *)b)->name);
+}
+
+/* Moves a malloc'd array into a userdata pushed on the stack. */
+static void *keep(lua_State *L, void *v, size_t size)
+{
+        void *u = lua_newuserdatauv(L, size ? size : 1, 0);
+
+        if (size)
+                memcpy(u, v, size);
+        free(v);
+        return u;
+}
+
+void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+{
+        struct fwsh_link *links = NULL;
+        struct fwsh_addr *addrs = NULL;
+        struct fwsh_route *routes = NULL;
+        char **names = NULL;
+        struct fwsh_impaired *impaired = NULL;
+
+        lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &t->nlinks), "show", "links");
+        t->links = keep(L, links, t->nlinks * sizeof(*links));
+        qsort(t->links, t->nlinks, sizeof(*t->links), cmp_name);
+        lfwsh_check(L, ctx, fwsh_addr_list(ctx, NULL, &addrs, &t->naddrs), "show", "addresses");
+        t->addrs = keep(L, addrs, t->naddrs * sizeof(*addrs));
+        lfwsh_check(L, ctx, fwsh_route_list(ctx, NULL, 0, &routes, &t->nroutes), "show", "routes");
+        t->routes = keep(L, routes, t->nroutes * sizeof(*routes));
+        lfwsh_check(L, ctx, fwsh_netns_list(ctx, &names, &t->nnetns), "show", "/run/netns");
+        t->netns = lua_newuserdatauv(L, t->nnetns * sizeof(*t->netns) + 1, 0);
+        for (size_t i = 0; i < t->nnetns; i++)
+                snprintf(t->netns[i], sizeof(t->netns[i]), "%s", names[i]);
+        fwsh_strv_free(names, t->nnetns);
+        /* The plan has no queues: a dry run shows none */
+        t->impaired = NULL;
+        t->nimpaired = 0;
+        if (!lfwsh_state(L)->plan) {
+                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
+                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
+        }
+}
+
+const struct fwsh_impair *show_impairment(const struct topology *t, int ifindex)
+{
+        for (size_t i = 0; i < t->nimpaired; i++)
+                if (t->impaired[i].ifindex == ifindex)
+                        return &t->impaired[i].im;
+        return NULL;
+}
+
+const struct fwsh_link *show_link(const struct topology *t, int ifindex)
+{
+        for (size_t i = 0; i < t->nlinks; i++)
+                if (t->links[i].ifindex == ifindex)
+                        return &t->links[i];
+        return NULL;
+}
