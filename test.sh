@@ -31,6 +31,22 @@ run_specs() { # label build-dir [env...]
 }
 
 SPECS="$*"
+# The .deb in a copy of a clean Debian 12 root (made once: debootstrap
+# --variant=minbase bookworm /var/cache/fwsh-deb-check/root): apt-get install
+# resolves its Depends, fwsh, man fwsh and lua5.4's require work, a purge
+# leaves none of its files. Outside the sandbox: apt needs the network.
+deb_root=${FWSH_DEB_ROOT:-/var/cache/fwsh-deb-check/root}
+if [ -z "$SPECS" ] && [ -e "$deb_root/etc/debian_version" ]; then
+  echo "== the Debian package"
+  if deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
+    echo "ok - the .deb installs in a clean Debian 12 root, works, and purges to nothing" | tee -a "$tap"
+  else
+    tail -20 build-deb/check.log 2>/dev/null
+    echo "not ok - the .deb check (tools/deb-check.sh, build-deb/check.log)" | tee -a "$tap"
+  fi
+elif [ -z "$SPECS" ]; then
+  echo "ok - the .deb check # SKIP no clean Debian 12 root in $deb_root" | tee -a "$tap"
+fi
 run_specs plain build
 if [ -z "${FWSH_NO_ASAN:-}" ]; then
   if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then

@@ -58,5 +58,8 @@ int lfwsh_open(lua_State *L)
         lua_setfield(L, -2, "lab");
         lua_pushstring(L, FWSH_VERSION);
         lua_setfield(L, -2, "version");
+        /* where `cmake --install` put the lab's tools (fwsh-probe, ...) */
+        lua_pushstring(L, FWSH_INSTALL_TOOLS_DIR);
+        lua_setfield(L, -2, "tools_dir");
         return 1;
 }

@@ -147,7 +147,6 @@ static int serial(const char *path, const char *lab, const char *node)
 static int vm_console(struct fwsh_ctx *ctx, const char *lab, const char *node, int argc, char **argv)
 {
         char name[FWSH_NETNS_NAME_MAX + 16], path[PATH_MAX];
-        const char *tools = getenv("FWSH_TOOLS");
 
         snprintf(name, sizeof(name), "%s.%s", node, argc > 4 ? "agent" : "console");
         if (fwsh_lab_dir_find(ctx, lab, name, path, sizeof(path)) < 0)
@@ -159,7 +158,7 @@ static int vm_console(struct fwsh_ctx *ctx, const char *lab, const char *node, i
                 char **args = calloc((size_t)argc + 2, sizeof(*args));
                 if (!args)
                         return 1;
-                snprintf(tool, sizeof(tool), "%s/fwsh-guest", tools && tools[0] ? tools : FWSH_TOOLS_DIR);
+                snprintf(tool, sizeof(tool), "%s/fwsh-guest", fwsh_tools_dir());
                 args[0] = tool;
                 args[1] = path;
                 args[2] = (char *)"run";

@@ -1,6 +1,7 @@
 /* main.c - the fwsh program: runs lab scripts with the fwsh module preloaded,
  * or opens the interactive shell. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -107,17 +108,41 @@ static void make_arg(lua_State *L, char **argv, int argc, int script)
         lua_setglobal(L, "arg");
 }
 
+/* Whether this is the build tree's own fwsh (not an installed one). */
+static bool in_build_tree(void)
+{
+        char self[PATH_MAX], built[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n < 0 || !realpath(FWSH_BUILD_EXE, built))
+                return false;
+        self[n] = '\0';
+        return strcmp(self, built) == 0;
+}
+
+const char *fwsh_tools_dir(void)
+{
+        const char *env = getenv("FWSH_TOOLS");
+
+        if (env && env[0])
+                return env;
+        return in_build_tree() ? FWSH_TOOLS_DIR : FWSH_INSTALL_TOOLS_DIR;
+}
+
 static void preload(lua_State *L)
 {
-        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools, from
-         * the build: after what package.path has (LUA_PATH's, or Lua's own), so
-         * that what the user set comes first; installed, they are on Lua's own. */
-        lua_getglobal(L, "package");
-        lua_getfield(L, -1, "path");
-        lua_pushfstring(L, "%s;" FWSH_LUA_DIR "/?.lua", lua_tostring(L, -1));
-        lua_setfield(L, -3, "path");
-        lua_pop(L, 2);
-        setenv("FWSH_TOOLS", FWSH_TOOLS_DIR, 0);
+        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools: from
+         * the build for the build tree's fwsh, after what package.path has
+         * (LUA_PATH's, or Lua's own), so that what the user set comes first;
+         * installed, they are on Lua's own path and in FWSH_INSTALL_TOOLS_DIR. */
+        if (in_build_tree()) {
+                lua_getglobal(L, "package");
+                lua_getfield(L, -1, "path");
+                lua_pushfstring(L, "%s;" FWSH_LUA_DIR "/?.lua", lua_tostring(L, -1));
+                lua_setfield(L, -3, "path");
+                lua_pop(L, 2);
+        }
+        setenv("FWSH_TOOLS", fwsh_tools_dir(), 0);
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
         lua_pushcfunction(L, lfwsh_open);
         lua_setfield(L, -2, "fwsh");

@@ -13,6 +13,9 @@ struct fwsh_opts {
  * it... in protected mode, with the message handler; prints an error as
  * "fwsh: MESSAGE". Returns a lua_pcall status. */
 int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o);
+/* Where the lab's tools are: $FWSH_TOOLS, the build tree for its own fwsh,
+ * else where `cmake --install` put them (main.c). */
+const char *fwsh_tools_dir(void);
 /* Prints the error at the top of the stack (popped) as "fwsh: MESSAGE". */
 void report(lua_State *L);
 /* Replaces the error value at the top with its message, as lua.c words it

@@ -31,12 +31,13 @@ Node.__index = Node
 local function tools_dir()
   local dir = os.getenv("FWSH_TOOLS")
   if dir then return dir end
-  -- The fwsh program sets FWSH_TOOLS; from plain lua, next to fwsh.so on cpath.
+  -- The fwsh program sets FWSH_TOOLS; from plain lua, next to fwsh.so on
+  -- cpath (a build tree), else where they were installed (fwsh.tools_dir).
   for d in package.cpath:gmatch("([^;]*)/%?%.so") do
     local f = io.open(d .. "/fwsh-probe", "r")
     if f then f:close(); return d end
   end
-  return "."
+  return fwsh.tools_dir or "."
 end
 
 --- node.tool(name) -> the path of one of fwsh's lab tools ("probe", "stream", "qmp")
