@@ -3,10 +3,12 @@
 -- between two namespaces, undone by a transaction's rollback, shown by
 -- fwsh.show, planned by --dry-run as tc lines; a root qdisc fwsh did not make
 -- is never replaced. The kernel of this project's machine has no sch_netem
--- (tbf it has): the netem case is pending there, and says so.
+-- (tbf it has): there the netem case runs inside a VM node, whose Debian
+-- kernel has it, with the guest image's own fwsh, tc and ping.
 local H = require "helper"
 local fwsh = H.fwsh
 local json = require "dkjson"
+package.path = H.root .. "/lab/lua/?.lua;" .. package.path
 
 -- The root qdisc of dev as tc reads it (a table of `tc -j qdisc show`'s).
 local function root(dev)
@@ -144,5 +146,65 @@ describe("link:impair", function()
       assert.falsy(qdiscs("va"):find("netem", 1, true))
       assert.is_true(assert(rtt("10.91.0.2", 10)) < base + 10)
     end)
+  end))
+  it("delays and drops in a VM node (its kernel has netem): tc reads it, ping feels 20 ms, rollback removes it",
+     H.ns(function()
+    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
+      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+      return
+    end
+    local node = require "fwsh.node"
+    fwsh.bridge.add("brimp", { grounding = true, address = "10.92.0.1/24" })
+    fwsh.tap.add("timp", { bridge = "brimp" })
+    local dir = fwsh.lab_dir()
+    local n = node.new{ name = "vmimp", backend = "qemu", dir = dir, qemu = { accel = "tcg" },
+                        ports = { { name = "eth0", bridge = "brimp", tap = "timp", address = "10.92.0.2/24" } } }
+    local ok, err = pcall(function()
+      n:up()
+      local function guest(argv)
+        local r = n:run(argv, { timeout = 60 })
+        return r.out, r.ok, r
+      end
+      local function grtt(count)
+        local out = guest({ "ping", "-q", "-c", tostring(count), "-i", "0.2", "-W", "2", "10.92.0.1" })
+        return tonumber(out:match("= [%d.]+/([%d.]+)/")), out
+      end
+      local function groot()
+        local out = guest({ "tc", "-j", "qdisc", "show", "dev", "eth0" })
+        for _, q in ipairs(json.decode(out) or {}) do if q.root then return q end end
+      end
+      n:wait_run({ "ping", "-c1", "-W1", "10.92.0.1" }, 60)
+      local base, bout = grtt(10)
+      assert.truthy(base, bout)
+      local out, gok = guest({ "fwsh", "-e", 'fwsh.link.get("eth0"):impair{ delay = 20, loss = 10 }' })
+      assert(gok, out)
+      local q = groot()
+      assert.are.equal("netem", q.kind)
+      assert.are.equal("f5f5:", q.handle)
+      assert.are.equal(0.02, q.options.delay.delay)
+      assert.are.equal(0.1, q.options["loss-random"].loss)
+      out = guest({ "fwsh", "-e", 'local i = fwsh.link.get("eth0"):impair() print(i.delay, i.loss)' })
+      assert.are.equal("20.0\t10.0\n", out)
+      local slow, sout = grtt(30)
+      assert.truthy(slow, sout)
+      assert.is_true(slow - base > 15 and slow - base < 40, string.format("%g ms -> %g ms", base, slow))
+      -- a script that fails is undone: the impairment before it comes back
+      out, gok = guest({ "fwsh", "-e", 'fwsh.link.get("eth0"):impair{ delay = 50 } error("undo")' })
+      assert.is_false(gok)
+      assert.are.equal(0.02, groot().options.delay.delay)
+      guest({ "fwsh", "-e", 'fwsh.link.get("eth0"):clear_impairment()' })
+      assert.are_not.equal("netem", (groot() or {}).kind)
+      -- and one that made the first impairment leaves none
+      out, gok = guest({ "fwsh", "-e", 'fwsh.link.get("eth0"):impair{ delay = 20, loss = 10 } error("undo")' })
+      assert.is_false(gok)
+      assert.are_not.equal("netem", (groot() or {}).kind)
+      assert.is_true(assert(grtt(10)) < base + 10)
+    end)
+    pcall(n.down, n)
+    H.run({ "rm", "-rf", "--", dir })
+    fwsh.link.get("timp"):delete()
+    fwsh.link.get("brimp"):delete()
+    if not ok then error(err, 0) end
   end))
 end)
