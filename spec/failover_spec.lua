@@ -57,8 +57,20 @@ local function failover(ns, args, script)
 end
 
 describe("the firewall pair fails over, the TCP stream survives", function()
-  it("on namespace nodes", H.ns(function(ns)
-    failover(ns, {})
+  it("on namespace nodes, its outage timeline plotted", H.ns(function(ns)
+    local svg = os.tmpname() .. ".svg"
+    local out = failover(ns, { "--plot", svg })
+    assert.truthy(out:find("\nplot: " .. svg .. "\n", 1, true), out)
+    local text = assert(H.read_file(svg))
+    os.remove(svg)
+    -- one tick per probe reply (10 ms apart for about 2.5 s), the failure and the takeover marked
+    local replies = tonumber(text:match("%((%d+) replies, one tick each%)"))
+    assert.truthy(replies and replies > 150, text:sub(1, 300))
+    local _, ticks = text:match('<path d="([^"]*)" stroke="#1f77b4"'):gsub("M", "")
+    assert.are.equal(replies, ticks)
+    assert.truthy(text:find(">failure (", 1, true))
+    assert.truthy(text:find(">takeover: VRRP MAC moved (+", 1, true))
+    assert.truthy(text:find("no reply for [%d.]+ ms"))
   end))
 
   it("on namespace nodes with NAT: the server sees the virtual IP as the stream's peer", H.ns(function(ns)

@@ -8,7 +8,9 @@
  *       sent N received M lost K max_gap_ms G first_reply_ms F gap_at_ms A
  *       where G is the largest time between two replies in a row (or from the
  *       last reply to the end, if replies had stopped), and A when it began
- *       (the reply before it), from the probe's start.
+ *       (the reply before it), from the probe's start; then a second line,
+ *       replies_ms T1 T2 ...: when each reply came, ms from the start (the
+ *       outage timeline a scenario plots).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,6 +72,8 @@ static int client(const char *addr, int port, int interval)
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
         uint64_t sent = 0, received = 0, seq;
         double start, next, last = -1, max_gap = 0, first = -1, gap_at = 0;
+        float *times = NULL; /* each reply's, ms from start */
+        size_t cap = 0;
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
         if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
@@ -94,6 +98,16 @@ static int client(const char *addr, int port, int interval)
                         t = now_ms();
                         if (n != (ssize_t)sizeof(seq))
                                 continue;
+                        if (received == cap) {
+                                size_t c = cap ? cap * 2 : 1024;
+                                float *v = realloc(times, c * sizeof(*v));
+                                if (v) {
+                                        times = v;
+                                        cap = c;
+                                }
+                        }
+                        if (received < cap)
+                                times[received] = (float)(t - start);
                         received++;
                         if (first < 0)
                                 first = t - start;
@@ -111,6 +125,11 @@ static int client(const char *addr, int port, int interval)
         printf("sent %llu received %llu lost %llu max_gap_ms %.1f first_reply_ms %.1f gap_at_ms %.1f\n",
                (unsigned long long)sent, (unsigned long long)received,
                (unsigned long long)(sent - received), max_gap, first, gap_at);
+        fputs("replies_ms", stdout);
+        for (uint64_t i = 0; i < received && i < cap; i++)
+                printf(" %.1f", times[i]);
+        putchar('\n');
+        free(times);
         return 0;
 }
 

@@ -199,6 +199,10 @@ function Lab:traffic_stop(t)
   r.outage_ms = tonumber(r.outage_ms)
   local gap_at = tonumber(p:match("gap_at_ms ([%d.]+)"))
   r.gap_at = t.started and gap_at and t.started + gap_at / 1000
+  r.gap_at_ms, r.started = gap_at, t.started
+  -- the timeline: each reply, ms from the probe's start (fwsh.plot draws it)
+  r.replies = {}
+  for ms in (p:match("\nreplies_ms([^\n]*)") or ""):gmatch("[%d.]+") do r.replies[#r.replies + 1] = tonumber(ms) end
   local c = self:read("stream-client-" .. t.tag .. ".out")
   local s = self:read("stream-server-" .. t.tag .. ".out")
   r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
@@ -389,6 +393,10 @@ function Lab:failover(mode, o)
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay
   if r.gap_at then r.gap_from_ms = (r.gap_at - t0) * 1000 end
+  if r.started then
+    r.fault_ms = (t0 - r.started) * 1000
+    if r.mac_ms then r.takeover_ms = r.fault_ms + r.mac_ms end
+  end
   if not cable then master:start() end             -- back, as backup
   self:wait_ready(master.name)
   return r
@@ -672,6 +680,20 @@ end
 -- lost: probe replies missing) and then the summary lines every scenario ends
 -- with: the min/median/p95/max lines, outage_ms (the largest), and tcp_stream
 -- (the first run that did not survive)
+--- firewall.plot(results, path): each run's outage timeline as an SVG
+--  (fwsh.plot): path, or path-N.svg for run N of several; prints "plot: FILE"
+function M.plot(results, path)
+  local plot = require "fwsh.plot"
+  for i, r in ipairs(results) do
+    local file = #results == 1 and path or (path:gsub("%.svg$", "") .. "-" .. i .. ".svg")
+    plot.timeline(file, { replies = r.replies, fault_ms = r.fault_ms, takeover_ms = r.takeover_ms,
+                          outage_ms = r.outage_ms, gap_at_ms = r.gap_at_ms,
+                          title = string.format("run %d: %s -> %s, %s: outage %.1f ms", i, r.from or "?",
+                                                r.to or "?", r.mode or "failover", r.outage_ms or -1) })
+    print("plot: " .. file)
+  end
+end
+
 function M.report(title, results)
   print(string.format("%s: %d run(s)", title, #results))
   print(string.format("%-4s %-6s %-6s %10s %8s %8s %6s  %s", "run", "from", "to", "outage_ms", "mac_ms",
@@ -716,11 +738,12 @@ end
 --  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
 --  --display vnc|spice (a screen on each VM), --capture FILE (the
 --  scenario's packets on br2, or on --capture-link LINK, kept as evidence
---  in FILE: see firewall.capture)
+--  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
+--  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several)
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat, "
-                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2"
+                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -744,6 +767,7 @@ function M.args(argv)
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
     elseif a == "--nat" then o.nat = true; i = i + 1
+    elseif a == "--plot" then o.plot = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--display" then o.display = value(a, v, one_of("vnc", "spice"), "vnc or spice"); i = i + 2
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
     elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2

@@ -30,6 +30,7 @@ for i = 1, o.reps or 1 do
 end
 
 firewall.capture_done(capture, o)
+if o.plot then firewall.plot(results, o.plot) end
 if not firewall.report(string.format("failover: %s, %s master first, adverts every %g s", mode,
                                      o.master or "fw-1", o.advert_int or firewall.advert_int[o.backend or "netns"]), results) then
   error("the TCP stream did not survive every run", 0)

@@ -12,6 +12,7 @@
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/fw1-dies.lua [--reps N] [--master fw-2]
 --            [--fail power|hang] [--advert 0.01] [--version 3] [--loose] [--nat] [--backend qemu]
+--            [--plot FILE.svg]   (each run's outage timeline: fwsh.plot)
 --            [--capture FILE [--capture-link br1]]
 -- Each run measures, with a 10 ms UDP probe and a counted TCP stream from the
 -- client to the server (both running before, during and after the failover):
@@ -42,6 +43,8 @@ for i = 1, o.reps or 1 do
   local dropped = firewall.dropped_since(dropped0, lab:dropped())
   local r = lab:traffic_stop(traffic)
   r.dropped = dropped
+  r.mode = o.fail or "power"
+  if r.started then r.fault_ms = (t0 - r.started) * 1000; r.takeover_ms = r.fault_ms + mac_ms end
   r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
   results[i] = r
   io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, MAC moved after %.1f ms, stream %s\n",
@@ -51,6 +54,7 @@ for i = 1, o.reps or 1 do
 end
 
 firewall.capture_done(capture, o)
+if o.plot then firewall.plot(results, o.plot) end
 if not firewall.report(string.format("fw-1 dies (%s, %s master first)", o.fail or "power",
                                      o.master or "fw-1"), results) then
   error("the TCP stream did not survive every failover", 0)

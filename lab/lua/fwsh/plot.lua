@@ -1,0 +1,72 @@
+--- fwsh.plot - a failover's outage timeline as an SVG, written from Lua (no
+-- tool): each probe reply a tick on the time axis, the largest gap shaded and
+-- labelled with its length, the failure and the takeover (the VRRP MAC on the
+-- new master's port) as vertical lines.
+--
+-- plot.timeline(path, { replies = { ms, ... }, fault_ms =, takeover_ms =,
+--   outage_ms =, gap_at_ms =, title = }) -> path; times in ms from the
+--   probe's start (lab:failover's and fw1-dies' results carry them)
+local M = {}
+
+local function esc(s)
+  return (tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
+end
+
+function M.timeline(path, r)
+  assert(type(path) == "string", "plot.timeline: a file path expected")
+  local replies = r.replies or {}
+  local t_end = 0
+  for _, t in ipairs(replies) do if t > t_end then t_end = t end end
+  for _, t in ipairs({ r.fault_ms or 0, r.takeover_ms or 0 }) do if t > t_end then t_end = t end end
+  t_end = math.max(t_end, 1) * 1.02
+  local W, H, L, R, T, B = 900, 220, 50, 20, 40, 60
+  local function x(ms) return L + ms / t_end * (W - L - R) end
+  local out = {}
+  local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
+  add('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">', W, H)
+  add('<rect width="100%%" height="100%%" fill="white"/>')
+  add('<text x="%d" y="22" font-size="14">%s</text>', L, esc(r.title or "outage timeline: probe replies"))
+  -- the largest gap, shaded
+  if r.gap_at_ms and r.outage_ms then
+    add('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#ffd6d6"/>', x(r.gap_at_ms), T,
+        math.max(1, x(r.gap_at_ms + r.outage_ms) - x(r.gap_at_ms)), H - T - B)
+    add('<text x="%.1f" y="%d" fill="#b00000">no reply for %.1f ms</text>', x(r.gap_at_ms + r.outage_ms) + 4,
+        T + 14, r.outage_ms)
+  end
+  -- one tick per reply
+  local ticks = {}
+  for _, t in ipairs(replies) do
+    ticks[#ticks + 1] = string.format("M%.1f,%dv%d", x(t), T + 30, H - T - B - 60)
+  end
+  if #ticks > 0 then add('<path d="%s" stroke="#1f77b4" stroke-width="1"/>', table.concat(ticks, "")) end
+  -- the failure and the takeover
+  local function mark(ms, color, label, dy)
+    if not ms then return end
+    add('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="5,3"/>', x(ms), T,
+        x(ms), H - B, color)
+    add('<text x="%.1f" y="%d" fill="%s">%s</text>', x(ms) + 4, H - B - 6 - dy, color, esc(label))
+  end
+  mark(r.fault_ms, "#d62728", string.format("failure (%.0f ms)", r.fault_ms or 0), 0)
+  mark(r.takeover_ms, "#2ca02c",
+       string.format("takeover: VRRP MAC moved (+%.1f ms)", (r.takeover_ms or 0) - (r.fault_ms or 0)), 16)
+  -- the time axis, ticks every round step
+  add('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>', L, H - B, W - R, H - B)
+  local step = 10 ^ math.floor(math.log(t_end / 5, 10))
+  if t_end / step > 10 then step = step * 2 end
+  if t_end / step > 10 then step = step * 2.5 end
+  local s = 0
+  while s <= t_end do
+    add('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black"/>', x(s), H - B, x(s), H - B + 5)
+    add('<text x="%.1f" y="%d" text-anchor="middle">%g</text>', x(s), H - B + 18, s / 1000)
+    s = s + step
+  end
+  add('<text x="%d" y="%d" text-anchor="middle">seconds since the probe started (%d replies, one tick each)</text>',
+      (L + W - R) // 2, H - B + 36, #replies)
+  add("</svg>")
+  local f = assert(io.open(path, "w"))
+  f:write(table.concat(out, "\n"), "\n")
+  f:close()
+  return path
+end
+
+return M
