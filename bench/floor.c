@@ -60,15 +60,15 @@ static bool interleaved;       /* -i: in a script's order */
 static int *bridge_index;      /* filled from the echoed RTM_NEWLINK */
 static int nbridges;
 
-/* The names bench/gen.sh gives: br000.. and t000-0.. (N <= 9999, T <= 99). */
+/* The names bench/gen.sh gives: br000.. and t000-0.. (N <= 99999, T <= 99). */
 static void bridge_name(char buf[IFNAMSIZ], int i)
 {
-        snprintf(buf, IFNAMSIZ, "br%03d", i % 10000);
+        snprintf(buf, IFNAMSIZ, "br%03d", i % 100000);
 }
 
 static void tap_name(char buf[IFNAMSIZ], int i, int k)
 {
-        snprintf(buf, IFNAMSIZ, "t%03d-%d", i % 10000, k % 100);
+        snprintf(buf, IFNAMSIZ, "t%03d-%d", i % 100000, k % 100);
 }
 
 static void die(const char *what, int err)
@@ -328,7 +328,7 @@ int main(int argc, char **argv)
                 goto usage;
         n = atoi(argv[optind]);
         t = atoi(argv[optind + 1]);
-        if (n <= 0 || n > 9999 || t < 0 || t > 99)
+        if (n <= 0 || n > 99999 || t < 0 || t > 99)
                 goto usage;
         nbridges = n;
         bridge_index = calloc((size_t)n, sizeof(*bridge_index));
@@ -377,6 +377,6 @@ int main(int argc, char **argv)
         close(sk);
         return 0;
 usage:
-        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T   (1 <= N <= 9999, 0 <= T <= 99)\n");
+        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T   (1 <= N <= 99999, 0 <= T <= 99)\n");
         return 2;
 }

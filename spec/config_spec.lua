@@ -103,5 +103,11 @@ describe("generated configuration", function()
     H.raises(function() keepalived.config(inst{ version = 2, advert_int = 0.1 }) end, "sub-second needs version = 3")
     H.raises(function() conntrackd.config(ct{ port = 70000 }) end, "conntrackd: port", "from 1 to 65535")
     H.raises(function() nftables.firewall(fw{ services = { { proto = "sctp;", port = 1 } } }) end, "services[1].proto")
+    H.raises(function() nftables.firewall(fw{ services = { { proto = "gre" } } }) end,
+             "services[1].proto \"gre\" refused: tcp, udp or icmp")
+    H.raises(function() nftables.firewall(fw{ services = { { proto = "tcp", port = 0 } } }) end,
+             "services[1].port", "from 1 to 65535")
+    H.raises(function() nftables.firewall(fw{ services = { { proto = "udp", port = "53" } } }) end,
+             "services[1].port")
   end)
 end)
