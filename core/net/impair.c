@@ -213,8 +213,10 @@ int impair_kernel(struct fwsh_ctx *ctx, const struct change *ch)
                 return ctx_fail(ctx, -EBUSY, "its root qdisc is a %s that fwsh did not make: "
                                              "not replaced", now.other);
         bool rate_only = netem_none(&ch->impair);
-        /* ours changes kind (netem <-> a tbf alone): the old one goes first */
-        if (now.ours && now.ours_tbf != rate_only) {
+        /* Ours goes first when it changes kind (netem <-> a tbf alone), and a
+         * netem always: libnl leaves a 0 probability out of its request, so
+         * netem changed in place would keep the loss (or corrupt...) it had. */
+        if (now.ours && (now.ours_tbf != rate_only || !rate_only)) {
                 struct rtnl_qdisc *q = qdisc(ch->ifindex, TC_H_ROOT, ROOT, now.ours_tbf ? "tbf" : "netem");
                 if (!q)
                         return -ENOMEM;

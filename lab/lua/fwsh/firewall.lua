@@ -179,16 +179,20 @@ function Lab:traffic_start(o)
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out") })
   local _, backup = self:master()
-  if backup and not backup.stopped and o.replicated ~= false then self:synced(backup.name, M.stream_port) end
+  if backup and not backup.stopped and o.replicated ~= false then
+    t.replicated_ms = self:synced(backup.name, M.stream_port) * 1000
+  end
   return t
 end
 
 --- lab:traffic_stop(traffic) -> { outage_ms=, sent=, received=, lost=,
 --  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received= }
 function Lab:traffic_stop(t)
-  t.probe:kill("TERM")
+  -- either may have ended on its own (the stream on a reset): what it
+  -- printed says how, not a failed kill
+  pcall(t.probe.kill, t.probe, "TERM")
   t.probe:wait(5)
-  t.stream:kill("TERM")
+  pcall(t.stream.kill, t.stream, "TERM")
   pcall(t.stream.wait, t.stream, 15)
   t.stream:stop(1)
   pcall(t.stream_server.wait, t.stream_server, 5)
@@ -390,6 +394,7 @@ function Lab:failover(mode, o)
   self:hold(2)                                     -- traffic goes on through the new master
   r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  r.replicated_ms = traffic.replicated_ms
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay
   if r.gap_at then r.gap_from_ms = (r.gap_at - t0) * 1000 end

@@ -700,6 +700,31 @@ function Node:start()
   return self
 end
 
+--- node:impair(port, {delay=, jitter=, loss=, ...}) -> node: what the node's
+--  port does to the packets it sends (link:impair, tc-netem): in a netns node
+--  through its namespace, in a VM by the guest's own fwsh; {} removes it
+function Node:impair(port, o)
+  self:port(port) -- a port it has
+  local fields = {}
+  for _, k in ipairs({ "delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate" }) do
+    local v = o[k]
+    if v ~= nil then
+      if type(v) ~= "number" and type(v) ~= "string" then
+        error(string.format("node %s: impair %s: %s is a number or a string", self.name, port, k), 2)
+      end
+      fields[#fields + 1] = string.format("%s = %q", k, v)
+    end
+  end
+  if self.backend == "netns" then
+    self:exec(function() fwsh.link.impair(port, o) end)
+  else
+    local r = self:run({ "fwsh", "-e", string.format("fwsh.link.impair(%q, { %s })", port,
+                                                     table.concat(fields, ", ")) })
+    if not r.ok then error(string.format("node %s: impair %s: %s%s", self.name, port, r.out, r.err), 2) end
+  end
+  return self
+end
+
 --- node:cut(port) / node:restore(port) -> node: one port loses its link: the
 --  host end goes down (netns: the node sees no carrier), or QMP set_link (qemu)
 function Node:cut(port)
