@@ -82,6 +82,7 @@ static const struct {
         { "down", cmd_down },
         { "console", console_command },
         { "capture", capture_command },
+        { "emulate-host", emulate_host_command },
 };
 
 int command_find(const char *word)

@@ -52,6 +52,9 @@ static const char USAGE[] =
         "  --explain      make the changes, printing those commands as it goes\n"
         "  --keep-partial when the script fails, keep what it made so far\n"
         "                 (by default all of it is undone, newest first)\n"
+        "  --serve        be a host of another fwsh's lab (fwsh.host, over ssh):\n"
+        "                 answer its requests on standard input, as data, in one\n"
+        "                 transaction undone if the connection ends uncommitted\n"
         "  --traceback    show a stack traceback with errors\n"
         "  --version      print fwsh's version\n"
         "  -h, --help     print this help\n"
@@ -143,12 +146,66 @@ static void preload(lua_State *L)
                 lua_pop(L, 2);
         }
         setenv("FWSH_TOOLS", fwsh_tools_dir(), 0);
+        {
+                /* this program, for what runs it again (fwsh.hosts: a local host, emulated hosts) */
+                char self[PATH_MAX];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+                if (n > 0) {
+                        self[n] = '\0';
+                        setenv("FWSH_EXE", self, 0);
+                }
+        }
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
         lua_pushcfunction(L, lfwsh_open);
         lua_setfield(L, -2, "fwsh");
         lua_pop(L, 1);
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
         lua_pop(L, 1);
+}
+
+/* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if
+ * fwsh.hosts is loaded (or load is set); errors reported, not raised. */
+static void hosts_call(lua_State *L, const char *fn, bool load, int argc, char **argv, int flag)
+{
+        int base = lua_gettop(L);
+
+        lua_getglobal(L, "package");
+        lua_getfield(L, -1, "loaded");
+        lua_getfield(L, -1, "fwsh.hosts");
+        if (lua_isnil(L, -1) && load) {
+                lua_getglobal(L, "require");
+                lua_pushstring(L, "fwsh.hosts");
+                if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+                        report(L), lua_pushnil(L);
+                lua_remove(L, -2);
+        }
+        if (lua_istable(L, -1)) {
+                lua_getfield(L, -1, fn);
+                if (flag >= 0)
+                        lua_pushboolean(L, flag);
+                for (int i = 0; i < argc; i++)
+                        lua_pushstring(L, argv[i]);
+                if (lua_pcall(L, argc + (flag >= 0), 0, 0) != LUA_OK)
+                        report(L);
+        }
+        lua_settop(L, base);
+}
+
+/* fwsh down LAB... and fwsh labs reach the hosts a lab spans (fwsh.hosts'
+ * record) before the C command does this host's part. */
+static void hosts_command(const char *word, int argc, char **argv)
+{
+        lua_State *L;
+
+        if (strcmp(word, "down") != 0 && strcmp(word, "labs") != 0)
+                return;
+        L = luaL_newstate();
+        if (!L)
+                return;
+        luaL_openlibs(L);
+        preload(L);
+        hosts_call(L, "command", true, argc, argv, -1);
+        lua_close(L);
 }
 
 static const char *default_lab(const char *script, char *buf, size_t size)
@@ -209,11 +266,12 @@ struct cmdline {
         struct action *actions;
         int n_actions;
         const char *lab, *netns;
-        bool sandbox, keep_partial, dry_run, explain;
+        bool sandbox, keep_partial, dry_run, explain, serve;
         struct fwsh_opts o;
 };
 
-enum { L_LAB, L_NETNS, L_SANDBOX, L_TRACEBACK, L_KEEP, L_DRY_RUN, L_EXPLAIN, L_VERSION, L_HELP };
+enum { L_LAB, L_NETNS, L_SANDBOX, L_TRACEBACK, L_KEEP, L_DRY_RUN, L_EXPLAIN, L_VERSION, L_HELP,
+       L_SERVE };
 
 static const struct {
         const char *name;
@@ -223,6 +281,7 @@ static const struct {
         [L_TRACEBACK] = { "traceback", false }, [L_KEEP] = { "keep-partial", false },
         [L_DRY_RUN] = { "dry-run", false }, [L_EXPLAIN] = { "explain", false },
         [L_VERSION] = { "version", false }, [L_HELP] = { "help", false },
+        [L_SERVE] = { "serve", false },
 };
 
 /* --NAME[=VALUE] [VALUE]: 0, or -1 with c->bad set. */
@@ -257,6 +316,7 @@ static int long_option(struct cmdline *c, int argc, char **argv, int *i)
         case L_DRY_RUN: c->dry_run = true; break;
         case L_EXPLAIN: c->explain = true; break;
         case L_VERSION: c->version = true; break;
+        case L_SERVE: c->serve = true; break;
         default: c->help = true; break;
         }
         return 0;
@@ -413,7 +473,7 @@ int main(int argc, char **argv)
         const char *lab, *step = NULL;
         FILE *plan_out = NULL;
         char labbuf[FWSH_LAB_MAX + 1];
-        int status = LUA_OK, script, cmd;
+        int status = LUA_OK, script, cmd, serve_fd = -1;
         lua_State *L;
 
         /* A closed pipe (fwsh lab.lua | head) is an error to write, not a death:
@@ -442,8 +502,13 @@ int main(int argc, char **argv)
                 enter_netns(c.netns);
         if (c.sandbox && sandbox_enter(&step) < 0)
                 die("--sandbox: %s: %s", step, strerror(errno));
+        if (c.serve && (script < argc || c.n_actions || c.i || c.v))
+                die("%s%s", "--serve takes no script, -e, -l, -i or -v", "");
+        if (c.serve && (serve_fd = serve_prepare()) < 0)
+                die("--serve: %s%s", strerror(-serve_fd), "");
         if (script < argc && c.n_actions == 0 && !c.v && (cmd = command_find(argv[script])) >= 0) {
                 free(c.actions);
+                hosts_command(argv[script], argc - script, argv + script);
                 return command_run(cmd, argc - script, argv + script);
         }
         if (c.v) {
@@ -497,16 +562,24 @@ int main(int argc, char **argv)
                                 report(L);
                 }
         }
-        if (status == LUA_OK && script < argc && show_command_is(argv[script]))
+        if (status == LUA_OK && c.serve)
+                status = serve_run(L, serve_fd, o);
+        else if (status == LUA_OK && script < argc && show_command_is(argv[script]))
                 status = show_command_run(L, argc - script, argv + script, o);
         else if (status == LUA_OK && script < argc)
                 status = handle_script(L, argv, script, c.keep_partial, o);
+        /* The hosts the script drove (fwsh.hosts): what it made there stays if it
+         * succeeded, and is undone there if not, as here. */
+        if (!c.serve)
+                hosts_call(L, "finish", false, 0, NULL, status == LUA_OK);
         /* A script that failed leaves nothing: its links rolled back, and the
          * state directories it made go too (--keep-partial keeps them). */
         if (status != LUA_OK && !c.keep_partial)
                 lfwsh_lab_dirs_undo(L);
-        if (status == LUA_OK && (c.i || (script >= argc && !c.e && !c.v)))
+        if (status == LUA_OK && !c.serve && (c.i || (script >= argc && !c.e && !c.v)))
                 status = repl_run(L, o) == 0 ? LUA_OK : LUA_ERRRUN;
+        if (!c.serve) /* what the shell's session made on its hosts stays, as here */
+                hosts_call(L, "finish", false, 0, NULL, true);
         lua_close(L); /* stops and reaps what the script started (fwsh.proc) */
         /* and what that forked: a subreaper, fwsh leaves no process of its lab
          * behind, not even a zombie for init to reap later */

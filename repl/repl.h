@@ -43,6 +43,9 @@ struct fwsh_ctx;
 int console_command(struct fwsh_ctx *ctx, int argc, char **argv);
 /* fwsh capture LINK [-f FILTER] [-c COUNT] [-w FILE] ...: pcap into FILE or onto a pipe. */
 int capture_command(struct fwsh_ctx *ctx, int argc, char **argv);
+/* fwsh --netns NS emulate-host DIR PROGRAM...: PROGRAM as a host of its own
+ * (a mount namespace and /run of its own), for fwsh.hosts.emulate. */
+int emulate_host_command(struct fwsh_ctx *ctx, int argc, char **argv);
 
 /* The interactive shell on a terminal (readline, history, completion), or
  * statement by statement from a pipe, without prompts. Returns the exit
@@ -100,5 +103,12 @@ int show_command_run(lua_State *L, int argc, char **argv, const struct fwsh_opts
 /* --sandbox: a private network and mount namespace for this process, gone when
  * it exits: lo up, /sys and /run/netns of its own. 0 or -errno. */
 int sandbox_enter(const char **ret_step);
+
+/* fwsh --serve (serve.c): serve_prepare moves standard output aside and
+ * points it at standard error; the fd the replies go to, or -errno.
+ * serve_run answers another fwsh's requests on standard input until it
+ * closes the session: a lua_pcall status. */
+int serve_prepare(void);
+int serve_run(lua_State *L, int fd, const struct fwsh_opts *o);
 
 #endif

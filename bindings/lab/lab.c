@@ -1,6 +1,8 @@
 /* lab.c - labs, found by their tags: fwsh.labs, fwsh.down, fwsh.lab_dir. */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fwsh_lua.h"
 
@@ -47,6 +49,47 @@ static int l_down(lua_State *L)
         lua_pushinteger(L, done.netns);
         lua_pushinteger(L, done.dirs);
         return 3;
+}
+
+/*** fwsh.lab_dir_find(lab, name) -> path or nil: the file name in one of
+ * lab's state directories (fwsh.lab_dir: one with lab's tag), if one has it */
+static int l_lab_dir_find(lua_State *L)
+{
+        const char *lab = lfwsh_check_str(L, 1), *name = lfwsh_check_str(L, 2);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        char path[PATH_MAX];
+        int r;
+
+        luaL_argcheck(L, name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."), 2,
+                      "a file name, not a path");
+        r = fwsh_lab_dir_find(ctx, lab, name, path, sizeof(path));
+        if (r == -ENOENT) {
+                lua_pushnil(L);
+                return 1;
+        }
+        lfwsh_check(L, ctx, r, "lab_dir_find", lab);
+        lua_pushstring(L, path);
+        return 1;
+}
+
+/*** fwsh.lab_dir_labs(name) -> { lab, ... }: the labs with a state directory
+ * here that holds the file name (fwsh.hosts' record, "hosts": the labs
+ * that span hosts) */
+static int l_lab_dir_labs(lua_State *L)
+{
+        const char *name = lfwsh_check_str(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        char **v = NULL;
+        size_t n = 0;
+
+        lfwsh_check(L, ctx, fwsh_lab_dir_labs(ctx, name, &v, &n), "lab_dir_labs", name);
+        lua_createtable(L, (int)n, 0);
+        for (size_t i = 0; i < n; i++) {
+                lua_pushstring(L, v[i]);
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        fwsh_strv_free(v, n);
+        return 1;
 }
 
 /*** fwsh.lab_dir() -> path: makes /tmp/fwsh-LAB.XXXXXX (mode 0700) for the
@@ -103,5 +146,17 @@ int lfwsh_open_lab(lua_State *L)
 int lfwsh_open_down(lua_State *L)
 {
         lua_pushcfunction(L, l_down);
+        return 1;
+}
+
+int lfwsh_open_lab_dir_find(lua_State *L)
+{
+        lua_pushcfunction(L, l_lab_dir_find);
+        return 1;
+}
+
+int lfwsh_open_lab_dir_labs(lua_State *L)
+{
+        lua_pushcfunction(L, l_lab_dir_labs);
         return 1;
 }

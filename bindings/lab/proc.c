@@ -106,13 +106,15 @@ static int l_run(lua_State *L)
         return 1;
 }
 
-/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH}]) ->
+/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false}]) ->
  * proc: starts a program in its own process group and returns at once; output
- * goes to /dev/null unless a file is given (appended to). The process belongs
+ * goes to /dev/null unless a file is given (appended to). pipe=true: its
+ * stdin and stdout are pipes to this program instead (proc:write, proc:read;
+ * stderr still goes where stderr= says). The process belongs
  * to the lab: fwsh.proc.stop_lab() and the end of the Lua state stop it. */
 static int l_spawn(lua_State *L)
 {
-        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", NULL };
+        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", "pipe", NULL };
         const char *argv[ARGV_MAX + 1];
         struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
         struct lproc *lp;
@@ -125,6 +127,9 @@ static int l_spawn(lua_State *L)
         spec.stdin_path = lfwsh_opt_string(L, 2, "stdin", NULL);
         spec.stdout_path = lfwsh_opt_string(L, 2, "stdout", NULL);
         spec.stderr_path = lfwsh_opt_string(L, 2, "stderr", NULL);
+        spec.pipe = lfwsh_opt_bool(L, 2, "pipe", false);
+        if (spec.pipe && (spec.stdin_path || spec.stdout_path))
+                luaL_argerror(L, 2, "pipe goes with neither stdin= nor stdout=");
         ctx = lfwsh_ctx(L);
         lp = lua_newuserdatauv(L, sizeof(*lp), 0);
         lp->p = NULL; /* closed until it starts */
@@ -222,6 +227,54 @@ static int m_stop(lua_State *L)
         return 1;
 }
 
+/*** proc:write(s) -> proc: writes all of s to its stdin (spawned with
+ * pipe=true); raises EPIPE once it has closed its stdin or ended */
+static int m_write(lua_State *L)
+{
+        struct lproc *lp = check_proc(L, 1);
+        size_t len;
+        const char *s = luaL_checklstring(L, 2, &len);
+        int r = fwsh_proc_send(lp->p, s, len);
+
+        if (r < 0)
+                lfwsh_fail_detail(L, r, "proc.write", lp->name,
+                                  r == -EBADF ? "not spawned with pipe=true" : NULL);
+        lua_settop(L, 1);
+        return 1;
+}
+
+/*** proc:read(n [, timeout]) -> string of n bytes from its stdout (spawned
+ * with pipe=true), waiting for them as long as timeout seconds (default: for
+ * ever); nil if its stdout ends first (what came of the n is dropped);
+ * raises ETIMEDOUT */
+static int m_read(lua_State *L)
+{
+        struct lproc *lp = check_proc(L, 1);
+        lua_Integer n = luaL_checkinteger(L, 2);
+        int ms = lua_isnoneornil(L, 3) ? -1 : lfwsh_ms(lfwsh_check_seconds(L, 3, 0));
+        luaL_Buffer b;
+        size_t got = 0;
+
+        luaL_argcheck(L, n >= 0 && n <= 1 << 30, 2, "a count of bytes, up to 1 GiB");
+        luaL_buffinit(L, &b);
+        while (got < (size_t)n) {
+                size_t want = (size_t)n - got;
+                char *dst = luaL_prepbuffsize(&b, want);
+                ssize_t r = fwsh_proc_recv(lp->p, dst, want, ms);
+                if (r == 0) {
+                        lua_pushnil(L);
+                        return 1;
+                }
+                if (r < 0)
+                        lfwsh_fail_detail(L, (int)r, "proc.read", lp->name,
+                                          r == -EBADF ? "not spawned with pipe=true" : NULL);
+                luaL_addsize(&b, (size_t)r);
+                got += (size_t)r;
+        }
+        luaL_pushresult(&b);
+        return 1;
+}
+
 /*** proc:running() -> boolean (reaps it if it has ended) */
 static int m_running(lua_State *L)
 {
@@ -309,6 +362,7 @@ int lfwsh_open_proc(lua_State *L)
         };
         static const luaL_Reg methods[] = {
                 { "kill", m_kill }, { "wait", m_wait }, { "stop", m_stop },
+                { "write", m_write }, { "read", m_read },
                 { "running", m_running }, { "pid", m_pid }, { NULL, NULL },
         };
         static const luaL_Reg meta[] = {

@@ -31,6 +31,9 @@ int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, siz
 /* The path of the file name in one of lab's state directories (one with its
  * tag), into ret_path (size bytes); -ENOENT if none has it. */
 int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, char *ret_path, size_t size);
+/* The labs (*ret_n names, free with fwsh_strv_free) with a state directory
+ * here holding the file name (fwsh.hosts' "hosts": the labs spanning hosts). */
+int fwsh_lab_dir_labs(struct fwsh_ctx *ctx, const char *name, char ***ret, size_t *ret_n);
 /* Removes the state directory path if it carries lab's tag; -EPERM if not. */
 int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path);
 /* Removes every object of lab: its links in ctx's namespace (ports first, then
@@ -60,8 +63,11 @@ struct fwsh_proc_spec {
         const int *keep_fds;
         size_t n_keep;
         int death_signal;         /* what it gets if fwsh dies first; 0: SIGKILL */
+        /* spawn only: its stdin and stdout are pipes to the caller
+         * (fwsh_proc_send, fwsh_proc_recv) instead of stdin_path, stdout_path */
+        bool pipe;
 };
-#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false }
 
 struct fwsh_proc_result {
         int status;               /* as waitpid(2) gives it */
@@ -88,6 +94,12 @@ int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms);
 pid_t fwsh_proc_pid(const struct fwsh_proc *p);    /* 0 once reaped */
 bool fwsh_proc_running(struct fwsh_proc *p);       /* reaps it if it has ended */
 const char *fwsh_proc_lab(const struct fwsh_proc *p);
+/* A process spawned with pipe: writes all of buf to its stdin (-EPIPE once it
+ * has closed it; -EBADF if it has no pipe). */
+int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len);
+/* Reads what its stdout has, up to size bytes, waiting up to timeout_ms (< 0:
+ * for ever) for some: how many, 0 at its end, -ETIMEDOUT, -EINTR if cancelled. */
+ssize_t fwsh_proc_recv(struct fwsh_proc *p, void *buf, size_t size, int timeout_ms);
 /* Lets go of p; one still running stays in the registry until it is stopped. Returns NULL. */
 struct fwsh_proc *fwsh_proc_free(struct fwsh_proc *p);
 /* Stops every recorded process of lab (NULL: of every lab) as fwsh_proc_stop

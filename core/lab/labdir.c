@@ -159,3 +159,56 @@ int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, c
         globfree(&g);
         return r;
 }
+
+int fwsh_lab_dir_labs(struct fwsh_ctx *ctx, const char *name, char ***ret, size_t *ret_n)
+{
+        char pattern[PATH_MAX], **v = NULL;
+        size_t n = 0;
+        glob_t g;
+        int r = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!name[0] || strchr(name, '/') || name[0] == '.')
+                return ctx_fail(ctx, -EINVAL, "%s is no file name", name);
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-*.??????" "/%s", labdir_root(), name);
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+                return 0;
+        for (size_t i = 0; r == 0 && i < g.gl_pathc; i++) {
+                /* ROOT/fwsh-LAB.XXXXXX/name: LAB, if the directory is that lab's */
+                char dir[PATH_MAX], lab[FWSH_LAB_MAX + 1];
+                const char *base, *dot;
+                bool seen = false;
+                char **nv;
+
+                snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
+                         g.gl_pathv[i]);
+                base = strrchr(dir, '/') + 1 + strlen("fwsh-");
+                dot = strrchr(base, '.');
+                if (!dot || dot - base > FWSH_LAB_MAX || dot == base)
+                        continue;
+                snprintf(lab, sizeof(lab), "%.*s", (int)(dot - base), base);
+                if (!is_labs(dir, lab))
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        seen = seen || strcmp(v[k], lab) == 0;
+                if (seen)
+                        continue;
+                nv = realloc(v, (n + 1) * sizeof(*v));
+                if (!nv || !(nv[n] = strdup(lab))) {
+                        v = nv ? nv : v;
+                        r = -ENOMEM;
+                        break;
+                }
+                v = nv;
+                n++;
+        }
+        globfree(&g);
+        if (r < 0) {
+                fwsh_strv_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -28,6 +28,7 @@ struct fwsh_proc {
         char name[64];             /* argv[0]'s base name, for messages */
         struct fwsh_proc *next;
         unsigned refs;             /* the registry's and the caller's */
+        int to_child, from_child;  /* spawned with pipe: its stdin, its stdout; else -1 */
 };
 
 static struct fwsh_proc *registry;
@@ -87,7 +88,7 @@ static int close_others(const int *keep, size_t n)
  * child_failure) on errfd, which closes on a successful exec (or, for a
  * function, when every other descriptor is closed before it runs). */
 static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, int out[2],
-                  int err[2])
+                  int err[2], const int io[2])
 {
         struct child_failure f = { 0, STEP_PARENT };
         sigset_t all;
@@ -106,10 +107,16 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
         if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
                 goto fail;
         f.step = STEP_STDIN;
-        if (child_redirect(spec->stdin_path, STDIN_FILENO, O_RDONLY) < 0)
+        if (io[0] >= 0 ? dup2(io[0], STDIN_FILENO) < 0
+                       : child_redirect(spec->stdin_path, STDIN_FILENO, O_RDONLY) < 0)
                 goto fail;
         f.step = STEP_STDOUT;
-        if (out) {
+        if (io[1] >= 0) {
+                if (dup2(io[1], STDOUT_FILENO) < 0 ||
+                    (f.step = STEP_STDERR, child_redirect(spec->stderr_path, STDERR_FILENO,
+                                                          O_WRONLY | O_CREAT | O_APPEND) < 0))
+                        goto fail;
+        } else if (out) {
                 if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
                         goto fail;
         } else if (child_redirect(spec->stdout_path, STDOUT_FILENO,
@@ -137,8 +144,13 @@ fail:
 /* Drops n references to p (the registry's, the caller's). */
 static struct fwsh_proc *proc_drop(struct fwsh_proc *p, unsigned n)
 {
-        if (p && (p->refs -= n) == 0)
+        if (p && (p->refs -= n) == 0) {
+                if (p->to_child >= 0)
+                        close(p->to_child);
+                if (p->from_child >= 0)
+                        close(p->from_child);
                 free(p);
+        }
         return NULL;
 }
 
@@ -154,12 +166,20 @@ static unsigned registry_remove(struct fwsh_proc *p)
         return 0;
 }
 
+static void close_pair(int fds[2])
+{
+        if (fds[0] >= 0)
+                close(fds[0]);
+        if (fds[1] >= 0)
+                close(fds[1]);
+}
+
 static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int out[2], int err[2],
                  struct fwsh_proc **ret)
 {
         struct fwsh_proc *p;
         struct child_failure f = { 0, 0 };
-        int errpipe[2], e = 0;
+        int errpipe[2], e = 0, in[2] = { -1, -1 }, outp[2] = { -1, -1 }, io[2];
         pid_t parent = getpid(), pid;
         ssize_t n;
 
@@ -171,12 +191,24 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
         if (!p)
                 return -ENOMEM;
         p->refs = 2;
+        p->to_child = p->from_child = -1;
+        if (spec->pipe && !out && (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)) {
+                e = -errno;
+                close_pair(in);
+                free(p);
+                return ctx_fail(ctx, e, "pipe");
+        }
+        io[0] = in[0];
+        io[1] = outp[1];
         snprintf(p->lab, sizeof(p->lab), "%s", spec->lab ? spec->lab : fwsh_ctx_lab(ctx));
         snprintf(p->name, sizeof(p->name), "%s",
                  strrchr(spec->argv[0], '/') ? strrchr(spec->argv[0], '/') + 1 : spec->argv[0]);
         if (pipe2(errpipe, O_CLOEXEC) < 0) {
+                e = -errno;
+                close_pair(in);
+                close_pair(outp);
                 free(p);
-                return -errno;
+                return e;
         }
         fflush(NULL);
         pid = fork();
@@ -184,6 +216,8 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                 e = -errno;
                 close(errpipe[0]);
                 close(errpipe[1]);
+                close_pair(in);
+                close_pair(outp);
                 free(p);
                 return ctx_fail(ctx, e, "fork");
         }
@@ -193,7 +227,14 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                         close(out[0]);
                         close(err[0]);
                 }
-                child(spec, parent, errpipe[1], out, err);
+                child(spec, parent, errpipe[1], out, err, io);
+        }
+        /* its ends are its own now; ours: its stdin's writing end, its stdout's reading end */
+        if (in[0] >= 0) {
+                close(in[0]);
+                close(outp[1]);
+                p->to_child = in[1];
+                p->from_child = outp[0];
         }
         /* Both sides set the group: whichever runs first, kill(-pid) works after. */
         setpgid(pid, pid);
@@ -211,7 +252,8 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                                    f.step == STEP_STDERR ? (spec->stderr_path ? spec->stderr_path
                                                                               : spec->stdout_path) : NULL;
                 waitpid(pid, NULL, 0);
-                free(p);
+                p->refs = 1;
+                proc_drop(p, 1);
                 if (f.step == STEP_EXEC)
                         return ctx_fail(ctx, f.err, "cannot start %s: %s", spec->argv[0], strerror(-f.err));
                 return ctx_fail(ctx, f.err, "cannot start %s: %s%s%s: %s", spec->argv[0],
@@ -293,6 +335,51 @@ bool fwsh_proc_running(struct fwsh_proc *p)
 const char *fwsh_proc_lab(const struct fwsh_proc *p)
 {
         return p->lab;
+}
+
+int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len)
+{
+        const char *b = buf;
+
+        if (p->to_child < 0)
+                return -EBADF;
+        while (len) {
+                ssize_t n = write(p->to_child, b, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                b += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+ssize_t fwsh_proc_recv(struct fwsh_proc *p, void *buf, size_t size, int timeout_ms)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+        struct pollfd pfd = { p->from_child, POLLIN, 0 };
+
+        if (p->from_child < 0)
+                return -EBADF;
+        /* in slices, so that a cancel (Ctrl-C) is seen while the peer is slow */
+        for (;;) {
+                int64_t left = timeout_ms < 0 ? CANCEL_SLICE_MS : deadline - now_ms();
+                int r;
+
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                r = poll(&pfd, 1, (int)(left < CANCEL_SLICE_MS ? left : CANCEL_SLICE_MS));
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r > 0) {
+                        ssize_t n = read(p->from_child, buf, size);
+                        if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+                                return n < 0 ? -errno : n;
+                }
+                if (cancel_take())
+                        return -EINTR;
+        }
 }
 
 int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms)

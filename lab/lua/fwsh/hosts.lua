@@ -1,0 +1,426 @@
+-- hosts.lua - labs across hosts. fwsh.hosts.host(name, {ssh="root@192.0.2.1"})
+-- returns a context in which fwsh's whole API runs on that host:
+--   local hosts = require "fwsh.hosts"
+--   local b <close> = hosts.host("b", { ssh = "root@192.0.2.12" })
+--   local br = b.bridge.add("br1", { grounding = false })   -- on b
+--   local node = b.require("fwsh.node").new{ ... }          -- a node on b
+-- The transport is OpenSSH: one connection per host for the whole run
+-- (ControlMaster: the connection's socket is in the lab's directory, and
+-- more sessions, `fwsh down` among them, go through it while it lasts),
+-- running `fwsh --lab LAB --serve` there (serve.lua). Nothing is built into
+-- a shell string but that fixed command: what a call takes and returns
+-- travels as data (rpc.lua); what it returns that is not data (a bridge's
+-- handle, a node, a process) stays on that host and comes back as a proxy
+-- whose fields and methods are that host's. Host keys are checked
+-- (StrictHostKeyChecking=yes, with the known_hosts given or the user's): a
+-- host whose key is not known, or not the one known, is an error.
+--
+-- All or nothing: the far side's session is one transaction. host:close()
+-- (or <close>, or the end of an fwsh script that succeeded:
+-- hosts.finish) commits it; an error, a close without commit, a lost
+-- connection (the controller killed) undo what it made there. The hosts of
+-- a lab are recorded in its state directory here (a file "hosts"), so that
+-- `fwsh down LAB` and `fwsh labs` reach them without the script.
+local fwsh = fwsh or require "fwsh"
+local rpc = require "fwsh.rpc"
+
+local M = {}
+
+local HOST, ID, PROC, CACHE, DEAD, ROOT = {}, {}, {}, {}, {}, {}
+local Obj, Fn, Ctx, Host = {}, {}, {}, {}
+local open_hosts = setmetatable({}, { __mode = "k" })
+
+local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+
+local function check(what, s, pattern, hint)
+  if type(s) ~= "string" or not s:match(pattern) then
+    fail("fwsh.host: %s %s: %s", what, tostring(s), hint)
+  end
+  return s
+end
+
+--- hosts.lab_dir() -> path: the state directory (fwsh.lab_dir) of this
+--  lab's hosts here: the record, ssh's control sockets and logs
+function M.lab_dir(lab)
+  lab = lab or fwsh.lab()
+  M.dirs = M.dirs or {}
+  if not M.dirs[lab] then
+    assert(lab == fwsh.lab(), "hosts.lab_dir: only the current lab's is made")
+    M.dirs[lab] = fwsh.lab_dir()
+  end
+  return M.dirs[lab]
+end
+
+-- ---- the record: one line per host, tab-separated ----------------------------
+
+local FIELDS = { "name", "ssh", "port", "identity", "known_hosts", "fwsh", "underlay" }
+
+local function read_record(path)
+  local out = {}
+  local f = io.open(path, "r")
+  if not f then return out end
+  for line in f:lines() do
+    local r, i = {}, 1
+    for v in (line .. "\t"):gmatch("([^\t]*)\t") do
+      if FIELDS[i] and v ~= "" then r[FIELDS[i]] = v end
+      i = i + 1
+    end
+    if r.name then out[#out + 1] = r end
+  end
+  f:close()
+  return out
+end
+
+local function write_record(path, list)
+  if #list == 0 then os.remove(path) return end
+  local f = assert(io.open(path .. ".new", "w"))
+  for _, r in ipairs(list) do
+    local v = {}
+    for i, k in ipairs(FIELDS) do v[i] = r[k] and tostring(r[k]) or "" end
+    f:write(table.concat(v, "\t"), "\n")
+  end
+  f:close()
+  assert(os.rename(path .. ".new", path))
+end
+
+local function record(h, add)
+  local path = M.lab_dir(h.lab) .. "/hosts"
+  local list = {}
+  for _, r in ipairs(read_record(path)) do
+    if r.name ~= h.name then list[#list + 1] = r end
+  end
+  if add then
+    local o = h.opts
+    list[#list + 1] = { name = h.name, ssh = o.ssh, port = o.port, identity = o.identity,
+                        known_hosts = o.known_hosts, fwsh = o.fwsh, underlay = h.underlay }
+  end
+  write_record(path, list)
+end
+
+-- ---- proxies -------------------------------------------------------------------
+
+local request
+
+local function proxy(h, kind, id)
+  if id == 1 then return h end -- the far side's root: this context
+  local p = h[CACHE][id]
+  if p then return p end
+  h[DEAD][id] = nil -- it came back before its release went
+  p = setmetatable({ [HOST] = h, [ID] = id }, kind == "C" and Fn or Obj)
+  h[CACHE][id] = p
+  return p
+end
+
+Obj.__index = function(p, k) return request(rawget(p, HOST), { op = "index", obj = p, key = k }) end
+Obj.__newindex = function(p, k, v) request(rawget(p, HOST), { op = "newindex", obj = p, key = k, value = v }) end
+Obj.__close = function(p) request(rawget(p, HOST), { op = "close_obj", obj = p }) end
+Obj.__tostring = function(p)
+  local h = rawget(p, HOST)
+  return h.name .. ": " .. request(h, { op = "tostring", obj = p })
+end
+Obj.__name = "fwsh.remote"
+local function release(p)
+  local h = rawget(p, HOST)
+  if h and not rawget(h, "closed") then h[DEAD][rawget(p, ID)] = true end
+end
+Obj.__gc = release
+Fn.__call = function(f, ...)
+  return request(rawget(f, HOST), { op = "call", fn = f, args = table.pack(...) })
+end
+Fn.__gc = release
+Fn.__name = "fwsh.remote function"
+
+local function ref_for(h)
+  return function(x)
+    if x == h then return 1, "R" end
+    if type(x) == "table" then
+      local owner = rawget(x, HOST)
+      if owner == h then return rawget(x, ID), getmetatable(x) == Fn and "C" or "R" end
+      if owner then return nil, string.format("%s: an object of host %s cannot go to host %s", h.name, owner.name, h.name) end
+      if getmetatable(x) == Ctx then return nil, string.format("%s: host %s's context cannot go to host %s", h.name, x.name, h.name) end
+    end
+    return nil, string.format("%s: a %s of this host cannot go to host %s (only data, and %s's own objects)",
+                              h.name, type(x), h.name, h.name)
+  end
+end
+
+local function ssh_tail(h)
+  local f = io.open(h.log, "r")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  local last = {}
+  for line in s:gmatch("[^\n]+") do
+    last[#last + 1] = line
+    if #last > 3 then table.remove(last, 1) end
+  end
+  return table.concat(last, "; ")
+end
+
+local function read_frame(h, timeout)
+  local proc = h[PROC]
+  local frame = rpc.read(function(n) return proc:read(n, timeout) end)
+  if frame == nil then
+    rawset(h, "closed", true)
+    pcall(proc.wait, proc, 1)
+    local why = ssh_tail(h)
+    fail("%s: the connection to %s ended%s", h.name, h.opts.ssh or "fwsh --serve",
+         why ~= "" and (": " .. why) or "")
+  end
+  return rpc.decode(frame, function(kind, id) return proxy(h, kind, id) end)
+end
+
+local function send(h, m)
+  h[PROC]:write(rpc.frame(rpc.encode(m, ref_for(h))))
+end
+
+function request(h, m)
+  if rawget(h, "closed") then fail("%s: the host's context is closed", h.name) end
+  if next(h[DEAD]) then
+    local ids = {}
+    for id in pairs(h[DEAD]) do ids[#ids + 1] = id end
+    h[DEAD] = {}
+    send(h, { op = "release", ids = ids })
+  end
+  send(h, m)
+  h.requests = h.requests + 1
+  local r = read_frame(h)
+  if r.ok then return table.unpack(r, 1, r.n) end
+  local e = r.err
+  if type(e) == "table" then
+    e.host = h.name
+    error(e, 0)
+  end
+  error(h.name .. ": " .. tostring(e), 0)
+end
+
+-- ---- the context -------------------------------------------------------------------
+
+Ctx.__index = function(h, k)
+  local m = Host[k]
+  if m ~= nil then return m end
+  local cache = rawget(h, ROOT)
+  local v = cache[k]
+  if v ~= nil then return v end
+  v = request(h, { op = "index", obj = h, key = k })
+  -- fwsh's parts (fwsh.bridge, ...) are tables of functions that do not change
+  if type(v) == "table" and getmetatable(v) == nil then cache[k] = v end
+  return v
+end
+Ctx.__newindex = function(h, k) fail("%s: a host's context takes no field (%s)", h.name, tostring(k)) end
+Ctx.__close = function(h, err) h:close(err == nil) end
+Ctx.__gc = function(h)
+  if not rawget(h, "closed") and h[PROC] then pcall(h[PROC].stop, h[PROC], 1) end
+end
+Ctx.__tostring = function(h) return "host " .. h.name .. " (" .. (h.opts.ssh or "local fwsh --serve") .. ")" end
+Ctx.__name = "fwsh.host"
+
+--- host:close([commit=true]): ends the session: what it made there stays
+--  (commit) or is undone; the connection closes. Its line in the lab's
+--  record goes once nothing of the lab is left there.
+function Host.close(h, commit)
+  if rawget(h, "closed") then return end
+  if commit == nil then commit = true end
+  local left = 1
+  if commit then
+    local ok, labs = pcall(function() return h.labs() end)
+    if ok then
+      left = 0
+      for _, l in ipairs(labs) do
+        if l.name == h.lab then left = l.links + l.netns end
+      end
+    end
+  end
+  local ok, err = pcall(request, h, { op = "close", commit = commit })
+  rawset(h, "closed", true)
+  open_hosts[h] = nil
+  local proc = h[PROC]
+  if not pcall(proc.wait, proc, 5) then proc:stop(1) end
+  if h.recorded and (left == 0 or not commit) then record(h, false) end
+  if not ok and commit then error(err, 0) end
+end
+
+--- host:stats() -> { requests = N }: how many round trips this context made
+function Host.stats(h) return { requests = h.requests } end
+
+local function remote_argv(o, lab)
+  local argv = { o.fwsh or "fwsh", "--lab", lab }
+  if o.dry_run then argv[#argv + 1] = "--dry-run" end
+  argv[#argv + 1] = "--serve"
+  return argv
+end
+
+local function ssh_argv(h, o, lab)
+  local argv = { "ssh", "-T", "-x", "-a",
+    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=" .. tostring(o.connect_timeout or 10),
+    "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3" }
+  if o.control ~= false then
+    for _, x in ipairs({ "-o", "ControlMaster=yes", "-o", "ControlPersist=no",
+                         "-o", "ControlPath=" .. h.control }) do argv[#argv + 1] = x end
+  end
+  if o.known_hosts then
+    for _, x in ipairs({ "-o", "UserKnownHostsFile=" .. o.known_hosts }) do argv[#argv + 1] = x end
+  end
+  if o.identity then
+    for _, x in ipairs({ "-o", "IdentitiesOnly=yes", "-i", o.identity }) do argv[#argv + 1] = x end
+  end
+  if o.port then
+    argv[#argv + 1] = "-p"
+    argv[#argv + 1] = tostring(o.port)
+  end
+  argv[#argv + 1] = "--"
+  argv[#argv + 1] = o.ssh
+  for _, w in ipairs(remote_argv(o, lab)) do argv[#argv + 1] = w end
+  return argv
+end
+
+-- The fwsh program to run here (o.ssh == false): this one.
+local function own_fwsh()
+  return os.getenv("FWSH_EXE") or "fwsh"
+end
+
+--- hosts.host(name, {ssh="user@addr", port=, identity=PATH, known_hosts=PATH,
+--  fwsh="fwsh", underlay=ADDRESS, timeout=30, lab=}) -> context: fwsh's API
+--  on that host (see above). ssh=false runs `fwsh --serve` here, without
+--  ssh (a host that is this one: the same API, for a lab's local part).
+--  underlay: the address other hosts reach this one at (VXLAN's remote),
+--  by default ssh's when it is a numeric address. fwsh: the program there
+--  (a path, or a name in its PATH).
+function M.host(name, o)
+  o = o or {}
+  check("name", name, "^[%w][%w._-]*$", "a host's name has letters, digits, '.', '_' and '-'")
+  if #name > 32 then fail("fwsh.host: name %s: at most 32 bytes", name) end
+  if o.ssh ~= false then
+    check("ssh", o.ssh, "^[%w._%%:@%[%]-]+$", "user@address (letters, digits and . _ - : @ [ ])")
+    if o.ssh:sub(1, 1) == "-" then fail("fwsh.host: ssh %s: does not start with '-'", o.ssh) end
+  end
+  local ofwsh = o.ssh == false and own_fwsh() or o.fwsh or "fwsh"
+  check("fwsh", ofwsh, "^[%w/._+-]+$", "a path or a program name, without blanks or shell characters")
+  if o.port ~= nil and not (math.tointeger(o.port) and o.port > 0 and o.port < 65536) then
+    fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
+  end
+  local lab = o.lab or fwsh.lab()
+  local dir = o.dir or M.lab_dir(lab)
+  local opts = {}
+  for k, v in pairs(o) do opts[k] = v end
+  opts.fwsh = ofwsh
+  local underlay = o.underlay or (o.ssh and (o.ssh:match("@([%d.]+)$") or o.ssh:match("^([%d.]+)$")))
+  local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
+                           log = dir .. "/" .. name .. ".log", control = dir .. "/" .. name .. ".ssh",
+                           [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
+  local argv = o.ssh == false and remote_argv(opts, lab) or ssh_argv(h, opts, lab)
+  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = h.log }))
+  local ok, hello = pcall(read_frame, h, o.timeout or 30)
+  if not ok or type(hello) ~= "table" or hello.hello ~= "fwsh" then
+    local why = ssh_tail(h)
+    h[PROC]:stop(1)
+    rawset(h, "closed", true)
+    if why:find("Host key verification failed", 1, true) or why:find("IDENTIFICATION HAS CHANGED", 1, true) then
+      fail("fwsh.host %s: ssh %s: its host key is not the one known for it (%s): %s", name, o.ssh,
+           o.known_hosts or "~/.ssh/known_hosts", why)
+    end
+    fail("fwsh.host %s: %s: no fwsh answered%s", name, o.ssh == false and "fwsh --serve" or ("ssh " .. o.ssh),
+         why ~= "" and (": " .. why) or (ok and "" or (": " .. tostring(hello))))
+  end
+  if hello.lab ~= lab then
+    h:close(false)
+    fail("fwsh.host %s: it serves lab %s, not %s", name, tostring(hello.lab), lab)
+  end
+  rawset(h, "version", hello.version)
+  open_hosts[h] = true
+  if o.record ~= false then
+    record(h, true)
+    rawset(h, "recorded", true)
+  end
+  return h
+end
+
+--- hosts.finish(ok): closes every open host context, committing if ok (the
+--  fwsh program calls it when a script ends)
+function M.finish(ok)
+  local list = {}
+  for h in pairs(open_hosts) do list[#list + 1] = h end
+  for _, h in ipairs(list) do pcall(Host.close, h, ok) end
+end
+
+--- hosts.recorded(lab) -> { {name=, ssh=, ...}, ... }: the hosts lab spans,
+--  as its record here says (none: {})
+function M.recorded(lab)
+  local path = fwsh.lab_dir_find(lab, "hosts")
+  return path and read_record(path) or {}, path
+end
+
+local function connect_recorded(lab, r, path)
+  return M.host(r.name, { dir = path:match("^(.*)/[^/]*$"), ssh = r.ssh, port = tonumber(r.port), identity = r.identity,
+                          known_hosts = r.known_hosts, fwsh = r.fwsh, underlay = r.underlay,
+                          lab = lab, record = false, control = false, timeout = 15 })
+end
+
+--- hosts.down(lab) -> { {host=, links=, netns=, dirs=} or {host=, error=}, ... }:
+--  fwsh.down(lab) on every host lab's record names (`fwsh down LAB`)
+function M.down(lab)
+  local out = {}
+  local list, path = M.recorded(lab)
+  for _, r in ipairs(list) do
+    local ok, err = pcall(function()
+      local h = connect_recorded(lab, r, path)
+      local links, netns, dirs = h.down(lab)
+      h:close(true)
+      out[#out + 1] = { host = r.name, links = links, netns = netns, dirs = dirs }
+    end)
+    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
+  end
+  return out
+end
+
+--- hosts.labs(lab) -> { {host=, links=, netns=} or {host=, error=}, ... }: what
+--  lab has on each host its record names (`fwsh labs`)
+function M.labs(lab)
+  local out = {}
+  local list, path = M.recorded(lab)
+  for _, r in ipairs(list) do
+    local ok, err = pcall(function()
+      local h = connect_recorded(lab, r, path)
+      local row = { host = r.name, links = 0, netns = 0 }
+      for _, l in ipairs(h.labs()) do
+        if l.name == lab then row.links, row.netns = l.links, l.netns end
+      end
+      h:close(true)
+      out[#out + 1] = row
+    end)
+    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
+  end
+  return out
+end
+
+--- hosts.command(word, ...): the hosts' part of `fwsh down LAB...` and
+--  `fwsh labs` (main.c runs it before this host's part): one line per host
+function M.command(word, ...)
+  if word == "down" then
+    for _, lab in ipairs({ ... }) do
+      if lab:sub(1, 1) ~= "-" then
+        for _, r in ipairs(M.down(lab)) do
+          if r.error then
+            io.stderr:write(string.format("fwsh: down %s on host %s: %s\n", lab, r.host, r.error))
+          else
+            print(string.format("%s on host %s: removed %d links, %d namespaces, %d directories", lab, r.host,
+                                r.links, r.netns, r.dirs))
+          end
+        end
+      end
+    end
+  elseif word == "labs" then
+    for _, lab in ipairs(fwsh.lab_dir_labs("hosts")) do
+      for _, r in ipairs(M.labs(lab)) do
+        if r.error then
+          print(string.format("%-32s host %s: %s", lab, r.host, r.error))
+        else
+          print(string.format("%-32s %6d %6d  on host %s", lab, r.links, r.netns, r.host))
+        end
+      end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,136 @@
+-- serve.lua - `fwsh --serve`: this host's fwsh, driven by another host's
+-- fwsh.host (lab/lua/fwsh/hosts.lua) over its standard input and output,
+-- through ssh. Each request is data (fwsh.rpc): call this function or
+-- method with these values, read this field, set that one; the values and
+-- objects the calls return stay here and travel as references. The whole
+-- session is one transaction (fwsh --serve runs it as a script is run): a
+-- close with commit keeps what the session made; a close without, or a
+-- connection that ends (the controller killed, its host gone), undoes it.
+-- What the code running here prints goes to standard error (main.c moved
+-- it there), so it cannot corrupt a reply.
+local fwsh = fwsh or require "fwsh"
+local rpc = require "fwsh.rpc"
+
+local M = {}
+
+-- What a session reaches besides fwsh's own fields: fwsh's lab libraries
+-- (fwsh.*), and this host's files (a lab's configuration and logs live on
+-- the host its nodes run on).
+local function extras()
+  local x = {}
+  function x.require(name)
+    if type(name) ~= "string" or not (name == "fwsh" or name:match("^fwsh%.[%w_]+$")) then
+      error("require: only fwsh and its libraries (fwsh.NAME) are served, not " .. tostring(name), 2)
+    end
+    return require(name)
+  end
+  function x.read_file(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+  function x.write_file(path, text)
+    local f, err = io.open(path, "wb")
+    if not f then error("write_file: " .. err, 2) end
+    f:write(text)
+    f:close()
+    return true
+  end
+  function x.remove_file(path) return os.remove(path) ~= nil end
+  function x.info()
+    local f = io.open("/proc/sys/kernel/hostname", "r")
+    local name = f and f:read("l")
+    if f then f:close() end
+    return { hostname = name, lab = fwsh.lab(), version = fwsh.version,
+             lab_root = os.getenv("FWSH_LAB_ROOT") or "/tmp" }
+  end
+  return x
+end
+
+--- serve.loop(input, output): answers requests from input (a file) on output
+--  until a close; raises (and so rolls back) on a close without commit or
+--  when input ends
+function M.loop(input, output)
+  local objs, ids, next_id = {}, {}, 1
+  local function ref(v)
+    local id = ids[v]
+    if not id then
+      id, next_id = next_id, next_id + 1
+      objs[id], ids[v] = v, id
+    end
+    return id
+  end
+  local function deref(_, id)
+    local v = objs[id]
+    if v == nil then error("rpc: no object " .. id .. " on this host (released?)", 0) end
+    return v
+  end
+  local x = extras()
+  local root = setmetatable({}, { __index = function(_, k)
+    local v = x[k]
+    if v ~= nil then return v end
+    return fwsh[k]
+  end, __name = "fwsh.host" })
+  local function send(v)
+    local ok, s = pcall(rpc.encode, v, ref)
+    if not ok then s = rpc.encode({ ok = false, err = "reply: " .. tostring(s) }) end
+    output:write(rpc.frame(s))
+    output:flush()
+  end
+  local function error_value(e)
+    if type(e) == "table" and getmetatable(e) == nil then
+      local ok = pcall(rpc.encode, e)
+      if ok then return e end
+    end
+    -- the position is this loop's, which tells the other side nothing
+    return (tostring(e):gsub("^[^\n]-fwsh/serve%.lua:%d+: ", ""))
+  end
+  send({ hello = "fwsh", version = fwsh.version, lab = fwsh.lab(), root = root })
+  local read = function(n) return input:read(n) end
+  while true do
+    local frame = rpc.read(read)
+    if not frame then error("fwsh --serve: the controller's connection ended: this host's part is undone", 0) end
+    local m = rpc.decode(frame, deref)
+    local op = type(m) == "table" and m.op
+    if op == "release" then
+      for _, id in ipairs(m.ids or {}) do
+        if objs[id] ~= nil and id ~= 1 then ids[objs[id]], objs[id] = nil, nil end
+      end
+    elseif op == "close" then
+      send({ ok = true, n = 0 })
+      if m.commit then return end
+      error("fwsh --serve: the controller closed without commit: this host's part is undone", 0)
+    else
+      local r = table.pack(pcall(function()
+        if op == "call" then
+          local args = m.args or { n = 0 }
+          return m.fn(table.unpack(args, 1, args.n or #args))
+        elseif op == "index" then
+          return m.obj[m.key]
+        elseif op == "newindex" then
+          m.obj[m.key] = m.value
+          return
+        elseif op == "tostring" then
+          return tostring(m.obj)
+        elseif op == "close_obj" then -- a proxy's <close>: the object's own __close
+          local mt = getmetatable(m.obj)
+          local c = type(mt) == "table" and mt.__close
+          if c then c(m.obj, nil) end
+          return
+        end
+        error("rpc: unknown request " .. tostring(op), 0)
+      end))
+      if r[1] then
+        local out = { ok = true, n = r.n - 1 }
+        for i = 2, r.n do out[i - 1] = r[i] end
+        send(out)
+      else
+        send({ ok = false, err = error_value(r[2]) })
+      end
+    end
+  end
+end
+
+return M
