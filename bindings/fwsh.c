@@ -30,6 +30,7 @@ int lfwsh_open(lua_State *L)
         } parts[] = {
                 { "link", lfwsh_open_link },     { "bridge", lfwsh_open_bridge },
                 { "tap", lfwsh_open_tap },       { "veth", lfwsh_open_veth },
+                { "vxlan", lfwsh_open_vxlan },
                 { "port", lfwsh_open_port },     { "addr", lfwsh_open_addr },
                 { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
                 { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },

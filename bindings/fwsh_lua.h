@@ -166,6 +166,7 @@ int lfwsh_open_link(lua_State *L);
 int lfwsh_open_bridge(lua_State *L);
 int lfwsh_open_tap(lua_State *L);
 int lfwsh_open_veth(lua_State *L);
+int lfwsh_open_vxlan(lua_State *L);
 int lfwsh_open_port(lua_State *L);
 int lfwsh_open_addr(lua_State *L);
 int lfwsh_open_route(lua_State *L);

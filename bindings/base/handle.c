@@ -14,15 +14,15 @@
 
 #include "fwsh_lua.h"
 
-static const char *const KINDS[] = { "bridge", "tap", "veth", NULL };
-static const char *const TYPES[] = { "fwsh.bridge", "fwsh.tap", "fwsh.veth", "fwsh.link" };
+static const char *const KINDS[] = { "bridge", "tap", "veth", "vxlan", NULL };
+static const char *const TYPES[] = { "fwsh.bridge", "fwsh.tap", "fwsh.veth", "fwsh.vxlan", "fwsh.link" };
 
 static const char *type_of(const char *kind)
 {
         for (int i = 0; KINDS[i]; i++)
                 if (strcmp(kind, KINDS[i]) == 0)
                         return TYPES[i];
-        return TYPES[3];
+        return TYPES[4];
 }
 
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx)

@@ -10,7 +10,7 @@
 #include "net/fwsh_net.h" /* the types a change carries: fwsh_link_set, fwsh_addr */
 
 enum change_op {
-        CH_LINK_NEW,    /* bridge or veth: kind, name, set (initial settings), veth */
+        CH_LINK_NEW,    /* bridge, veth or vxlan: kind, name, set (initial settings), veth, vxlan */
         CH_LINK_SET,    /* name, set */
         CH_LINK_DEL,    /* name */
         CH_TAP_NEW,     /* name, tap, set (applied after creation) */
@@ -44,6 +44,15 @@ struct change {
                 int64_t owner, group;
                 bool multi_queue, vnet_hdr;
         } tap;
+        struct {
+                uint32_t id;                  /* VNI */
+                int family;                   /* of local and remote: AF_INET, AF_INET6, 0 */
+                bool has_local, has_remote;
+                uint8_t local[16], remote[16]; /* remote: unicast peer or multicast group */
+                uint16_t dstport;
+                int dev;                      /* the underlay's ifindex, 0 */
+                bool nolearning;
+        } vxlan;
         struct fwsh_addr addr;
         struct {
                 struct fwsh_addr dst, via;

@@ -1,6 +1,7 @@
 /* explain.c - every change as the command line that makes the same change:
  * ip-link(8), ip-tuntap(8), ip-address(8), ip-route(8), ip-netns(8), sysctl(8).
  * Pasted into `sh -e`, the lines of a plan build what the plan describes. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -131,6 +132,32 @@ static void sysctl_line(struct out *o, const struct fwsh_ctx *ctx, const struct 
         put(o, "=%s", ch->sysctl.value);
 }
 
+/* ip-link(8)'s words for a VXLAN: id, local, remote (or group), dstport, dev */
+static void vxlan_words(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
+{
+        char a[INET6_ADDRSTRLEN];
+        struct fwsh_link dev;
+
+        put(o, " id %u", ch->vxlan.id);
+        if (ch->vxlan.has_local) {
+                put(o, " local");
+                word(o, inet_ntop(ch->vxlan.family, ch->vxlan.local, a, sizeof(a)));
+        }
+        if (ch->vxlan.has_remote) {
+                bool group = ch->vxlan.family == AF_INET ? (ch->vxlan.remote[0] & 0xf0) == 0xe0
+                                                         : ch->vxlan.remote[0] == 0xff;
+                put(o, group ? " group" : " remote");
+                word(o, inet_ntop(ch->vxlan.family, ch->vxlan.remote, a, sizeof(a)));
+        }
+        put(o, " dstport %u", ch->vxlan.dstport);
+        if (ch->vxlan.dev > 0 && fwsh_link_get_index(ctx, ch->vxlan.dev, &dev) == 0) {
+                put(o, " dev");
+                word(o, dev.name);
+        }
+        if (ch->vxlan.nolearning)
+                put(o, " nolearning");
+}
+
 static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
 {
         bool late_up = ch->sysctl.path[0] && ch->set.up == 1;
@@ -159,6 +186,8 @@ static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *c
                         word(o, ch->veth.peer_netns);
                 }
         }
+        if (strcmp(ch->kind, "vxlan") == 0)
+                vxlan_words(o, ctx, ch);
         if (ch->sysctl.path[0])
                 sysctl_line(o, ctx, ch);
         /* As the kernel does it: the tag (and a late up) in a second step. */

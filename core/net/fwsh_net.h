@@ -201,6 +201,24 @@ struct fwsh_veth_spec {
 };
 int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
 
+/* ---- VXLAN links -------------------------------------------------------------------- */
+
+struct fwsh_vxlan_spec {
+        const char *name;
+        uint32_t id;              /* the VNI: 1 to 16777215 */
+        const char *local;        /* the source address of the outer packets, or NULL */
+        const char *remote;       /* the peer (unicast) or a multicast group, or NULL */
+        uint16_t dstport;         /* 0: 4789, IANA's */
+        const char *dev;          /* the underlay's link, or NULL (then the route decides) */
+        int64_t mtu;              /* -1: the kernel's: dev's MTU less the outer headers
+                                   * (50 bytes over IPv4, 70 over IPv6), 1450 without dev */
+        bool learning;            /* learn remote MACs from what arrives (ip's default) */
+        bool up;
+};
+/* Adds a VXLAN link (ip-link(8) "type vxlan"); everything is checked before
+ * anything is asked of the kernel. */
+int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec);
+
 /* ---- addresses ---------------------------------------------------------------------- */
 
 struct fwsh_addr {

@@ -1,4 +1,5 @@
 /* link.c - any link: read it back, change it, delete it. See ip-link(8). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,10 +376,33 @@ static int put_veth_peer(struct nl_msg *msg, const struct change *ch, int peer_f
         return 0;
 }
 
+/* A VXLAN's IFLA_INFO_DATA: as ip-link(8) puts it (remote and group both go
+ * as the group attribute; the port in network order). */
+static int put_vxlan(struct nl_msg *msg, const struct change *ch)
+{
+        bool v6 = ch->vxlan.family == AF_INET6;
+        int alen = v6 ? 16 : 4;
+
+        if (nla_put_u32(msg, IFLA_VXLAN_ID, ch->vxlan.id) < 0 ||
+            nla_put_u16(msg, IFLA_VXLAN_PORT, htons(ch->vxlan.dstport)) < 0 ||
+            nla_put_u8(msg, IFLA_VXLAN_LEARNING, !ch->vxlan.nolearning) < 0)
+                return -ENOMEM;
+        if (ch->vxlan.has_local &&
+            nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL, alen, ch->vxlan.local) < 0)
+                return -ENOMEM;
+        if (ch->vxlan.has_remote &&
+            nla_put(msg, v6 ? IFLA_VXLAN_GROUP6 : IFLA_VXLAN_GROUP, alen, ch->vxlan.remote) < 0)
+                return -ENOMEM;
+        if (ch->vxlan.dev > 0 && nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)ch->vxlan.dev) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
 {
         struct nlattr *info, *data;
         bool veth = strcmp(ch->kind, "veth") == 0;
+        bool vxlan = create && strcmp(ch->kind, "vxlan") == 0;
         bool bridge = strcmp(ch->kind, "bridge") == 0;
 
         if (!ch->kind[0] || (!create && !(bridge && bridge_opts_any(&ch->set.bridge))))
@@ -386,11 +410,11 @@ static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create
         info = nla_nest_start(msg, IFLA_LINKINFO);
         if (!info || nla_put_string(msg, IFLA_INFO_KIND, ch->kind) < 0)
                 return -ENOMEM;
-        if (veth || (bridge && bridge_opts_any(&ch->set.bridge))) {
+        if (veth || vxlan || (bridge && bridge_opts_any(&ch->set.bridge))) {
                 data = nla_nest_start(msg, IFLA_INFO_DATA);
                 if (!data)
                         return -ENOMEM;
-                if ((veth && put_veth_peer(msg, ch, peer_fd) < 0) ||
+                if ((veth && put_veth_peer(msg, ch, peer_fd) < 0) || (vxlan && put_vxlan(msg, ch) < 0) ||
                     (bridge && bridge_put_opts(msg, &ch->set.bridge) < 0))
                         return -ENOMEM;
                 nla_nest_end(msg, data);

@@ -62,23 +62,23 @@ end
 -- MAC, as br1's FDB says (nil if nobody does now)
 function Lab:master()
   for _, name in ipairs({ "fw-1", "fw-2" }) do
-    local ok = pcall(fwsh.wait, { fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
-                                  timeout = 0 })
+    local ok = pcall(self:api(name).wait, { fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
+                                            timeout = 0 })
     if ok then return self.nodes[name], self.nodes[name == "fw-1" and "fw-2" or "fw-1"] end
   end
 end
 
 --- lab:wait_master(name [, timeout]) -> seconds: until br1 learned the VRRP MAC on name's port
 function Lab:wait_master(name, timeout)
-  return (fwsh.wait{ fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
-                     timeout = (timeout or 10) * self.patience })
+  return (self:api(name).wait{ fdb = M.vmac.client, bridge = "br1", port = FW[name].taps.eth1,
+                               timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
 -- server-side VRRP MAC on name's port
 function Lab:wait_master_server(name, timeout)
-  return (fwsh.wait{ fdb = M.vmac.server, bridge = "br0", port = FW[name].taps.eth0,
-                     timeout = (timeout or 10) * self.patience })
+  return (self:api(name).wait{ fdb = M.vmac.server, bridge = "br0", port = FW[name].taps.eth0,
+                               timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_ready(fw) -> the firewall's daemons are up: keepalived made its
@@ -119,6 +119,7 @@ end
 --  travel on br1 and br0 (keepalived's instances are on eth1 and eth0),
 --  conntrackd's sync on br2 (UDP, firewall.sync_port, fw-1 to fw-2 and back).
 function Lab:capture(link, o)
+  if self.hosts then error("firewall: lab:capture: not yet on a lab across hosts", 2) end
   local opts = {}
   for k, v in pairs(o or {}) do opts[k] = v end
   local target = link
@@ -140,12 +141,24 @@ end
 
 --- lab:spawn_host(argv, log) -> proc: a process on the host (the server side)
 function Lab:spawn_host(argv, log)
-  local p = fwsh.proc.spawn(argv, { stdout = log })
+  local p = self:api("server").proc.spawn(argv, { stdout = log })
   self.procs[#self.procs + 1] = p
   return p
 end
 
-local node_tool = node.tool
+--- lab:api(where) -> the fwsh API where a part of the lab runs ("fw-1",
+--  "fw-2", "client", "server"): fwsh itself, or, on a lab across hosts,
+--  that host's context (fwsh.hosts)
+function Lab:api(where)
+  return self.at and self.at[where] or fwsh
+end
+
+--- lab:tool(where, name) -> the path of one of fwsh's lab tools (probe,
+--  stream) on the host where runs
+function Lab:tool(where, name)
+  if not self.at then return node.tool(name) end
+  return self:api(where).require("fwsh.node").tool(name)
+end
 
 -- Whether something listens on TCP port here (/proc/net/tcp of this namespace).
 local function listening(port)
@@ -154,6 +167,13 @@ local function listening(port)
   local s = f:read("a")
   f:close()
   return s:find(string.format(":%04X 00000000:0000 0A", port)) ~= nil
+end
+M.listening = listening
+
+--- lab:listening(port) -> whether the server side listens on TCP port
+function Lab:listening(port)
+  if not self.at then return listening(port) end
+  return self:api("server").require("fwsh.firewall").listening(port)
 end
 
 --- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
@@ -166,18 +186,18 @@ function Lab:traffic_start(o)
   local tag = tostring(self.runs)
   local t = { tag = tag }
   if not self.probe_server then
-    self.probe_server = self:spawn_host({ node_tool("probe"), "server", tostring(M.probe_port) })
+    self.probe_server = self:spawn_host({ self:tool("server", "probe"), "server", tostring(M.probe_port) })
   end
-  t.stream_server = self:spawn_host({ node_tool("stream"), "server", tostring(M.stream_port) },
-                                    self:file("stream-server-" .. tag .. ".out"))
-  fwsh.wait{ fn = function() return listening(M.stream_port) end, interval = 0.01, timeout = 5 }
+  t.stream_server = self:spawn_host({ self:tool("server", "stream"), "server", tostring(M.stream_port) },
+                                    self:file("stream-server-" .. tag .. ".out", "server"))
+  fwsh.wait{ fn = function() return self:listening(M.stream_port) end, interval = 0.01, timeout = 5 }
   local client = self.nodes.client
   t.probe = client:spawn({ client:tool("probe"), "client", M.server, tostring(M.probe_port), "10" },
-                         { stdout = self:file("probe-" .. tag .. ".out") })
+                         { stdout = self:file("probe-" .. tag .. ".out", "client") })
   t.started = fwsh.proc.clock() -- about when the probe started: its gap_at_ms counts from there
   t.stream = client:spawn({ client:tool("stream"), "client", M.server, tostring(M.stream_port),
                             tostring(o.rate or 200000) },
-                          { stdout = self:file("stream-client-" .. tag .. ".out") })
+                          { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
   local _, backup = self:master()
   if backup and not backup.stopped and o.replicated ~= false then
     t.replicated_ms = self:synced(backup.name, M.stream_port) * 1000
@@ -198,7 +218,7 @@ function Lab:traffic_stop(t)
   pcall(t.stream_server.wait, t.stream_server, 5)
   t.stream_server:stop(1)
   local r = {}
-  local p = self:read("probe-" .. t.tag .. ".out")
+  local p = self:read("probe-" .. t.tag .. ".out", "client")
   r.sent, r.received, r.lost, r.outage_ms = p:match("sent (%d+) received (%d+) lost (%d+) max_gap_ms ([%d.]+)")
   r.outage_ms = tonumber(r.outage_ms)
   local gap_at = tonumber(p:match("gap_at_ms ([%d.]+)"))
@@ -207,16 +227,17 @@ function Lab:traffic_stop(t)
   -- the timeline: each reply, ms from the probe's start (fwsh.plot draws it)
   r.replies = {}
   for ms in (p:match("\nreplies_ms([^\n]*)") or ""):gmatch("[%d.]+") do r.replies[#r.replies + 1] = tonumber(ms) end
-  local c = self:read("stream-client-" .. t.tag .. ".out")
-  local s = self:read("stream-server-" .. t.tag .. ".out")
+  local c = self:read("stream-client-" .. t.tag .. ".out", "client")
+  local s = self:read("stream-server-" .. t.tag .. ".out", "server")
   r.client_line, r.server_line = c:match("[^\n]*"), s:match("[^\n]*")
   if self.backend == "qemu" then
     -- the guest's writes reach the host's file by 9p: wait until they have
-    fwsh.wait{ fn = function() return self:read("stream-client-" .. t.tag .. ".out"):find("\n") ~= nil end,
+    fwsh.wait{ fn = function() return self:read("stream-client-" .. t.tag .. ".out", "client"):find("\n") ~= nil end,
                interval = 0.02, timeout = 5 }
-    c = self:read("stream-client-" .. t.tag .. ".out")
+    c = self:read("stream-client-" .. t.tag .. ".out", "client")
   end
   r.nat = self.nat
+  r.hosts = self.hosts and #self.hosts or 1
   r.peer = s:match("\npeer ([%d.]+):%d+")
   local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
   local got, sverdict = s:match("received (%d+) (%a+)")
@@ -274,6 +295,7 @@ end
 function Lab:ftp_serve(o)
   o = o or {}
   if not self.ftp then error("firewall: lab:ftp_serve needs a lab built with ftp = \"rule\" or \"none\"", 2) end
+  if self.hosts then error("firewall: lab:ftp_serve: not yet on a lab across hosts", 2) end
   if self.ftp_file then return self.ftp_file end
   local root, empty = self:file("ftp"), self:file("ftp-empty")
   fwsh.proc.run({ "mkdir", "-p", "-m", "755", root, empty })
@@ -425,9 +447,15 @@ function M.progress(text)
   end
 end
 
-function Lab:file(name) return self.dir .. "/" .. name end
+--- lab:file(name [, where]) -> the path of the lab's file name, in the lab's
+--  directory on the host where ("fw-1", "fw-2", "client", "server") runs
+function Lab:file(name, where)
+  return (self.dir_at and self.dir_at[where or "server"] or self.dir) .. "/" .. name
+end
 
-function Lab:read(name)
+--- lab:read(name [, where]) -> what the lab's file name holds ("" if nothing)
+function Lab:read(name, where)
+  if self.at then return self:api(where or "server").read_file(self:file(name, where)) or "" end
   local f = io.open(self:file(name), "r")
   if not f then return "" end
   local s = f:read("a")
@@ -454,9 +482,20 @@ function Lab:close()
   -- Only what build() made: a bridge or tap that was there before (ensure
   -- accepted it) stays, with the route, if it was not ours either.
   if self.route_made then
-    try(fwsh.route.delete, { dst = "10.1.0.0/24", via = "10.0.0.254" })
+    try(self:api("server").route.delete, { dst = "10.1.0.0/24", via = "10.0.0.254" })
   end
   for i = #self.made, 1, -1 do try(node.delete_made, self.made[i]) end
+  -- across hosts: each host's part, its directory, the connection
+  for _, h in ipairs(self.hosts or {}) do
+    local made = self.made_at[h] or {}
+    local ok, nm = pcall(function() return h.require("fwsh.node") end)
+    for i = #made, 1, -1 do if ok then try(nm.delete_made, made[i]) end end
+    if self.host_dir[h] and not os.getenv("FWSH_LAB_KEEP") then
+      try(function() h.proc.run({ "rm", "-rf", "--", self.host_dir[h] }) end)
+    end
+    try(h.close, h, true)
+  end
+  if self.emulated then try(self.emulated.close, self.emulated) end
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
   elseif self.dir then
@@ -474,6 +513,8 @@ local function qemu_opts(lab, o)
   q.display = o.display
   return q
 end
+
+local client_spec, start_nodes, build_across
 
 local function firewall_node(lab, name, o)
   local a = FW[name]
@@ -543,10 +584,108 @@ local function firewall_node(lab, name, o)
     os.remove(lab:file(name .. "-conntrackd.lock"))
     os.remove(lab:file(name .. "-conntrackd.ctl"))
   end
+  -- once up, before its daemons: the firewall's own settings and ruleset
+  n.setup = function(self)
+    if not o.tcp_loose then self:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
+    self:nft(o.ruleset)
+  end
   n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
   n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = run_file("keepalived.pid"),
                                           vrrp_pid = run_file("vrrp.pid") })
   return n
+end
+
+--- firewall.node_on_host(name, o) -> node: firewall name (fw-1, fw-2) built
+--  here, in the directory o.dir, from build's options (firewall_node's o,
+--  data only): how a lab across hosts builds a firewall on its host
+function M.node_on_host(name, o)
+  if not FW[name] then error("firewall.node_on_host: fw-1 or fw-2, not " .. tostring(name), 2) end
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns" }, Lab)
+  return firewall_node(site, name, o)
+end
+
+-- The client's node: on br1, the VRRP address its gateway.
+function client_spec(lab, o, dir)
+  return { name = "client", dir = dir, backend = lab.backend, qemu = qemu_opts(lab, o),
+    ports = { { name = "eth0", bridge = "br1", tap = "net13", address = "10.1.0.10/24" } },
+    routes = { { dst = "default", via = "10.1.0.1" } },
+    sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
+end
+
+-- Starts the nodes, the first master first (with nopreempt, whoever timed
+-- out first would win otherwise): it takes both virtual IPs before its peer
+-- starts; VMs: the second firewall and the client boot side by side, once
+-- the first is master.
+function start_nodes(lab, o)
+  local first = o.master or "fw-1"
+  local second = first == "fw-1" and "fw-2" or "fw-1"
+  -- VMs take seconds each: a terminal sees which step the build is at
+  local function step(text) if lab.backend == "qemu" then M.progress("firewall lab: " .. text) end end
+  step("booting " .. first)
+  lab.nodes[first]:up()
+  lab:wait_ready(first)
+  lab:wait_master(first)
+  step(first .. " is master; booting " .. second .. " and the client")
+  lab.nodes[second]:launch()
+  lab.nodes.client:launch()
+  lab.nodes[second]:ready()
+  lab:wait_ready(second)
+  step(second .. " is backup; waiting for the client")
+  lab.nodes.client:ready()
+  lab.nodes.client:wait_run({ "ping", "-c1", "-W1", M.server }, 10 * lab.patience)
+  step("")
+end
+
+M.vni = 4200 -- br0, br1, br2 stretched across hosts: VNI 4200, 4201, 4202
+
+-- The lab across two hosts (o.hosts: a count, emulated here by fwsh.emulate,
+-- or a list of fwsh.hosts.host options): fw-1 and the client on the first,
+-- fw-2 and the server side (br0's address, the route back) on the second;
+-- br0, br1 and br2 on both, stretched by VXLAN (fwsh.hosts.stretch).
+function build_across(lab, o, fo)
+  local hosts = require "fwsh.hosts"
+  local list = o.hosts
+  if type(o.hosts) == "number" then
+    lab.emulated = require("fwsh.emulate").start(o.hosts)
+    list = lab.emulated
+  end
+  if #list ~= 2 then error("firewall.build: hosts is 2: fw-1 on the first, fw-2 on the second", 0) end
+  lab.hosts, lab.made_at, lab.host_dir, lab.dir_at = {}, {}, {}, {}
+  for i, ho in ipairs(list) do
+    lab.hosts[i] = hosts.host(ho.name, ho)
+  end
+  local a, b = lab.hosts[1], lab.hosts[2]
+  lab.at = { ["fw-1"] = a, client = a, ["fw-2"] = b, server = b }
+  for _, h in ipairs(lab.hosts) do
+    lab.host_dir[h] = h.lab_dir()
+    local made = {}
+    lab.made_at[h] = made
+    local function mine(l, created)
+      if created then made[#made + 1] = node.made(l) end
+      return l
+    end
+    mine(h.bridge.ensure("br0", h == b and { grounding = true, address = M.server .. "/24" } or { grounding = false }))
+    mine(h.bridge.ensure("br1", { grounding = false }))
+    mine(h.bridge.ensure("br2", { grounding = false }))
+  end
+  for role, h in pairs(lab.at) do lab.dir_at[role] = lab.host_dir[h] end
+  for k, br in ipairs({ "br0", "br1", "br2" }) do
+    local va, vb = hosts.stretch(br, a, b, { id = M.vni + k - 1, dev_a = list[1].dev, dev_b = list[2].dev })
+    lab.made_at[a][#lab.made_at[a] + 1] = node.made(va)
+    lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
+  end
+  if not o.nat then
+    b.route.add{ dst = "10.1.0.0/24", via = "10.0.0.254" }
+    lab.route_made = true
+  end
+  for _, name in ipairs({ "fw-1", "fw-2" }) do
+    local h = lab.at[name]
+    local ho = {}
+    for k, v in pairs(fo) do ho[k] = v end
+    ho.dir = lab.dir_at[name]
+    lab.nodes[name] = h.require("fwsh.firewall").node_on_host(name, ho)
+  end
+  lab.nodes.client = a.require("fwsh.node").new(client_spec(lab, o, lab.dir_at.client))
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
@@ -579,12 +718,30 @@ function M.build(o)
   if o.ftp then
     services[#services + 1] = { proto = "tcp", port = M.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
   end
+  if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
+    error("firewall.build: a lab across hosts has netns nodes (qemu on hosts: not yet)", 2)
+  end
+  if o.hosts ~= nil and o.ftp then error("firewall.build: ftp: not yet on a lab across hosts", 2) end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
+  -- what each firewall node is built from (data: on a lab across hosts, it
+  -- is built on its host, by firewall.node_on_host)
+  local fo = {}
+  for k, v in pairs(o) do if k ~= "hosts" then fo[k] = v end end
+  fo.ruleset = nftables.firewall{
+    client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
+    server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
+    sync = { iface = "eth2", port = M.sync_port },
+    services = services,
+  } .. nat
   local ok, err = pcall(function()
+    if o.hosts then
+      build_across(lab, o, fo)
+      return start_nodes(lab, o)
+    end
     -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
     lab.dir = fwsh.lab_dir()
     local made = {}
@@ -608,44 +765,10 @@ function M.build(o)
     end)
     lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
-      lab.nodes[name] = firewall_node(lab, name, o)
+      lab.nodes[name] = firewall_node(lab, name, fo)
     end
-    lab.nodes.client = node.new{ name = "client", dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
-      ports = { { name = "eth0", bridge = "br1", tap = "net13", address = "10.1.0.10/24" } },
-      routes = { { dst = "default", via = "10.1.0.1" } },
-      sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
-    -- The master starts first and takes both virtual IPs before its peer
-    -- starts: with nopreempt, whoever times out first would win otherwise.
-    local first = o.master or "fw-1"
-    local second = first == "fw-1" and "fw-2" or "fw-1"
-    for _, name in ipairs({ first, second }) do
-      lab.nodes[name].setup = function(n)
-        if not o.tcp_loose then n:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
-        n:nft(nftables.firewall{
-          client = { ifaces = { "eth1", "vc51" }, net = "10.1.0.0/24" },
-          server = { ifaces = { "eth0", "vs52" }, net = "10.0.0.0/24" },
-          sync = { iface = "eth2", port = M.sync_port },
-          services = services,
-        } .. nat)
-      end
-    end
-    -- VMs: the second firewall and the client boot side by side, once the
-    -- first is master
-    -- VMs take seconds each: a terminal sees which step the build is at
-    local function step(text) if lab.backend == "qemu" then M.progress("firewall lab: " .. text) end end
-    step("booting " .. first)
-    lab.nodes[first]:up()
-    lab:wait_ready(first)
-    lab:wait_master(first)
-    step(first .. " is master; booting " .. second .. " and the client")
-    lab.nodes[second]:launch()
-    lab.nodes.client:launch()
-    lab.nodes[second]:ready()
-    lab:wait_ready(second)
-    step(second .. " is backup; waiting for the client")
-    lab.nodes.client:ready()
-    lab.nodes.client:wait_run({ "ping", "-c1", "-W1", M.server }, 10 * lab.patience)
-    step("")
+    lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
+    start_nodes(lab, o)
   end)
   if not ok then
     if lab.backend == "qemu" then M.progress("") end
@@ -732,6 +855,7 @@ function M.report(title, results)
     print(string.format("dropped_forward: %d (packets the firewalls' forward chains dropped during the runs)",
                         dropped))
   end
+  if results[1] and results[1].hosts then print("hosts: " .. results[1].hosts) end
   print(string.format("outage_ms: %d", math.floor(percentile(outages, 100) + 0.5)))
   print("tcp_stream: " .. stream)
   return stream == "survived"
@@ -745,10 +869,17 @@ end
 --  scenario's packets on br2, or on --capture-link LINK, kept as evidence
 --  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
 --  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several)
+local function hosts_arg(v)
+  local n = math.tointeger(tonumber(v))
+  if n then return n == 2 and n or nil end
+  return require("fwsh.hosts").read(v)
+end
+
 function M.args(argv)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(M.modes, "|") .. ", --down S, --loose, --nat, "
-                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg"
+                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
+                .. "--hosts 2|FILE"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then error(string.format("%s needs %s (%s)", a, what, usage), 0) end
@@ -778,6 +909,7 @@ function M.args(argv)
     elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(M.modes)), "a mode"); i = i + 2
     elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2
     elseif a == "--capture" then o.capture = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif a == "--hosts" then o.hosts = value(a, v, hosts_arg, "2, or a file of hosts"); i = i + 2
     elseif a == "--capture-link" then o.capture_link = value(a, v, one_of("br0", "br1", "br2"), "br0, br1 or br2"); i = i + 2
     else error("unknown option " .. a .. " (" .. usage .. ")", 0) end
   end

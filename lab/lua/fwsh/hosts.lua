@@ -336,6 +336,83 @@ function M.host(name, o)
   return h
 end
 
+--- hosts.stretch(bridge, a, b [, {id=, dstport=4789, dev_a=, dev_b=, name=}]) ->
+--  vxlan on a, vxlan on b: the bridge called bridge on host a and the one on
+--  host b (contexts) become one L2 segment: a VXLAN link on each (named
+--  "vx" .. bridge, VNI id, unicast to the other's underlay address, over
+--  dev_a / dev_b if given) made a port of its bridge. MTU: the kernel gives
+--  a VXLAN over a device that device's MTU less 50 (IPv4's outer headers);
+--  fwsh keeps that, and refuses a stretch that would lower the bridge's MTU
+--  (its ports' frames of the full size would be dropped without a word):
+--  give the underlay 50 bytes more (1550 for the usual 1500), or the lab's
+--  links less.
+function M.stretch(bridge, a, b, o)
+  o = o or {}
+  if not (math.tointeger(o.id) and o.id > 0 and o.id < 16777216) then
+    fail("hosts.stretch %s: id is a VNI, 1 to 16777215", tostring(bridge))
+  end
+  local name = o.name or ("vx" .. bridge):sub(1, 15)
+  local function one(h, peer, dev)
+    if not h.underlay or not peer.underlay then
+      fail("hosts.stretch %s: host %s has no underlay address (fwsh.host's underlay=)", bridge,
+           (h.underlay and peer or h).name)
+    end
+    local br = h.link.get(bridge)
+    local want = br:info().mtu
+    local vx = h.vxlan.add(name, { id = o.id, ["local"] = h.underlay, remote = peer.underlay,
+                                   dstport = o.dstport or 4789, dev = dev })
+    local mtu = vx:info().mtu
+    if mtu < want then
+      vx:delete()
+      fail("hosts.stretch %s on %s: VXLAN leaves %d bytes of the underlay's MTU, the bridge carries %d: "
+           .. "give the underlay%s at least %d", bridge, h.name, mtu, want, dev and (" (" .. dev .. ")") or "",
+           want + 50)
+    end
+    h.port.attach(bridge, vx)
+    return vx
+  end
+  local va = one(a, b, o.dev_a)
+  local ok, vb = pcall(one, b, a, o.dev_b)
+  if not ok then
+    pcall(va.delete, va)
+    error(vb, 0)
+  end
+  return va, vb
+end
+
+--- hosts.read(path) -> { {name=, ssh=, ...}, ... }: a file of hosts,
+--  one a line: NAME USER@ADDRESS [key=value ...] with identity=, known_hosts=,
+--  fwsh=, port=, underlay=, dev= (fwsh.hosts.host's options; dev: the
+--  underlay's link there, for VXLAN); # comments
+function M.read(path)
+  local f, err = io.open(path, "r")
+  if not f then error("--hosts: " .. err, 0) end
+  local list = {}
+  local n = 0
+  for line in f:lines() do
+    n = n + 1
+    line = line:gsub("#.*", "")
+    local words = {}
+    for w in line:gmatch("%S+") do words[#words + 1] = w end
+    if #words > 0 then
+      if #words < 2 then error(string.format("%s:%d: NAME USER@ADDRESS [key=value ...]", path, n), 0) end
+      local h = { name = words[1], ssh = words[2] }
+      for i = 3, #words do
+        local k, v = words[i]:match("^([%w_]+)=(.+)$")
+        local known = { identity = true, known_hosts = true, fwsh = true, port = true, underlay = true, dev = true }
+        if not k or not known[k] then
+          error(string.format("%s:%d: %s: one of identity=, known_hosts=, fwsh=, port=, underlay=, dev=", path, n,
+                              words[i]), 0)
+        end
+        h[k] = k == "port" and tonumber(v) or v
+      end
+      list[#list + 1] = h
+    end
+  end
+  f:close()
+  return list
+end
+
 --- hosts.finish(ok): closes every open host context, committing if ok (the
 --  fwsh program calls it when a script ends)
 function M.finish(ok)
