@@ -3,7 +3,7 @@
  * made of the namespace NS: a mount namespace of its own, with a /run of its
  * own (an empty tmpfs: /run/netns for the namespaces its labs make,
  * /run/fwsh/labs for their state directories, /run/sshd for sshd's
- * privilege separation), and DIR (its sshd's keys and configuration) at
+ * privilege separation), an empty home for root, and DIR (its sshd's keys and configuration) at
  * /run/fwsh/host. Two such hosts on one machine do not see each other's
  * namespaces, labs or state: as two machines would not. PROGRAM is the
  * first process of a PID namespace of its own, so that when it ends (or
@@ -49,7 +49,7 @@ static int make_run(const char *dir, const char **step)
 static int make_mounts(int dirfd, const char **step)
 {
         static const char *const dirs[] = { "/run/sshd", "/run/netns", "/run/fwsh", "/run/fwsh/labs",
-                                            "/run/fwsh/host" };
+                                            "/run/fwsh/host", "/run/fwsh/root" };
         char self[64];
 
         *step = "mounting sysfs";
@@ -66,6 +66,11 @@ static int make_mounts(int dirfd, const char **step)
         *step = "binding DIR at /run/fwsh/host";
         snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
         if (mount(self, "/run/fwsh/host", NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        /* root's home of its own, empty: a fresh host's (and no shell start-up
+         * files of this machine's to run at every ssh session) */
+        *step = "binding an empty /root";
+        if (mount("/run/fwsh/root", "/root", NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
 }
