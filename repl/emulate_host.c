@@ -75,6 +75,16 @@ static int make_mounts(int dirfd, const char **step)
         return 0;
 }
 
+static volatile pid_t host_pid1;
+
+/* What this process gets (fwsh.proc.stop's SIGTERM), the host's first process
+ * gets: it ends, and this one reaps it before it ends itself. */
+static void forward(int sig)
+{
+        if (host_pid1 > 0)
+                kill(host_pid1, sig);
+}
+
 int emulate_host_command(struct fwsh_ctx *ctx, int argc, char **argv)
 {
         const char *step = "";
@@ -109,6 +119,12 @@ int emulate_host_command(struct fwsh_ctx *ctx, int argc, char **argv)
                 fprintf(stderr, "fwsh emulate-host: %s: %s\n", argv[2], strerror(errno));
                 _exit(127);
         }
+        host_pid1 = pid;
+        struct sigaction sa = { .sa_handler = forward };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
         for (;;) {
                 int status;
                 if (waitpid(pid, &status, 0) == pid)

@@ -49,8 +49,7 @@ if #list < 1 or #list > 2 then error("--hosts: one or two hosts", 0) end
 
 local ok, err = pcall(function()
   local t0 = fwsh.proc.clock()
-  local hs = {}
-  for k, ho in ipairs(list) do hs[k] = hosts.host(ho.name, ho) end
+  local hs = hosts.connect(list)
   local t1 = fwsh.proc.clock()
   for k, h in ipairs(hs) do
     for _, b in ipairs(topology) do

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -340,19 +341,37 @@ const char *fwsh_proc_lab(const struct fwsh_proc *p)
 int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len)
 {
         const char *b = buf;
+        sigset_t pipe_set, old, pending;
+        bool was_pending;
+        int r = 0;
 
         if (p->to_child < 0)
                 return -EBADF;
+        /* A child that has gone is EPIPE here, not a SIGPIPE that kills a
+         * caller that did not ignore it (lua5.4): blocked for the write, and
+         * the one the write raised taken back. */
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        sigpending(&pending);
+        was_pending = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
         while (len) {
                 ssize_t n = write(p->to_child, b, len);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0)
-                        return -errno;
+                if (n < 0) {
+                        r = -errno;
+                        break;
+                }
                 b += n;
                 len -= (size_t)n;
         }
-        return 0;
+        if (r == -EPIPE && !was_pending) {
+                struct timespec zero = { 0, 0 };
+                sigtimedwait(&pipe_set, NULL, &zero);
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return r;
 }
 
 ssize_t fwsh_proc_recv(struct fwsh_proc *p, void *buf, size_t size, int timeout_ms)

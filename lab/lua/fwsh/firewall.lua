@@ -650,10 +650,8 @@ function build_across(lab, o, fo)
     list = lab.emulated
   end
   if #list ~= 2 then error("firewall.build: hosts is 2: fw-1 on the first, fw-2 on the second", 0) end
-  lab.hosts, lab.made_at, lab.host_dir, lab.dir_at = {}, {}, {}, {}
-  for i, ho in ipairs(list) do
-    lab.hosts[i] = hosts.host(ho.name, ho)
-  end
+  lab.made_at, lab.host_dir, lab.dir_at = {}, {}, {}
+  lab.hosts = hosts.connect(list)
   local a, b = lab.hosts[1], lab.hosts[2]
   lab.at = { ["fw-1"] = a, client = a, ["fw-2"] = b, server = b }
   for _, h in ipairs(lab.hosts) do

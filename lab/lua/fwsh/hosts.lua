@@ -92,7 +92,7 @@ local function record(h, add)
   if add then
     local o = h.opts
     list[#list + 1] = { name = h.name, ssh = o.ssh, port = o.port, identity = o.identity,
-                        known_hosts = o.known_hosts, fwsh = o.fwsh, underlay = h.underlay }
+                        known_hosts = o.known_hosts, fwsh = o.fwsh, underlay = rawget(h, "underlay") }
   end
   write_record(path, list)
 end
@@ -157,21 +157,26 @@ local function ssh_tail(h)
   return table.concat(last, "; ")
 end
 
+local lost
+
 local function read_frame(h, timeout)
   local proc = h[PROC]
   local frame = rpc.read(function(n) return proc:read(n, timeout) end)
-  if frame == nil then
-    rawset(h, "closed", true)
-    pcall(proc.wait, proc, 1)
-    local why = ssh_tail(h)
-    fail("%s: the connection to %s ended%s", h.name, h.opts.ssh or "fwsh --serve",
-         why ~= "" and (": " .. why) or "")
-  end
+  if frame == nil then lost(h) end
   return rpc.decode(frame, function(kind, id) return proxy(h, kind, id) end)
 end
 
+function lost(h)
+  rawset(h, "closed", true)
+  local proc = h[PROC]
+  pcall(proc.wait, proc, 1)
+  local why = ssh_tail(h)
+  fail("%s: the connection to %s ended%s", h.name, h.opts.ssh or "fwsh --serve", why ~= "" and (": " .. why) or "")
+end
+
 local function send(h, m)
-  h[PROC]:write(rpc.frame(rpc.encode(m, ref_for(h))))
+  local frame = rpc.frame(rpc.encode(m, ref_for(h)))
+  if not pcall(h[PROC].write, h[PROC], frame) then lost(h) end
 end
 
 function request(h, m)
@@ -236,7 +241,7 @@ function Host.close(h, commit)
   open_hosts[h] = nil
   local proc = h[PROC]
   if not pcall(proc.wait, proc, 5) then proc:stop(1) end
-  if h.recorded and (left == 0 or not commit) then record(h, false) end
+  if rawget(h, "recorded") and (left == 0 or not commit) then record(h, false) end
   if not ok and commit then error(err, 0) end
 end
 
@@ -280,14 +285,8 @@ local function own_fwsh()
   return os.getenv("FWSH_EXE") or "fwsh"
 end
 
---- hosts.host(name, {ssh="user@addr", port=, identity=PATH, known_hosts=PATH,
---  fwsh="fwsh", underlay=ADDRESS, timeout=30, lab=}) -> context: fwsh's API
---  on that host (see above). ssh=false runs `fwsh --serve` here, without
---  ssh (a host that is this one: the same API, for a lab's local part).
---  underlay: the address other hosts reach this one at (VXLAN's remote),
---  by default ssh's when it is a numeric address. fwsh: the program there
---  (a path, or a name in its PATH).
-function M.host(name, o)
+-- Checks the options and starts the connection: ssh, running fwsh --serve there.
+local function start(name, o)
   o = o or {}
   check("name", name, "^[%w][%w._-]*$", "a host's name has letters, digits, '.', '_' and '-'")
   if #name > 32 then fail("fwsh.host: name %s: at most 32 bytes", name) end
@@ -311,6 +310,12 @@ function M.host(name, o)
                            [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
   local argv = o.ssh == false and remote_argv(opts, lab) or ssh_argv(h, opts, lab)
   rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = h.log }))
+  return h
+end
+
+-- Waits for the far side's hello; the context is ready then.
+local function greet(h)
+  local o, name = h.opts, h.name
   local ok, hello = pcall(read_frame, h, o.timeout or 30)
   if not ok or type(hello) ~= "table" or hello.hello ~= "fwsh" then
     local why = ssh_tail(h)
@@ -323,9 +328,9 @@ function M.host(name, o)
     fail("fwsh.host %s: %s: no fwsh answered%s", name, o.ssh == false and "fwsh --serve" or ("ssh " .. o.ssh),
          why ~= "" and (": " .. why) or (ok and "" or (": " .. tostring(hello))))
   end
-  if hello.lab ~= lab then
+  if hello.lab ~= h.lab then
     h:close(false)
-    fail("fwsh.host %s: it serves lab %s, not %s", name, tostring(hello.lab), lab)
+    fail("fwsh.host %s: it serves lab %s, not %s", name, tostring(hello.lab), h.lab)
   end
   rawset(h, "version", hello.version)
   open_hosts[h] = true
@@ -334,6 +339,35 @@ function M.host(name, o)
     rawset(h, "recorded", true)
   end
   return h
+end
+
+--- hosts.host(name, {ssh="user@addr", port=, identity=PATH, known_hosts=PATH,
+--  fwsh="fwsh", underlay=ADDRESS, timeout=30, lab=}) -> context: fwsh's API
+--  on that host (see above). ssh=false runs `fwsh --serve` here, without
+--  ssh (a host that is this one: the same API, for a lab's local part).
+--  underlay: the address other hosts reach this one at (VXLAN's remote),
+--  by default ssh's when it is a numeric address. fwsh: the program there
+--  (a path, or a name in its PATH).
+function M.host(name, o)
+  return greet(start(name, o))
+end
+
+--- hosts.connect(list) -> { context, ... }: hosts.host for each of list's
+--  options (each with its name), the connections made side by side: the
+--  time of the slowest, not of all; all of them or none
+function M.connect(list)
+  local hs = {}
+  local ok, err = pcall(function()
+    for i, o in ipairs(list) do hs[i] = start(o.name, o) end
+    for _, h in ipairs(hs) do greet(h) end
+  end)
+  if not ok then
+    for _, h in ipairs(hs) do
+      if not rawget(h, "closed") then pcall(Host.close, h, false) end
+    end
+    error(err, 0)
+  end
+  return hs
 end
 
 --- hosts.stretch(bridge, a, b [, {id=, dstport=4789, dev_a=, dev_b=, name=}]) ->
@@ -353,13 +387,14 @@ function M.stretch(bridge, a, b, o)
   end
   local name = o.name or ("vx" .. bridge):sub(1, 15)
   local function one(h, peer, dev)
-    if not h.underlay or not peer.underlay then
+    local here, there = rawget(h, "underlay"), rawget(peer, "underlay")
+    if not here or not there then
       fail("hosts.stretch %s: host %s has no underlay address (fwsh.host's underlay=)", bridge,
-           (h.underlay and peer or h).name)
+           (here and peer or h).name)
     end
     local br = h.link.get(bridge)
     local want = br:info().mtu
-    local vx = h.vxlan.add(name, { id = o.id, ["local"] = h.underlay, remote = peer.underlay,
+    local vx = h.vxlan.add(name, { id = o.id, ["local"] = here, remote = there,
                                    dstport = o.dstport or 4789, dev = dev })
     local mtu = vx:info().mtu
     if mtu < want then
