@@ -41,6 +41,8 @@ int lfwsh_open(lua_State *L)
                 { "lab_dir", lfwsh_open_lab_dir },
                 { "lab_dir_find", lfwsh_open_lab_dir_find },
                 { "lab_dir_labs", lfwsh_open_lab_dir_labs },
+                { "mode", lfwsh_open_mode },
+                { "explain", lfwsh_open_explain },
                 { "module", lfwsh_open_module },
                 { "boot", lfwsh_open_boot },
                 { "brnf", lfwsh_open_brnf },

@@ -19,8 +19,10 @@
 /* lua.c's options first, worded as lua5.4 words them, then fwsh's own. */
 static const char USAGE[] =
         "usage: fwsh [options] [script [args]]\n"
-        "       fwsh labs            the labs whose objects are here\n"
-        "       fwsh down LAB...     remove what each lab made (found by its tag)\n"
+        "       fwsh labs            the labs whose objects are here, and on the hosts\n"
+        "                            a lab spans (fwsh.hosts)\n"
+        "       fwsh down LAB...     remove what each lab made (found by its tag), here\n"
+        "                            and on every host it spans\n"
         "       fwsh console LAB NODE [-- CMD...]  a shell (a VM's serial console) or CMD\n"
         "                            in the lab's node; Ctrl-] leaves a serial console\n"
         "       fwsh console LAB NODE --display  the address of a VM node's display\n"
@@ -28,6 +30,9 @@ static const char USAGE[] =
         "                            LINK's packets as pcap into FILE, or onto standard\n"
         "                            output for a pipe (| tcpdump -r -, | wireshark -k -i -)\n"
         "       fwsh [options] show [--json|--dot|--svg]\n"
+        "       fwsh --netns NS emulate-host DIR PROGRAM [ARGS...]  PROGRAM (an sshd) as the\n"
+        "                            first process of a host made of NS: a /run, a PID\n"
+        "                            namespace and root's home of its own (fwsh.emulate)\n"
         "Available options are:\n"
         "  -e stat   execute string 'stat'\n"
         "  -i        enter interactive mode after executing 'script'\n"
@@ -526,7 +531,9 @@ int main(int argc, char **argv)
         luaL_openlibs(L);
         preload(L);
         run_install_exit(L);
-        if (c.dry_run) {
+        if (c.serve && (c.dry_run || c.explain)) {
+                lfwsh_set_mode(L, c.dry_run, serve_lines, NULL);
+        } else if (c.dry_run) {
                 /* The plan alone on standard output, ready for `| sh -e`. */
                 int fd = dup(STDOUT_FILENO);
                 plan_out = fd >= 0 ? fdopen(fd, "w") : NULL;

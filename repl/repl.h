@@ -110,5 +110,8 @@ int sandbox_enter(const char **ret_step);
  * closes the session: a lua_pcall status. */
 int serve_prepare(void);
 int serve_run(lua_State *L, int fd, const struct fwsh_opts *o);
+/* The explain callback of a served session (--dry-run, --explain): its lines
+ * go back with the reply to the request that made them. */
+void serve_lines(void *arg, const char *lines);
 
 #endif

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +28,36 @@ int serve_prepare(void)
         return fd;
 }
 
+/* The plan's (--dry-run) or explanation's (--explain) lines of the request
+ * being served, until the loop takes them into its reply. */
+static char *lines;
+static size_t lines_len;
+
+void serve_lines(void *arg, const char *text)
+{
+        size_t n = strlen(text);
+        char *p = realloc(lines, lines_len + n + 2);
+
+        (void)arg;
+        if (!p)
+                return;
+        lines = p;
+        memcpy(lines + lines_len, text, n);
+        lines_len += n;
+        lines[lines_len++] = '\n';
+        lines[lines_len] = '\0';
+}
+
+/* take() -> the lines since the last take, "" if none */
+static int take_lines(lua_State *L)
+{
+        lua_pushlstring(L, lines ? lines : "", lines_len);
+        free(lines);
+        lines = NULL;
+        lines_len = 0;
+        return 1;
+}
+
 static int close_stream(lua_State *L)
 {
         luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
@@ -35,7 +66,7 @@ static int close_stream(lua_State *L)
         return luaL_fileresult(L, r == 0, NULL);
 }
 
-/* serve_main(fd): require("fwsh.serve").loop(io.stdin, the file on fd) */
+/* serve_main(fd): require("fwsh.serve").loop(io.stdin, the file on fd, take_lines) */
 static int serve_main(lua_State *L)
 {
         int fd = (int)luaL_checkinteger(L, 1);
@@ -55,16 +86,22 @@ static int serve_main(lua_State *L)
         if (!out->f)
                 return luaL_error(L, "fwsh --serve: fdopen: %s", strerror(errno));
         out->closef = close_stream;
-        lua_call(L, 2, 0);
+        lua_pushcfunction(L, take_lines);
+        lua_call(L, 3, 0);
         return 0;
 }
 
 int serve_run(lua_State *L, int fd, const struct fwsh_opts *o)
 {
+        int status;
+
         lua_getglobal(L, "fwsh");
         lua_getfield(L, -1, "transaction");
         lua_remove(L, -2);
         lua_pushcfunction(L, serve_main);
         lua_pushinteger(L, fd);
-        return run_chunk(L, 2, o);
+        status = run_chunk(L, 2, o);
+        take_lines(L);
+        lua_pop(L, 1);
+        return status;
 }

@@ -79,7 +79,7 @@ local ok, err = pcall(function()
   end
   print(string.format("hosts: %d   connect_ms: %.1f   build_ms: %.1f   requests: %d", #hs, (t1 - t0) * 1000,
                       (t2 - t1) * 1000, requests))
-  for _, h in ipairs(hs) do h:close(o.keep == true) end
+  hosts.close(hs, o.keep == true)
 end)
 if emulated then emulated:close() end
 if not ok then error(err, 0) end

@@ -201,6 +201,18 @@ describe("labs across hosts (two emulated hosts, each with its sshd)", function(
     assert.falsy(after:find("\nsk ", 1, true) or after:find("^sk "), after)
   end)
 
+  it("plans on every host with --dry-run: the commands, each prefixed by its host; nothing made", function()
+    local before = { H.link_names("fwsh-h1"), H.link_names("fwsh-h2") }
+    local out, ok = H.fwsh_in(ns, { "--dry-run", "--lab", "pl", H.root .. "/scripts/seed-hosts.lua", "--hosts", file })
+    assert(ok, out)
+    assert.truthy(out:find("\nh1: ip link add dev vxbr1 group %d+ up type vxlan id 4301 local 192%.0%.2%.1 "
+                           .. "remote 192%.0%.2%.2 dstport 4789 dev ul0\n"), out)
+    assert.truthy(out:find("\nh2: ip tuntap add dev net22 mode tap\n", 1, true), out)
+    assert.truthy(out:find("^h1: ip link add dev br0 "), out)
+    for line in out:gmatch("[^\n]+") do assert.truthy(line:find("^h[12]: [is][py]"), line) end
+    assert.are.same(before, { H.link_names("fwsh-h1"), H.link_names("fwsh-h2") })
+  end)
+
   it("fails the firewall pair over across the hosts, each firewall on its own, the stream surviving", function()
     local log = emu.dir .. "/fwx.log"
     local p = fwsh.proc.spawn({ EXE, "--lab", "fwx", SCENARIO, "--hosts", file, "--reps", "2" },

@@ -79,6 +79,9 @@ end
 function M.start(n, o)
   o = o or {}
   if not (math.tointeger(n) and n >= 1 and n <= 200) then error("emulate.start: 1 to 200 hosts", 2) end
+  if fwsh.mode() == "plan" then
+    error("emulate.start: emulated hosts are made for real, not planned: with --dry-run, give real hosts", 2)
+  end
   local exe = o.fwsh or os.getenv("FWSH_EXE")
   if not exe then error("emulate.start: which fwsh do the hosts run? (fwsh=, or $FWSH_EXE)", 2) end
   local hosts = setmetatable({ procs = {}, netns = {}, made = {} }, Hosts)

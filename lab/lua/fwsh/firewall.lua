@@ -493,8 +493,8 @@ function Lab:close()
     if self.host_dir[h] and not os.getenv("FWSH_LAB_KEEP") then
       try(function() h.proc.run({ "rm", "-rf", "--", self.host_dir[h] }) end)
     end
-    try(h.close, h, true)
   end
+  if self.hosts then try(require("fwsh.hosts").close, self.hosts, true) end
   if self.emulated then try(self.emulated.close, self.emulated) end
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")

@@ -190,6 +190,11 @@ function request(h, m)
   send(h, m)
   h.requests = h.requests + 1
   local r = read_frame(h)
+  if r.lines then
+    -- what the request made there, as commands, in this session's plan or
+    -- explanation: each line prefixed by the host
+    fwsh.explain((r.lines:gsub("\n$", ""):gsub("[^\n]+", function(line) return h.name .. ": " .. line end)))
+  end
   if r.ok then return table.unpack(r, 1, r.n) end
   local e = r.err
   if type(e) == "table" then
@@ -220,11 +225,10 @@ end
 Ctx.__tostring = function(h) return "host " .. h.name .. " (" .. (h.opts.ssh or "local fwsh --serve") .. ")" end
 Ctx.__name = "fwsh.host"
 
---- host:close([commit=true]): ends the session: what it made there stays
---  (commit) or is undone; the connection closes. Its line in the lab's
---  record goes once nothing of the lab is left there.
-function Host.close(h, commit)
-  if rawget(h, "closed") then return end
+-- The first half of a close: the far side told, what it made committed or
+-- being undone; it is over once the connection ends (close_wait).
+local function close_send(h, commit)
+  if rawget(h, "closed") then return true, 1 end
   if commit == nil then commit = true end
   local left = 1
   if commit then
@@ -239,10 +243,40 @@ function Host.close(h, commit)
   local ok, err = pcall(request, h, { op = "close", commit = commit })
   rawset(h, "closed", true)
   open_hosts[h] = nil
+  return ok, err, left, commit
+end
+
+-- The second half: the far side has ended (an undo is complete then).
+local function close_wait(h, ok, err, left, commit)
   local proc = h[PROC]
-  if not pcall(proc.wait, proc, 5) then proc:stop(1) end
+  if not pcall(proc.wait, proc, 10) then proc:stop(1) end
   if rawget(h, "recorded") and (left == 0 or not commit) then record(h, false) end
   if not ok and commit then error(err, 0) end
+end
+
+--- host:close([commit=true]): ends the session: what it made there stays
+--  (commit) or is undone; the connection closes. Its line in the lab's
+--  record goes once nothing of the lab is left there.
+function Host.close(h, commit)
+  if rawget(h, "closed") then return end
+  close_wait(h, close_send(h, commit))
+end
+
+--- hosts.close(list [, commit=true]): host:close for each context of list,
+--  side by side (the far sides commit or undo at once, not one after the other)
+function M.close(list, commit)
+  local pending = {}
+  for i, h in ipairs(list) do
+    if not rawget(h, "closed") then pending[i] = table.pack(close_send(h, commit)) end
+  end
+  local first
+  for i, h in ipairs(list) do
+    if pending[i] then
+      local ok, err = pcall(close_wait, h, table.unpack(pending[i], 1, pending[i].n))
+      if not ok and not first then first = err end
+    end
+  end
+  if first then error(first, 0) end
 end
 
 --- host:stats() -> { requests = N }: how many round trips this context made
@@ -250,7 +284,9 @@ function Host.stats(h) return { requests = h.requests } end
 
 local function remote_argv(o, lab)
   local argv = { o.fwsh or "fwsh", "--lab", lab }
-  if o.dry_run then argv[#argv + 1] = "--dry-run" end
+  -- as this session: a plan (--dry-run) plans there, --explain explains there
+  local mode = fwsh.mode()
+  if mode == "plan" then argv[#argv + 1] = "--dry-run" elseif mode == "explain" then argv[#argv + 1] = "--explain" end
   argv[#argv + 1] = "--serve"
   return argv
 end
@@ -453,7 +489,7 @@ end
 function M.finish(ok)
   local list = {}
   for h in pairs(open_hosts) do list[#list + 1] = h end
-  for _, h in ipairs(list) do pcall(Host.close, h, ok) end
+  pcall(M.close, list, ok)
 end
 
 --- hosts.recorded(lab) -> { {name=, ssh=, ...}, ... }: the hosts lab spans,

@@ -49,10 +49,12 @@ local function extras()
   return x
 end
 
---- serve.loop(input, output): answers requests from input (a file) on output
---  until a close; raises (and so rolls back) on a close without commit or
---  when input ends
-function M.loop(input, output)
+--- serve.loop(input, output [, take]): answers requests from input (a file)
+--  on output until a close; raises (and so rolls back) on a close without
+--  commit or when input ends. take() -> the plan's or explanation's lines
+--  the last request made (fwsh --dry-run/--explain --serve), sent with its
+--  reply as "lines"
+function M.loop(input, output, take)
   local objs, ids, next_id = {}, {}, 1
   local function ref(v)
     local id = ids[v]
@@ -122,12 +124,13 @@ function M.loop(input, output)
         end
         error("rpc: unknown request " .. tostring(op), 0)
       end))
+      local lines = take and take() or ""
       if r[1] then
-        local out = { ok = true, n = r.n - 1 }
+        local out = { ok = true, n = r.n - 1, lines = lines ~= "" and lines or nil }
         for i = 2, r.n do out[i - 1] = r[i] end
         send(out)
       else
-        send({ ok = false, err = error_value(r[2]) })
+        send({ ok = false, err = error_value(r[2]), lines = lines ~= "" and lines or nil })
       end
     end
   end
