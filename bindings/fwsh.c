@@ -42,6 +42,7 @@ int lfwsh_open(lua_State *L)
                 { "lab_dir_find", lfwsh_open_lab_dir_find },
                 { "lab_dir_labs", lfwsh_open_lab_dir_labs },
                 { "mode", lfwsh_open_mode },
+                { "host", lfwsh_open_host },
                 { "explain", lfwsh_open_explain },
                 { "module", lfwsh_open_module },
                 { "boot", lfwsh_open_boot },

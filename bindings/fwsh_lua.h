@@ -182,6 +182,7 @@ int lfwsh_open_lab_dir(lua_State *L);
 int lfwsh_open_lab_dir_find(lua_State *L);
 int lfwsh_open_lab_dir_labs(lua_State *L);
 int lfwsh_open_mode(lua_State *L);
+int lfwsh_open_host(lua_State *L);
 int lfwsh_open_explain(lua_State *L);
 int lfwsh_open_module(lua_State *L);
 int lfwsh_open_boot(lua_State *L);

@@ -240,6 +240,11 @@ local function close_send(h, commit)
       end
     end
   end
+  if rawget(h, "closed") then -- the connection ended meanwhile: the far side undid it all
+    open_hosts[h] = nil
+    return false, string.format("%s: the connection ended before the %s: what the session made there is undone",
+                                h.name, commit and "commit" or "close"), 0, commit
+  end
   local ok, err = pcall(request, h, { op = "close", commit = commit })
   rawset(h, "closed", true)
   open_hosts[h] = nil
