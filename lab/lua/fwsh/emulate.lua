@@ -110,8 +110,10 @@ function M.start(n, o)
       write(hdir .. "/sshd_config", sshd_config(addr))
       local pub = read(hdir .. "/ssh_host_ed25519_key.pub"):match("^(%S+ %S+)")
       known[#known + 1] = addr .. " " .. pub
-      hosts.procs[i] = fwsh.proc.spawn({ exe, "--netns", ns, "emulate-host", hdir, "/usr/sbin/sshd", "-D", "-e",
-                                         "-f", "/run/fwsh/host/sshd_config" }, { stdout = hdir .. ".log" })
+      -- sshd as on a host of its own: without this process's preloads (a sanitizer's runtime)
+      hosts.procs[i] = fwsh.proc.spawn({ exe, "--netns", ns, "emulate-host", hdir, "/usr/bin/env", "-u", "LD_PRELOAD",
+                                         "/usr/sbin/sshd", "-D", "-e", "-f", "/run/fwsh/host/sshd_config" },
+                                       { stdout = hdir .. ".log" })
       hosts[i] = { name = name, ssh = "root@" .. addr, identity = dir .. "/id_ed25519",
                    known_hosts = dir .. "/known_hosts", fwsh = exe, underlay = addr, netns = ns }
     end
