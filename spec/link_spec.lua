@@ -71,6 +71,41 @@ describe("fwsh.link", function()
     assert.are.same({ "v0", "v1" }, veths)
   end))
 
+  it("lists every link once while others come and go (a dump the kernel marks interrupted is read again)",
+     H.ns(function(ns)
+    -- 300 links that stay, then ip adding and removing others as fast as it can
+    local stay, churn = {}, {}
+    for i = 1, 300 do stay[#stay + 1] = string.format("link add s%03d type bridge", i) end
+    for _ = 1, 10 do
+      for i = 1, 5 do churn[#churn + 1] = string.format("link add c%02d type bridge", i) end
+      for i = 1, 5 do churn[#churn + 1] = string.format("link del c%02d", i) end
+    end
+    local dir = os.tmpname()
+    H.write_file(dir, table.concat(stay, "\n") .. "\n")
+    local _, ok = H.run({ "ip", "-n", ns, "-batch", dir })
+    assert(ok, "ip -batch of the links that stay")
+    H.write_file(dir, table.concat(churn, "\n") .. "\n")
+    local p <close> = fwsh.proc.spawn({ "ip", "-n", ns, "-batch", dir })
+    local lists = 0
+    while p:running() do
+      local seen = {}
+      for _, h in ipairs(fwsh.link.list()) do
+        local ok, name = pcall(function() return h.name end) -- a c.. may be gone already
+        if ok and name:match("^s%d%d%d$") then
+          assert.is_nil(seen[name], name .. " listed twice")
+          seen[name] = true
+        end
+      end
+      local n = 0
+      for _ in pairs(seen) do n = n + 1 end
+      assert.are.equal(300, n)
+      lists = lists + 1
+    end
+    os.remove(dir)
+    assert.is_true(lists > 0)
+    assert.is_true(p:wait(30).ok)
+  end))
+
   it("brings a link up and down", H.ns(function(ns)
     local t = fwsh.tap.add("net11", { up = false })
     assert.are.equal(t, t:up())

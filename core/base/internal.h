@@ -77,6 +77,11 @@ struct nl_msg *rtnl_request(int type, int flags, const void *hdr, size_t hdrlen)
  * extended-ack text as ctx's detail. fn returns 0 or -errno to stop. */
 int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
              int (*fn)(struct nlmsghdr *h, void *arg), void *arg);
+/* nl_query for a dump (NLM_F_DUMP): one the kernel marks interrupted (its
+ * objects changed while it was read) is read again, restart(arg) first, so
+ * that fn sees one consistent listing; -EINTR if it never is. */
+int nl_query_dump(struct fwsh_ctx *ctx, struct nl_msg *msg, int (*fn)(struct nlmsghdr *h, void *arg),
+            void (*restart)(void *arg), void *arg);
 /* Sends the requests msgs[0..n) (and frees them), many to one sendmsg, then
  * reads every ack. 0, or the -errno of the first one the kernel refused, with
  * its index in *ret_failed and its extended-ack text as ctx's detail; the

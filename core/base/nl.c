@@ -66,6 +66,7 @@ struct query {
         void *arg;
         int result;
         bool done;
+        bool interrupted; /* the dump's object set changed as it was read */
 };
 
 static int on_valid(struct nl_msg *msg, void *arg)
@@ -74,6 +75,18 @@ static int on_valid(struct nl_msg *msg, void *arg)
 
         if (q->fn && q->result == 0)
                 q->result = q->fn(nlmsg_hdr(msg), q->arg);
+        return NL_OK;
+}
+
+/* NLM_F_DUMP_INTR: every message is still whole, but the dump as a whole may
+ * miss or repeat objects (they changed while it was read); nl_query_dump reads it
+ * again. */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+        struct query *q = arg;
+
+        (void)msg;
+        q->interrupted = true;
         return NL_OK;
 }
 
@@ -135,14 +148,16 @@ static struct nl_cb *query_cb(struct fwsh_ctx *ctx)
         return cb;
 }
 
-int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
-             int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
+/* One request and its replies; msg is freed. */
+static int query_once(struct fwsh_ctx *ctx, struct nl_msg *msg,
+                      int (*fn)(struct nlmsghdr *h, void *arg), void *arg, bool *ret_interrupted)
 {
         struct query q = { .ctx = ctx, .fn = fn, .arg = arg };
         struct nl_cb *cb;
         int r;
 
         ctx_clear(ctx);
+        *ret_interrupted = false;
         cb = query_cb(ctx);
         if (!cb) {
                 nlmsg_free(msg);
@@ -151,6 +166,7 @@ int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
         nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &q);
         nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_end, &q);
         nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_end, &q);
+        nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, &q);
         nl_cb_err(cb, NL_CB_CUSTOM, on_error, &q);
 
         r = nl_send_auto(ctx->sk, msg);
@@ -167,7 +183,42 @@ int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
         }
         if (r < 0)
                 return -nle_to_errno(r);
+        *ret_interrupted = q.interrupted;
         return q.result;
+}
+
+int nl_query(struct fwsh_ctx *ctx, struct nl_msg *msg,
+             int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
+{
+        bool interrupted;
+        int r = query_once(ctx, msg, fn, arg, &interrupted);
+
+        return r == 0 && interrupted ? ctx_fail(ctx, -EINTR, "the kernel's dump was interrupted") : r;
+}
+
+/* How often a dump is read again when what it lists keeps changing under it
+ * (links made or removed by others as it is read: iproute2 only warns). */
+#define DUMP_TRIES 8
+
+int nl_query_dump(struct fwsh_ctx *ctx, struct nl_msg *msg, int (*fn)(struct nlmsghdr *h, void *arg),
+            void (*restart)(void *arg), void *arg)
+{
+        for (int tries = 1;; tries++) {
+                bool interrupted;
+                int r;
+
+                nlmsg_get(msg); /* kept for another reading */
+                r = query_once(ctx, msg, fn, arg, &interrupted);
+                if (r < 0 || !interrupted || tries == DUMP_TRIES) {
+                        nlmsg_free(msg);
+                        if (r == 0 && interrupted)
+                                return ctx_fail(ctx, -EINTR, "the kernel's dump was interrupted %d times "
+                                                "(what it lists kept changing)", tries);
+                        return r;
+                }
+                restart(arg);
+                nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a new request, its own number */
+        }
 }
 
 /* ---- many requests to one sendmsg ---------------------------------------------------- */

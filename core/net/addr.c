@@ -154,6 +154,11 @@ static int on_addr(struct nlmsghdr *h, void *arg)
         return 0;
 }
 
+static void restart_addrs(void *arg)
+{
+        ((struct addr_vec *)arg)->n = 0;
+}
+
 static int addr_dump(struct fwsh_ctx *ctx, int ifindex, int family, struct addr_vec *av)
 {
         struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
@@ -178,7 +183,7 @@ static int addr_dump(struct fwsh_ctx *ctx, int ifindex, int family, struct addr_
         }
         if (!msg)
                 return -ENOMEM;
-        r = nl_query(ctx, msg, on_addr, av);
+        r = nl_query_dump(ctx, msg, on_addr, restart_addrs, av);
         if (r < 0) {
                 free(av->v);
                 av->v = NULL;

@@ -18,6 +18,11 @@ struct fdb_dump {
         size_t n, cap;
 };
 
+static void restart_fdb(void *arg)
+{
+        ((struct fdb_dump *)arg)->n = 0;
+}
+
 static int on_neigh(struct nlmsghdr *h, void *arg)
 {
         struct fdb_dump *d = arg;
@@ -67,7 +72,7 @@ int fwsh_fdb_list(struct fwsh_ctx *ctx, const char *bridge, struct fwsh_fdb **re
         msg = rtnl_request(RTM_GETNEIGH, NLM_F_DUMP, &nd, sizeof(nd));
         if (!msg)
                 return -ENOMEM;
-        r = nl_query(ctx, msg, on_neigh, &d);
+        r = nl_query_dump(ctx, msg, on_neigh, restart_fdb, &d);
         if (r < 0) {
                 free(d.v);
                 return r;

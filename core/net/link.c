@@ -316,6 +316,11 @@ static int on_link_in_dump(struct nlmsghdr *h, void *arg)
         return 0;
 }
 
+static void restart_links(void *arg)
+{
+        ((struct link_vec *)arg)->n = 0;
+}
+
 int fwsh_link_list(struct fwsh_ctx *ctx, struct fwsh_link **ret_links, size_t *ret_n)
 {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
@@ -329,7 +334,7 @@ int fwsh_link_list(struct fwsh_ctx *ctx, struct fwsh_link **ret_links, size_t *r
         }
         if (!msg)
                 return -ENOMEM;
-        r = nl_query(ctx, msg, on_link_in_dump, &lv);
+        r = nl_query_dump(ctx, msg, on_link_in_dump, restart_links, &lv);
         if (r < 0) {
                 free(lv.v);
                 return r;

@@ -125,6 +125,11 @@ struct route_vec {
         size_t n, cap;
 };
 
+static void restart_routes(void *arg)
+{
+        ((struct route_vec *)arg)->n = 0;
+}
+
 static void addr_to_text(int family, const void *bytes, char *buf, size_t size)
 {
         inet_ntop(family, bytes, buf, (socklen_t)size);
@@ -202,7 +207,7 @@ static int route_dump(struct fwsh_ctx *ctx, struct route_vec *rv)
         msg = rtnl_request(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
         if (!msg)
                 return -ENOMEM;
-        r = nl_query(ctx, msg, on_route, rv);
+        r = nl_query_dump(ctx, msg, on_route, restart_routes, rv);
         if (r < 0) {
                 free(rv->v);
                 rv->v = NULL;
