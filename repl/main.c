@@ -119,13 +119,17 @@ static void make_arg(lua_State *L, char **argv, int argc, int script)
 /* Whether this is the build tree's own fwsh (not an installed one). */
 static bool in_build_tree(void)
 {
+        static int known = -1; /* asked at every start: the answer once */
         char self[PATH_MAX], built[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        ssize_t n;
 
+        if (known >= 0)
+                return known;
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n < 0 || !realpath(FWSH_BUILD_EXE, built))
-                return false;
+                return (known = 0);
         self[n] = '\0';
-        return strcmp(self, built) == 0;
+        return (known = strcmp(self, built) == 0);
 }
 
 const char *fwsh_tools_dir(void)
