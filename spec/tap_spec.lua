@@ -116,6 +116,28 @@ describe("fwsh.tap", function()
     assert.are.equal("br1", H.link(ns, "net11").master)
   end))
 
+  it("comes up in its bridge without carrier and without IPv6, as a tap of ip tuntap does, in a batch too",
+     H.ns(function(ns)
+    fwsh.bridge.add("br1")
+    fwsh.tap.add("net11", { bridge = "br1" })
+    fwsh.batch(function()
+      fwsh.bridge.add("br2")
+      fwsh.tap.add("net21", { bridge = "br2" })
+    end)
+    for _, name in ipairs({ "net11", "net21" }) do
+      -- NO-CARRIER shows once the kernel's linkwatch has run (up to a second)
+      local l = H.wait_for(function()
+        local x = H.link(ns, name)
+        return H.has_flag(x, "NO-CARRIER") and x
+      end, 5)
+      assert.truthy(l, name .. " has carrier")
+      assert.is_true(H.has_flag(l, "UP"))
+      assert.is_false(H.has_flag(l, "LOWER_UP"), name)
+      assert.are.same({}, H.addrs(ns, name))
+      assert.are.same({}, H.routes(ns, name))
+    end
+  end))
+
   it("can be opened by name as qemu opens it: carrier while held, still there after",
      H.ns(function(ns)
     local t = fwsh.tap.add("net11")
