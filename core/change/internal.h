@@ -101,7 +101,8 @@ int journal_record(struct fwsh_ctx *ctx, const struct change *inverse);
 /* Journal: inverse changes with the context each belongs to. */
 int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct change *inverse);
 /* Room for more journal_record()s in ctx's journal (if it has one), so that
- * they cannot fail. */
+ * those of a link's delete (change_init(CH_LINK_DEL, name), an ifindex at
+ * most) cannot fail: any other inverse takes an allocation of its own. */
 int journal_reserve(struct fwsh_ctx *ctx, size_t more);
 
 #endif

@@ -9,9 +9,14 @@
 
 #include "internal.h"
 
+/* An inverse that is a link's delete and nothing else (what undoes every
+ * creation: most of a big lab's journal) is kept as its name and ifindex, 40
+ * bytes; any other whole, on the heap (a struct change is over 1 KB). */
 struct entry {
         struct fwsh_ctx *ctx;   /* a reference: the namespace to undo it in */
-        struct change inverse;
+        struct change *whole;   /* owned; NULL: the link's delete below */
+        int ifindex;
+        char name[FWSH_NAME_MAX + 1];
 };
 
 struct fwsh_journal {
@@ -26,9 +31,31 @@ struct fwsh_journal *fwsh_journal_new(void)
 
 static void drop_entries(struct fwsh_journal *j)
 {
-        for (size_t i = 0; i < j->n; i++)
+        for (size_t i = 0; i < j->n; i++) {
                 fwsh_ctx_unref(j->v[i].ctx);
+                free(j->v[i].whole);
+        }
         j->n = 0;
+}
+
+/* The link delete that e keeps as name and ifindex, into *ch. */
+static void link_delete(const struct entry *e, struct change *ch)
+{
+        change_init(ch, CH_LINK_DEL, e->name);
+        ch->ifindex = e->ifindex;
+}
+
+/* Whether inverse is a link's delete and nothing else: e holds it then. */
+static bool as_link_delete(const struct change *inverse, struct entry *e)
+{
+        struct change ch;
+
+        if (inverse->op != CH_LINK_DEL || strlen(inverse->name) > FWSH_NAME_MAX)
+                return false;
+        snprintf(e->name, sizeof(e->name), "%s", inverse->name);
+        e->ifindex = inverse->ifindex;
+        link_delete(e, &ch);
+        return memcmp(&ch, inverse, sizeof(ch)) == 0;
 }
 
 struct fwsh_journal *fwsh_journal_free(struct fwsh_journal *j)
@@ -74,8 +101,15 @@ int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct chan
 
         if (r < 0)
                 return r;
-        j->v[j->n].ctx = fwsh_ctx_ref(ctx);
-        j->v[j->n].inverse = *inverse;
+        struct entry *e = &j->v[j->n];
+
+        e->whole = NULL;
+        if (!as_link_delete(inverse, e)) {
+                if (!(e->whole = malloc(sizeof(*e->whole))))
+                        return -ENOMEM;
+                *e->whole = *inverse;
+        }
+        e->ctx = fwsh_ctx_ref(ctx);
         j->n++;
         return 0;
 }
@@ -87,12 +121,19 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail)
 
         for (size_t i = j->n; i-- > 0;) {
                 struct entry *e = &j->v[i];
-                int r = change_apply_now(e->ctx, &e->inverse);
+                struct change del;
+                const struct change *inverse = e->whole;
+                int r;
 
+                if (!inverse) {
+                        link_delete(e, &del);
+                        inverse = &del;
+                }
+                r = change_apply_now(e->ctx, inverse);
                 if (r < 0 && first == 0) {
                         first = r;
                         snprintf(detail, sizeof(detail), "undo of a change to %s failed: %s%s%s",
-                                 e->inverse.name, strerror(-r),
+                                 inverse->name, strerror(-r),
                                  e->ctx->detail[0] ? ": " : "", e->ctx->detail);
                 }
         }
