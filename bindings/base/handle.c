@@ -25,14 +25,20 @@ static const char *type_of(const char *kind)
         return TYPES[4];
 }
 
+/* Every link type's metatable has this key: one lookup tells a link handle,
+ * where luaL_testudata would look each of the five type names up. */
+static const char LINK_TYPE = 'l';
+
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx)
 {
-        for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]); i++) {
-                struct lfwsh_link *h = luaL_testudata(L, idx, TYPES[i]);
-                if (h)
-                        return h;
-        }
-        return NULL;
+        void *p = lua_touserdata(L, idx);
+        bool link;
+
+        if (!p || !lua_getmetatable(L, idx))
+                return NULL;
+        link = lua_rawgetp(L, -1, &LINK_TYPE) == LUA_TBOOLEAN;
+        lua_pop(L, 2);
+        return link ? p : NULL;
 }
 
 /* Handles on links queued in an open batch (ifindex 0): the registry keeps a
@@ -85,7 +91,7 @@ void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link 
         luaL_setmetatable(L, type_of(l->kind));
         h->ifindex = l->ifindex;
         memcpy(h->name, l->name, sizeof(h->name));
-        snprintf(h->kind, sizeof(h->kind), "%s", l->kind);
+        fwsh_strcpy(h->kind, sizeof(h->kind), l->kind);
         h->ctx = fwsh_ctx_ref(ctx);
         if (h->ifindex == 0)
                 hold(L, -1);
@@ -100,8 +106,8 @@ void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, c
         if (r < 0)
                 lfwsh_fail(L, ctx, r, op, name);
         l.ifindex = r;
-        snprintf(l.name, sizeof(l.name), "%s", name);
-        snprintf(l.kind, sizeof(l.kind), "%s", kind);
+        fwsh_strcpy(l.name, sizeof(l.name), name);
+        fwsh_strcpy(l.kind, sizeof(l.kind), kind);
         lfwsh_push_link(L, ctx, &l);
         if (made)
                 lfwsh_set_made(L, -1);
@@ -355,6 +361,8 @@ void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *methods
 
         luaL_newmetatable(L, type_of(kind));
         luaL_setfuncs(L, meta, 0);
+        lua_pushboolean(L, 1);
+        lua_rawsetp(L, -2, &LINK_TYPE);
         lua_newtable(L);
         luaL_setfuncs(L, methods, 0);
         if (extra)

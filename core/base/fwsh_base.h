@@ -59,6 +59,11 @@ bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx);
  * white space. -EINVAL otherwise, with the reason in ctx's detail (ctx may be NULL). */
 int fwsh_name_check(struct fwsh_ctx *ctx, const char *name);
 
+/* Copies src into dst (size bytes), cut to fit and terminated: what
+ * snprintf(dst, size, "%s", src) does, at a memcpy's cost (snprintf takes
+ * some 600 instructions for a link's name, several times a link). */
+void fwsh_strcpy(char *dst, size_t size, const char *src);
+
 /* Parses "aa:bb:cc:dd:ee:ff" (or with '-'). -EINVAL if it is not a MAC. */
 int fwsh_mac_parse(const char *text, uint8_t ret_mac[6]);
 /* Formats mac as aa:bb:cc:dd:ee:ff into buf, which has room for 18 bytes; returns buf. */

@@ -37,5 +37,8 @@ int lab_name_check(struct fwsh_ctx *ctx, const char *lab)
 
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size)
 {
-        snprintf(buf, size, FWSH_TAG_PREFIX "%s", ctx->lab);
+        size_t n = sizeof(FWSH_TAG_PREFIX) - 1 < size ? sizeof(FWSH_TAG_PREFIX) - 1 : size - 1;
+
+        memcpy(buf, FWSH_TAG_PREFIX, n);
+        fwsh_strcpy(buf + n, size - n, ctx->lab);
 }

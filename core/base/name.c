@@ -24,6 +24,14 @@ int fwsh_name_check(struct fwsh_ctx *ctx, const char *name)
         return 0;
 }
 
+void fwsh_strcpy(char *dst, size_t size, const char *src)
+{
+        size_t n = strnlen(src, size - 1);
+
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
 int fwsh_netns_check(struct fwsh_ctx *ctx, const char *name)
 {
         size_t n = strlen(name);

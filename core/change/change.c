@@ -14,7 +14,7 @@ void change_init(struct change *ch, enum change_op op, const char *name)
         memset(ch, 0, sizeof(*ch));
         ch->op = op;
         if (name)
-                snprintf(ch->name, sizeof(ch->name), "%s", name);
+                fwsh_strcpy(ch->name, sizeof(ch->name), name);
         ch->set = set_init;
         ch->tap.owner = -1;
         ch->tap.group = -1;

@@ -165,8 +165,8 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
                 return r;
         change_init(&ch, CH_TAP_NEW, spec->name);
         if (pending)
-                snprintf(ch.master_name, sizeof(ch.master_name), "%s", spec->bridge);
-        snprintf(ch.kind, sizeof(ch.kind), "tap");
+                fwsh_strcpy(ch.master_name, sizeof(ch.master_name), spec->bridge);
+        fwsh_strcpy(ch.kind, sizeof(ch.kind), "tap");
         ch.tap.owner = spec->owner;
         ch.tap.group = spec->group;
         ch.tap.multi_queue = spec->multi_queue;
