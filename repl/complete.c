@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <readline/readline.h>
 
 #include <lauxlib.h>
 
 #include "fwsh_lua.h"
+#include "readline.h"
 #include "repl.h"
 
 #define WORD_BREAKS " \t\n\"'`@$><=;|&{}(),+-*/%^~#[].:"
@@ -273,20 +273,20 @@ static bool is_path(const char *p, int n)
 static char **complete(const char *text, int start, int end)
 {
         lua_State *L = session;
-        const char *line = rl_line_buffer, *what = "lua", *sep = "";
+        const char *line = *sym_rl_line_buffer, *what = "lua", *sep = "";
         char quote = string_quote(line, start);
         int top = lua_gettop(L), ps = start;
         char **v = NULL;
 
         (void)end;
-        rl_attempted_completion_over = 1; /* never file names */
-        rl_completion_append_character = '\0';
+        *sym_rl_attempted_completion_over = 1; /* never file names */
+        *sym_rl_completion_append_character = '\0';
         if (quote) {
                 int q = start;
                 while (q > 0 && line[q - 1] != quote)
                         q--;
                 what = netns_argument(line, q - 1) ? "netns" : "links";
-                rl_completion_append_character = quote;
+                *sym_rl_completion_append_character = quote;
         } else {
                 while (ps > 0 && (is_name_char(line[ps - 1]) || line[ps - 1] == '.' || line[ps - 1] == ':'))
                         ps--;
@@ -311,13 +311,13 @@ static char **complete(const char *text, int start, int end)
  * "eth0.100" or "fw-1" complete whole. */
 static char *word_breaks(void)
 {
-        return string_quote(rl_line_buffer, rl_point) ? " \"'" : WORD_BREAKS;
+        return string_quote(*sym_rl_line_buffer, *sym_rl_point) ? " \"'" : WORD_BREAKS;
 }
 
 void repl_complete_open(lua_State *L)
 {
         session = L;
-        rl_completer_word_break_characters = WORD_BREAKS;
-        rl_completion_word_break_hook = word_breaks;
-        rl_attempted_completion_function = complete;
+        *sym_rl_completer_word_break_characters = WORD_BREAKS;
+        *sym_rl_completion_word_break_hook = word_breaks;
+        *sym_rl_attempted_completion_function = complete;
 }

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <readline/history.h>
 
+#include "readline.h"
 #include "repl.h"
 
 #define HISTORY_MAX 1000
@@ -37,35 +37,35 @@ void repl_history_open(void)
 {
         /* Timestamps ("#" and the time, a line of their own) delimit the
          * entries in the file, so that a multi-line statement reads back as one. */
-        history_comment_char = '#';
-        history_write_timestamps = 1;
-        history_multiline_entries = 1;
+        *sym_history_comment_char = '#';
+        *sym_history_write_timestamps = 1;
+        *sym_history_multiline_entries = 1;
         path = history_path();
-        if (path && read_history(path) == 0)
-                history_truncate_file(path, HISTORY_MAX);
-        stifle_history(HISTORY_MAX);
+        if (path && sym_read_history(path) == 0)
+                sym_history_truncate_file(path, HISTORY_MAX);
+        sym_stifle_history(HISTORY_MAX);
 }
 
 void repl_history_add(const char *statement)
 {
-        HIST_ENTRY *last = history_get(history_base + history_length - 1);
+        HIST_ENTRY *last = sym_history_get(*sym_history_base + *sym_history_length - 1);
         int fd;
 
         if (last && strcmp(last->line, statement) == 0)
                 return;
-        add_history(statement);
+        sym_add_history(statement);
         if (!path)
                 return;
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); /* append_history needs the file */
         if (fd >= 0) {
                 close(fd);
-                append_history(1, path);
+                sym_append_history(1, path);
         }
 }
 
 void repl_history_close(void)
 {
-        clear_history();
+        sym_clear_history();
         free(path);
         path = NULL;
 }

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <readline/history.h>
-#include <readline/readline.h>
 
+#include "readline.h"
 #include "repl.h"
 
 static volatile sig_atomic_t cancelled;
@@ -52,17 +51,20 @@ static int getc_or_cancel(FILE *in)
         }
 }
 
-void repl_input_open(lua_State *L)
+bool repl_input_open(lua_State *L)
 {
         struct sigaction sa = { .sa_handler = on_sigint }; /* no SA_RESTART: read sees EINTR */
 
+        if (repl_readline_load() < 0)
+                return false;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
-        rl_readline_name = "fwsh";
-        rl_catch_signals = 0;
-        rl_getc_function = getc_or_cancel;
+        *sym_rl_readline_name = "fwsh";
+        *sym_rl_catch_signals = 0;
+        *sym_rl_getc_function = getc_or_cancel;
         repl_history_open();
         repl_complete_open(L);
+        return true;
 }
 
 void repl_input_close(void)
@@ -76,7 +78,7 @@ static int read_tty(lua_State *L, const char *prompt)
         char *line;
 
         cancelled = 0;
-        line = readline(prompt);
+        line = sym_readline(prompt);
         if (cancelled) {
                 free(line);
                 return -1;

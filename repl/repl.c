@@ -135,8 +135,9 @@ int repl_run(lua_State *L, const struct fwsh_opts *o)
         int status;
 
         repl_help_open(L);
+        if (r.tty && !repl_input_open(L))
+                r.tty = false;
         if (r.tty) {
-                repl_input_open(L);
                 printf("fwsh %s (%s)  help() for help, Tab completes, Ctrl-D leaves\n",
                        FWSH_VERSION, LUA_RELEASE);
                 fflush(stdout);

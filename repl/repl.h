@@ -60,8 +60,9 @@ int repl_run(lua_State *L, const struct fwsh_opts *o);
  * 0 at the end of input, or -1 if Ctrl-C cancelled the line (nothing pushed). */
 int repl_read_line(lua_State *L, bool tty, const char *prompt);
 /* Sets up readline for a terminal session: Ctrl-C at the prompt cancels the
- * line, completion, history. */
-void repl_input_open(lua_State *L);
+ * line, completion, history. false: readline cannot be loaded (said on
+ * stderr); the shell reads lines as from a pipe then. */
+bool repl_input_open(lua_State *L);
 void repl_input_close(void);
 
 /* Loads the history file ($FWSH_HISTORY, else ~/.fwsh_history; "" for none). */

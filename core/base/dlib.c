@@ -1,4 +1,4 @@
-/* dlib.c - libkmod, libdbus, libnftables and libpcap, loaded when a script
+/* dlib.c - libkmod, libdbus, libnftables, libpcap and zlib, loaded when a script
  * first asks for modules, firewalld, nftables or a capture rather than at
  * every start. With the
  * fifteen libraries they pull in (libcrypto, libsystemd, libgcrypt, ...), they

@@ -53,6 +53,13 @@ KMOD_SYMBOLS(DLIB_SYM)
 static const struct dlib_sym KMOD_SYMS[] = { KMOD_SYMBOLS(DLIB_ARG) { NULL, NULL } };
 static struct dlib libkmod = { "libkmod.so.2", KMOD_SYMS, NULL };
 
+/* zlib, for the kernel's configuration (plain or gzip): only asked for a
+ * module that is not loaded. */
+#define ZLIB_SYMBOLS(X) X(gzopen) X(gzgets) X(gzclose)
+ZLIB_SYMBOLS(DLIB_SYM)
+static const struct dlib_sym ZLIB_SYMS[] = { ZLIB_SYMBOLS(DLIB_ARG) { NULL, NULL } };
+static struct dlib libz = { "libz.so.1", ZLIB_SYMS, NULL };
+
 /* kmod_list_foreach, through the loaded kmod_list_next. */
 #define each_kmod(e, first) for ((e) = (first); (e); (e) = sym_kmod_list_next((first), (e)))
 
@@ -280,18 +287,20 @@ static int config_value(struct fwsh_modules *m, const char *symbol, char ret_fil
         int v = 'n';
         gzFile gz;
 
+        if (dlib_open(NULL, &libz) < 0)
+                return 0;
         gz = NULL;
         if (snprintf(ret_file, PATH_MAX, "%s/boot/config-%s", m->root, m->release) < PATH_MAX)
-                gz = gzopen(ret_file, "rb");   /* reads plain text as it is */
+                gz = sym_gzopen(ret_file, "rb");   /* reads plain text as it is */
         if (!gz && m->live) {
                 snprintf(ret_file, PATH_MAX, "/proc/config.gz");
-                gz = gzopen(ret_file, "rb");
+                gz = sym_gzopen(ret_file, "rb");
         }
         if (!gz)
                 return 0;
         snprintf(want, sizeof(want), "CONFIG_%s=", symbol);
         snprintf(unset, sizeof(unset), "# CONFIG_%s is not set", symbol);
-        while (gzgets(gz, line, sizeof(line))) {
+        while (sym_gzgets(gz, line, sizeof(line))) {
                 if (strncmp(line, want, strlen(want)) == 0) {
                         v = line[strlen(want)] == 'y' ? 'y' : line[strlen(want)] == 'm' ? 'm' : 'n';
                         break;
@@ -299,7 +308,7 @@ static int config_value(struct fwsh_modules *m, const char *symbol, char ret_fil
                 if (strncmp(line, unset, strlen(unset)) == 0)
                         break;
         }
-        gzclose(gz);
+        sym_gzclose(gz);
         return v;
 }
 
