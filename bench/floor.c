@@ -4,10 +4,15 @@
  * sendmsg, and their acks are read after. Only the tap ioctls, which have no
  * rtnetlink form, go one by one.
  *
- *   floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T
+ *   floor [-n NETNS] [-a ALIAS [-k]] [-d] [-s] [-i] N T
  *
  *   -n NETNS   work in /run/netns/NETNS (as `ip -n` does)
  *   -a ALIAS   tag every link with this ifalias too, as fwsh does ("fwsh:LAB")
+ *   -k         and make the links as fwsh does, so that a SIGKILL at any
+ *              instant leaves no link of the lab untagged: a link group in
+ *              every bridge's create, and each tap tagged (alias and group)
+ *              while held, before TUNSETPERSIST, in windows of 32 (one
+ *              sendmsg for a window's tags); up and attached after
  *   -d         delete them instead: one RTM_DELLINK each, all batched
  *   -s         serial: one request per sendmsg, its ack read before the next
  *              (fwsh's way today, less its lookups)
@@ -57,6 +62,8 @@ static int sk = -1;
 static uint32_t seq;
 static bool serial;            /* -s: a round trip per request */
 static bool interleaved;       /* -i: in a script's order */
+static bool kill_safe;         /* -k: tagged before persistent, as fwsh */
+static const uint32_t group = 0x40000001; /* -k: the lab's link group */
 static int *bridge_index;      /* filled from the echoed RTM_NEWLINK */
 static int nbridges;
 
@@ -189,9 +196,9 @@ static void set_alias(struct batch *b, const char *name, const char *alias)
         done(b, h);
 }
 
-/* TUNSETIFF makes the tap, TUNSETPERSIST keeps it after close. IFF_TUN_EXCL:
- * fail rather than attach to a tap that exists. */
-static void make_tap(const char *name)
+/* TUNSETIFF makes the tap (IFF_TUN_EXCL: fail rather than attach to a tap
+ * that exists); it lives while fd is open. */
+static int open_tap(const char *name)
 {
         struct ifreq ifr = { 0 };
         int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -202,9 +209,20 @@ static void make_tap(const char *name)
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
                 die(name, errno);
+        return fd;
+}
+
+/* TUNSETPERSIST keeps the tap after close. */
+static void persist_tap(int fd, const char *name)
+{
         if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
                 die(name, errno);
         close(fd);
+}
+
+static void make_tap(const char *name)
+{
+        persist_tap(open_tap(name), name);
 }
 
 static void enter_netns(const char *name)
@@ -269,6 +287,8 @@ static void add_bridge(struct batch *b, int i, const char *alias)
         bridge_name(name, i);
         ifi->ifi_flags = ifi->ifi_change = IFF_UP;
         put_name(h, name);
+        if (kill_safe)
+                put_attr(h, IFLA_GROUP, &group, sizeof(group));
         info = nest_start(h, IFLA_LINKINFO);
         put_attr(h, IFLA_INFO_KIND, "bridge", sizeof("bridge"));
         nest_end(h, info);
@@ -302,9 +322,36 @@ static void attach_tap(struct batch *b, int i, int k, const char *alias)
         ifi->ifi_flags = ifi->ifi_change = IFF_UP;
         put_name(h, name);
         put_attr(h, IFLA_MASTER, &master, sizeof(master));
-        if (alias)
+        if (alias && !kill_safe)
                 put_attr(h, IFLA_IFALIAS, alias, strlen(alias));
         done(b, h);
+}
+
+/* -k: the taps of bridges 0..n-1, a window of 32 at a time: made, tagged
+ * while held (one sendmsg), made persistent. */
+static void make_taps_tagged(struct batch *b, int n, int t, const char *alias)
+{
+        enum { WINDOW = 32 };
+        char names[WINDOW][IFNAMSIZ];
+        int fds[WINDOW], w = 0;
+
+        for (int j = 0; j < n * t; j++) {
+                struct nlmsghdr *h;
+
+                tap_name(names[w], j / t, j % t);
+                fds[w] = open_tap(names[w]);
+                h = request(b, RTM_NEWLINK, 0);
+                put_name(h, names[w]);
+                put_attr(h, IFLA_GROUP, &group, sizeof(group));
+                put_attr(h, IFLA_IFALIAS, alias, strlen(alias));
+                done(b, h);
+                if (++w < WINDOW && j + 1 < n * t)
+                        continue;
+                flush(b);
+                for (int k = 0; k < w; k++)
+                        persist_tap(fds[k], names[k]);
+                w = 0;
+        }
 }
 
 int main(int argc, char **argv)
@@ -314,17 +361,18 @@ int main(int argc, char **argv)
         bool delete = false;
         int c, n, t;
 
-        while ((c = getopt(argc, argv, "n:a:dsi")) != -1) {
+        while ((c = getopt(argc, argv, "n:a:kdsi")) != -1) {
                 switch (c) {
                 case 'n': enter_netns(optarg); break;
                 case 'a': alias = optarg; break;
+                case 'k': kill_safe = true; break;
                 case 'd': delete = true; break;
                 case 's': serial = true; break;
                 case 'i': interleaved = true; break;
                 default: goto usage;
                 }
         }
-        if (argc - optind != 2)
+        if (argc - optind != 2 || (kill_safe && (!alias || interleaved)))
                 goto usage;
         n = atoi(argv[optind]);
         t = atoi(argv[optind + 1]);
@@ -360,8 +408,10 @@ int main(int argc, char **argv)
                 flush(&b);
                 for (int i = 0; i < n; i++)
                         resolve_bridge(i);
-                /* 2. The taps: ioctls, one tap at a time. */
-                for (int i = 0; i < n; i++)
+                /* 2. The taps: ioctls, one tap at a time (-k: tagged while held). */
+                if (kill_safe)
+                        make_taps_tagged(&b, n, t, alias);
+                for (int i = 0; !kill_safe && i < n; i++)
                         for (int k = 0; k < t; k++) {
                                 char name[IFNAMSIZ];
                                 tap_name(name, i, k);
@@ -377,6 +427,6 @@ int main(int argc, char **argv)
         close(sk);
         return 0;
 usage:
-        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS] [-d] [-s] [-i] N T   (1 <= N <= 99999, 0 <= T <= 99)\n");
+        fprintf(stderr, "usage: floor [-n NETNS] [-a ALIAS [-k]] [-d] [-s] [-i] N T   (1 <= N <= 99999, 0 <= T <= 99)\n");
         return 2;
 }

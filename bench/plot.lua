@@ -29,6 +29,7 @@ end
 
 local METHODS = {
   { key = "floor", label = "floor -a (batched raw rtnetlink, fwsh's tags)", color = "#555555" },
+  { key = "floork", label = "floor -a -k (and fwsh's kill-safe order)", color = "#9467bd" },
   { key = "fwsh", label = "fwsh.batch", color = "#1f77b4" },
   { key = "ipbatch", label = "ip -batch", color = "#d62728" },
   { key = "percmd", label = "one ip/brctl process per step", color = "#2ca02c" },
