@@ -58,6 +58,12 @@ int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct cha
         return 0;
 }
 
+void change_link_new_copy(const void *head, struct change *ret)
+{
+        change_init(ret, CH_LINK_NEW, NULL);
+        memcpy(ret, head, CHANGE_LINK_NEW_SIZE);
+}
+
 void lab_mark(const struct fwsh_ctx *ctx, struct change *ch)
 {
         ch->has_alias = true;

@@ -5,6 +5,8 @@
 #ifndef FWSH_CHANGE_INTERNAL_H
 #define FWSH_CHANGE_INTERNAL_H
 
+#include <stddef.h>
+
 #include "base/internal.h"
 #include "change/fwsh_change.h"
 #include "net/fwsh_net.h" /* the types a change carries: fwsh_link_set, fwsh_addr */
@@ -24,26 +26,34 @@ enum change_op {
         CH_IMPAIR,      /* ifindex, name, impair: set it (nothing in it: remove fwsh's) */
 };
 
+/* A bridge's or a tap's creation, the one change a batch queues, sets none of
+ * the fields from netns on: batch.c keeps a queued change's first
+ * CHANGE_LINK_NEW_SIZE bytes, half of it (see change_link_new_copy). */
 struct change {
         enum change_op op;
         char name[FWSH_NETNS_NAME_MAX + 1];
         int ifindex;                  /* links: > 0 to find it by index, not name */
         char kind[16];
         struct fwsh_link_set set;     /* set.alias and set.netns are unused: see alias, netns */
-        char netns[FWSH_NETNS_NAME_MAX + 1]; /* CH_LINK_SET: move it there, "" */
         bool has_alias;
         char alias[128];
         uint32_t group;               /* links: put it in this group, 0 leave */
         char master_name[FWSH_NAME_MAX + 1]; /* CH_TAP_NEW in a batch: its bridge, which the
                                                batch makes; "" (set.master says) */
         struct {
-                char peer[FWSH_NAME_MAX + 1];
-                char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
-        } veth;
-        struct {
                 int64_t owner, group;
                 bool multi_queue, vnet_hdr;
         } tap;
+        struct {
+                char path[128];       /* under /proc/sys/ */
+                char value[32];
+        } sysctl;
+        /* What no bridge or tap creation sets: */
+        char netns[FWSH_NETNS_NAME_MAX + 1]; /* CH_LINK_SET: move it there, "" */
+        struct {
+                char peer[FWSH_NAME_MAX + 1];
+                char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
+        } veth;
         struct {
                 uint32_t id;                  /* VNI */
                 int family;                   /* of local and remote: AF_INET, AF_INET6, 0 */
@@ -60,12 +70,14 @@ struct change {
                 int ifindex;
                 uint32_t metric, table;
         } route;
-        struct {
-                char path[128];       /* under /proc/sys/ */
-                char value[32];
-        } sysctl;
         struct fwsh_impair impair;
 };
+
+#define CHANGE_LINK_NEW_SIZE offsetof(struct change, netns)
+
+/* *ret: the change whose first CHANGE_LINK_NEW_SIZE bytes are at head, the
+ * rest as change_init leaves it. */
+void change_link_new_copy(const void *head, struct change *ret);
 
 void change_init(struct change *ch, enum change_op op, const char *name);
 /* Tags a new link's change with ctx's lab: its ifalias and its link group. */

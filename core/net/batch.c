@@ -23,13 +23,18 @@ bool batch_is_bridge(const struct change *ch)
         return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
 }
 
+void item_change(const struct item *it, struct change *ret)
+{
+        change_link_new_copy(it->head, ret);
+}
+
 /* The slot of name: its item's, or the empty one where it would go. */
 static uint32_t *slot(const struct batch *b, const char *name)
 {
         size_t mask = b->cap * 2 - 1;
 
         for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
-                if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1].ch.name, name) == 0)
+                if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1].name, name) == 0)
                         return &b->slots[i];
 }
 
@@ -60,7 +65,7 @@ static int grow(struct batch *b)
         b->slots = slots;
         b->cap = cap;
         for (size_t i = 0; i < b->n; i++)
-                *slot(b, v[i].ch.name) = (uint32_t)i + 1;
+                *slot(b, v[i].name) = (uint32_t)i + 1;
         return 0;
 }
 
@@ -97,7 +102,7 @@ bool fwsh_batch_has_bridge(const struct fwsh_ctx *ctx, const char *name)
 {
         const struct item *it = ctx->batch ? batch_find(ctx->batch, name) : NULL;
 
-        return it && batch_is_bridge(&it->ch);
+        return it && it->bridge;
 }
 
 void fwsh_batch_abort(struct fwsh_ctx *ctx)
@@ -111,6 +116,7 @@ void fwsh_batch_abort(struct fwsh_ctx *ctx)
 static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
         struct batch *b = ctx->batch;
+        struct item *it;
         int r;
 
         if (!(batch_is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0] ||
@@ -126,9 +132,11 @@ static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const stru
                 return r;
         if ((r = grow(b)) < 0)
                 return r;
-        memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
-        b->v[b->n].ch = *ch;
-        b->n++;
+        it = &b->v[b->n++];
+        memset(it, 0, sizeof(*it));
+        memcpy(it->head, ch, sizeof(it->head));
+        fwsh_strcpy(it->name, sizeof(it->name), ch->name);
+        it->bridge = batch_is_bridge(ch);
         *slot(b, ch->name) = (uint32_t)b->n;
         ctx_clear(ctx);
         return 0;

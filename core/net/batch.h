@@ -4,8 +4,12 @@
 
 #include "internal.h"
 
+/* A queued bridge or tap: its change's first bytes (change/internal.h), which
+ * item_change() gives back whole; its inverse is CH_LINK_DEL of name. */
 struct item {
-        struct change ch;     /* its inverse: CH_LINK_DEL of ch.name */
+        unsigned char head[CHANGE_LINK_NEW_SIZE];
+        char name[FWSH_NAME_MAX + 1];
+        bool bridge;          /* else a tap */
         int ifindex;          /* bridges, once made */
         int fd;               /* taps: the tun descriptor until it persists, -1 */
         bool made;
@@ -18,6 +22,8 @@ struct batch {
 };
 
 bool batch_is_bridge(const struct change *ch);
+/* The change queued as it, whole. */
+void item_change(const struct item *it, struct change *ret);
 /* The queued item called name, or NULL. */
 struct item *batch_find(const struct batch *b, const char *name);
 void batch_free(struct batch *b);

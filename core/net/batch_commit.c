@@ -67,8 +67,11 @@ static int bridge_create(struct fwsh_ctx *ctx, const struct batch *b, struct ite
 {
         struct change create, rest;
 
+        struct change ch;
+
         (void)b;
-        link_new_split(&it->ch, &create, &rest);
+        item_change(it, &ch);
+        link_new_split(&ch, &create, &rest);
         return link_msg(ctx, &create, true, ret);
 }
 
@@ -78,8 +81,11 @@ static int bridge_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item 
 {
         struct change create, rest;
 
+        struct change ch;
+
         (void)b;
-        if (!link_new_split(&it->ch, &create, &rest))
+        item_change(it, &ch);
+        if (!link_new_split(&ch, &create, &rest))
                 return 0;
         rest.ifindex = it->ifindex;
         return link_msg(ctx, &rest, false, ret);
@@ -91,8 +97,11 @@ static int tap_tag(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
 {
         struct change tag, rest;
 
+        struct change ch;
+
         (void)b;
-        tap_new_split(&it->ch, &tag, &rest);
+        item_change(it, &ch);
+        tap_new_split(&ch, &tag, &rest);
         return link_msg(ctx, &tag, false, ret);
 }
 
@@ -104,11 +113,14 @@ static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it
 {
         struct change tag, rest;
 
-        tap_new_split(&it->ch, &tag, &rest);
-        if (it->ch.master_name[0]) {
-                const struct item *br = batch_find(b, it->ch.master_name);
+        struct change ch;
+
+        item_change(it, &ch);
+        tap_new_split(&ch, &tag, &rest);
+        if (ch.master_name[0]) {
+                const struct item *br = batch_find(b, ch.master_name);
                 if (!br || br->ifindex <= 0)
-                        return ctx_fail(ctx, -ENODEV, "bridge %s was not made", it->ch.master_name);
+                        return ctx_fail(ctx, -ENODEV, "bridge %s was not made", ch.master_name);
                 rest.set.master = br->ifindex;
         }
         return link_msg(ctx, &rest, false, ret);
@@ -128,7 +140,7 @@ static int make_bridges(struct fwsh_ctx *ctx, const struct batch *b, struct item
         int r;
 
         for (size_t i = 0; i < n; i++)
-                names[i] = win[i]->ch.name;
+                names[i] = win[i]->name;
         if ((r = intent_begin(ctx, names, n, intent, sizeof(intent))) < 0)
                 return r;
         r = make_bridges_tagged(ctx, b, win, n, failed);
@@ -146,7 +158,7 @@ static int make_bridges_tagged(struct fwsh_ctx *ctx, const struct batch *b, stru
 
                 if (!win[i]->made)
                         continue;
-                if ((index = fwsh_link_index(ctx, win[i]->ch.name)) < 0) {
+                if ((index = fwsh_link_index(ctx, win[i]->name)) < 0) {
                         if (r == 0) {
                                 *failed = win[i];
                                 r = ctx_fail(ctx, index, "made, then gone");
@@ -155,9 +167,13 @@ static int make_bridges_tagged(struct fwsh_ctx *ctx, const struct batch *b, stru
                 }
                 win[i]->ifindex = index;
         }
-        for (size_t i = 0; r == 0 && i < n; i++)
-                if ((r = link_new_sysctl(ctx, &win[i]->ch)) < 0)
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct change ch;
+
+                item_change(win[i], &ch);
+                if ((r = link_new_sysctl(ctx, &ch)) < 0)
                         *failed = win[i];
+        }
         return r < 0 ? r : send_each(ctx, b, win, n, bridge_rest, false, failed);
 }
 
@@ -175,7 +191,10 @@ static int make_taps(struct fwsh_ctx *ctx, const struct batch *b, struct item **
         for (size_t i = 0; i < n; i++)
                 win[i]->fd = -1;
         for (size_t i = 0; r == 0 && i < n; i++) {
-                if ((r = tap_tun_open(ctx, &win[i]->ch, &win[i]->fd)) < 0)
+                struct change ch;
+
+                item_change(win[i], &ch);
+                if ((r = tap_tun_open(ctx, &ch, &win[i]->fd)) < 0)
                         *failed = win[i];
                 else
                         win[i]->made = true;
@@ -214,7 +233,7 @@ static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
                         size_t n = 0;
 
                         for (; n < CHUNK && i < b->n; i++)
-                                if (batch_is_bridge(&b->v[i].ch) == bridges)
+                                if (b->v[i].bridge == bridges)
                                         win[n++] = &b->v[i];
                         if (n)
                                 r = bridges ? make_bridges(ctx, b, win, n, failed)
@@ -244,7 +263,7 @@ static void unmake(struct fwsh_ctx *ctx, struct batch *b)
                                 continue;
                         m = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
                         if (m && it->ifindex <= 0 &&
-                            nla_put_string(m, IFLA_IFNAME, it->ch.name) < 0) {
+                            nla_put_string(m, IFLA_IFNAME, it->name) < 0) {
                                 nlmsg_free(m);
                                 m = NULL;
                         }
@@ -273,7 +292,7 @@ int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_faile
                 r = make(ctx, b, &failed);
         for (size_t i = 0; r == 0 && i < b->n; i++) {
                 struct change inv;
-                change_init(&inv, CH_LINK_DEL, b->v[i].ch.name);
+                change_init(&inv, CH_LINK_DEL, b->v[i].name);
                 journal_record(ctx, &inv); /* cannot fail: reserved */
         }
         if (r < 0) {
@@ -282,9 +301,9 @@ int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_faile
                 snprintf(why, sizeof(why), "%s", ctx->detail);
                 if (failed) {
                         snprintf(ret_failed->kind, sizeof(ret_failed->kind), "%s",
-                                 batch_is_bridge(&failed->ch) ? "bridge" : "tap");
+                                 failed->bridge ? "bridge" : "tap");
                         snprintf(ret_failed->name, sizeof(ret_failed->name), "%.*s",
-                                 FWSH_NAME_MAX, failed->ch.name);
+                                 FWSH_NAME_MAX, failed->name);
                 }
                 unmake(ctx, b);
                 ctx_fail(ctx, r, "%s", why);
