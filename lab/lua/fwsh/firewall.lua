@@ -98,14 +98,42 @@ function Lab:has_replica(fw, port)
   return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
 end
 
+-- What each firewall's conntrackd has of port's connections, in its own
+-- (internal) and its peer's (external) cache, and its sync statistics: what
+-- a replication that did not come says about why.
+function Lab:sync_report(port)
+  local lines = {}
+  for _, name in ipairs({ "fw-1", "fw-2" }) do
+    local n = self.nodes[name]
+    if n and not n.stopped then
+      for _, flag in ipairs({ "-i", "-e" }) do
+        local r = n:run(conntrackd.ctl(n.conntrackd_conf, flag))
+        local count = 0
+        for _ in (r.out or ""):gmatch("dport=" .. port .. "%f[^%d]") do count = count + 1 end
+        lines[#lines + 1] = string.format("%s: conntrackd %s: %s", name, flag,
+          r.ok and (count .. " entries to port " .. port) or ("failed: " .. (r.err or r.out or "")))
+      end
+      local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-s"))
+      lines[#lines + 1] = name .. ": conntrackd -s:\n  " .. (r.out or r.err or ""):gsub("\n%s*", "\n  ")
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
 --- lab:synced(fw, port [, timeout]): until fw's conntrackd holds, in its
--- external cache (the peer's connections), a connection to port
+-- external cache (the peer's connections), a connection to port; raises,
+-- with both conntrackds' caches and statistics, if it does not in time
+-- (timeout: 20 s by default, times the backend's patience: three TCG guests
+-- on two cores have twice taken more than 40 s in CI)
 function Lab:synced(fw, port, timeout)
   local n = self.nodes[fw]
-  return (fwsh.wait{ fn = function()
+  local ok, waited = pcall(fwsh.wait, { fn = function()
     local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
     return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
-  end, interval = 0.05, timeout = (timeout or 10) * self.patience })
+  end, interval = 0.05, timeout = (timeout or 20) * self.patience })
+  if ok then return waited end
+  error(string.format("firewall: %s's conntrackd has no replica of the connection to port %d: %s\n%s",
+                      fw, port, tostring(waited), self:sync_report(port)), 2)
 end
 
 --- lab:capture(link [, opts]) -> capture: fwsh.capture on one of the lab's
