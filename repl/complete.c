@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <lauxlib.h>
 
 #include "fwsh_lua.h"

@@ -52,7 +52,7 @@ static bool as_link_delete(const struct change *inverse, struct entry *e)
 
         if (inverse->op != CH_LINK_DEL || strlen(inverse->name) > FWSH_NAME_MAX)
                 return false;
-        snprintf(e->name, sizeof(e->name), "%s", inverse->name);
+        fwsh_strcpy(e->name, sizeof(e->name), inverse->name);
         e->ifindex = inverse->ifindex;
         link_delete(e, &ch);
         return memcmp(&ch, inverse, sizeof(ch)) == 0;
@@ -98,11 +98,11 @@ static int reserve(struct fwsh_journal *j, size_t more)
 int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct change *inverse)
 {
         int r = reserve(j, 1);
+        struct entry *e;
 
         if (r < 0)
                 return r;
-        struct entry *e = &j->v[j->n];
-
+        e = &j->v[j->n];
         e->whole = NULL;
         if (!as_link_delete(inverse, e)) {
                 if (!(e->whole = malloc(sizeof(*e->whole))))

@@ -65,9 +65,7 @@ static int send_each(struct fwsh_ctx *ctx, const struct batch *b, struct item **
 static int bridge_create(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                          struct nl_msg **ret)
 {
-        struct change create, rest;
-
-        struct change ch;
+        struct change create, rest, ch;
 
         (void)b;
         item_change(it, &ch);
@@ -79,9 +77,7 @@ static int bridge_create(struct fwsh_ctx *ctx, const struct batch *b, struct ite
 static int bridge_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                        struct nl_msg **ret)
 {
-        struct change create, rest;
-
-        struct change ch;
+        struct change create, rest, ch;
 
         (void)b;
         item_change(it, &ch);
@@ -95,9 +91,7 @@ static int bridge_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item 
 static int tap_tag(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                    struct nl_msg **ret)
 {
-        struct change tag, rest;
-
-        struct change ch;
+        struct change tag, rest, ch;
 
         (void)b;
         item_change(it, &ch);
@@ -111,9 +105,7 @@ static int tap_tag(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
 static int tap_rest(struct fwsh_ctx *ctx, const struct batch *b, struct item *it,
                     struct nl_msg **ret)
 {
-        struct change tag, rest;
-
-        struct change ch;
+        struct change tag, rest, ch;
 
         item_change(it, &ch);
         tap_new_split(&ch, &tag, &rest);

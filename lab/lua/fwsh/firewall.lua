@@ -126,11 +126,8 @@ end
 -- (timeout: 20 s by default, times the backend's patience: three TCG guests
 -- on two cores have twice taken more than 40 s in CI)
 function Lab:synced(fw, port, timeout)
-  local n = self.nodes[fw]
-  local ok, waited = pcall(fwsh.wait, { fn = function()
-    local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-e"))
-    return r.ok and r.out:find("dport=" .. port, 1, true) ~= nil
-  end, interval = 0.05, timeout = (timeout or 20) * self.patience })
+  local ok, waited = pcall(fwsh.wait, { fn = function() return self:has_replica(fw, port) end,
+                                        interval = 0.05, timeout = (timeout or 20) * self.patience })
   if ok then return waited end
   error(string.format("firewall: %s's conntrackd has no replica of the connection to port %d: %s\n%s",
                       fw, port, tostring(waited), self:sync_report(port)), 2)
