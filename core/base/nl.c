@@ -41,13 +41,21 @@ int nle_to_errno(int nle)
         return EIO;
 }
 
+/* fwsh's largest request, a veth pair with its tags, is under 512 bytes;
+ * libnl's default is a page, which a batch of 32 messages takes 32 of. */
+#define REQUEST_SIZE 1024
+
 struct nl_msg *rtnl_request(int type, int flags, const void *hdr, size_t hdrlen)
 {
-        struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | flags);
+        struct nl_msg *msg = nlmsg_alloc_size(REQUEST_SIZE);
         void *p;
 
         if (!msg)
                 return NULL;
+        if (!nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, type, 0, NLM_F_REQUEST | flags)) {
+                nlmsg_free(msg);
+                return NULL;
+        }
         p = nlmsg_reserve(msg, hdrlen, NLMSG_ALIGNTO);
         if (!p) {
                 nlmsg_free(msg);

@@ -25,52 +25,85 @@ bool batch_is_bridge(const struct change *ch)
 
 void item_change(const struct item *it, struct change *ret)
 {
-        change_link_new_copy(it->head, ret);
+        uint64_t head[ITEM_WORDS] = { 0 };
+        const uint64_t *w = it->words;
+
+        for (uint64_t m = it->present; m; m &= m - 1)
+                head[__builtin_ctzll(m)] = *w++;
+        change_link_new_copy(head, ret);
 }
 
 /* The slot of name: its item's, or the empty one where it would go. */
 static uint32_t *slot(const struct batch *b, const char *name)
 {
-        size_t mask = b->cap * 2 - 1;
+        size_t mask = b->nslots - 1;
 
         for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask)
-                if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1].name, name) == 0)
+                if (!b->slots[i] || strcmp(b->v[b->slots[i] - 1]->name, name) == 0)
                         return &b->slots[i];
 }
 
 struct item *batch_find(const struct batch *b, const char *name)
 {
-        uint32_t *s = b->cap ? slot(b, name) : NULL;
+        uint32_t *s = b->nslots ? slot(b, name) : NULL;
 
-        return s && *s ? &b->v[*s - 1] : NULL;
+        return s && *s ? b->v[*s - 1] : NULL;
 }
 
-/* Room for one more item; the index rebuilt at twice the size. */
-static int grow(struct batch *b)
-{
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        struct item *v;
-        uint32_t *slots;
+/* Items are packed in blocks of BLOCK bytes that never move: a queue of
+ * 500 bridges and taps takes 5 pages, not the 66 that 544-byte items took
+ * (each page's first touch, a page fault, costs 17 us on this VM). */
+#define BLOCK 32768
 
-        if (b->n < b->cap)
-                return 0;
-        if (cap > UINT32_MAX / 2 || !(slots = calloc(cap * 2, sizeof(*slots))))
-                return -ENOMEM;
-        if (!(v = realloc(b->v, cap * sizeof(*v)))) {
-                free(slots);
-                return -ENOMEM;
+/* Room for one more item, with words words, and its place in v and slots. */
+static struct item *item_new(struct batch *b, size_t words)
+{
+        size_t size = sizeof(struct item) + words * sizeof(uint64_t);
+        struct item *it;
+
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 64;
+                struct item **v = cap <= UINT32_MAX / 2 ? realloc(b->v, cap * sizeof(*v)) : NULL;
+
+                if (!v)
+                        return NULL;
+                b->v = v;
+                b->cap = cap;
         }
-        free(b->slots);
-        b->v = v;
-        b->slots = slots;
-        b->cap = cap;
-        for (size_t i = 0; i < b->n; i++)
-                *slot(b, v[i].name) = (uint32_t)i + 1;
-        return 0;
+        if ((b->n + 1) * 2 > b->nslots) {
+                size_t nslots = b->nslots ? b->nslots * 2 : 128;
+                uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+                if (!slots)
+                        return NULL;
+                free(b->slots);
+                b->slots = slots;
+                b->nslots = nslots;
+                for (size_t i = 0; i < b->n; i++)
+                        *slot(b, b->v[i]->name) = (uint32_t)i + 1;
+        }
+        if (!b->block || b->used + size > BLOCK) {
+                char *block = malloc(BLOCK);
+
+                if (!block)
+                        return NULL;
+                memcpy(block, &b->block, sizeof(b->block));
+                b->block = block;
+                b->used = sizeof(b->block); /* the block before; items stay 8-aligned */
+        }
+        it = (struct item *)(b->block + b->used);
+        b->used += size;
+        return it;
 }
 
 void batch_free(struct batch *b)
 {
+        char *block = b->block, *before;
+
+        for (; block; block = before) {
+                memcpy(&before, block, sizeof(before));
+                free(block);
+        }
         free(b->v);
         free(b->slots);
         free(b);
@@ -116,7 +149,9 @@ void fwsh_batch_abort(struct fwsh_ctx *ctx)
 static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
         struct batch *b = ctx->batch;
+        uint64_t words[ITEM_WORDS], word, present = 0;
         struct item *it;
+        size_t k = 0;
         int r;
 
         if (!(batch_is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0] ||
@@ -130,11 +165,19 @@ static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const stru
                 return link_taken(ctx, ch->name);
         if (r != -ENODEV)
                 return r;
-        if ((r = grow(b)) < 0)
-                return r;
-        it = &b->v[b->n++];
+        for (size_t w = 0; w < ITEM_WORDS; w++) {
+                memcpy(&word, (const char *)ch + w * sizeof(word), sizeof(word));
+                if (word) {
+                        present |= UINT64_C(1) << w;
+                        words[k++] = word;
+                }
+        }
+        if (!(it = item_new(b, k)))
+                return -ENOMEM;
+        b->v[b->n++] = it;
         memset(it, 0, sizeof(*it));
-        memcpy(it->head, ch, sizeof(it->head));
+        it->present = present;
+        memcpy(it->words, words, k * sizeof(*words));
         fwsh_strcpy(it->name, sizeof(it->name), ch->name);
         it->bridge = batch_is_bridge(ch);
         *slot(b, ch->name) = (uint32_t)b->n;

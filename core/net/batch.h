@@ -2,24 +2,41 @@
 #ifndef FWSH_NET_BATCH_H
 #define FWSH_NET_BATCH_H
 
+#include <stdint.h>
+
 #include "internal.h"
 
-/* A queued bridge or tap: its change's first bytes (change/internal.h), which
- * item_change() gives back whole; its inverse is CH_LINK_DEL of name. */
+#define ITEM_WORDS (CHANGE_LINK_NEW_SIZE / 8)
+_Static_assert(CHANGE_LINK_NEW_SIZE % 8 == 0 && ITEM_WORDS <= 64, "a head's words fit one mask");
+
+/* A queued bridge or tap: its change's first CHANGE_LINK_NEW_SIZE bytes
+ * (change/internal.h) as the 8-byte words of them that are not zero, most of
+ * them being unset fields and the tails of names (a tap in a lab: 15 of 64);
+ * item_change() gives the change back whole. Its inverse is CH_LINK_DEL of
+ * name. */
 struct item {
-        unsigned char head[CHANGE_LINK_NEW_SIZE];
         char name[FWSH_NAME_MAX + 1];
         bool bridge;          /* else a tap */
+        bool made;
         int ifindex;          /* bridges, once made */
         int fd;               /* taps: the tun descriptor until it persists, -1 */
-        bool made;
+        uint64_t present;     /* bit w: word w of the head is not zero, and in words */
+        uint64_t words[];
 };
 
 struct batch {
-        struct item *v;
+        struct item **v;      /* in the order queued */
         size_t n, cap;
-        uint32_t *slots;      /* the items by name: index + 1, 0 empty; cap * 2 of them */
+        uint32_t *slots;      /* the items by name: index + 1, 0 empty */
+        size_t nslots;        /* a power of two, at least twice n */
+        char *block;          /* the items, packed in blocks, each starting with the */
+        size_t used;          /* address of the one before; bytes used of the last */
 };
+
+static inline struct item *batch_at(const struct batch *b, size_t i)
+{
+        return b->v[i];
+}
 
 bool batch_is_bridge(const struct change *ch);
 /* The change queued as it, whole. */
