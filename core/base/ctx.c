@@ -102,8 +102,6 @@ struct fwsh_ctx *fwsh_ctx_unref(struct fwsh_ctx *ctx)
         return NULL;
 }
 
-
-
 int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab)
 {
         int r;
@@ -121,15 +119,10 @@ const char *fwsh_ctx_lab(const struct fwsh_ctx *ctx)
         return ctx->lab;
 }
 
-
-
 void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j)
 {
         ctx->journal = j;
 }
-
-
-
 
 bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b)
 {

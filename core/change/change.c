@@ -20,7 +20,6 @@ void change_init(struct change *ch, enum change_op op, const char *name)
         ch->tap.group = -1;
 }
 
-
 int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)
 {
         char lines[2048];

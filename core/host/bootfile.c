@@ -6,7 +6,6 @@
 
 /* ---- growing text and string lists ---------------------------------------------- */
 
-
 int text_add(struct text *t, const char *s, size_t n)
 {
         if (t->len + n + 1 > t->cap) {
@@ -73,7 +72,6 @@ int check_modules(struct fwsh_ctx *ctx, const char *const *modules, size_t n)
 }
 
 /* ---- files inside a root ------------------------------------------------------------ */
-
 
 int open_in_root(int rootfd, const char *rel, int flags)
 {
@@ -257,7 +255,6 @@ int file_remove(struct fwsh_ctx *ctx, int dirfd, const char *name, const char *p
         fsync(dirfd);
         return 0;
 }
-
 
 /* ---- results ------------------------------------------------------------------------- */
 

@@ -225,6 +225,4 @@ int fwsh_firewalld_remove(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const
 int fwsh_firewalld_interfaces(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
                               unsigned scope, char ***ret_ifaces, size_t *ret_n);
 
-
-
 #endif

@@ -6,7 +6,6 @@
 
 /* ---- GRUB_CMDLINE_LINUX ------------------------------------------------------------------ */
 
-
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t';
@@ -152,7 +151,6 @@ int value_modules(const char *s, const struct assign *a, char ***v, size_t *n)
         }
         return r;
 }
-
 
 void record_free(struct record *rec)
 {

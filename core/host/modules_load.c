@@ -4,7 +4,6 @@
 
 /* ---- modules-load.d/fwsh.conf ---------------------------------------------------------- */
 
-
 bool conf_next(const struct text *t, size_t *pos, struct conf_line *l)
 {
         size_t i = *pos, a, b;

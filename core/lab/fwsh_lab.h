@@ -17,7 +17,6 @@ struct fwsh_lab {
         unsigned dirs;                 /* state directories (fwsh_lab_dir_make); down only */
 };
 
-
 /* The labs with objects in ctx's namespace or in /run/netns, sorted by name;
  * free(*ret) after. */
 int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n);
@@ -181,6 +180,5 @@ struct fwsh_capture *fwsh_capture_free(struct fwsh_capture *c);
  * printed (JSON if json), to free(). -EINVAL with nft's own message in ctx's
  * detail if it refuses. See nft(8), libnftables(3). */
 int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json, char **ret_output);
-
 
 #endif

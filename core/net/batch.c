@@ -23,6 +23,24 @@ bool batch_is_bridge(const struct change *ch)
         return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
 }
 
+/* The words of ch's head that are not zero, in order, and which they are. */
+static size_t head_pack(const struct change *ch, uint64_t *ret_present, uint64_t words[ITEM_WORDS])
+{
+        size_t k = 0;
+
+        *ret_present = 0;
+        for (size_t w = 0; w < ITEM_WORDS; w++) {
+                uint64_t word;
+
+                memcpy(&word, (const char *)ch + w * sizeof(word), sizeof(word));
+                if (word) {
+                        *ret_present |= UINT64_C(1) << w;
+                        words[k++] = word;
+                }
+        }
+        return k;
+}
+
 void item_change(const struct item *it, struct change *ret)
 {
         uint64_t head[ITEM_WORDS] = { 0 };
@@ -55,7 +73,7 @@ struct item *batch_find(const struct batch *b, const char *name)
  * (each page's first touch, a page fault, costs 17 us on this VM). */
 #define BLOCK 32768
 
-/* Room for one more item, with words words, and its place in v and slots. */
+/* Room for one more item of words words: in v, in slots, and its bytes. */
 static struct item *item_new(struct batch *b, size_t words)
 {
         size_t size = sizeof(struct item) + words * sizeof(uint64_t);
@@ -149,9 +167,9 @@ void fwsh_batch_abort(struct fwsh_ctx *ctx)
 static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
         struct batch *b = ctx->batch;
-        uint64_t words[ITEM_WORDS], word, present = 0;
+        uint64_t words[ITEM_WORDS], present;
         struct item *it;
-        size_t k = 0;
+        size_t k;
         int r;
 
         if (!(batch_is_bridge(ch) || ch->op == CH_TAP_NEW) || ch->netns[0] ||
@@ -165,13 +183,7 @@ static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const stru
                 return link_taken(ctx, ch->name);
         if (r != -ENODEV)
                 return r;
-        for (size_t w = 0; w < ITEM_WORDS; w++) {
-                memcpy(&word, (const char *)ch + w * sizeof(word), sizeof(word));
-                if (word) {
-                        present |= UINT64_C(1) << w;
-                        words[k++] = word;
-                }
-        }
+        k = head_pack(ch, &present, words);
         if (!(it = item_new(b, k)))
                 return -ENOMEM;
         b->v[b->n++] = it;

@@ -14,7 +14,6 @@ extern const struct backend plan_backend;    /* plan.c: a model of one namespace
 /* The command lines that make the change ch, '\n' between them (explain.c). */
 int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size);
 
-
 /* The kernel side of each change, one per primitive file. */
 int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch);
 int link_kernel_set(struct fwsh_ctx *ctx, const struct change *ch);

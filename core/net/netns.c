@@ -12,9 +12,6 @@
 
 #include "internal.h"
 
-
-
-
 static int fail_errno(struct fwsh_ctx *ctx, int err, const char *what)
 {
         if (err == -EPERM || err == -EACCES)
@@ -131,7 +128,6 @@ int fwsh_netns_exists(struct fwsh_ctx *ctx, const char *name)
         return access(path, F_OK) == 0;
 }
 
-
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
@@ -187,7 +183,6 @@ nomem:
         fwsh_strv_free(v, n);
         return -ENOMEM;
 }
-
 
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
 int netns_tag_here(struct fwsh_ctx *ctx)
