@@ -33,11 +33,6 @@ struct batch {
         size_t used;          /* address of the one before; bytes used of the last */
 };
 
-static inline struct item *batch_at(const struct batch *b, size_t i)
-{
-        return b->v[i];
-}
-
 bool batch_is_bridge(const struct change *ch);
 /* The change queued as it, whole. */
 void item_change(const struct item *it, struct change *ret);

@@ -225,8 +225,8 @@ static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
                         size_t n = 0;
 
                         for (; n < CHUNK && i < b->n; i++)
-                                if (batch_at(b, i)->bridge == bridges)
-                                        win[n++] = batch_at(b, i);
+                                if (b->v[i]->bridge == bridges)
+                                        win[n++] = b->v[i];
                         if (n)
                                 r = bridges ? make_bridges(ctx, b, win, n, failed)
                                             : make_taps(ctx, b, win, n, failed);
@@ -247,7 +247,7 @@ static void unmake(struct fwsh_ctx *ctx, struct batch *b)
                 size_t n = 0;
 
                 for (; n < CHUNK && i > 0; i--) {
-                        struct item *it = batch_at(b, i - 1);
+                        struct item *it = b->v[i - 1];
                         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = it->ifindex };
                         struct nl_msg *m;
 
@@ -284,7 +284,7 @@ int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_faile
                 r = make(ctx, b, &failed);
         for (size_t i = 0; r == 0 && i < b->n; i++) {
                 struct change inv;
-                change_init(&inv, CH_LINK_DEL, batch_at(b, i)->name);
+                change_init(&inv, CH_LINK_DEL, b->v[i]->name);
                 journal_record(ctx, &inv); /* cannot fail: reserved */
         }
         if (r < 0) {
