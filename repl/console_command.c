@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fwsh.h"
+#include "base/clock.h"
 #include "repl.h"
 
 static int usage(void)
@@ -56,13 +57,6 @@ static int display(struct fwsh_ctx *ctx, const char *lab, const char *node)
 
 #define DETACH 0x1d /* Ctrl-] */
 
-static long now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 /* Copies what arrives on from to to; -1 at the end or on an error, else the
  * bytes copied (to the detach key, if seen: *detach set). */
 static ssize_t relay(int from, int to, bool watch, bool *detach)
@@ -93,7 +87,7 @@ static int serial(const char *path, const char *lab, const char *node)
         struct sockaddr_un a = { .sun_family = AF_UNIX };
         bool tty = isatty(STDIN_FILENO), detach = false, in_open = true;
         struct termios saved, raw;
-        long deadline = 0;
+        int64_t deadline = 0;
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
         if (fd < 0 || strlen(path) >= sizeof(a.sun_path)) {
@@ -119,7 +113,7 @@ static int serial(const char *path, const char *lab, const char *node)
         while (!detach) {
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
                                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
-                int wait = in_open ? -1 : (int)(deadline - now_ms() > 1000 ? 1000 : deadline - now_ms());
+                int wait = in_open ? -1 : (int)(deadline - fwsh_now_ms() > 1000 ? 1000 : deadline - fwsh_now_ms());
                 if (!in_open && wait <= 0)
                         break;
                 if (poll(p, 2, wait) <= 0) {
@@ -131,7 +125,7 @@ static int serial(const char *path, const char *lab, const char *node)
                         break; /* the VM went away */
                 if (p[1].revents && relay(STDIN_FILENO, fd, tty, &detach) < 0) {
                         in_open = false; /* end of the piped input: read the answer */
-                        deadline = now_ms() + 10000;
+                        deadline = fwsh_now_ms() + 10000;
                 }
         }
         if (tty) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "fwsh_lua.h"
 
 #define PROC_MT "fwsh.proc"
@@ -337,10 +338,7 @@ static int l_stop_lab(lua_State *L)
  * measuring how long things take */
 static int l_clock(lua_State *L)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+        lua_pushnumber(L, fwsh_now_msf() / 1e3);
         return 1;
 }
 

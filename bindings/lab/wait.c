@@ -9,6 +9,7 @@
 
 #include <linux/if.h>
 
+#include "base/clock.h"
 #include "fwsh_lua.h"
 
 struct cond {
@@ -23,14 +24,6 @@ struct cond {
         const char *netns;
         double interval;           /* seconds between checks that no event announces */
 };
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int tri(lua_State *L, int t, const char *field)
 {
@@ -153,7 +146,7 @@ static int l_wait(lua_State *L)
         struct fwsh_ctx *ctx, *own = NULL;
         struct fwsh_monitor *mon = NULL;
         struct fwsh_monitor_stats stats = { 0 };
-        double start = now_s(), timeout, deadline;
+        double start = fwsh_now_msf() / 1e3, timeout, deadline;
         unsigned long checks = 0;
         int r;
 
@@ -216,7 +209,7 @@ static int l_wait(lua_State *L)
                         r = check_lua(L, &c);
                 if (r != 0)
                         break;
-                left = deadline - now_s();
+                left = deadline - fwsh_now_msf() / 1e3;
                 if (left <= 0) {
                         r = -ETIMEDOUT;
                         break;
@@ -249,7 +242,7 @@ static int l_wait(lua_State *L)
                 lfwsh_fail(L, ctx, r, "wait", what);
         }
         fwsh_ctx_unref(own);
-        lua_pushnumber(L, now_s() - start);
+        lua_pushnumber(L, fwsh_now_msf() / 1e3 - start);
         lua_createtable(L, 0, 4);
         lua_pushinteger(L, (lua_Integer)stats.link_events);
         lua_setfield(L, -2, "link_events");

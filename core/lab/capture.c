@@ -32,6 +32,7 @@
 
 #include <pcap/pcap.h>
 
+#include "base/clock.h"
 #include "base/dlib.h"
 #include "internal.h"
 
@@ -377,23 +378,15 @@ static int capture_child(void *arg)
         return r < 0 ? 1 : 0;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for the child's word on fd: 0 once it captures, or its failure. */
 static int wait_ready(struct fwsh_ctx *ctx, struct fwsh_capture *c, int fd)
 {
-        int64_t deadline = now_ms() + READY_MS;
+        int64_t deadline = fwsh_now_ms() + READY_MS;
         char b;
 
         for (;;) {
                 struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - fwsh_now_ms();
                 ssize_t n;
 
                 if (left <= 0)

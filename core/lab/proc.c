@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "internal.h"
 
 struct fwsh_proc {
@@ -33,14 +34,6 @@ struct fwsh_proc {
 };
 
 static struct fwsh_proc *registry;
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Opens path for the child's fd, or /dev/null if path is NULL. */
 static int child_redirect(const char *path, int target, int flags)
@@ -299,11 +292,11 @@ static int reap(struct fwsh_proc *p, bool block)
 
 int fwsh_proc_wait(struct fwsh_proc *p, int timeout_ms, int *ret_status)
 {
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = fwsh_now_ms() + timeout_ms;
 
         /* No SIGCHLD handler to disturb the caller's: poll with a short, growing step. */
         for (int step = 1; !reap(p, false); step = step < CANCEL_SLICE_MS ? step * 2 : CANCEL_SLICE_MS) {
-                int64_t left = timeout_ms < 0 ? step : deadline - now_ms();
+                int64_t left = timeout_ms < 0 ? step : deadline - fwsh_now_ms();
                 if (left <= 0)
                         return -ETIMEDOUT;
                 if (cancel_take())
@@ -376,14 +369,14 @@ int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len)
 
 ssize_t fwsh_proc_recv(struct fwsh_proc *p, void *buf, size_t size, int timeout_ms)
 {
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = fwsh_now_ms() + timeout_ms;
         struct pollfd pfd = { p->from_child, POLLIN, 0 };
 
         if (p->from_child < 0)
                 return -EBADF;
         /* in slices, so that a cancel (Ctrl-C) is seen while the peer is slow */
         for (;;) {
-                int64_t left = timeout_ms < 0 ? CANCEL_SLICE_MS : deadline - now_ms();
+                int64_t left = timeout_ms < 0 ? CANCEL_SLICE_MS : deadline - fwsh_now_ms();
                 int r;
 
                 if (left <= 0)
@@ -442,9 +435,9 @@ int fwsh_proc_stop_lab(const char *lab, int grace_ms)
                 kill(-p->pid, SIGCONT);
                 kill(-p->pid, SIGTERM);
         }
-        deadline = now_ms() + grace_ms;
+        deadline = fwsh_now_ms() + grace_ms;
         for (struct fwsh_proc *p = registry; p; p = p->next) {
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - fwsh_now_ms();
                 if (!p->pid || (lab && strcmp(lab, p->lab) != 0))
                         continue;
                 if (fwsh_proc_wait(p, left > 0 ? (int)left : 0, NULL) < 0) {
@@ -497,7 +490,7 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
         size_t cap[2] = { 0, 0 };
         struct fwsh_proc *p = NULL;
         int out[2], err[2], r;
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = fwsh_now_ms() + timeout_ms;
         struct pollfd pfd[2];
 
         ctx_clear(ctx);
@@ -515,7 +508,7 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
         pfd[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
         pfd[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
         while (r == 0 && (pfd[0].fd >= 0 || pfd[1].fd >= 0)) {
-                int64_t left = timeout_ms < 0 ? -1 : deadline - now_ms();
+                int64_t left = timeout_ms < 0 ? -1 : deadline - fwsh_now_ms();
                 if (timeout_ms >= 0 && left <= 0) {
                         r = -ETIMEDOUT;
                         break;
@@ -547,7 +540,7 @@ int fwsh_proc_run(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int t
         close(err[0]);
         if (p) {
                 if (r == 0) {
-                        int left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+                        int left = timeout_ms < 0 ? -1 : (int)(deadline - fwsh_now_ms());
                         r = fwsh_proc_wait(p, timeout_ms < 0 ? -1 : (left > 0 ? left : 0),
                                            &res.status);
                 }
@@ -627,7 +620,7 @@ static size_t untracked_children(pid_t pgid, pid_t *pids, size_t max)
 
 int fwsh_proc_reap_orphans(int timeout_ms)
 {
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = fwsh_now_ms() + timeout_ms;
         int count = 0;
 
         for (;;) {
@@ -640,14 +633,14 @@ int fwsh_proc_reap_orphans(int timeout_ms)
                         kill(pids[i], SIGKILL);
                 for (size_t i = 0; i < n; i++) {
                         pid_t r;
-                        while ((r = waitpid(pids[i], NULL, WNOHANG)) == 0 && now_ms() < deadline) {
+                        while ((r = waitpid(pids[i], NULL, WNOHANG)) == 0 && fwsh_now_ms() < deadline) {
                                 struct timespec ts = { 0, 2 * 1000000L };
                                 nanosleep(&ts, NULL);
                         }
                         if (r == pids[i])
                                 count++;
                 }
-                if (now_ms() >= deadline)
+                if (fwsh_now_ms() >= deadline)
                         return -ETIMEDOUT;
         }
 }
@@ -657,12 +650,12 @@ int fwsh_proc_reap_orphans(int timeout_ms)
  * is their subreaper; elsewhere init has them. Waits 1 s at most. */
 static void reap_group(pid_t pgid)
 {
-        int64_t deadline = now_ms() + 1000;
+        int64_t deadline = fwsh_now_ms() + 1000;
         pid_t pids[64];
         size_t n = untracked_children(pgid, pids, FWSH_N(pids));
 
         for (size_t i = 0; i < n; i++)
-                while (waitpid(pids[i], NULL, WNOHANG) == 0 && now_ms() < deadline) {
+                while (waitpid(pids[i], NULL, WNOHANG) == 0 && fwsh_now_ms() < deadline) {
                         struct timespec ts = { 0, 1000000L };
                         nanosleep(&ts, NULL);
                 }

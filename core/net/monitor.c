@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "base/clock.h"
 #include "internal.h"
 
 struct fwsh_monitor {
@@ -106,18 +107,16 @@ static int drain(struct fwsh_monitor *m)
 int fwsh_monitor_wait(struct fwsh_monitor *m, int timeout_ms)
 {
         struct pollfd p = { .fd = m->fd, .events = POLLIN };
-        struct timespec start, now;
+        int64_t deadline;
         int r = drain(m);
 
         if (r != 0)
                 return r;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        deadline = fwsh_now_ms() + timeout_ms;
         for (;;) {
                 int left = timeout_ms;
                 if (timeout_ms >= 0) {
-                        clock_gettime(CLOCK_MONOTONIC, &now);
-                        left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
-                                                  (now.tv_nsec - start.tv_nsec) / 1000000);
+                        left = (int)(deadline - fwsh_now_ms());
                         if (left < 0)
                                 left = 0;
                 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "../../core/base/clock.h"
 #include "wire.h"
 
 static char boot_report[4096];
@@ -241,16 +242,9 @@ static bool cmdline_has(const char *word)
         return found;
 }
 
-static long now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 int main(void)
 {
-        long last_data = 0;
+        int64_t last_data = 0;
         int fd;
 
         signal(SIGPIPE, SIG_IGN);
@@ -274,14 +268,14 @@ int main(void)
                 n = read(fd, in + have, sizeof(in) - have);
                 if (n > 0) {
                         have += (size_t)n;
-                        last_data = now_ms();
+                        last_data = fwsh_now_ms();
                         requests(fd);
                 } else if (n == 0) {
                         /* No host on the port (or the news of the next one is
                          * still on its way): looked at again in 10 ms, since
                          * poll says HUP at once. Part of a request that a host
                          * left 2 s ago is dropped. */
-                        if (have > 0 && now_ms() - last_data > 2000)
+                        if (have > 0 && fwsh_now_ms() - last_data > 2000)
                                 have = 0;
                         usleep(10000);
                 } else if (errno == EAGAIN) {

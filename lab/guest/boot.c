@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/base/clock.h"
 #include "agent.h"
 #include "wire.h"
 
@@ -270,12 +271,11 @@ static int boot_file(const char *path, struct report *r)
 int boot(char *buf, size_t len)
 {
         struct report r = { buf, len, 0 };
-        struct timespec t0, t1;
+        int64_t t0 = fwsh_now_ms();
         char share[1024], node[64], file[1200];
         int ok = 1;
 
         buf[0] = 0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
         if (getpid() == 1 && (mounts(&r) < 0 || modules(&r) < 0))
                 ok = 0;
@@ -292,8 +292,6 @@ int boot(char *buf, size_t len)
                                 ok = 0;
                 }
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        say(&r, "%s after %ld ms of init\n", ok ? "ready" : "boot failed",
-            (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        say(&r, "%s after %lld ms of init\n", ok ? "ready" : "boot failed", (long long)(fwsh_now_ms() - t0));
         return ok;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/base/clock.h"
 #include "agent.h"
 
 #define JOBS 256
@@ -79,13 +80,6 @@ static void child_io(int out, int err)
         dup2(err, 2);
 }
 
-static long now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 pid_t jobs_spawn(const char *outfile, char *const argv[], char *err, size_t errlen)
 {
         int report[2], fd, e = 0;
@@ -137,7 +131,7 @@ pid_t jobs_spawn(const char *outfile, char *const argv[], char *err, size_t errl
 int jobs_run(char *const argv[], int timeout_ms, const struct out *o, char *end, size_t endlen)
 {
         int out[2], err[2], status = 0, open_fds = 2;
-        long deadline = now_ms() + timeout_ms;
+        int64_t deadline = fwsh_now_ms() + timeout_ms;
         struct pollfd p[2];
         char buf[4096];
         pid_t pid;
@@ -165,7 +159,7 @@ int jobs_run(char *const argv[], int timeout_ms, const struct out *o, char *end,
         p[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
         p[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
         while (open_fds > 0) {
-                long left = deadline - now_ms();
+                int64_t left = deadline - fwsh_now_ms();
                 int n = left > 0 ? poll(p, 2, (int)left) : 0;
                 if (n == 0)
                         break;
@@ -188,7 +182,7 @@ int jobs_run(char *const argv[], int timeout_ms, const struct out *o, char *end,
                 pid_t w = waitpid(pid, &status, WNOHANG);
                 if (w == pid)
                         break;
-                if (now_ms() >= deadline) {
+                if (fwsh_now_ms() >= deadline) {
                         kill(-pid, SIGKILL);
                         waitpid(pid, &status, 0);
                         snprintf(end, endlen, "timeout");

@@ -24,16 +24,10 @@
 #include <unistd.h>
 
 #include "../guest/wire.h"
-
-static long now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
+#include "../../core/base/clock.h"
 
 /* Connected to path, retrying while qemu has not made the socket yet. */
-static int dial(const char *path, long deadline)
+static int dial(const char *path, int64_t deadline)
 {
         struct sockaddr_un a = { .sun_family = AF_UNIX };
         snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
@@ -44,18 +38,18 @@ static int dial(const char *path, long deadline)
                 if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
                         return fd;
                 close(fd);
-                if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() >= deadline)
+                if ((errno != ENOENT && errno != ECONNREFUSED) || fwsh_now_ms() >= deadline)
                         return -1;
                 usleep(10000);
         }
 }
 
 /* Exactly len bytes before the deadline: 0, or -1 (EOF, error, time up). */
-static int read_full(int fd, unsigned char *p, size_t len, long deadline)
+static int read_full(int fd, unsigned char *p, size_t len, int64_t deadline)
 {
         while (len > 0) {
                 struct pollfd w = { .fd = fd, .events = POLLIN };
-                long left = deadline - now_ms();
+                int64_t left = deadline - fwsh_now_ms();
                 ssize_t n;
                 if (left <= 0 || poll(&w, 1, (int)left) <= 0)
                         return -1;
@@ -90,7 +84,7 @@ int main(int argc, char **argv)
 {
         static unsigned char req[WIRE_REQ_HEAD + WIRE_MAX_REQ], data[65536];
         double seconds = 30;
-        long deadline;
+        int64_t deadline;
         size_t len = 0;
         uint32_t id;
         int fd, a = 2;
@@ -104,7 +98,7 @@ int main(int argc, char **argv)
                 fputs("usage: fwsh-guest SOCKET [-t SECONDS] ping|run|spawn|status|kill|write ARGS...\n", stderr);
                 return 2;
         }
-        deadline = now_ms() + (long)(seconds * 1000);
+        deadline = fwsh_now_ms() + (long)(seconds * 1000);
         /* run's own deadline is the request's, less a margin for the reply */
         snprintf(ms, sizeof(ms), "%ld", (long)(seconds * 1000) > 600 ? (long)(seconds * 1000) - 500 : 100);
         for (int i = a; i < argc; i++) {
@@ -121,7 +115,7 @@ int main(int argc, char **argv)
                         s = ms; /* after "run", its deadline */
                 }
         }
-        srand((unsigned)(now_ms() ^ getpid()));
+        srand((unsigned)(fwsh_now_ms() ^ getpid()));
         id = (uint32_t)rand();
         memcpy(req, WIRE_REQ_MAGIC, 4);
         wire_put32(req + 4, id);
@@ -139,7 +133,7 @@ int main(int argc, char **argv)
                 unsigned char head[WIRE_REP_HEAD];
                 uint32_t n;
                 if (read_full(fd, head, sizeof(head), deadline) < 0) {
-                        if (now_ms() < deadline) {
+                        if (fwsh_now_ms() < deadline) {
                                 fprintf(stderr, "fwsh-guest: %s: qemu closed the connection before the agent "
                                         "answered %s (%s)\n", argv[1], argv[a], errno ? strerror(errno) : "end of file");
                                 return 1;

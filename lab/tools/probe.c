@@ -25,20 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/base/clock.h"
+
 static volatile sig_atomic_t done;
 
 static void on_signal(int sig)
 {
         (void)sig;
         done = 1;
-}
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int usage(void)
@@ -82,9 +76,9 @@ static int client(const char *addr, int port, int interval)
                 perror("fwsh-probe: connect");
                 return 1;
         }
-        start = next = now_ms();
+        start = next = fwsh_now_msf();
         while (!done) {
-                double t = now_ms();
+                double t = fwsh_now_msf();
                 struct pollfd p = { .fd = fd, .events = POLLIN };
                 if (t >= next) {
                         seq = sent++;
@@ -95,7 +89,7 @@ static int client(const char *addr, int port, int interval)
                 }
                 if (poll(&p, 1, (int)(next - t) + 1) > 0) {
                         ssize_t n = recv(fd, &seq, sizeof(seq), 0);
-                        t = now_ms();
+                        t = fwsh_now_msf();
                         if (n != (ssize_t)sizeof(seq))
                                 continue;
                         if (received == cap) {
@@ -118,8 +112,8 @@ static int client(const char *addr, int port, int interval)
                         last = t;
                 }
         }
-        if (last >= 0 && now_ms() - last > max_gap + interval) {
-                max_gap = now_ms() - last; /* replies had stopped before the end */
+        if (last >= 0 && fwsh_now_msf() - last > max_gap + interval) {
+                max_gap = fwsh_now_msf() - last; /* replies had stopped before the end */
                 gap_at = last - start;
         }
         printf("sent %llu received %llu lost %llu max_gap_ms %.1f first_reply_ms %.1f gap_at_ms %.1f\n",

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/base/clock.h"
+
 static volatile sig_atomic_t done;
 
 static void on_signal(int sig)
@@ -45,14 +47,6 @@ static int usage(void)
 {
         fputs("usage: fwsh-stream server PORT | client ADDR PORT [BYTES_PER_SECOND]\n", stderr);
         return 2;
-}
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static char peer[64]; /* the client as the server saw it */
@@ -127,9 +121,9 @@ static int client(const char *addr, int port, long rate)
                 printf("sent 0 %s\n", strerror(errno));
                 return 1;
         }
-        next = now_ms();
+        next = fwsh_now_msf();
         while (!done) {
-                double t = now_ms();
+                double t = fwsh_now_msf();
                 if (t < next) {
                         struct timespec ts = { 0, (long)((next - t) * 1e6) };
                         nanosleep(&ts, NULL);
