@@ -58,11 +58,13 @@ end
 
 describe("the firewall pair fails over, the TCP stream survives", function()
   it("on namespace nodes, its outage timeline plotted", H.ns(function(ns)
-    local svg = os.tmpname() .. ".svg"
+    local base = os.tmpname() -- made, so that the name stays ours; the plot goes beside it
+    local svg = base .. ".svg"
     local out = failover(ns, { "--plot", svg })
     assert.truthy(out:find("\nplot: " .. svg .. "\n", 1, true), out)
     local text = assert(H.read_file(svg))
     os.remove(svg)
+    os.remove(base)
     -- one tick per probe reply (10 ms apart for about 2.5 s), the failure and the takeover marked
     local replies = tonumber(text:match("%((%d+) replies, one tick each%)"))
     assert.truthy(replies and replies > 150, text:sub(1, 300))

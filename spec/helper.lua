@@ -5,8 +5,12 @@ local json = require "dkjson"
 
 local H = {}
 
-H.root = os.getenv("FWSH_ROOT") or "."
-H.build = os.getenv("FWSH_BUILD") or (H.root .. "/build")
+-- Absolute, so that a spec that runs a program in another directory finds them.
+local function absolute(path)
+  return path:sub(1, 1) == "/" and path or (assert(os.getenv("PWD"), "PWD is not set") .. "/" .. path)
+end
+H.root = absolute(os.getenv("FWSH_ROOT") or ".")
+H.build = absolute(os.getenv("FWSH_BUILD") or (H.root .. "/build"))
 package.cpath = H.build .. "/?.so;" .. package.cpath
 H.fwsh = require "fwsh"
 
