@@ -130,7 +130,7 @@ int lfwsh_link_impair(lua_State *L);
 int lfwsh_link_clear_impairment(lua_State *L);
 /* Pushes an impairment as link:impair() reads it back (net/impair.c). */
 void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
-/* Reads stp, vlan_filtering, forward_delay and ageing_time (seconds) from the
+/* Reads stp, vlan_filtering, mcast_snooping, forward_delay and ageing_time (seconds) from the
  * option table at t (net/link.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
 /* Pushes a list of handles for links (ifindexes) in ctx. */

@@ -58,6 +58,33 @@ describe("fwsh.bridge", function()
     end
   end))
 
+  it("turns multicast snooping off: no snoopers' group joined; on again through set{}", H.ns(function(ns)
+    -- The IPv4 groups each link of ns has joined, as the kernel lists them.
+    local function groups(name)
+      local out = assert(H.run({ "ip", "netns", "exec", ns, "cat", "/proc/net/igmp" }))
+      local found, at = {}, nil
+      for line in out:gmatch("[^\n]+") do
+        local dev = line:match("^%d+%s+(%S+)%s*:")
+        if dev then at = dev elseif at == name then found[#found + 1] = line:match("^%s+(%x+)") end
+      end
+      return table.concat(found, " ")
+    end
+    fwsh.bridge.add("br1")
+    fwsh.bridge.add("br2", { mcast_snooping = false })
+    assert.are.equal(1, H.link(ns, "br1").linkinfo.info_data.mcast_snooping)
+    assert.are.equal(0, H.link(ns, "br2").linkinfo.info_data.mcast_snooping)
+    -- 224.0.0.106, which snooping listens on for multicast routers, as the kernel writes it
+    assert.truthy(groups("br1"):find("6A0000E0", 1, true), groups("br1"))
+    assert.is_nil(groups("br2"):find("6A0000E0", 1, true), groups("br2"))
+    assert.is_false(fwsh.link.get("br2"):info().bridge.mcast_snooping)
+    fwsh.bridge.get("br2"):set{ mcast_snooping = true }
+    assert.are.equal(1, H.link(ns, "br2").linkinfo.info_data.mcast_snooping)
+    assert.truthy(groups("br2"):find("6A0000E0", 1, true), groups("br2"))
+    H.raises(function() fwsh.bridge.ensure("br1", { mcast_snooping = false }) end,
+             "bridge.ensure br1", "File exists", "mcast_snooping")
+    assert.are.equal(1, H.link(ns, "br1").linkinfo.info_data.mcast_snooping)
+  end))
+
   it("changes options on an existing bridge through set{}", H.ns(function(ns)
     local br = fwsh.bridge.add("br1")
     br:set{ stp = true, ageing_time = 60 }

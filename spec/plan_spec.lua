@@ -85,9 +85,11 @@ end)
 
 describe("fwsh --explain", function()
   it("makes the changes and prints the lines as it goes", H.ns(function(ns)
-    local out, ok = in_exec(ns, "--explain", "-e", 'fwsh.bridge.add("br5", {stp = true})')
+    local out, ok = in_exec(ns, "--explain", "-e",
+                            'fwsh.bridge.add("br5", {stp = true, mcast_snooping = false})')
     assert.is_true(ok)
-    assert.truthy(out:find("ip link add dev br5 group %d+ up type bridge stp_state 1"), out)
+    assert.truthy(out:find("ip link add dev br5 group %d+ up type bridge stp_state 1 mcast_snooping 0"), out)
     assert.are.equal(1, H.link(ns, "br5").linkinfo.info_data.stp_state)
+    assert.are.equal(0, H.link(ns, "br5").linkinfo.info_data.mcast_snooping)
   end))
 end)

@@ -116,7 +116,7 @@ describe("fwsh.transaction", function()
       a:detach()
       b:down()
       fwsh.port.attach("br1", b)
-      fwsh.bridge.get("br1"):set{ stp = true, ageing_time = 60, forward_delay = 4 }
+      fwsh.bridge.get("br1"):set{ stp = true, ageing_time = 60, forward_delay = 4, mcast_snooping = false }
       b:set{ mac = "02:00:00:00:00:12", alias = "renamed" }
       b:set{ name = "net99" }
       boom()
@@ -188,8 +188,10 @@ describe("fwsh.transaction", function()
   end))
 
   it("brings back a deleted bridge with its settings, non-grounding still", H.ns(function(ns)
-    fwsh.bridge.add("br1", { grounding = false, stp = true, forward_delay = 4, ageing_time = 60 })
+    fwsh.bridge.add("br1", { grounding = false, stp = true, forward_delay = 4, ageing_time = 60,
+                             mcast_snooping = false })
     local before = H.link(ns, "br1").linkinfo.info_data
+    assert.are.equal(0, before.mcast_snooping)
     rolled_back(function()
       fwsh.bridge.get("br1"):delete()
       boom()
@@ -201,6 +203,7 @@ describe("fwsh.transaction", function()
     assert.are.equal(before.stp_state, d.stp_state)
     assert.are.equal(before.forward_delay, d.forward_delay)
     assert.are.equal(before.ageing_time, d.ageing_time)
+    assert.are.equal(before.mcast_snooping, d.mcast_snooping)
     assert.are.equal("1", sysctl(ns, "net/ipv6/conf/br1/disable_ipv6"))
     -- With a port that has carrier, it stays without address and route
     -- (STP off, for the port to forward now rather than after 2 x 4 s).

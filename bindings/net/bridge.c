@@ -8,7 +8,8 @@
 #include "fwsh_lua.h"
 
 static const char *const SPEC_FIELDS[] = { "up", "grounding", "address", "stp", "forward_delay",
-                                           "ageing_time", "vlan_filtering", "mac", "mtu", NULL };
+                                           "ageing_time", "vlan_filtering", "mcast_snooping",
+                                           "mac", "mtu", NULL };
 
 /* The spec from (name, opts); the addresses to give it are left in a table at the top. */
 static void read_spec(lua_State *L, struct fwsh_bridge_spec *spec)
@@ -114,7 +115,8 @@ static int make(lua_State *L, bool ensure)
 }
 
 /*** fwsh.bridge.add(name [, {up=true, grounding=true, address=, stp=, forward_delay=,
- * ageing_time=, vlan_filtering=, mac=, mtu=}]) -> bridge; raises if the name is taken */
+ * ageing_time=, vlan_filtering=, mcast_snooping=, mac=, mtu=}]) -> bridge; raises if the
+ * name is taken */
 static int l_add(lua_State *L)
 {
         return make(L, false);

@@ -64,7 +64,10 @@ void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *o)
         lua_getfield(L, t, "vlan_filtering");
         if (!lua_isnil(L, -1))
                 o->vlan_filtering = lfwsh_opt_bool(L, t, "vlan_filtering", false);
-        lua_pop(L, 2);
+        lua_getfield(L, t, "mcast_snooping");
+        if (!lua_isnil(L, -1))
+                o->mcast_snooping = lfwsh_opt_bool(L, t, "mcast_snooping", true);
+        lua_pop(L, 3);
         o->forward_delay_cs = opt_seconds_cs(L, t, "forward_delay");
         o->ageing_time_cs = opt_seconds_cs(L, t, "ageing_time");
 }
@@ -154,14 +157,14 @@ static int l_down(lua_State *L)
 }
 
 /*** link:set{up=, mtu=, mac=, name=, alias=, netns=, and for bridges stp=,
- * forward_delay=, ageing_time=, vlan_filtering=, grounding=} -> link; all or
+ * forward_delay=, ageing_time=, vlan_filtering=, mcast_snooping=, grounding=} -> link; all or
  * nothing. grounding=true lets a non-grounding bridge have addresses (IPv6 back
  * on); false makes it non-grounding again (refused while it has an address) */
 static int l_set(lua_State *L)
 {
         static const char *const known[] = { "up", "mtu", "mac", "name", "alias", "netns", "stp",
                                               "forward_delay", "ageing_time", "vlan_filtering",
-                                              "grounding", NULL };
+                                              "mcast_snooping", "grounding", NULL };
         struct fwsh_link_set set = FWSH_LINK_SET_INIT;
         const char *mac, *name, *netns;
         struct lfwsh_atomic at;

@@ -102,6 +102,7 @@ static void emit_bridge(struct emit *e, const struct topology *t, const struct f
         emit_string(e, FOR_ANY, "id", "%s\t", br->bridge.id);
         emit_bool(e, FOR_ANY, "stp", "%s\t\t", o->stp == 1);
         emit_bool(e, FOR_DATA, "vlan_filtering", NULL, o->vlan_filtering == 1);
+        emit_bool(e, FOR_DATA, "mcast_snooping", NULL, o->mcast_snooping == 1);
         emit_number(e, FOR_DATA, "forward_delay", NULL, (double)o->forward_delay_cs / 100);
         emit_number(e, FOR_DATA, "ageing_time", NULL, (double)o->ageing_time_cs / 100);
         emit_link(e, t, br);

@@ -71,6 +71,8 @@ static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *s
                 return differs(ctx, "stp", o->stp, h->stp);
         if (o->vlan_filtering >= 0 && o->vlan_filtering != h->vlan_filtering)
                 return differs(ctx, "vlan_filtering", o->vlan_filtering, h->vlan_filtering);
+        if (o->mcast_snooping >= 0 && o->mcast_snooping != h->mcast_snooping)
+                return differs(ctx, "mcast_snooping", o->mcast_snooping, h->mcast_snooping);
         if (o->forward_delay_cs >= 0 && o->forward_delay_cs != h->forward_delay_cs)
                 return differs(ctx, "forward_delay (cs)", o->forward_delay_cs, h->forward_delay_cs);
         if (o->ageing_time_cs >= 0 && o->ageing_time_cs != h->ageing_time_cs)

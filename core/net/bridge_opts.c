@@ -10,8 +10,8 @@
 
 bool bridge_opts_any(const struct fwsh_bridge_opts *o)
 {
-        return o->stp >= 0 || o->vlan_filtering >= 0 || o->forward_delay_cs >= 0 ||
-               o->ageing_time_cs >= 0;
+        return o->stp >= 0 || o->vlan_filtering >= 0 || o->mcast_snooping >= 0 ||
+               o->forward_delay_cs >= 0 || o->ageing_time_cs >= 0;
 }
 
 int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o)
@@ -26,6 +26,9 @@ int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o)
                 return -ENOMEM;
         if (o->vlan_filtering >= 0 &&
             nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, (uint8_t)o->vlan_filtering) < 0)
+                return -ENOMEM;
+        if (o->mcast_snooping >= 0 &&
+            nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, (uint8_t)o->mcast_snooping) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -83,6 +83,8 @@ static void bridge_opts(struct out *o, const struct fwsh_bridge_opts *b)
                 put(o, " ageing_time %lld", (long long)b->ageing_time_cs);
         if (b->vlan_filtering >= 0)
                 put(o, " vlan_filtering %d", b->vlan_filtering);
+        if (b->mcast_snooping >= 0)
+                put(o, " mcast_snooping %d", b->mcast_snooping);
 }
 
 /* The settings of a link change, after "ip link set dev NAME". */

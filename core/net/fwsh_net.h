@@ -22,13 +22,18 @@ int fwsh_ctx_plan(struct fwsh_ctx *ctx, struct fwsh_ctx *world_of, bool empty);
 
 /* ---- links: any kind ------------------------------------------------------- */
 
+/* The switches are int8_t so that the whole stays 24 bytes: a batch keeps a
+ * bridge's creation in 512 (change/internal.h). */
 struct fwsh_bridge_opts {
-        int stp;                  /* -1 leave/unknown, 0 off, 1 on */
-        int vlan_filtering;       /* -1, 0, 1 */
+        int8_t stp;               /* -1 leave/unknown, 0 off, 1 on */
+        int8_t vlan_filtering;    /* -1, 0, 1 */
+        int8_t mcast_snooping;    /* -1, 0, 1: IGMP/MLD snooping (on by the kernel's default) */
         int64_t forward_delay_cs; /* centiseconds, -1 leave */
         int64_t ageing_time_cs;   /* centiseconds, -1 leave */
 };
-#define FWSH_BRIDGE_OPTS_INIT { -1, -1, -1, -1 }
+#define FWSH_BRIDGE_OPTS_INIT                                                            \
+        { .stp = -1, .vlan_filtering = -1, .mcast_snooping = -1, .forward_delay_cs = -1,  \
+          .ageing_time_cs = -1 }
 
 struct fwsh_link {
         int ifindex;

@@ -69,7 +69,9 @@ static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
         if (tb[IFLA_BR_STP_STATE])
                 l->bridge.opts.stp = nla_get_u32(tb[IFLA_BR_STP_STATE]) != 0;
         if (tb[IFLA_BR_VLAN_FILTERING])
-                l->bridge.opts.vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]);
+                l->bridge.opts.vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]) != 0;
+        if (tb[IFLA_BR_MCAST_SNOOPING])
+                l->bridge.opts.mcast_snooping = nla_get_u8(tb[IFLA_BR_MCAST_SNOOPING]) != 0;
         if (tb[IFLA_BR_FORWARD_DELAY])
                 l->bridge.opts.forward_delay_cs = nla_get_u32(tb[IFLA_BR_FORWARD_DELAY]);
         if (tb[IFLA_BR_AGEING_TIME])
@@ -607,6 +609,7 @@ void link_set_inverse(const struct fwsh_link *before, const struct change *ch, s
 #define UNDO_OPT(f) if (s->bridge.f >= 0) inv->set.bridge.f = before->bridge.opts.f
         UNDO_OPT(stp);
         UNDO_OPT(vlan_filtering);
+        UNDO_OPT(mcast_snooping);
         UNDO_OPT(forward_delay_cs);
         UNDO_OPT(ageing_time_cs);
 #undef UNDO_OPT

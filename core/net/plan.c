@@ -290,6 +290,7 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
 #define SET_OPT(f) if (s->bridge.f >= 0) l->bridge.opts.f = s->bridge.f
         SET_OPT(stp);
         SET_OPT(vlan_filtering);
+        SET_OPT(mcast_snooping);
         SET_OPT(forward_delay_cs);
         SET_OPT(ageing_time_cs);
 #undef SET_OPT
@@ -300,7 +301,10 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
 
 static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *kind)
 {
-        static const struct fwsh_bridge_opts bridge_defaults = { 0, 0, 1500, 30000 };
+        static const struct fwsh_bridge_opts bridge_defaults = {
+                .stp = 0, .vlan_filtering = 0, .mcast_snooping = 1,
+                .forward_delay_cs = 1500, .ageing_time_cs = 30000,
+        };
         struct plan *p = ctx->plan;
         struct fwsh_link l = { 0 }, *at;
         struct change rest = *ch;
