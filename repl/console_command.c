@@ -113,7 +113,8 @@ static int serial(const char *path, const char *lab, const char *node)
         while (!detach) {
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
                                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
-                int wait = in_open ? -1 : (int)(deadline - fwsh_now_ms() > 1000 ? 1000 : deadline - fwsh_now_ms());
+                int64_t left = deadline - fwsh_now_ms();
+                int wait = in_open ? -1 : (int)(left > 1000 ? 1000 : left);
                 if (!in_open && wait <= 0)
                         break;
                 if (poll(p, 2, wait) <= 0) {

@@ -1,8 +1,8 @@
 /* clock.h - the monotonic clock in milliseconds, for deadlines and gaps.
  *
  * Header-only, so that the lab's small programs (fwsh-probe, fwsh-stream,
- * fwsh-guest and the guest's agent) share it without linking core. The
- * includer defines _POSIX_C_SOURCE (clock_gettime) before its first header. */
+ * fwsh-guest and the guest's agent) share it without linking core.
+ * clock_gettime needs _POSIX_C_SOURCE, which the build's _GNU_SOURCE gives. */
 #ifndef FWSH_CLOCK_H
 #define FWSH_CLOCK_H
 

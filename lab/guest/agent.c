@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "../../core/base/clock.h"
+#include "agent.h"
 #include "wire.h"
 
 static char boot_report[4096];

@@ -292,6 +292,7 @@ int boot(char *buf, size_t len)
                                 ok = 0;
                 }
         }
-        say(&r, "%s after %lld ms of init\n", ok ? "ready" : "boot failed", (long long)(fwsh_now_ms() - t0));
+        say(&r, "%s after %lld ms of init\n", ok ? "ready" : "boot failed",
+            (long long)(fwsh_now_ms() - t0));
         return ok;
 }

@@ -112,8 +112,9 @@ static int client(const char *addr, int port, int interval)
                         last = t;
                 }
         }
-        if (last >= 0 && fwsh_now_msf() - last > max_gap + interval) {
-                max_gap = fwsh_now_msf() - last; /* replies had stopped before the end */
+        double tail = fwsh_now_msf() - last;
+        if (last >= 0 && tail > max_gap + interval) {
+                max_gap = tail; /* replies had stopped before the end */
                 gap_at = last - start;
         }
         printf("sent %llu received %llu lost %llu max_gap_ms %.1f first_reply_ms %.1f gap_at_ms %.1f\n",
