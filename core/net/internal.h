@@ -11,6 +11,12 @@
 
 extern const struct backend kernel_backend;  /* kernel.c */
 extern const struct backend plan_backend;    /* plan.c: a model of one namespace */
+/* Both backends' identify (identify.c): the new link's ifindex, the new
+ * namespace's inode, into *inverse. */
+int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse);
+/* Whether the link at ifindex is still name and carries ctx's lab's tag: 1,
+ * 0 (another's), -ENODEV (gone), or another -errno. */
+int link_ours(struct fwsh_ctx *ctx, int ifindex, const char *name);
 /* The command lines that make the change ch, '\n' between them (explain.c). */
 int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size);
 
