@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
@@ -46,7 +47,11 @@ static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
         return &ls->v[ls->n++];
 }
 
-int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+/* fwsh_lab_netns_owner, and the namespace's identity (nsfs st_dev, st_ino)
+ * into *ret_id: what was read is what `down` deletes, not a later holder of
+ * the name. */
+static int netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size,
+                       struct stat *ret_id)
 {
         struct fwsh_ctx *inner = NULL;
         struct fwsh_link lo;
@@ -57,6 +62,11 @@ int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t
         r = fwsh_netns_open(ctx, ns, &fd);
         if (r < 0)
                 return r;
+        if (ret_id && fstat(fd, ret_id) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
         r = fwsh_netns_enter(fd, &saved);
         close(fd);
         if (r < 0)
@@ -69,6 +79,11 @@ int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t
                 snprintf(buf, size, "%.*s", FWSH_LAB_MAX, lab);
         fwsh_ctx_unref(inner);
         return 0;
+}
+
+int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+{
+        return netns_owner(ctx, ns, buf, size, NULL);
 }
 
 int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
@@ -213,9 +228,14 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
                 first = r;
         for (size_t i = 0; i < nn; i++) {
                 struct change ch;
-                if (fwsh_lab_netns_owner(ctx, names[i], owner, sizeof(owner)) < 0 || strcmp(owner, lab) != 0)
+                struct stat id;
+
+                if (netns_owner(ctx, names[i], owner, sizeof(owner), &id) < 0 ||
+                    strcmp(owner, lab) != 0)
                         continue;
                 change_init(&ch, CH_NETNS_DEL, names[i]);
+                ch.ns_dev = id.st_dev;
+                ch.ns_ino = id.st_ino;
                 r = change_apply(ctx, &ch, NULL);
                 if (r == 0)
                         done.netns++;
