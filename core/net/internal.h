@@ -71,6 +71,7 @@ int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
 /* The tc(8) lines of an impairment change (explain.c). */
 #define IMPAIR_HANDLE 0xf5f5u  /* fwsh's root netem: f5f5: */
 #define IMPAIR_RATE_HANDLE 0xf5f6u /* its tbf, under f5f5:1 */
+#define IMPAIR_MARK 0x66777368u   /* "fwsh": its root's size table's mpu (impair.c) */
 int impair_render(const struct change *ch, const char *dev, char *buf, size_t size);
 
 /* ---- crash-safe creation (intent.c) ------------------------------------------------- */
