@@ -112,6 +112,25 @@ static int l_lab_dir(lua_State *L)
         return 1;
 }
 
+/*** fwsh.lab_dir_remove(path): removes a state directory of the current lab
+ * (fwsh.lab_dir: one with its tag) and what it holds, by a walk that never
+ * crosses a mount point: one inside is left, with the directory, and the
+ * call fails (EBUSY) */
+static int l_lab_dir_remove(lua_State *L)
+{
+        struct lfwsh_state *st = lfwsh_state(L);
+        const char *path = lfwsh_check_str(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+
+        lfwsh_check(L, ctx, fwsh_lab_dir_remove(ctx, st->lab, path), "lab_dir_remove", path);
+        /* gone: nothing for a rollback to remove */
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
+        lua_pushnil(L);
+        lua_setfield(L, -2, path);
+        lua_pop(L, 1);
+        return 0;
+}
+
 void lfwsh_lab_dirs_undo(lua_State *L)
 {
         struct fwsh_ctx *ctx;
@@ -146,6 +165,12 @@ int lfwsh_open_lab(lua_State *L)
 int lfwsh_open_down(lua_State *L)
 {
         lua_pushcfunction(L, l_down);
+        return 1;
+}
+
+int lfwsh_open_lab_dir_remove(lua_State *L)
+{
+        lua_pushcfunction(L, l_lab_dir_remove);
         return 1;
 }
 

@@ -157,7 +157,7 @@ function Hosts:close()
   for _, p in ipairs(self.procs) do try(p.stop, p, 1) end
   for i = #self.netns, 1, -1 do try(fwsh.netns.delete, self.netns[i]) end
   if self.bridge then try(self.bridge.delete, self.bridge) end
-  if self.dir then try(fwsh.proc.run, { "rm", "-rf", "--", self.dir }) end
+  if self.dir then try(fwsh.lab_dir_remove, self.dir) end
   if first then error(first, 0) end
 end
 Hosts.__close = function(self) Hosts.close(self) end
