@@ -21,7 +21,7 @@ enum change_op {
         CH_ROUTE_NEW,   /* route */
         CH_ROUTE_DEL,   /* route */
         CH_NETNS_NEW,   /* name */
-        CH_NETNS_DEL,   /* name; ns_dev, ns_ino (when it undoes a creation) */
+        CH_NETNS_DEL,   /* name; ns_cookie (when it undoes a creation) */
         CH_SYSCTL,      /* sysctl */
         CH_IMPAIR,      /* ifindex, name, impair: set it (nothing in it: remove fwsh's) */
 };
@@ -71,12 +71,12 @@ struct change {
                 uint32_t metric, table;
         } route;
         struct fwsh_impair impair;
-        /* CH_NETNS_DEL: the nsfs identity of the namespace fwsh made under
-         * that name (0, 0: whatever has the name, as the user asked). */
-        uint64_t ns_dev, ns_ino;
+        /* CH_NETNS_DEL: the cookie of the namespace fwsh made under that
+         * name (0: whatever has the name, as the user asked). */
+        uint64_t ns_cookie;
         /* Set on a journal's inverse as it is applied: a rollback deletes
          * only what is still the object this run made (a link at its
-         * ifindex carrying the lab's tag, a namespace with its inode), and
+         * ifindex carrying the lab's tag, a namespace with its cookie), and
          * leaves whatever took its name since. */
         bool owned_only;
 };
@@ -108,7 +108,7 @@ struct backend {
         int (*netns_exists)(struct fwsh_ctx *ctx, const char *name);
         int (*netns_list)(struct fwsh_ctx *ctx, char ***ret, size_t *ret_n);
         /* Fills in *inverse the identity of what ch (just applied) made:
-         * the new link's ifindex, the new namespace's inode, found while it
+         * the new link's ifindex, the new namespace's cookie, found while it
          * is still ours, so that the undo deletes that object, not a name. */
         int (*identify)(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse);
 };

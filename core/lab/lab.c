@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
@@ -47,11 +46,11 @@ static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
         return &ls->v[ls->n++];
 }
 
-/* fwsh_lab_netns_owner, and the namespace's identity (nsfs st_dev, st_ino)
- * into *ret_id: what was read is what `down` deletes, not a later holder of
- * the name. */
+/* fwsh_lab_netns_owner, and the namespace's cookie into *ret_cookie: the one
+ * whose tag was read is the one `down` deletes, not a later holder of the
+ * name. */
 static int netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size,
-                       struct stat *ret_id)
+                       uint64_t *ret_cookie)
 {
         struct fwsh_ctx *inner = NULL;
         struct fwsh_link lo;
@@ -62,15 +61,12 @@ static int netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t s
         r = fwsh_netns_open(ctx, ns, &fd);
         if (r < 0)
                 return r;
-        if (ret_id && fstat(fd, ret_id) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
         r = fwsh_netns_enter(fd, &saved);
         close(fd);
         if (r < 0)
                 return r;
+        if (ret_cookie && netns_cookie_here(ret_cookie) < 0)
+                *ret_cookie = 0;
         r = fwsh_ctx_open(&inner);
         fwsh_netns_leave(saved);
         if (r < 0)
@@ -228,14 +224,13 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
                 first = r;
         for (size_t i = 0; i < nn; i++) {
                 struct change ch;
-                struct stat id;
+                uint64_t cookie;
 
-                if (netns_owner(ctx, names[i], owner, sizeof(owner), &id) < 0 ||
+                if (netns_owner(ctx, names[i], owner, sizeof(owner), &cookie) < 0 ||
                     strcmp(owner, lab) != 0)
                         continue;
                 change_init(&ch, CH_NETNS_DEL, names[i]);
-                ch.ns_dev = id.st_dev;
-                ch.ns_ino = id.st_ino;
+                ch.ns_cookie = cookie;
                 r = change_apply(ctx, &ch, NULL);
                 if (r == 0)
                         done.netns++;

@@ -1,16 +1,50 @@
 /* identify.c - what a creation made, by its identity: the backends' identify,
  * which change_apply calls right after a creation to complete its inverse. A
  * name is only a name: by the time of a rollback, ours may be gone and the
- * name another's. An ifindex and a namespace's inode are the object's own. */
+ * name another's. An ifindex is the link's own in its namespace; a namespace's
+ * own is its cookie (SO_NETNS_COOKIE), never given twice while the system
+ * runs, where its nsfs inode number is given again to the next namespace as
+ * soon as it is freed. */
 #include <errno.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int netns_cookie_here(uint64_t *ret)
+{
+        socklen_t len = sizeof(*ret);
+        int sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+        if (sk < 0)
+                return -errno;
+        if (getsockopt(sk, SOL_SOCKET, SO_NETNS_COOKIE, ret, &len) < 0)
+                r = -errno;
+        close(sk);
+        return r;
+}
+
+int netns_cookie(struct fwsh_ctx *ctx, const char *name, uint64_t *ret)
+{
+        int fd, saved, r = fwsh_netns_open(ctx, name, &fd);
+
+        if (r < 0)
+                return r;
+        r = fwsh_netns_enter(fd, &saved);
+        close(fd);
+        if (r < 0)
+                return r;
+        r = netns_cookie_here(ret);
+        fwsh_netns_leave(saved);
+        return r;
+}
+
 int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse)
 {
-        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
-        struct stat st;
         int r;
 
         if (inverse->op == CH_LINK_DEL && inverse->ifindex <= 0) {
@@ -19,12 +53,12 @@ int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change
                         return r;
                 inverse->ifindex = r;
         } else if (inverse->op == CH_NETNS_DEL && ch->op == CH_NETNS_NEW && !ctx->plan) {
-                /* The bind mount of the namespace: its nsfs inode, not the file's. */
-                netns_path(path, sizeof(path), inverse->name);
-                if (stat(path, &st) < 0)
-                        return -errno;
-                inverse->ns_dev = st.st_dev;
-                inverse->ns_ino = st.st_ino;
+                r = netns_cookie(ctx, inverse->name, &inverse->ns_cookie);
+                /* A kernel before 5.14 has no cookie: by name, as before. */
+                if (r == -ENOPROTOOPT)
+                        inverse->ns_cookie = 0;
+                else if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -12,7 +12,7 @@
 extern const struct backend kernel_backend;  /* kernel.c */
 extern const struct backend plan_backend;    /* plan.c: a model of one namespace */
 /* Both backends' identify (identify.c): the new link's ifindex, the new
- * namespace's inode, into *inverse. */
+ * namespace's cookie, into *inverse. */
 int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse);
 /* Whether the link at ifindex is still name and carries ctx's lab's tag: 1,
  * 0 (another's), -ENODEV (gone), or another -errno. */
@@ -89,5 +89,9 @@ void intent_end(const char *path);
 
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
 int netns_tag_here(struct fwsh_ctx *ctx);
+/* The cookie of the calling thread's network namespace, or of the named one
+ * (identify.c): what tells a namespace from one made later under its name. */
+int netns_cookie_here(uint64_t *ret);
+int netns_cookie(struct fwsh_ctx *ctx, const char *name, uint64_t *ret);
 
 #endif

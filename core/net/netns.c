@@ -78,13 +78,13 @@ fail:
 static int netns_remove(struct fwsh_ctx *ctx, const struct change *ch)
 {
         char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
-        struct stat st;
+        uint64_t cookie;
 
         netns_path(path, sizeof(path), ch->name);
-        if (stat(path, &st) < 0)
+        if (access(path, F_OK) < 0)
                 return ctx_fail(ctx, -errno, "no namespace %s", ch->name);
-        /* The one fwsh made (its nsfs inode), not one made since under the name. */
-        if (ch->ns_ino && (st.st_dev != ch->ns_dev || st.st_ino != ch->ns_ino))
+        /* The one fwsh made (its cookie), not one made since under the name. */
+        if (ch->ns_cookie && (netns_cookie(ctx, ch->name, &cookie) < 0 || cookie != ch->ns_cookie))
                 return ctx_fail(ctx, -EPERM, "%s is no longer the namespace fwsh made: left alone",
                                 path);
         umount2(path, MNT_DETACH);
