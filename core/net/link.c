@@ -579,7 +579,7 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         char intent[128];
         struct change c, rest;
         bool more = link_new_split(ch, &c, &rest);
-        int r = ch->has_alias ? intent_begin(ctx, &name, 1, intent, sizeof(intent)) : 0;
+        int index, r = ch->has_alias ? intent_begin(ctx, &name, 1, intent, sizeof(intent)) : 0;
 
         if (r < 0)
                 return r;
@@ -590,8 +590,12 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
                 intent_end(intent);
                 return r;
         }
-        r = link_new_sysctl(ctx, ch);
+        /* Its ifindex at once, under the intent record: the undo of a
+         * failure below deletes that link, not whatever then has the name. */
+        index = fwsh_link_index(ctx, ch->name);
+        r = index < 0 ? index : link_new_sysctl(ctx, ch);
         /* Tag it now, or undo. */
+        rest.ifindex = index;
         if (r == 0 && more)
                 r = link_request(ctx, &rest, false);
         intent_end(intent); /* tagged, or deleted below */
@@ -601,7 +605,9 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 
                 snprintf(why, sizeof(why), "%s", ctx->detail);
                 change_init(&del, CH_LINK_DEL, ch->name);
-                link_kernel_del(ctx, &del);
+                del.ifindex = index;
+                if (index > 0)
+                        link_kernel_del(ctx, &del);
                 ctx_fail(ctx, r, "%s", why);
         }
         return r;
