@@ -119,6 +119,24 @@ describe("a link that took the name of fwsh's", function()
     H.run({ "ip", "link", "del", "own2" })
   end))
 
+  it("is left by a node's teardown (fwsh.link.delete_made), which deletes only its own",
+     H.ns(function(ns)
+    local mine = fwsh.bridge.add("own4").ifindex
+    assert.is_true(fwsh.link.delete_made("own4", mine))
+    assert.is_nil(H.link(ns, "own4"))
+    local gone = fwsh.bridge.add("own5").ifindex
+    H.run({ "ip", "link", "del", "own5" })
+    H.run({ "ip", "link", "add", "own5", "type", "bridge" })
+    assert.is_false(fwsh.link.delete_made("own5", gone))
+    assert.truthy(H.link(ns, "own5"))
+    local untagged = fwsh.bridge.add("own6").ifindex
+    H.run({ "ip", "link", "set", "own6", "alias", "someone's now" })
+    assert.is_false(fwsh.link.delete_made("own6", untagged))
+    assert.are.equal(untagged, ifindex(ns, "own6"))
+    H.run({ "ip", "link", "del", "own5" })
+    H.run({ "ip", "link", "del", "own6" })
+  end))
+
   it("is left by fwsh down: what a killed script made was replaced by ip", H.ns(function(ns)
     local lab = "own" .. math.random(1, 1e6)
     local _, ok = H.fwsh_in(ns, { "--lab", lab, "-e", 'fwsh.bridge.add("own3"); fwsh.keep()' })

@@ -128,8 +128,8 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
 /* Deletes the link called name (and a veth's peer with it). -ENODEV if none. */
 int fwsh_link_delete(struct fwsh_ctx *ctx, const char *name);
 /* Deletes the link this run made as ifindex, called name, if it still is:
- * that name at that ifindex, carrying ctx's lab's tag. 0 also when it is
- * gone or another's (left alone), or -errno. */
+ * that name at that ifindex, carrying ctx's lab's tag. 1 if deleted, 0 if
+ * it is gone or another's (left alone), or -errno. */
 int fwsh_link_delete_made(struct fwsh_ctx *ctx, const char *name, int ifindex);
 
 /* ---- bridges ------------------------------------------------------------------ */

@@ -742,5 +742,7 @@ int fwsh_link_delete_made(struct fwsh_ctx *ctx, const char *name, int ifindex)
         if (r <= 0)
                 return r == -ENODEV ? 0 : r;
         r = get_link(ctx, ifindex, NULL, &before);
-        return r == -ENODEV ? 0 : r < 0 ? r : delete_link(ctx, &before);
+        if (r == 0)
+                r = delete_link(ctx, &before);
+        return r == -ENODEV ? 0 : r < 0 ? r : 1;
 }

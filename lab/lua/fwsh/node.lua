@@ -117,12 +117,10 @@ function M.made(link)
 end
 
 --- node.delete_made(m): deletes the link m (from node.made) if its name is
---  still on the ifindex it had when made: never one made under that name since
+--  still on the ifindex it had when made, with the lab's tag: never one made
+--  under that name since (fwsh.link.delete_made)
 function M.delete_made(m)
-  if fwsh.link.exists(m.name) then
-    local l = fwsh.link.get(m.name)
-    if l.ifindex == m.ifindex then l:delete() end
-  end
+  fwsh.link.delete_made(m.name, m.ifindex)
 end
 
 -- A path under /proc/sys, never out of it, and a value with no zero byte.
