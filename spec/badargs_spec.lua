@@ -28,6 +28,8 @@ local ROWS = {
   { "fwsh.netns.add", fwsh.netns.add, { "s" } },
   { "fwsh.netns.ensure", fwsh.netns.ensure, { "s" } },
   { "fwsh.netns.delete", fwsh.netns.delete, { "s" } },
+  { "fwsh.netns.id", fwsh.netns.id, { "s" } },
+  { "fwsh.netns.delete_made", fwsh.netns.delete_made, { "s", "n" } },
   { "fwsh.addr.add", fwsh.addr.add, { "s", "s" } },
   { "fwsh.addr.delete", fwsh.addr.delete, { "s", "s" } },
   { "fwsh.route.add", fwsh.route.add, { "t" },

@@ -43,6 +43,36 @@ int netns_cookie(struct fwsh_ctx *ctx, const char *name, uint64_t *ret)
         return r;
 }
 
+int fwsh_netns_id(struct fwsh_ctx *ctx, const char *name, uint64_t *ret)
+{
+        int r = fwsh_netns_check(ctx, name);
+
+        *ret = 0;
+        if (r < 0 || ctx->plan)
+                return r;
+        r = netns_cookie(ctx, name, ret);
+        return r == -ENOPROTOOPT ? 0 : r;
+}
+
+int fwsh_netns_delete_made(struct fwsh_ctx *ctx, const char *name, uint64_t id)
+{
+        struct change ch;
+        int r = fwsh_netns_check(ctx, name);
+
+        if (r < 0)
+                return r;
+        if (!fwsh_netns_exists(ctx, name))
+                return 0;
+        change_init(&ch, CH_NETNS_DEL, name);
+        ch.ns_cookie = id;
+        r = change_apply(ctx, &ch, NULL); /* its contents cannot be brought back */
+        if (r == -EPERM || r == -ENOENT) {
+                ctx_clear(ctx);
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
 int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse)
 {
         int r;

@@ -148,7 +148,8 @@ M.sysctl = sysctl
 local function netns_up(self)
   fwsh.netns.add(self.name)
   self.is_up = true -- from here on, down() has something to remove
-  self.made = { netns = true, links = {} } -- and only what is listed here
+  self.made = { links = {} } -- only what is listed here, by identity
+  self.made.netns = fwsh.netns.id(self.name)
   self:exec(function()
     for _, s in ipairs(self.sysctls) do sysctl(s[1], s[2]) end
   end)
@@ -775,7 +776,7 @@ function Node:down()
   -- the ifindex it had when made.
   local made = self.made or { links = {} }
   for i = #made.links, 1, -1 do try(M.delete_made, made.links[i]) end
-  if made.netns and fwsh.netns.exists(self.name) then try(fwsh.netns.delete, self.name) end
+  if made.netns then try(fwsh.netns.delete_made, self.name, made.netns) end
   self.made = nil
   self.is_up = false
   if first then error(first, 0) end
