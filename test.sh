@@ -16,8 +16,38 @@ tools/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
 build/fwsh-image.sh build/guest build || echo "no guest image: the VM specs will be pending"
 export FWSH_GUEST="$PWD/build/guest"
 
-tap=$(mktemp)
-trap 'rm -f "$tap"' EXIT
+# The TAP lines of both passes, outside /tmp so that the host check below sees
+# /tmp exactly as it was.
+tap=build/specs.tap
+: > "$tap"
+
+# What the specs must leave as they found it: the host's namespaces and links,
+# the names in /tmp, /run (three levels) and what under /etc was written during
+# the run. The sandbox's mount points (/run/netns, /run/fwsh) are made on the
+# host if missing: empty ones it made are removed again before the comparison.
+host_state() {
+  ip netns list 2>/dev/null | awk '{print "netns " $1}'
+  ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}'
+  ls -A /tmp | sed 's|^|/tmp/|'
+  find /run -mindepth 1 -maxdepth 3 ! -path '/run/user/*' ! -path '/run/systemd/*' 2>/dev/null
+}
+had_run_dirs=""
+for d in /run/netns /run/fwsh; do [ -e "$d" ] && had_run_dirs="$had_run_dirs $d"; done
+host_state | sort > build/host.before # also the mark: /etc files newer are the run's
+check_host() {
+  for d in /run/fwsh/intent /run/fwsh /run/netns; do
+    case " $had_run_dirs " in *" ${d%/intent} "*) ;; *) rmdir "$d" 2>/dev/null ;; esac
+  done
+  host_state | sort > build/host.after
+  changed=$( { diff build/host.before build/host.after | grep '^[<>]';
+               find /etc -xdev -newer build/host.before | sed 's/^/written /'; } )
+  if [ -z "$changed" ]; then
+    echo "ok - the host's namespaces, links, /tmp, /run and /etc are as they were" | tee -a "$tap"
+  else
+    printf '%s\n' "$changed" | head -20
+    echo "not ok - the specs changed the host (above: < gone, > new, written)" | tee -a "$tap"
+  fi
+}
 
 run_specs() { # label build-dir [env...]
   label=$1; dir=$2; shift 2
@@ -59,6 +89,8 @@ if [ -z "${FWSH_NO_ASAN:-}" ]; then
     echo "not ok - the AddressSanitizer build failed" >> "$tap"
   fi
 fi
+
+check_host
 
 passed=$(grep -c '^ok ' "$tap" | tr -d ' ')
 skipped=$(grep -c '^ok .*# SKIP' "$tap" | tr -d ' ')

@@ -40,6 +40,7 @@ int lfwsh_open(lua_State *L)
                 { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },
                 { "lab_dir", lfwsh_open_lab_dir },
                 { "lab_dir_find", lfwsh_open_lab_dir_find },
+                { "lab_dir_remove", lfwsh_open_lab_dir_remove },
                 { "lab_dir_labs", lfwsh_open_lab_dir_labs },
                 { "mode", lfwsh_open_mode },
                 { "host", lfwsh_open_host },

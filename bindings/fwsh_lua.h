@@ -180,6 +180,7 @@ int lfwsh_open_lab(lua_State *L);
 int lfwsh_open_down(lua_State *L);
 int lfwsh_open_lab_dir(lua_State *L);
 int lfwsh_open_lab_dir_find(lua_State *L);
+int lfwsh_open_lab_dir_remove(lua_State *L);
 int lfwsh_open_lab_dir_labs(lua_State *L);
 int lfwsh_open_mode(lua_State *L);
 int lfwsh_open_host(lua_State *L);

@@ -112,6 +112,25 @@ static int l_lab_dir(lua_State *L)
         return 1;
 }
 
+/*** fwsh.lab_dir_remove(path): removes a state directory that fwsh.lab_dir
+ * made in this session, with what is in it (a lab done with its files: its
+ * hosts closed, its daemons gone); any other path is an error */
+static int l_lab_dir_remove(lua_State *L)
+{
+        const char *path = lfwsh_check_str(L, 1), *lab;
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
+        if (lua_getfield(L, -1, path) != LUA_TSTRING)
+                luaL_argerror(L, 1, lua_pushfstring(L, "%s: not a state directory this session made",
+                                                    path));
+        lab = lua_tostring(L, -1);
+        lfwsh_check(L, ctx, fwsh_lab_dir_remove(ctx, lab, path), "lab_dir_remove", path);
+        lua_pushnil(L);
+        lua_setfield(L, -3, path);
+        return 0;
+}
+
 void lfwsh_lab_dirs_undo(lua_State *L)
 {
         struct fwsh_ctx *ctx;
@@ -146,6 +165,12 @@ int lfwsh_open_lab(lua_State *L)
 int lfwsh_open_down(lua_State *L)
 {
         lua_pushcfunction(L, l_down);
+        return 1;
+}
+
+int lfwsh_open_lab_dir_remove(lua_State *L)
+{
+        lua_pushcfunction(L, l_lab_dir_remove);
         return 1;
 }
 
