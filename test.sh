@@ -48,6 +48,12 @@ elif [ -z "$SPECS" ]; then
   echo "ok - the .deb check # SKIP no clean Debian 12 root in $deb_root" | tee -a "$tap"
 fi
 run_specs plain build
+# The Debug configuration (-O0, its own warnings) must compile too: built, not run.
+if tools/build.sh build-debug -DCMAKE_BUILD_TYPE=Debug; then
+  echo "ok - the Debug build" >> "$tap"
+else
+  echo "not ok - the Debug build" | tee -a "$tap"
+fi
 if [ -z "${FWSH_NO_ASAN:-}" ]; then
   if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then
     run_specs "asan" build-asan \
