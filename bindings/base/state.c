@@ -50,6 +50,10 @@ struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx)
 {
         struct lfwsh_state *st = lfwsh_state(L);
 
+        /* After the program's last rollback nothing could undo a change: a
+         * finalizer run by lua_close must not leave a link behind. */
+        if (st->ended)
+                luaL_error(L, "fwsh: the run has ended: no changes after it (from a finalizer?)");
         fwsh_ctx_set_journal(ctx, st->journal);
         fwsh_ctx_set_lab(ctx, st->lab); /* checked when st->lab was set */
         fwsh_ctx_set_explain(ctx, st->explain, st->explain_arg);
