@@ -79,6 +79,12 @@ if [ -z "$SPECS" ]; then
   fi
 fi
 run_specs plain build
+# The Debug configuration (-O0, its own warnings) must compile too: built, not run.
+if tools/build.sh build-debug -DCMAKE_BUILD_TYPE=Debug; then
+  echo "ok - the Debug build" >> "$tap"
+else
+  echo "not ok - the Debug build" | tee -a "$tap"
+fi
 if [ -z "${FWSH_NO_ASAN:-}" ]; then
   if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then
     run_specs "asan" build-asan \
