@@ -16,8 +16,38 @@ tools/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
 build/fwsh-image.sh build/guest build || echo "no guest image: the VM specs will be pending"
 export FWSH_GUEST="$PWD/build/guest"
 
-tap=$(mktemp)
-trap 'rm -f "$tap"' EXIT
+# The TAP lines of both passes, outside /tmp so that the host check below sees
+# /tmp exactly as it was.
+tap=build/specs.tap
+: > "$tap"
+
+# What the specs must leave as they found it: the host's namespaces and links,
+# the names in /tmp, /run (three levels) and what under /etc was written during
+# the run. The sandbox's mount points (/run/netns, /run/fwsh) are made on the
+# host if missing: empty ones it made are removed again before the comparison.
+host_state() {
+  ip netns list 2>/dev/null | awk '{print "netns " $1}'
+  ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}'
+  ls -A /tmp | sed 's|^|/tmp/|'
+  find /run -mindepth 1 -maxdepth 3 ! -path '/run/user/*' ! -path '/run/systemd/*' 2>/dev/null
+}
+had_run_dirs=""
+for d in /run/netns /run/fwsh; do [ -e "$d" ] && had_run_dirs="$had_run_dirs $d"; done
+host_state | sort > build/host.before # also the mark: /etc files newer are the run's
+check_host() {
+  for d in /run/fwsh/intent /run/fwsh /run/netns; do
+    case " $had_run_dirs " in *" ${d%/intent} "*) ;; *) rmdir "$d" 2>/dev/null ;; esac
+  done
+  host_state | sort > build/host.after
+  changed=$( { diff build/host.before build/host.after | grep '^[<>]';
+               find /etc -xdev -newer build/host.before | sed 's/^/written /'; } )
+  if [ -z "$changed" ]; then
+    echo "ok - the host's namespaces, links, /tmp, /run and /etc are as they were" | tee -a "$tap"
+  else
+    printf '%s\n' "$changed" | head -20
+    echo "not ok - the specs changed the host (above: < gone, > new, written)" | tee -a "$tap"
+  fi
+}
 
 run_specs() { # label build-dir [env...]
   label=$1; dir=$2; shift 2
@@ -31,23 +61,30 @@ run_specs() { # label build-dir [env...]
 }
 
 SPECS="$*"
-# The .deb in a copy of a clean Debian 12 root (made once: debootstrap
-# --variant=minbase bookworm /var/cache/fwsh-deb-check/root): apt-get install
-# resolves its Depends, fwsh, man fwsh and lua5.4's require work, a purge
-# leaves none of its files. Outside the sandbox: apt needs the network.
+# The .deb in a copy of a clean Debian 12 root (made once, from the apt
+# source this machine installs from, by tools/deb-root.sh: debootstrap
+# --variant=minbase bookworm, kept in /var/cache/fwsh-deb-check/root): apt-get
+# install resolves its Depends, fwsh, man fwsh and lua5.4's require work, a
+# purge leaves none of its files. Outside the sandbox: apt needs the network.
 deb_root=${FWSH_DEB_ROOT:-/var/cache/fwsh-deb-check/root}
-if [ -z "$SPECS" ] && [ -e "$deb_root/etc/debian_version" ]; then
+if [ -z "$SPECS" ]; then
   echo "== the Debian package"
-  if deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
+  if ! tools/deb-root.sh "$deb_root"; then
+    echo "not ok - the .deb check: no clean Debian 12 root could be made in $deb_root" | tee -a "$tap"
+  elif deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
     echo "ok - the .deb installs in a clean Debian 12 root, works, and purges to nothing" | tee -a "$tap"
   else
     tail -20 build-deb/check.log 2>/dev/null
     echo "not ok - the .deb check (tools/deb-check.sh, build-deb/check.log)" | tee -a "$tap"
   fi
-elif [ -z "$SPECS" ]; then
-  echo "ok - the .deb check # SKIP no clean Debian 12 root in $deb_root" | tee -a "$tap"
 fi
 run_specs plain build
+# The Debug configuration (-O0, its own warnings) must compile too: built, not run.
+if tools/build.sh build-debug -DCMAKE_BUILD_TYPE=Debug; then
+  echo "ok - the Debug build" >> "$tap"
+else
+  echo "not ok - the Debug build" | tee -a "$tap"
+fi
 if [ -z "${FWSH_NO_ASAN:-}" ]; then
   if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then
     run_specs "asan" build-asan \
@@ -59,6 +96,8 @@ if [ -z "${FWSH_NO_ASAN:-}" ]; then
     echo "not ok - the AddressSanitizer build failed" >> "$tap"
   fi
 fi
+
+check_host
 
 passed=$(grep -c '^ok ' "$tap" | tr -d ' ')
 skipped=$(grep -c '^ok .*# SKIP' "$tap" | tr -d ' ')

@@ -211,6 +211,7 @@ describe("labs across hosts (two emulated hosts, each with its sshd)", function(
     assert.truthy(out:find("^h1: ip link add dev br0 "), out)
     for line in out:gmatch("[^\n]+") do assert.truthy(line:find("^h[12]: [is][py]"), line) end
     assert.are.same(before, { H.link_names("fwsh-h1"), H.link_names("fwsh-h2") })
+    assert.are.equal("", H.run({ "sh", "-c", "ls -d /tmp/fwsh-pl.* 2>/dev/null" }))
   end)
 
   it("fails the firewall pair over across the hosts, each firewall on its own, the stream surviving", function()
@@ -232,7 +233,8 @@ describe("labs across hosts (two emulated hosts, each with its sshd)", function(
     assert.truthy(out:find("\nhosts: 2\n", 1, true), out)
     assert.truthy(out:find("\noutage_ms: %d+\n"), out)
     assert.truthy(out:find("\ntcp_stream: survived\n", 1, true), out)
-    -- nothing of it left on either host
+    -- nothing of it left on either host, nor here (its hosts' logs and record go with them)
+    assert.are.equal("", H.run({ "sh", "-c", "ls -d /tmp/fwsh-fwx.* 2>/dev/null" }))
     for i = 1, 2 do
       assert.are.same({}, tagged(i, "fwx"))
       assert.are.same({}, host_netns(i))

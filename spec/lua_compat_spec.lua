@@ -109,6 +109,19 @@ describe("fwsh as lua5.4", function()
     end
   end)
 
+  it("exports Lua's API and nothing of its own: C modules bind to their own libraries", function()
+    local out = H.run({ "nm", "-D", "--defined-only", H.build .. "/fwsh" })
+    local n = 0
+    for sym in out:gmatch("%S+ %a (%S+)\n") do
+      n = n + 1
+      assert.truthy(sym:find("^luaL?_") or sym:find("^luaopen_%w+$") or sym:find("^std[a-z]+@GLIBC"), sym)
+    end
+    assert.truthy(n > 100, out) -- Lua's API is there
+    -- and the Lua C modules a script may require load and run in the program, as in lua5.4
+    same({ "-e", "local lpeg = require 'lpeg'; print((lpeg.C(lpeg.P'a'^1)):match'aaab')" })
+    same({ "-e", "print(require('lfs').attributes('/', 'mode'))" })
+  end)
+
   it("exits 0 after a failed statement from a pipe, as lua5.4 does", function()
     -- lua5.4 runs the whole input as one chunk; fwsh statement by statement
     -- (its documented difference), so only the error and the status compare

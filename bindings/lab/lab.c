@@ -112,22 +112,24 @@ static int l_lab_dir(lua_State *L)
         return 1;
 }
 
-/*** fwsh.lab_dir_remove(path): removes a state directory of the current lab
- * (fwsh.lab_dir: one with its tag) and what it holds, by a walk that never
- * crosses a mount point: one inside is left, with the directory, and the
- * call fails (EBUSY) */
+/*** fwsh.lab_dir_remove(path): removes a state directory that fwsh.lab_dir
+ * made in this session, with what is in it (a lab done with its files: its
+ * hosts closed, its daemons gone), by a walk that never crosses a mount
+ * point: one inside is left, with the directory, and the call fails (EBUSY);
+ * any other path is an error */
 static int l_lab_dir_remove(lua_State *L)
 {
-        struct lfwsh_state *st = lfwsh_state(L);
-        const char *path = lfwsh_check_str(L, 1);
+        const char *path = lfwsh_check_str(L, 1), *lab;
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
 
-        lfwsh_check(L, ctx, fwsh_lab_dir_remove(ctx, st->lab, path), "lab_dir_remove", path);
-        /* gone: nothing for a rollback to remove */
         luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
+        if (lua_getfield(L, -1, path) != LUA_TSTRING)
+                luaL_argerror(L, 1, lua_pushfstring(L, "%s: not a state directory this session made",
+                                                    path));
+        lab = lua_tostring(L, -1);
+        lfwsh_check(L, ctx, fwsh_lab_dir_remove(ctx, lab, path), "lab_dir_remove", path);
         lua_pushnil(L);
-        lua_setfield(L, -2, path);
-        lua_pop(L, 1);
+        lua_setfield(L, -3, path);
         return 0;
 }
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/base/clock.h"
+#include "base/clock.h"
 #include "agent.h"
 #include "wire.h"
 

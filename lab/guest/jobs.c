@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/base/clock.h"
+#include "base/clock.h"
 #include "agent.h"
 
 #define JOBS 256

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "../guest/wire.h"
-#include "../../core/base/clock.h"
+#include "base/clock.h"
 
 /* Connected to path, retrying while qemu has not made the socket yet. */
 static int dial(const char *path, int64_t deadline)

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/base/clock.h"
+#include "base/clock.h"
 
 static volatile sig_atomic_t done;
 

@@ -84,7 +84,8 @@ local function write_record(path, list)
 end
 
 local function record(h, add)
-  local path = M.lab_dir(h.lab) .. "/hosts"
+  local dir = M.lab_dir(h.lab)
+  local path = dir .. "/hosts"
   local list = {}
   for _, r in ipairs(read_record(path)) do
     if r.name ~= h.name then list[#list + 1] = r end
@@ -95,6 +96,11 @@ local function record(h, add)
                         known_hosts = o.known_hosts, fwsh = o.fwsh, underlay = rawget(h, "underlay") }
   end
   write_record(path, list)
+  -- No host of the lab left here: its directory (the logs, ssh's sockets) goes.
+  if #list == 0 and h.lab == fwsh.lab() then
+    fwsh.lab_dir_remove(dir)
+    M.dirs[h.lab] = nil
+  end
 end
 
 -- ---- proxies -------------------------------------------------------------------
