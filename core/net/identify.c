@@ -61,8 +61,6 @@ int fwsh_netns_delete_made(struct fwsh_ctx *ctx, const char *name, uint64_t id)
 
         if (r < 0)
                 return r;
-        if (!fwsh_netns_exists(ctx, name))
-                return 0;
         change_init(&ch, CH_NETNS_DEL, name);
         ch.ns_cookie = id;
         r = change_apply(ctx, &ch, NULL); /* its contents cannot be brought back */
