@@ -9,7 +9,9 @@
 /* Removes lab's state directories (labdir.c), counting them in *ret_n. */
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
 /* Deletes, in ctx's namespace, the untagged links in lab's group that a
- * killed fwsh recorded an intent for (intent_sweep.c); counts them in *count. */
-int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *count);
+ * killed fwsh recorded an intent for, and the empty /run/netns files of the
+ * namespaces it had not mounted yet (intent_sweep.c); counts them in *links
+ * and *netns. */
+int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *links, unsigned *netns);
 
 #endif

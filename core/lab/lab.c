@@ -205,7 +205,7 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         if (!first)
                 first = r;
         /* and what a killed fwsh made but had not tagged yet */
-        r = intent_sweep(ctx, lab, &done.links);
+        r = intent_sweep(ctx, lab, &done.links, &done.netns);
         if (!first)
                 first = r;
         r = fwsh_netns_list(ctx, &names, &nn);
