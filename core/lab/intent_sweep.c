@@ -35,8 +35,8 @@ static int sweep_netns(FILE *f, unsigned long long dev, unsigned long long ino, 
 }
 
 /* Deletes what the stale record in f names, if it is the lab's (see above). */
-static int sweep_links(struct fwsh_ctx *ctx, FILE *f, unsigned long long dev, unsigned long long ino,
-                       uint32_t group, unsigned *count)
+static int sweep_links(struct fwsh_ctx *ctx, FILE *f, unsigned long long dev,
+                       unsigned long long ino, uint32_t group, unsigned *count)
 {
         char name[64];
         int first = 0;

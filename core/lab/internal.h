@@ -14,4 +14,19 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
  * and *netns. */
 int intent_sweep(struct fwsh_ctx *ctx, const char *lab, unsigned *links, unsigned *netns);
 
+/* ---- the cgroups of a lab's processes (cgroup.c) ---------------------------------------- */
+
+/* Makes a new cgroup for one process of lab in ctx's namespace: its path
+ * (free it) into *ret_path, and its cgroup.procs open for writing, for the
+ * child to join before it execs, into *ret_fd. -ENOENT if this system has no
+ * cgroup2 to use (the process is then started without one). */
+int lab_cgroup_make(struct fwsh_ctx *ctx, const char *lab, char **ret_path, int *ret_fd);
+/* Kills every process left in the cgroup at leaf (NULL: none) and removes it,
+ * and the lab's cgroup with it if that was its last. -ETIMEDOUT if one would
+ * not end. */
+int lab_cgroup_end(const char *leaf);
+/* `fwsh down LAB`: kills every process in the cgroups of lab in ctx's
+ * namespace, whoever started them, and removes them. 0 also if there are none. */
+int lab_cgroup_down(struct fwsh_ctx *ctx, const char *lab);
+
 #endif

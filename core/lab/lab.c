@@ -199,7 +199,11 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         int first = 0, r;
 
         snprintf(done.name, sizeof(done.name), "%s", lab);
-        first = delete_group(ctx, lab, &done.links);
+        /* Its processes first, with all they forked: they hold its links and namespaces. */
+        first = lab_cgroup_down(ctx, lab);
+        r = delete_group(ctx, lab, &done.links);
+        if (!first)
+                first = r;
         /* What the group did not hold (made by another fwsh, moved, regrouped). */
         r = delete_tagged(ctx, lab, &done.links);
         if (!first)
