@@ -7,61 +7,24 @@
 local H = require "helper"
 local fwsh = H.fwsh
 
--- A cgroup2 mount of the spec's own, to read the tree independently of fwsh
--- (the sandbox's sysfs hides the host's); nil where the system has none.
-local cg
+local P = require "lab_procs"
+local sleepers, mark = P.sleepers, P.mark
 
-setup(function()
-  cg = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
-  local _, ok = H.run({ "mount", "-t", "cgroup2", "cgroup2", cg })
-  if not ok then
-    H.run({ "rmdir", cg })
-    cg = nil
-  end
-end)
-
-teardown(function()
-  if cg then
-    H.run({ "umount", cg })
-    H.run({ "rmdir", cg })
-  end
-end)
+local cg -- the cgroup2 tree, nil where the system has none
+setup(function() cg = P.mount() end)
+teardown(function() P.unmount(cg) end)
 
 local function need_cgroup2()
   if not cg then pending("no cgroup2 on this system: processes run without a cgroup") end
   return cg ~= nil
 end
 
-local function mark()
-  return tostring(math.random(100000, 999999))
-end
-
--- The live processes (zombies are dead: their reaping is their parent's) that
--- run "sleep 60 0.MARKN" (a minute at most, should one be left), from ps.
-local function sleepers(m)
-  local pids = {}
-  for line in H.run({ "ps", "-eo", "pid=,stat=,args=" }):gmatch("[^\n]+") do
-    local pid, stat, args = line:match("^%s*(%d+)%s+(%S+)%s+(.*)$")
-    if args and args:sub(1, 11 + #m) == "sleep 60 0." .. m and not stat:find("Z", 1, true) then
-      pids[#pids + 1] = tonumber(pid)
-    end
-  end
-  return pids
-end
-
 local function cgroup_of(pid)
   return ((H.read_file("/proc/" .. pid .. "/cgroup") or ""):match("\n?0::(%S+)"))
 end
 
--- The cgroups of lab at the top of the tree (fwsh.LAB.NSINO), by name.
 local function lab_cgroups(lab)
-  local names = {}
-  for name in H.run({ "ls", cg }):gmatch("[^\n]+") do
-    if name:sub(1, #lab + 6) == "fwsh." .. lab .. "." and name:sub(#lab + 7):match("^%d+$") then
-      names[#names + 1] = name
-    end
-  end
-  return names
+  return P.lab_cgroups(cg, lab)
 end
 
 local function is_dir(path)
