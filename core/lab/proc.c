@@ -35,16 +35,29 @@ struct fwsh_proc {
         unsigned refs;             /* the registry's and the caller's */
         int to_child, from_child;  /* spawned with pipe: its stdin, its stdout; else -1 */
         char *cgroup;              /* its cgroup's path, until it is removed; NULL: none */
+        int death_signal;          /* what it gets if fwsh dies first */
 };
 
 static struct fwsh_proc *registry;
 
+static int reap(struct fwsh_proc *p, bool block);
+
 /* A program that exits without ending its processes (os.exit in lua5.4
- * closes no state): they die of their parent-death signal, and their cgroups
- * go here, with what they forked. (In a module, glibc runs this at dlclose.) */
+ * closes no state): each gets its parent-death signal now, as it would a
+ * moment later (a capture's SIGTERM lets it close its file whole), and its
+ * cgroup goes, with what it forked. (In a module, glibc runs this at dlclose.) */
 static void cgroups_at_exit(void)
 {
+        int64_t deadline = fwsh_now_ms() + 1000;
+
+        for (struct fwsh_proc *p = registry; p; p = p->next)
+                if (p->pid)
+                        kill(p->pid, p->death_signal);
         for (struct fwsh_proc *p = registry; p; p = p->next) {
+                while (p->cgroup && !reap(p, false) && fwsh_now_ms() < deadline) {
+                        struct timespec ts = { 0, 2 * 1000000L };
+                        nanosleep(&ts, NULL);
+                }
                 lab_cgroup_end(p->cgroup);
                 free(p->cgroup);
                 p->cgroup = NULL;
@@ -209,6 +222,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                 return -ENOMEM;
         p->refs = 2;
         p->to_child = p->from_child = -1;
+        p->death_signal = spec->death_signal ? spec->death_signal : SIGKILL;
         if (spec->pipe && !out && (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)) {
                 e = -errno;
                 close_pair(in);
