@@ -148,6 +148,37 @@ local function kills(mode, ns)
   return landed
 end
 
+describe("fwsh down after a netns.add killed before its mount", function()
+  it("removes the empty /run/netns file its record names, by identity only", H.ns(function(ns)
+    local lab = "kxf" .. P.mark()
+    local mine, other = lab .. "-mine", lab .. "-other"
+    H.run({ "mkdir", "-p", "/run/fwsh/intent" })
+    -- as a kill between the link of the file and the mount leaves it
+    H.write_file("/run/netns/" .. mine, "")
+    local id = H.run({ "stat", "-c", "%d %i", "/run/netns/" .. mine }):gsub("%s+$", "")
+    H.write_file("/run/fwsh/intent/" .. lab .. ".00000000000000b1", "netns " .. id .. "\n" .. mine .. "\n")
+    -- a record whose file was replaced since: someone else's file of that name
+    H.write_file("/run/netns/" .. other, "")
+    H.write_file("/run/fwsh/intent/" .. lab .. ".00000000000000b2", "netns " .. id .. "\n" .. other .. "\n")
+    local out, ok = H.run({ H.build .. "/fwsh", "--netns", ns, "down", lab }, { stderr = true })
+    local mine_left, other_left = H.read_file("/run/netns/" .. mine), H.read_file("/run/netns/" .. other)
+    os.remove("/run/netns/" .. mine)
+    os.remove("/run/netns/" .. other)
+    assert.truthy(ok, out)
+    assert.are.equal(lab .. ": removed 0 links, 1 namespaces\n", out)
+    assert.is_nil(mine_left)
+    assert.are.equal("", other_left)
+    assert.are.same({}, listing("/run/fwsh/intent", lab .. "."))
+    -- and the name is free
+    out, ok = H.run({ H.build .. "/fwsh", "--netns", ns, "--lab", lab, "-e", "fwsh.netns.add('" .. mine .. "')" },
+                    { stderr = true })
+    assert.truthy(ok, out)
+    out, ok = H.run({ H.build .. "/fwsh", "--netns", ns, "down", lab }, { stderr = true })
+    assert.truthy(ok, out)
+    assert.are.same({}, listing("/run/netns", lab))
+  end))
+end)
+
 describe("SIGKILL of fwsh at a random instant, then fwsh down", function()
   for _, mode in ipairs({ "plain", "pid1", "reused" }) do
     it("leaves nothing (" .. mode .. ")", H.ns(function(ns)
