@@ -5,7 +5,10 @@
  * Each process fwsh starts (proc.c) joins a cgroup of its own before it
  * execs, CG2/fwsh.LAB.NSINO/HEX: the lab's, in the network namespace whose
  * inode is NSINO (labs of one name in different namespaces, as in parallel
- * sandboxes, are different labs), one leaf per process. The child writes
+ * sandboxes, are different labs), one leaf per process. A fwsh that runs in
+ * such a cgroup itself (started by another fwsh: an emulated host's, a
+ * spec's) makes its labs' cgroups below its own, so that what it starts is
+ * still a descendant of what the outer one started, and ends with it. The child writes
  * itself into the leaf before it can fork, so every descendant is born
  * inside. When the process ends, is stopped or its run times out, cgroup.kill
  * ends every descendant at once, forks racing the kill included, and the leaf
@@ -54,6 +57,7 @@
 
 static char root[PATH_MAX];
 static int root_found; /* 0: not looked for; 1: root holds it; < 0: none */
+static char base[PATH_MAX / 2]; /* where labs' cgroups go below root: "" or this process's own */
 
 /* Undoes mountinfo's octal escapes (\040 for a blank) in place. */
 static void unescape(char *s)
@@ -70,6 +74,27 @@ static void unescape(char *s)
                 }
         }
         *o = '\0';
+}
+
+/* Where this process's labs' cgroups go: below its own cgroup if that is
+ * one a fwsh made (its path starts at a fwsh.LAB.NSINO), else at the top. */
+static void find_base(void)
+{
+        char line[sizeof(base)];
+        FILE *f = fopen("/proc/self/cgroup", "re");
+
+        base[0] = '\0';
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                size_t n = strcspn(line, "\n");
+                if (!line[n]) /* longer than we keep: at the top, then */
+                        break;
+                line[n] = '\0';
+                if (strncmp(line, "0::/fwsh.", 9) == 0)
+                        snprintf(base, sizeof(base), "%s", line + 3);
+        }
+        fclose(f);
 }
 
 /* A mount of the cgroup2 hierarchy that no mount namespace shows, for as
@@ -98,6 +123,7 @@ static const char *cgroup2_root(void)
         if (root_found)
                 return root_found > 0 ? root : NULL;
         root_found = -ENOENT;
+        find_base();
         if (!(f = fopen("/proc/self/mountinfo", "re")))
                 return NULL;
         while (fgets(line, sizeof(line), f)) {
@@ -129,7 +155,7 @@ static int lab_path(struct fwsh_ctx *ctx, const char *lab, char *buf, size_t siz
 
         if (!r)
                 return -ENOENT;
-        snprintf(buf, size, "%s/fwsh.%s.%llu", r, lab, (unsigned long long)ctx->ns_ino);
+        snprintf(buf, size, "%s%s/fwsh.%s.%llu", r, base, lab, (unsigned long long)ctx->ns_ino);
         return 0;
 }
 
@@ -269,8 +295,8 @@ int lab_cgroup_end(const char *leaf)
         if (!leaf)
                 return 0;
         r = kill_all(leaf);
-        if (r == 0 && rmdir(leaf) < 0 && errno != ENOENT)
-                r = -errno;
+        if (r == 0)
+                r = remove_tree(leaf); /* with the cgroups a fwsh it ran made below it */
         /* and the lab's directory, if that was its last leaf (else EBUSY: kept) */
         snprintf(dir, sizeof(dir), "%s", leaf);
         if ((slash = strrchr(dir, '/')))
