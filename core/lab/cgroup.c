@@ -124,15 +124,15 @@ static const char *cgroup2_root(void)
                 return root_found > 0 ? root : NULL;
         root_found = -ENOENT;
         find_base();
-        if (!(f = fopen("/proc/self/mountinfo", "re")))
-                return NULL;
-        while (fgets(line, sizeof(line), f)) {
+        f = fopen("/proc/self/mountinfo", "re");
+        while (f && fgets(line, sizeof(line), f)) {
                 /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-                char *sep = strstr(line, " - "), mnt[PATH_MAX];
+                char *sep = strstr(line, " - "), mnt[PATH_MAX], top[8];
                 struct statfs sf;
 
+                /* the whole tree (ROOT /): the paths /proc/self/cgroup gives are from there */
                 if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0 ||
-                    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+                    sscanf(line, "%*s %*s %*s %7s %4095s", top, mnt) != 2 || strcmp(top, "/") != 0)
                         continue;
                 unescape(mnt);
                 if (statfs(mnt, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC &&
@@ -142,7 +142,8 @@ static const char *cgroup2_root(void)
                         break;
                 }
         }
-        fclose(f);
+        if (f)
+                fclose(f);
         if (root_found < 0)
                 detached_mount();
         return root_found > 0 ? root : NULL;
@@ -305,13 +306,11 @@ int lab_cgroup_end(const char *leaf)
         return r;
 }
 
-int lab_cgroup_down(struct fwsh_ctx *ctx, const char *lab)
+/* Kills and removes the cgroup of lab at dir, if there is one. */
+static int down_one(struct fwsh_ctx *ctx, const char *dir)
 {
-        char dir[PATH_MAX];
         int r;
 
-        if (ctx->plan || lab_path(ctx, lab, dir, sizeof(dir)) < 0)
-                return 0;
         if (access(dir, F_OK) < 0)
                 return 0;
         r = kill_all(dir);
@@ -319,4 +318,21 @@ int lab_cgroup_down(struct fwsh_ctx *ctx, const char *lab)
                 return ctx_fail(ctx, r, "%s: a process is still running after SIGKILL", dir);
         r = remove_tree(dir);
         return r < 0 ? ctx_fail(ctx, r, "rmdir %s: %s", dir, strerror(-r)) : 0;
+}
+
+int lab_cgroup_down(struct fwsh_ctx *ctx, const char *lab)
+{
+        char dir[sizeof(root) + FWSH_LAB_MAX + 32];
+        int r;
+
+        if (ctx->plan || lab_path(ctx, lab, dir, sizeof(dir)) < 0)
+                return 0;
+        r = down_one(ctx, dir);
+        /* A down run by a process of a lab (below its cgroup) also takes the lab's at the top. */
+        if (base[0] && r == 0) {
+                snprintf(dir, sizeof(dir), "%s/fwsh.%s.%llu", root, lab,
+                         (unsigned long long)ctx->ns_ino);
+                r = down_one(ctx, dir);
+        }
+        return r;
 }
