@@ -197,7 +197,7 @@ describe("fwsh.capture", function()
 
   it("ends with a SIGKILLed fwsh, its file closed whole", with_pair(function(ns, _, dir)
     local file, log = dir .. "/k.pcap", dir .. "/k.out"
-    local p = fwsh.proc.spawn({ H.build .. "/fwsh", "-e", string.format([[
+    local p = fwsh.proc.spawn({ H.build .. "/fwsh", "--lab", "cap-killed", "-e", string.format([[
       local c = fwsh.capture("va", { file = %q, filter = "icmp" })
       print("ready") io.stdout:flush()
       fwsh.wait{ fn = function() return false end, timeout = 60 }]], file) }, { stdout = log })
@@ -216,6 +216,8 @@ describe("fwsh.capture", function()
     assert.are.equal(2, count(got, "ICMP echo request"), got)
     assert.are.equal(2, count(got, "ICMP echo reply"), got)
     assert.are.equal(0, H.ip(ns, "-d", "link", "show", "va")[1].promiscuity)
+    local out, dok = H.fwsh_in(ns, { "down", "cap-killed" }, { stderr = true })
+    assert.truthy(dok, out)
   end))
 end)
 

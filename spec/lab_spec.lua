@@ -113,15 +113,20 @@ describe("labs", function()
     -- as a kill between the create and the tag leaves it: in the group, no alias
     H.run({ "ip", "link", "add", "ghostbr", "group", tostring(group), "type", "bridge" })
     H.run({ "ip", "link", "add", "strbr", "group", tostring(group), "type", "bridge" })
-    local dead = H.run({ "sh", "-c", "echo $$" }):match("%d+")
     local nsid = H.run({ "stat", "-L", "-c", "%d %i", "/proc/self/ns/net" })
-    local record = "/run/fwsh/intent/ghost." .. dead .. ".1"
+    -- a record nobody holds a lock on: its maker is gone, whatever its PID was
+    local record = "/run/fwsh/intent/ghost.00000000000000a1"
     H.run({ "mkdir", "-p", "/run/fwsh/intent" })
     H.write_file(record, nsid .. "ghostbr\n")
-    -- a live process's record is not touched: it may still tag its links
-    local live = "/run/fwsh/intent/ghost.1.1"
+    -- a live process's record (it holds the lock) is not touched: it may still tag its links
+    local live = "/run/fwsh/intent/ghost.00000000000000a2"
     H.write_file(live, nsid .. "strbr\n")
+    local holder = fwsh.proc.spawn({ "flock", "-x", live, "sleep", "30" })
+    assert.truthy(H.wait_for(function()
+      return select(2, H.run({ "flock", "-xn", live, "true" })) == nil
+    end, 5), "flock did not take the lock")
     local out, ok = H.fwsh_in(ns, { "down", "ghost" })
+    holder:stop()
     assert.truthy(ok, out)
     assert.are.equal("ghost: removed 2 links, 0 namespaces\n", out)
     assert.is_nil(H.link(ns, "ghostbr"))

@@ -132,7 +132,7 @@ describe("fwsh.proc", function()
     assert.is_false(alive(pid))
     -- SIGKILL to fwsh: its children die with it (PR_SET_PDEATHSIG).
     local file = os.tmpname()
-    local f = fwsh.proc.spawn({ H.build .. "/fwsh", "-e",
+    local f = fwsh.proc.spawn({ H.build .. "/fwsh", "--lab", "proc-killed", "-e",
       "local p = fwsh.proc.spawn{'sleep', '100'} " ..
       "local f = io.open('" .. file .. "', 'w') f:write(p:pid()) f:close() fwsh.proc.run({'sleep', '100'}, {timeout = 100})" })
     fwsh.wait{ fn = function() return (read(file) or ""):match("%d+") end, timeout = 10, interval = 0.01 }
@@ -143,6 +143,9 @@ describe("fwsh.proc", function()
     fwsh.wait{ fn = function() return not alive(child) end, timeout = 5, interval = 0.01 }
     assert.is_false(alive(child))
     os.remove(file)
+    -- the cgroups of its processes are down's to remove (cgroup_spec.lua)
+    local out, ok = H.fwsh_cmd({ "down", "proc-killed" }, { stderr = true })
+    assert.truthy(ok, out)
   end)
 
   it("checks its arguments", function()

@@ -35,7 +35,8 @@ int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, c
 int fwsh_lab_dir_labs(struct fwsh_ctx *ctx, const char *name, char ***ret, size_t *ret_n);
 /* Removes the state directory path if it carries lab's tag; -EPERM if not. */
 int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path);
-/* Removes every object of lab: its links in ctx's namespace (ports first, then
+/* Removes every object of lab: its processes in ctx's namespace (its cgroups:
+ * proc.c, cgroup.c) with all they forked, its links there (ports first, then
  * bridges), the named namespaces it made, and its state directories (only
  * the caller's own, with the lab's tag inside). Nothing without its tag is
  * touched, whatever its name. What was removed is counted in *ret (may be
@@ -74,8 +75,10 @@ struct fwsh_proc_result {
         size_t out_len, err_len;
 };
 
-/* Starts argv in its own process group, with SIGKILL as its parent-death
- * signal, and records it in the registry with its lab. -ENOENT etc. (the exec's
+/* Starts argv in its own process group and (where there is cgroup2) its own
+ * cgroup of the lab's, which every descendant is born in and which ends with
+ * it, with SIGKILL as its parent-death signal, and records it in the registry
+ * with its lab. -ENOENT etc. (the exec's
  * own errno, with the reason in ctx's detail) if it cannot be started. */
 int fwsh_proc_spawn(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, struct fwsh_proc **ret_proc);
 /* Runs argv to its end, capturing stdout and stderr. -ETIMEDOUT (and the

@@ -210,13 +210,17 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         int first = 0, r;
 
         snprintf(done.name, sizeof(done.name), "%s", lab);
-        first = delete_group(ctx, lab, &done.links);
+        /* Its processes first, with all they forked: they hold its links and namespaces. */
+        first = lab_cgroup_down(ctx, lab);
+        r = delete_group(ctx, lab, &done.links);
+        if (!first)
+                first = r;
         /* What the group did not hold (made by another fwsh, moved, regrouped). */
         r = delete_tagged(ctx, lab, &done.links);
         if (!first)
                 first = r;
         /* and what a killed fwsh made but had not tagged yet */
-        r = intent_sweep(ctx, lab, &done.links);
+        r = intent_sweep(ctx, lab, &done.links, &done.netns);
         if (!first)
                 first = r;
         r = fwsh_netns_list(ctx, &names, &nn);

@@ -4,7 +4,10 @@
  * in one registry, so that teardown can kill and reap all of them; each runs
  * in a process group of its own (its own children go with it), and gets
  * SIGKILL (or the signal it asked for) if fwsh dies before it
- * (PR_SET_PDEATHSIG). */
+ * (PR_SET_PDEATHSIG). Where the system has cgroup2, each also runs in a
+ * cgroup of its lab's (cgroup.c), which takes every descendant with it when
+ * it ends, is stopped, or its lab is taken down: forks that left its group
+ * and outlived a SIGKILL of fwsh too. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +34,35 @@ struct fwsh_proc {
         struct fwsh_proc *next;
         unsigned refs;             /* the registry's and the caller's */
         int to_child, from_child;  /* spawned with pipe: its stdin, its stdout; else -1 */
+        char *cgroup;              /* its cgroup's path, until it is removed; NULL: none */
+        int death_signal;          /* what it gets if fwsh dies first */
 };
 
 static struct fwsh_proc *registry;
+
+static int reap(struct fwsh_proc *p, bool block);
+
+/* A program that exits without ending its processes (os.exit in lua5.4
+ * closes no state): each gets its parent-death signal now, as it would a
+ * moment later (a capture's SIGTERM lets it close its file whole), and its
+ * cgroup goes, with what it forked. (In a module, glibc runs this at dlclose.) */
+static void cgroups_at_exit(void)
+{
+        int64_t deadline = fwsh_now_ms() + 1000;
+
+        for (struct fwsh_proc *p = registry; p; p = p->next)
+                if (p->pid)
+                        kill(p->pid, p->death_signal);
+        for (struct fwsh_proc *p = registry; p; p = p->next) {
+                while (p->cgroup && !reap(p, false) && fwsh_now_ms() < deadline) {
+                        struct timespec ts = { 0, 2 * 1000000L };
+                        nanosleep(&ts, NULL);
+                }
+                lab_cgroup_end(p->cgroup);
+                free(p->cgroup);
+                p->cgroup = NULL;
+        }
+}
 
 /* Opens path for the child's fd, or /dev/null if path is NULL. */
 static int child_redirect(const char *path, int target, int flags)
@@ -49,7 +78,8 @@ static int child_redirect(const char *path, int target, int flags)
 }
 
 /* What the child was doing when it failed, for the message: the culprit. */
-enum child_step { STEP_EXEC, STEP_PARENT, STEP_NETNS, STEP_STDIN, STEP_STDOUT, STEP_STDERR };
+enum child_step { STEP_EXEC, STEP_PARENT, STEP_NETNS, STEP_STDIN, STEP_STDOUT, STEP_STDERR,
+                  STEP_CGROUP };
 
 struct child_failure {
         int err;                  /* -errno */
@@ -82,9 +112,9 @@ static int close_others(const int *keep, size_t n)
  * child_failure) on errfd, which closes on a successful exec (or, for a
  * function, when every other descriptor is closed before it runs). */
 static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, int out[2],
-                  int err[2], const int io[2])
+                  int err[2], const int io[2], int cgroup_fd)
 {
-        struct child_failure f = { 0, STEP_PARENT };
+        struct child_failure f = { 0, STEP_CGROUP };
         sigset_t all;
 
         /* Signal dispositions and masks survive exec: start from a clean slate. */
@@ -94,6 +124,10 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         setpgid(0, 0);
+        /* into its cgroup before it can fork: every descendant is born there */
+        if (cgroup_fd >= 0 && (write(cgroup_fd, "0", 1) != 1 || close(cgroup_fd) < 0))
+                goto fail;
+        f.step = STEP_PARENT;
         if (prctl(PR_SET_PDEATHSIG, spec->death_signal ? spec->death_signal : SIGKILL) < 0 ||
             getppid() != parent)
                 goto fail;
@@ -139,6 +173,8 @@ fail:
 static struct fwsh_proc *proc_drop(struct fwsh_proc *p, unsigned n)
 {
         if (p && (p->refs -= n) == 0) {
+                lab_cgroup_end(p->cgroup);
+                free(p->cgroup);
                 if (p->to_child >= 0)
                         close(p->to_child);
                 if (p->from_child >= 0)
@@ -173,7 +209,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
 {
         struct fwsh_proc *p;
         struct child_failure f = { 0, 0 };
-        int errpipe[2], e = 0, in[2] = { -1, -1 }, outp[2] = { -1, -1 }, io[2];
+        int errpipe[2], e = 0, in[2] = { -1, -1 }, outp[2] = { -1, -1 }, io[2], cgfd = -1;
         pid_t parent = getpid(), pid;
         ssize_t n;
 
@@ -186,6 +222,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                 return -ENOMEM;
         p->refs = 2;
         p->to_child = p->from_child = -1;
+        p->death_signal = spec->death_signal ? spec->death_signal : SIGKILL;
         if (spec->pipe && !out && (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)) {
                 e = -errno;
                 close_pair(in);
@@ -197,11 +234,27 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
         snprintf(p->lab, sizeof(p->lab), "%s", spec->lab ? spec->lab : fwsh_ctx_lab(ctx));
         snprintf(p->name, sizeof(p->name), "%s",
                  strrchr(spec->argv[0], '/') ? strrchr(spec->argv[0], '/') + 1 : spec->argv[0]);
+        e = lab_cgroup_make(ctx, p->lab, &p->cgroup, &cgfd);
+        if (e == 0) {
+                static bool registered;
+                if (!registered)
+                        registered = atexit(cgroups_at_exit) == 0;
+        }
+        /* none to use (no cgroup2, or not fwsh's to write): its group and PDEATHSIG only */
+        if (e < 0 && e != -ENOENT && e != -EACCES && e != -EPERM && e != -EROFS) {
+                close_pair(in);
+                close_pair(outp);
+                free(p);
+                return ctx_fail(ctx, e, "cannot start %s: its cgroup: %s", spec->argv[0],
+                                strerror(-e));
+        }
         if (pipe2(errpipe, O_CLOEXEC) < 0) {
                 e = -errno;
                 close_pair(in);
                 close_pair(outp);
-                free(p);
+                if (cgfd >= 0)
+                        close(cgfd);
+                proc_drop(p, 2);
                 return e;
         }
         fflush(NULL);
@@ -212,7 +265,9 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                 close(errpipe[1]);
                 close_pair(in);
                 close_pair(outp);
-                free(p);
+                if (cgfd >= 0)
+                        close(cgfd);
+                proc_drop(p, 2);
                 return ctx_fail(ctx, e, "fork");
         }
         if (pid == 0) {
@@ -221,8 +276,10 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                         close(out[0]);
                         close(err[0]);
                 }
-                child(spec, parent, errpipe[1], out, err, io);
+                child(spec, parent, errpipe[1], out, err, io, cgfd);
         }
+        if (cgfd >= 0)
+                close(cgfd);
         /* its ends are its own now; ours: its stdin's writing end, its stdout's reading end */
         if (in[0] >= 0) {
                 close(in[0]);
@@ -240,19 +297,26 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
         p->pid = pid;
         if (n == (ssize_t)sizeof(f)) {
                 static const char *const what[] = { "", "its parent went", "entering the namespace",
-                                                    "stdin", "stdout", "stderr" };
+                                                    "stdin", "stdout", "stderr",
+                                                    "joining its cgroup" };
                 const char *path = f.step == STEP_STDIN ? spec->stdin_path :
                                    f.step == STEP_STDOUT ? spec->stdout_path :
                                    f.step == STEP_STDERR ? (spec->stderr_path ? spec->stderr_path
-                                                                              : spec->stdout_path) : NULL;
+                                                                              : spec->stdout_path) :
+                                   f.step == STEP_CGROUP ? p->cgroup : NULL;
+                char msg[FWSH_DETAIL_MAX];
+
                 waitpid(pid, NULL, 0);
+                if (f.step == STEP_EXEC)
+                        snprintf(msg, sizeof(msg), "cannot start %s: %s", spec->argv[0],
+                                 strerror(-f.err));
+                else
+                        snprintf(msg, sizeof(msg), "cannot start %s: %s%s%s: %s", spec->argv[0],
+                                 what[f.step < STEP_EXEC || f.step > STEP_CGROUP ? 0 : f.step],
+                                 path ? " " : "", path ? path : "", strerror(-f.err));
                 p->refs = 1;
                 proc_drop(p, 1);
-                if (f.step == STEP_EXEC)
-                        return ctx_fail(ctx, f.err, "cannot start %s: %s", spec->argv[0], strerror(-f.err));
-                return ctx_fail(ctx, f.err, "cannot start %s: %s%s%s: %s", spec->argv[0],
-                                what[f.step < STEP_EXEC || f.step > STEP_STDERR ? 0 : f.step],
-                                path ? " " : "", path ? path : "", strerror(-f.err));
+                return ctx_fail(ctx, f.err, "%s", msg);
         }
         p->next = registry;
         registry = p;
@@ -287,6 +351,10 @@ static int reap(struct fwsh_proc *p, bool block)
         kill(-p->pid, SIGKILL);
         reap_group(p->pid);
         p->pid = 0;
+        /* and what left the group: its cgroup holds every descendant */
+        lab_cgroup_end(p->cgroup);
+        free(p->cgroup);
+        p->cgroup = NULL;
         return 1;
 }
 
@@ -451,7 +519,7 @@ int fwsh_proc_stop_lab(const char *lab, int grace_ms)
                 struct fwsh_proc *p = *pp;
                 if (!p->pid && p->refs == 1) {
                         *pp = p->next;
-                        free(p);
+                        proc_drop(p, 1);
                 } else {
                         pp = &p->next;
                 }

@@ -77,12 +77,18 @@ int impair_render(const struct change *ch, const char *dev, char *buf, size_t si
 /* ---- crash-safe creation (intent.c) ------------------------------------------------- */
 
 #define INTENT_DIR "/run/fwsh/intent"
+#define INTENT_PATH_MAX 128
 
 /* Writes the intent record for the links names[0..n), about to be made in
  * ctx's namespace for ctx's lab, into ret_path (size bytes; "" when none was
  * written); intent_end removes it once they carry their tag, or are gone. */
 int intent_begin(struct fwsh_ctx *ctx, const char *const *names, size_t n, char *ret_path,
                  size_t size);
+struct stat;
+/* The record for the named namespace name about to be mounted on the empty
+ * file whose identity file gives (netns.c). */
+int intent_begin_netns(struct fwsh_ctx *ctx, const char *name, const struct stat *file,
+                       char *ret_path, size_t size);
 void intent_end(const char *path);
 
 /* ---- namespaces ------------------------------------------------------------------------ */

@@ -35,43 +35,81 @@ static int prepare_run_dir(struct fwsh_ctx *ctx)
         return 0;
 }
 
+/* Gives the empty file the new namespace is mounted on its name, path: made
+ * nameless and recorded first (intent.c), so that a kill at any instant leaves
+ * either nothing or a file that `fwsh down` knows for the lab's. */
+static int placeholder_make(struct fwsh_ctx *ctx, const char *name, const char *path,
+                            char *intent, size_t size)
+{
+        char self[64];
+        struct stat st;
+        int r = 0, fd = open(NETNS_RUN_DIR, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0);
+
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR)
+                return fail_errno(ctx, -errno, "open " NETNS_RUN_DIR);
+        if (fd < 0) { /* a file system without nameless files: named at once */
+                fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+                if (fd < 0)
+                        return errno == EEXIST ? ctx_fail(ctx, -EEXIST, "%s exists", path)
+                                               : fail_errno(ctx, -errno, path);
+                r = fstat(fd, &st) < 0 ? fail_errno(ctx, -errno, "fstat")
+                                       : intent_begin_netns(ctx, name, &st, intent, size);
+                if (r < 0)
+                        unlink(path);
+                close(fd);
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                r = fail_errno(ctx, -errno, "fstat");
+        else
+                r = intent_begin_netns(ctx, name, &st, intent, size);
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        if (r == 0 && linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0) {
+                r = errno == EEXIST ? ctx_fail(ctx, -EEXIST, "%s exists", path)
+                                    : fail_errno(ctx, -errno, path);
+                intent_end(intent);
+        }
+        close(fd);
+        return r;
+}
+
+/* The namespace is tagged before it has a name, and named (mounted) only
+ * once tagged: whenever /run/netns/NAME is a namespace, it is one `fwsh down`
+ * recognises; before that, the intent record covers the empty file. */
 static int netns_create(struct fwsh_ctx *ctx, const char *name)
 {
-        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
-        int fd, saved, r = prepare_run_dir(ctx);
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2], intent[INTENT_PATH_MAX] = "";
+        bool named = false;
+        int saved, r = prepare_run_dir(ctx);
 
         if (r < 0)
                 return r;
         netns_path(path, sizeof(path), name);
-        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-        if (fd < 0)
-                return errno == EEXIST ? ctx_fail(ctx, -EEXIST, "%s exists", path)
-                                       : fail_errno(ctx, -errno, path);
-        close(fd);
+        if (access(path, F_OK) == 0)
+                return ctx_fail(ctx, -EEXIST, "%s exists", path);
 
         saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (saved < 0) {
-                r = -errno;
-                goto fail;
-        }
+        if (saved < 0)
+                return fail_errno(ctx, -errno, "/proc/thread-self/ns/net");
         ctx_thread_moved();
         if (unshare(CLONE_NEWNET) < 0) {
                 r = fail_errno(ctx, -errno, "unshare(CLONE_NEWNET)");
                 close(saved);
-                goto fail;
+                return r;
         }
-        if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+        r = netns_tag_here(ctx); /* so `fwsh down LAB` finds it, even after a crash */
+        if (r == 0 && (r = placeholder_make(ctx, name, path, intent, sizeof(intent))) == 0)
+                named = true;
+        if (r == 0 && mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
                 r = fail_errno(ctx, -errno, "bind mount of the new namespace");
-        else
-                r = netns_tag_here(ctx); /* so `fwsh down LAB` finds it, even after a crash */
         if (setns(saved, CLONE_NEWNET) < 0 && r == 0)
                 r = -errno;
         close(saved);
-        if (r == 0)
-                return 0;
-fail:
-        umount2(path, MNT_DETACH);
-        unlink(path);
+        if (r < 0 && named) {
+                umount2(path, MNT_DETACH);
+                unlink(path);
+        }
+        intent_end(intent); /* a namespace with its tag, or nothing */
         return r;
 }
 
