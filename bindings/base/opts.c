@@ -129,6 +129,20 @@ const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what)
         return s;
 }
 
+const char *lfwsh_field_str(lua_State *L, int idx, int t, const char *field)
+{
+        size_t len;
+        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+
+        if (!s)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': string expected, got %s", field,
+                                                    luaL_typename(L, idx)));
+        if (strlen(s) != len)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero byte inside",
+                                                    field));
+        return s;
+}
+
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def)
 {
         const char *v = def;
@@ -137,11 +151,7 @@ const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char 
                 return def;
         lua_getfield(L, t, field);
         if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t len;
-                v = lua_tolstring(L, -1, &len); /* the table keeps it alive */
-                if (strlen(v) != len)
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero "
-                                                            "byte inside", field));
+                v = lfwsh_field_str(L, -1, t, field); /* the table keeps it alive */
         } else if (!lua_isnil(L, -1)) {
                 field_error(L, t, field, "string");
         }
@@ -159,11 +169,7 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group)
         if (lua_type(L, -1) == LUA_TNUMBER) {
                 v = lfwsh_opt_range(L, t, field, -1, 0, (lua_Integer)UINT32_MAX - 1);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t len;
-                const char *name = lua_tolstring(L, -1, &len);
-                if (strlen(name) != len) /* getpwnam would look up a shorter name */
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero "
-                                                            "byte inside", field));
+                const char *name = lfwsh_field_str(L, -1, t, field); /* not a shorter name */
                 if (group) {
                         struct group *g = getgrnam(name);
                         if (!g)

@@ -31,14 +31,10 @@ static double opt_measure(lua_State *L, int t, const char *field, const struct u
         if (lua_type(L, -1) == LUA_TNUMBER) {
                 v = lua_tonumber(L, -1);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t len;
-                const char *s = lua_tolstring(L, -1, &len);
+                const char *s = lfwsh_field_str(L, -1, t, field);
                 char *end = (char *)s;
                 bool ok = false;
 
-                if (strlen(s) != len)
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero byte "
-                                                            "inside", field));
                 if (plain_number(s))
                         v = strtod(s, &end);
                 for (const struct unit *u = units; u->suffix && !ok && end != s; u++)
