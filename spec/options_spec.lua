@@ -6,73 +6,12 @@
 -- was then ignored) and a value with a zero byte are refused with an error naming the
 -- field, and nothing changed: links, addresses, routes, qdiscs, namespaces,
 -- the bridge sysctls and the files of a fake root, read back by ip, tc and find.
--- fwsh.host's RPC is not walked here: its arguments reach these same readers
--- on the far side (lab/lua/fwsh/serve.lua calls the API), at the cost of an
--- emulated host per case.
+-- The same cases run through fwsh.host's RPC too (option_rpc.lua, on a host
+-- that is this one: fwsh --serve without ssh), the errors sent back.
 local H = require "helper"
 local fwsh = H.fwsh
-
--- { key = "file:function" or "file:ARRAY", file, fields = {...} } for every
--- lfwsh_check_fields(L, idx, NAME) in the bindings: NAME's array, found in the
--- function that makes the call or else at the file's top level.
-local function field_lists()
-  local lists, seen = {}, {}
-  local function add(a)
-    if not seen[a.key] then
-      seen[a.key] = true
-      lists[#lists + 1] = a
-    end
-  end
-  local out = assert(H.run({ "find", H.root .. "/bindings", "-name", "*.c" }))
-  local files = {}
-  for path in out:gmatch("[^\n]+") do files[#files + 1] = path end
-  table.sort(files)
-  for _, path in ipairs(files) do
-    local file = path:sub(#H.root + 2)
-    local func, top, locals, pending, param, handed = nil, {}, {}, nil, nil, {}
-    for line in (assert(H.read_file(path)) .. "\n"):gmatch("([^\n]*)\n") do
-      if pending then
-        for s in line:gmatch('"([^"]*)"') do pending.fields[#pending.fields + 1] = s end
-        if line:find("};", 1, true) then pending = nil end
-      else
-        local fname = not line:find("^static const char") and
-                      (line:match("^[%a_][%w_ %*]-([%a_][%w_]*)%(lua_State") or
-                       line:match("^[%a_][%w_ %*]-([%a_][%w_]*)%(.*%)$"))
-        if fname then func = fname; locals = {} end
-        local name, rest = line:match("const char %*const ([%w_]+)%[%] = {(.*)$")
-        if name then
-          local a = { file = file, fields = {} }
-          for s in rest:gmatch('"([^"]*)"') do a.fields[#a.fields + 1] = s end
-          if line:match("^%s") and func then
-            a.key = file .. ":" .. func
-            locals[name] = a
-          else
-            a.key = file .. ":" .. name
-            top[name] = a
-          end
-          if not rest:find("};", 1, true) then pending = a end
-        end
-        local used = line:match("lfwsh_check_fields%(L, [^,]+, ([%w_]+)%)")
-        if used then
-          local a = locals[used] or top[used]
-          if a then
-            add(a)
-          else -- a helper's parameter: the lists are those the file hands to it
-            param = used
-          end
-        end
-        for name in line:gmatch("[,(]%s*([%u_][%u%d_]*)%s*[,)]") do
-          if top[name] then handed[#handed + 1] = top[name] end
-        end
-      end
-    end
-    if param then
-      assert(#handed > 0, string.format("%s: no field list handed to the helper that checks %s", file, param))
-      for _, a in ipairs(handed) do add(a) end
-    end
-  end
-  return lists
-end
+package.path = H.root .. "/spec/?.lua;" .. package.path
+local C = require "option_cases"
 
 local function readers_without_check()
   local bad = {}
@@ -89,84 +28,6 @@ end
 
 local FAKE -- a fake root, for the host-setup functions (made per test)
 
--- The host-setup functions get the fake root: on a build that let a bad key
--- through (as before this spec), they would otherwise work on the host's /etc.
-local function in_fake_root()
-  return { root = FAKE }
-end
-
--- firewalld: a bus where there is none, for the same reason
-local function no_bus()
-  return { bus = "unix:path=" .. FAKE .. "/nobus" }
-end
-
--- How to call each option table: functions of the options, and the fields
--- given with the one under test (base: what a call needs before it reads the
--- others, and the fake root). Every list the scan finds needs an entry (the
--- link "d0", a veth, exists, down).
-local CALLS = {
-  ["bindings/host/boot.c:CHANGE_FIELDS"] = {
-    function(o) return fwsh.boot.persist("dummy", o) end,
-    function(o) return fwsh.boot.remove("dummy", o) end,
-    base = in_fake_root,
-  },
-  ["bindings/host/boot.c:l_status"] = { function(o) return fwsh.boot.status(o) end, base = in_fake_root },
-  ["bindings/host/boot.c:l_regenerate"] = { function(o) return fwsh.boot.regenerate(o) end, base = in_fake_root },
-  ["bindings/host/brnf.c:l_set"] = { function(o) return fwsh.brnf.set(o) end },
-  ["bindings/host/firewalld.c:QUERY_FIELDS"] = {
-    function(o) return fwsh.firewalld.interfaces("trusted", o) end,
-    function(o) return fwsh.firewalld.zone_of("d0", o) end,
-    base = no_bus,
-  },
-  ["bindings/host/firewalld.c:l_running"] = { function(o) return fwsh.firewalld.running(o) end, base = no_bus },
-  ["bindings/host/firewalld.c:CHANGE_FIELDS"] = {
-    function(o) return fwsh.firewalld.add("trusted", "d0", o) end,
-    function(o) return fwsh.firewalld.remove("trusted", "d0", o) end,
-    base = no_bus,
-  },
-  ["bindings/host/module.c:OPT_FIELDS"] = {
-    function(o) return fwsh.module.status("dummy", o) end,
-    function(o) return fwsh.module.unload("dummy", o) end,
-    function(o) return fwsh.module.info("dummy", o) end,
-    base = in_fake_root,
-  },
-  ["bindings/host/module.c:LOAD_FIELDS"] = { function(o) return fwsh.module.load("dummy", nil, o) end,
-                                             base = in_fake_root },
-  ["bindings/lab/capture.c:l_capture"] = { function(o) return fwsh.capture("d0", o) end,
-                                           base = function() return { file = FAKE .. "/c.pcap" } end },
-  ["bindings/lab/nft.c:l_run"] = { function(o) return fwsh.nft.run("list ruleset", o) end },
-  ["bindings/lab/proc.c:l_run"] = { function(o) return fwsh.proc.run({ "true" }, o) end },
-  ["bindings/lab/proc.c:l_spawn"] = { function(o) return fwsh.proc.spawn({ "true" }, o) end },
-  ["bindings/lab/wait.c:l_wait"] = {
-    function(o) return fwsh.wait(o) end,
-    base = function(f)  -- one condition of link=, fdb=, fn=, run=; timeout: do not wait
-      if f == "link" or f == "fdb" or f == "fn" or f == "run" then return { timeout = 0 } end
-      return { link = "d0", timeout = 0 }
-    end,
-  },
-  ["bindings/net/bridge.c:SPEC_FIELDS"] = {
-    function(o) return fwsh.bridge.add("b0", o) end,
-    function(o) return fwsh.bridge.ensure("b0", o) end,
-  },
-  ["bindings/net/impair.c:lfwsh_link_impair"] = { function(o) return fwsh.link.get("d0"):impair(o) end },
-  ["bindings/net/link.c:l_set"] = { function(o) return fwsh.link.get("d0"):set(o) end },
-  ["bindings/net/route.c:read_args"] = {
-    function(o) return fwsh.route.add(o) end,
-    function(o) return fwsh.route.ensure(o) end,
-    function(o) return fwsh.route.delete(o) end,
-    base = function() return { dst = "10.99.0.0/24", dev = "d0" } end,
-  },
-  ["bindings/net/route.c:l_list"] = { function(o) return fwsh.route.list(o) end },
-  ["bindings/net/show.c:l_show"] = { function(o) return fwsh.show(o) end },
-  ["bindings/net/tap.c:SPEC_FIELDS"] = {
-    function(o) return fwsh.tap.add("t0", o) end,
-    function(o) return fwsh.tap.ensure("t0", o) end,
-  },
-  ["bindings/net/veth.c:l_add"] = { function(o) return fwsh.veth.add("v0", "v1", o) end },
-  ["bindings/net/vxlan.c:l_add"] = { function(o) return fwsh.vxlan.add("x0", o) end,
-                                     base = function() return { id = 42 } end },
-}
-
 -- What a call could have changed, read back without fwsh.
 local function snapshot()
   local out = H.run({ "sh", "-c", "ip -j -d link show; ip -j addr show; ip -j route show table all; " ..
@@ -174,10 +35,6 @@ local function snapshot()
                       "cat /proc/sys/net/bridge/bridge-nf-call-* 2>/dev/null; " ..
                       "find " .. H.quote(FAKE) .. " -printf '%p %s %T@\\n'" })
   return out
-end
-
-local function shown(s)
-  return (s:gsub("%z", "\\0"))
 end
 
 -- fn(o) raises naming every want.
@@ -212,14 +69,14 @@ describe("option tables", function()
   end)
 
   it("the scan finds the field lists, and every one has a call", function()
-    local lists = field_lists()
+    local lists, calls = C.field_lists(H.root), C.calls(fwsh, FAKE)
     assert.truthy(#lists >= 20, #lists)
     local missing = {}
     for _, l in ipairs(lists) do
-      if not CALLS[l.key] then missing[#missing + 1] = l.key .. " {" .. table.concat(l.fields, ", ") .. "}" end
+      if not calls[l.key] then missing[#missing + 1] = l.key .. " {" .. table.concat(l.fields, ", ") .. "}" end
       assert.truthy(#l.fields > 0, l.key)
     end
-    assert(#missing == 0, "option tables with no call in options_spec.lua's CALLS:\n" .. table.concat(missing, "\n"))
+    assert(#missing == 0, "option tables with no call in option_cases.lua:\n" .. table.concat(missing, "\n"))
   end)
 
   it("every binding that reads option fields checks its keys", function()
@@ -227,48 +84,50 @@ describe("option tables", function()
     assert(#bad == 0, "option readers without lfwsh_check_fields: " .. table.concat(bad, ", "))
   end)
 
-  it("a key with a zero byte is refused in every table, naming it, and nothing changes", H.ns(function()
+  it("a zero byte in a key or a value is refused in every table, naming it; nothing changes", H.ns(function()
     H.run({ "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1" })
-    local n = 0
-    for _, l in ipairs(field_lists()) do
-      unchanged(l.key, function()
-        for _, call in ipairs(CALLS[l.key] or {}) do
-          for _, f in ipairs(l.fields) do
-            local what = string.format("%s {[%q] = false}", l.key, shown(f .. "\0x"))
-            local o = CALLS[l.key].base and CALLS[l.key].base(f) or {}
-            o[f .. "\0x"] = false
-            refused(what, call, o, "option '" .. f .. "\\0x'", "zero byte")
-            n = n + 1
-          end
-          local o = CALLS[l.key].base and CALLS[l.key].base("") or {}
-          o[1], o.nope = true, nil
-          refused(l.key .. " {[1] = true}", call, o, "unknown option [1]")
-          o[1], o.nope = nil, 1
-          refused(l.key .. " {nope = 1}", call, o, "unknown option 'nope'")
+    local cases, keys, strings = C.cases(H.root, fwsh, FAKE), 0, 0
+    local i = 1
+    while i <= #cases do -- a list's cases together, read back around them
+      local list = cases[i].list
+      unchanged(list, function()
+        while cases[i] and cases[i].list == list do
+          local c = cases[i]
+          local msg = refused(c.what, c.call, c.o, table.unpack(c.want))
+          if c.want[1]:find("\\0x'$") then keys = keys + 1 end
+          if c.what:find("a\\0b\"}$") and msg:find("zero byte", 1, true) then strings = strings + 1 end
+          i = i + 1
         end
       end)
     end
-    assert.truthy(n >= 140, n)
-  end))
-
-  it("a value with a zero byte is refused in every field, naming it, and nothing changes", H.ns(function()
-    H.run({ "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1" })
-    local strings = 0
-    for _, l in ipairs(field_lists()) do
-      unchanged(l.key, function()
-        for _, call in ipairs(CALLS[l.key] or {}) do
-          for _, f in ipairs(l.fields) do
-            local o = CALLS[l.key].base and CALLS[l.key].base(f) or {}
-            -- cut at its zero byte (a bug), it is a path in the fake root
-            o[f] = FAKE .. "/a\0b"
-            local msg = refused(string.format("%s {%s = \"a\\0b\"}", l.key, f), call, o, "'" .. f .. "'")
-            if msg:find("zero byte", 1, true) then strings = strings + 1 end
-          end
-        end
-      end)
-    end
+    assert.truthy(keys >= 140, keys)
     -- the string fields (root, bus, netns, file, bridge, owner, rate...) say why
     assert.truthy(strings >= 40, strings)
+  end))
+
+  it("the same, through fwsh.host's RPC (a host that is this one: fwsh --serve)", H.ns(function(ns)
+    H.run({ "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1" })
+    local before = snapshot()
+    -- the driver makes the host's state directory under FAKE, which goes after the test
+    local out, ok = H.fwsh_in(ns, { H.root .. "/spec/option_rpc.lua", H.root, FAKE },
+                              { prefix = { "env", "FWSH_LAB_ROOT=" .. FAKE .. "/labs" }, stderr = true })
+    assert.truthy(ok, out)
+    H.run({ "rm", "-r", FAKE .. "/labs" })
+    local after = snapshot()
+    local n, cases = 0, C.cases(H.root, {}, FAKE)
+    for line in out:gmatch("[^\n]+") do
+      local i, refused_, msg = line:match("^case (%d+)\t(%a+)\t(.*)$")
+      if i then
+        local c = assert(cases[tonumber(i)], line)
+        assert(refused_ == "refused", c.what .. ": no error over RPC")
+        for _, want in ipairs(c.want) do
+          assert(msg:find(want, 1, true), string.format("%s: error %q does not name %q", c.what, msg, want))
+        end
+        n = n + 1
+      end
+    end
+    assert.are.equal(#cases, n, out)
+    assert(before == after, "something changed:\n" .. before .. "\n---\n" .. after)
   end))
 
   it("list items and names with a zero byte are refused where they are read", H.ns(function(ns)
