@@ -6,7 +6,10 @@ local root, fake = arg[1], arg[2]
 package.path = root .. "/spec/?.lua;" .. package.path
 local C = require "option_cases"
 
-local h <close> = fwsh.host("here", { ssh = false })
+-- its state directory (the log, the hosts record) in the fake root, not /tmp
+local dir = fake .. "/host"
+assert(os.execute("mkdir " .. dir))
+local h <close> = fwsh.host("here", { ssh = false, dir = dir })
 for i, c in ipairs(C.cases(root, h, fake)) do
   local ok, err = pcall(c.call, c.o)
   print(string.format("case %d\t%s\t%s", i, ok and "accepted" or "refused",

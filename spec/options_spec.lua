@@ -33,7 +33,8 @@ local function snapshot()
   local out = H.run({ "sh", "-c", "ip -j -d link show; ip -j addr show; ip -j route show table all; " ..
                       "ip -j -6 route show table all; tc -j qdisc show; ls -A /run/netns 2>/dev/null; " ..
                       "cat /proc/sys/net/bridge/bridge-nf-call-* 2>/dev/null; " ..
-                      "find " .. H.quote(FAKE) .. " -printf '%p %s %T@\\n'" })
+                      -- a directory by its name: its time changes with what is made and removed in it
+                      "find " .. H.quote(FAKE) .. " -type d -printf '%p/\\n' -o -printf '%p %s %T@\\n'" })
   return out
 end
 
@@ -107,12 +108,18 @@ describe("option tables", function()
 
   it("the same, through fwsh.host's RPC (a host that is this one: fwsh --serve)", H.ns(function(ns)
     H.run({ "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1" })
+    -- the host's files (its log, the lab's hosts record) go to FAKE/host and
+    -- FAKE/labs, not /tmp; the record's directory is gone once the host is closed
+    assert(H.run({ "mkdir", FAKE .. "/labs" }))
     local before = snapshot()
-    -- the driver makes the host's state directory under FAKE, which goes after the test
-    local out, ok = H.fwsh_in(ns, { H.root .. "/spec/option_rpc.lua", H.root, FAKE },
-                              { prefix = { "env", "FWSH_LAB_ROOT=" .. FAKE .. "/labs" }, stderr = true })
+    local argv = { "ip", "netns", "exec", ns, "env", "FWSH_LAB_ROOT=" .. FAKE .. "/labs" }
+    if os.getenv("LD_PRELOAD") then argv[#argv + 1] = "LD_PRELOAD=" .. os.getenv("LD_PRELOAD") end
+    for _, a in ipairs({ H.build .. "/fwsh", H.root .. "/spec/option_rpc.lua", H.root, FAKE }) do
+      argv[#argv + 1] = a
+    end
+    local out, ok = H.run(argv, { stderr = true })
+    H.run({ "rm", "-r", FAKE .. "/host" })
     assert.truthy(ok, out)
-    H.run({ "rm", "-r", FAKE .. "/labs" })
     local after = snapshot()
     local n, cases = 0, C.cases(H.root, {}, FAKE)
     for line in out:gmatch("[^\n]+") do

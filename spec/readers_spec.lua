@@ -36,6 +36,7 @@ local ALLOW = {
   ["bindings/lab/lab.c"] = {
     { "fwsh_lab_dir_remove(ctx, lua_tostring(L, -1), lua_tostring(L, -2));",
       "lab and path of the directories fwsh made, kept in the registry" },
+    { "lab = lua_tostring(L, -1);", "the lab of a directory fwsh made, kept in the registry" },
   },
   ["bindings/lab/proc.c"] = {
     { "lua_tostring(L, -1); /* a number is converted in place",

@@ -30,7 +30,7 @@ function M.list(gen, field, v)
     n = n + 1
   end
   for i = 1, n do
-    if v[i] == nil then refuse(gen, field, v, string.format("a list without holes expected (item %d is nil)", i)) end
+    if v[i] == nil then refuse(gen, field, v, string.format("a list without holes expected ([%d] is nil)", i)) end
   end
   return v
 end
