@@ -151,6 +151,8 @@ describe("option tables", function()
         "field 'command'" },
       { "persist module item", function() return fwsh.boot.persist({ "a\0b" }, { root = FAKE }) end, "module name" },
       { "proc argv item", function() return fwsh.proc.run({ "true\0x" }) end, "argv[1]" },
+      { "wait run item", function() return fwsh.wait{ run = { "true\0x" }, timeout = 0 } end,
+        "wait' (field 'run'" },
       { "module params", function() return fwsh.module.load("dummy", { ["p\0x"] = 1 }, { root = FAKE }) end,
         "parameter name" },
       { "bridge name", function() return fwsh.bridge.add("b0\0x") end, "zero byte" },

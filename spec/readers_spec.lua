@@ -32,6 +32,7 @@ local ALLOW = {
   ["bindings/lab/wait.c"] = {
     { "what = lua_tostring(L, -1);", "the condition's description, made by describe()" },
     { "lfwsh_fail_detail(L, r, \"wait\", what, lua_tostring(L, -1));", "a message, made here" },
+    { "lfwsh_to_str(L, -1, 1, lua_tostring(L, -2));", "the run= item's name, made here" },
   },
   ["bindings/lab/lab.c"] = {
     { "fwsh_lab_dir_remove(ctx, lua_tostring(L, -1), lua_tostring(L, -2));",
