@@ -119,6 +119,9 @@ int lfwsh_ms(double seconds);
 const char *lfwsh_check_str(lua_State *L, int idx);
 const char *lfwsh_opt_str(lua_State *L, int idx, const char *def);
 const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what);
+/* The string at idx as the value of field of the option table at t (raises
+ * naming the field on another type or a zero byte). */
+const char *lfwsh_field_str(lua_State *L, int idx, int t, const char *field);
 /* Raises if the table at t has a field that is not in known (NULL-ended). */
 void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
 /* uid or gid: a number or a user/group name. -1 when absent. */

@@ -184,8 +184,11 @@ static int l_help(lua_State *L)
                 return 0;
         }
         if (lua_type(L, 1) == LUA_TSTRING) {
-                for (unsigned i = 0; i < repl_ndocs; i++)
-                        if (strcmp(repl_docs[i].name, lua_tostring(L, 1)) == 0) {
+                size_t len;
+                const char *name = lua_tolstring(L, 1, &len);
+
+                for (unsigned i = 0; i < repl_ndocs && strlen(name) == len; i++) /* not a shorter name */
+                        if (strcmp(repl_docs[i].name, name) == 0) {
                                 print_wrapped(repl_docs[i].text);
                                 found++;
                         }

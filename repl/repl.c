@@ -64,12 +64,18 @@ static bool incomplete(lua_State *L, int status)
  * the text and pushes the chunk or the error. */
 static int compile(lua_State *L)
 {
-        size_t len;
-        const char *text = lua_tolstring(L, -1, &len);
-        /* "=expr" is "return expr", as in lua.c */
-        const char *ret = lua_pushfstring(L, "return %s;", text[0] == '=' ? text + 1 : text);
-        int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+        size_t len, ret_len;
+        const char *text = lua_tolstring(L, -1, &len), *ret;
+        int status;
 
+        /* "=expr" is "return expr", as in lua.c; built with the text's length:
+         * %s would stop at a zero byte, and "\0print(2)" ran as "return ;" */
+        lua_pushliteral(L, "return ");
+        lua_pushlstring(L, text[0] == '=' ? text + 1 : text, text[0] == '=' ? len - 1 : len);
+        lua_pushliteral(L, ";");
+        lua_concat(L, 3);
+        ret = lua_tolstring(L, -1, &ret_len);
+        status = luaL_loadbuffer(L, ret, ret_len, "=stdin");
         lua_remove(L, -2);
         if (status == LUA_OK)
                 return status;

@@ -110,4 +110,25 @@ describe("generated configuration", function()
     H.raises(function() nftables.firewall(fw{ services = { { proto = "udp", port = "53" } } }) end,
              "services[1].port")
   end)
+
+  it("refuses a list with a hole or another key, rather than writing less", function()
+    -- ipairs would stop at the hole: keepalived got an empty virtual_ipaddress {}
+    H.raises(function() keepalived.config(inst{ vips = { nil, "10.0.0.1/24" } }) end,
+             "keepalived: instances[1].vips", "[1] is nil")
+    H.raises(function() keepalived.config(inst{ vips = { "10.0.0.1/24", extra = "10.0.0.2/24" } }) end,
+             "keepalived: instances[1].vips", "a list expected")
+    H.raises(function() keepalived.config(inst{ track_interfaces = { nil, "eth0" } }) end,
+             "instances[1].track_interfaces", "[1] is nil")
+    H.raises(function() keepalived.config({ router_id = "fw-1", instances = { [2] = {} } }) end,
+             "keepalived: instances", "[1] is nil")
+    H.raises(function() conntrackd.config(ct{ ignore = { nil, "127.0.0.1" } }) end, "conntrackd: ignore", "[1] is nil")
+    H.raises(function() conntrackd.config(ct{ expectations = { nil, "ftp" } }) end, "conntrackd: expectations")
+    H.raises(function() nftables.firewall(fw{ client = { ifaces = { nil, "eth1" }, net = "10.1.0.0/24" } }) end,
+             "nftables: client.ifaces", "[1] is nil")
+    H.raises(function() nftables.firewall(fw{ services = { nil, { proto = "tcp", port = 1 } } }) end,
+             "nftables: services", "[1] is nil")
+    H.raises(function()
+      keepalived.config(ka{ sync_group = { name = "FW", notify_master = { "/bin/x", nil, "y" } } })
+    end, "keepalived: sync_group.notify_master")
+  end)
 end)

@@ -30,21 +30,54 @@ void emit_end(struct emit *e)
         luaL_pushresult(&e->b);
 }
 
-static void json_string(luaL_Buffer *b, const char *s)
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * form, no surrogate, nothing past U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
 {
-        luaL_addchar(b, '"');
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                char esc[8];
+        size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+        unsigned cp;
 
-                if (c == '"' || c == '\\') {
+        if (s[0] < 0xc2 || s[0] > 0xf4)
+                return 0;
+        cp = s[0] & (0x7f >> n);
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80) /* also stops at the string's end */
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+/* A JSON string is Unicode: a name the kernel took as bytes (a link called
+ * "\xffx") is not always UTF-8. A byte outside a well-formed sequence is
+ * written as the code point of the same number (0xff as \u00ff, as Latin-1
+ * reads it), so that the document stays valid and the byte can be told. */
+static void json_string(luaL_Buffer *b, const char *str)
+{
+        const unsigned char *s = (const unsigned char *)str;
+
+        luaL_addchar(b, '"');
+        while (*s) {
+                char esc[8];
+                size_t n;
+
+                if (*s == '"' || *s == '\\') {
                         luaL_addchar(b, '\\');
-                        luaL_addchar(b, (char)c);
-                } else if (c < 0x20) {
-                        snprintf(esc, sizeof(esc), "\\u%04x", c);
+                        luaL_addchar(b, (char)*s++);
+                } else if (*s < 0x20 || *s == 0x7f) {
+                        snprintf(esc, sizeof(esc), "\\u%04x", *s++);
                         luaL_addstring(b, esc);
+                } else if (*s < 0x80) {
+                        luaL_addchar(b, (char)*s++);
+                } else if ((n = utf8_len(s)) > 0) {
+                        luaL_addlstring(b, (const char *)s, n);
+                        s += n;
                 } else {
-                        luaL_addchar(b, (char)c);
+                        snprintf(esc, sizeof(esc), "\\u%04x", *s++);
+                        luaL_addstring(b, esc);
                 }
         }
         luaL_addchar(b, '"');

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -128,6 +129,20 @@ const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what)
         return s;
 }
 
+const char *lfwsh_field_str(lua_State *L, int idx, int t, const char *field)
+{
+        size_t len;
+        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+
+        if (!s)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': string expected, got %s", field,
+                                                    luaL_typename(L, idx)));
+        if (strlen(s) != len)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero byte inside",
+                                                    field));
+        return s;
+}
+
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def)
 {
         const char *v = def;
@@ -136,11 +151,7 @@ const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char 
                 return def;
         lua_getfield(L, t, field);
         if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t len;
-                v = lua_tolstring(L, -1, &len); /* the table keeps it alive */
-                if (strlen(v) != len)
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero "
-                                                            "byte inside", field));
+                v = lfwsh_field_str(L, -1, t, field); /* the table keeps it alive */
         } else if (!lua_isnil(L, -1)) {
                 field_error(L, t, field, "string");
         }
@@ -158,7 +169,7 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group)
         if (lua_type(L, -1) == LUA_TNUMBER) {
                 v = lfwsh_opt_range(L, t, field, -1, 0, (lua_Integer)UINT32_MAX - 1);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-                const char *name = lua_tostring(L, -1);
+                const char *name = lfwsh_field_str(L, -1, t, field); /* not a shorter name */
                 if (group) {
                         struct group *g = getgrnam(name);
                         if (!g)
@@ -177,21 +188,57 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group)
         return v;
 }
 
+/* Pushes the key at idx as Lua would write it, "grounding\0x" with its zero
+ * byte shown: lua_pushfstring's %s would stop there and name another key. */
+static const char *push_key(lua_State *L, int idx)
+{
+        size_t len;
+        const char *k = lua_tolstring(L, idx, &len);
+        luaL_Buffer b;
+
+        luaL_buffinit(L, &b);
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)k[i];
+                char esc[8];
+
+                if (c < 0x20 || c == 0x7f || c == '\\') {
+                        snprintf(esc, sizeof(esc), "\\%d", c);
+                        luaL_addstring(&b, esc);
+                } else {
+                        luaL_addchar(&b, (char)c);
+                }
+        }
+        luaL_pushresult(&b);
+        return lua_tostring(L, -1);
+}
+
 void lfwsh_check_fields(lua_State *L, int t, const char *const known[])
 {
         if (lua_isnoneornil(L, t))
                 return;
         luaL_checktype(L, t, LUA_TTABLE);
+        t = lua_absindex(L, t);
         lua_pushnil(L);
         while (lua_next(L, t)) {
+                size_t len;
+                const char *k;
                 bool ok = false;
+
                 lua_pop(L, 1);
-                if (lua_type(L, -1) == LUA_TSTRING)
-                        for (int i = 0; known[i] && !ok; i++)
-                                ok = strcmp(known[i], lua_tostring(L, -1)) == 0;
-                if (!ok) {
-                        const char *k = luaL_tolstring(L, -1, NULL);
-                        luaL_argerror(L, t, lua_pushfstring(L, "unknown option '%s'", k));
+                if (lua_type(L, -1) != LUA_TSTRING) {
+                        luaL_tolstring(L, -1, NULL);
+                        luaL_argerror(L, t, lua_pushfstring(L, "unknown option [%s] (a %s key)",
+                                                            lua_tostring(L, -1), luaL_typename(L, -2)));
                 }
+                /* with its length: strcmp would take "grounding\0x" for "grounding",
+                 * and the field read after it would not see the value */
+                k = lua_tolstring(L, -1, &len);
+                if (strlen(k) != len)
+                        luaL_argerror(L, t, lua_pushfstring(L, "option '%s': a key with a zero byte inside",
+                                                            push_key(L, -1)));
+                for (int i = 0; known[i] && !ok; i++)
+                        ok = strcmp(known[i], k) == 0;
+                if (!ok)
+                        luaL_argerror(L, t, lua_pushfstring(L, "unknown option '%s'", push_key(L, -1)));
         }
 }

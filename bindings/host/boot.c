@@ -197,7 +197,7 @@ static int l_regenerate(lua_State *L)
                         for (size_t i = 0; i < n; i++) {
                                 if (lua_rawgeti(L, -2, (lua_Integer)i + 1) != LUA_TSTRING)
                                         luaL_argerror(L, 1, "field 'command': a list of strings expected");
-                                argv[i] = lua_tostring(L, -1);
+                                argv[i] = lfwsh_to_str(L, -1, 1, "field 'command'");
                                 lua_pop(L, 1);
                         }
                         argv[n] = NULL;

@@ -6,18 +6,19 @@
 
 #include "fwsh_lua.h"
 
-static const char *const OPT_FIELDS[] = { "root", "release", "dry_run", NULL };
+static const char *const OPT_FIELDS[] = { "root", "release", NULL };
+static const char *const LOAD_FIELDS[] = { "root", "release", "dry_run", NULL }; /* only load has a dry run */
 
 /* Opens the modules the options at idx point at ({root=, release=}); raises
  * with op and name on failure. */
-static struct fwsh_modules *open_modules(lua_State *L, int idx, const char *op, const char *name,
-                                         struct fwsh_ctx **ret_ctx)
+static struct fwsh_modules *open_modules(lua_State *L, int idx, const char *const fields[],
+                                         const char *op, const char *name, struct fwsh_ctx **ret_ctx)
 {
         struct fwsh_ctx *ctx = lfwsh_ctx(L);
         struct fwsh_modules *m = NULL;
         const char *root, *release;
 
-        lfwsh_check_fields(L, idx, OPT_FIELDS);
+        lfwsh_check_fields(L, idx, fields);
         root = lfwsh_opt_string(L, idx, "root", NULL);
         release = lfwsh_opt_string(L, idx, "release", NULL);
         lfwsh_check(L, ctx, fwsh_modules_open(ctx, root, release, &m), op, name);
@@ -43,7 +44,7 @@ static int l_status(lua_State *L)
         char source[FWSH_DETAIL_MAX];
         enum fwsh_module_state state = FWSH_MODULE_MISSING;
         struct fwsh_ctx *ctx;
-        struct fwsh_modules *m = open_modules(L, 2, "module.status", name, &ctx);
+        struct fwsh_modules *m = open_modules(L, 2, OPT_FIELDS, "module.status", name, &ctx);
 
         done(L, ctx, m, fwsh_module_status(ctx, m, name, &state, source), "module.status", name);
         lua_pushstring(L, fwsh_module_state_name(state));
@@ -78,10 +79,12 @@ static const char *params_arg(lua_State *L, int idx)
                 const char *k, *v;
                 bool blank;
 
-                if (lua_type(L, -2) != LUA_TSTRING || strpbrk(lua_tostring(L, -2), " \t\n=\""))
+                if (lua_type(L, -2) != LUA_TSTRING)
                         luaL_argerror(L, idx, lua_pushfstring(L, "'%s' is not a parameter name",
                                                               luaL_tolstring(L, -2, NULL)));
                 k = lfwsh_to_str(L, -2, idx, "a parameter name");
+                if (strpbrk(k, " \t\n=\""))
+                        luaL_argerror(L, idx, lua_pushfstring(L, "'%s' is not a parameter name", k));
                 if (lua_type(L, -1) == LUA_TBOOLEAN)
                         v = lua_toboolean(L, -1) ? "1" : "0";
                 else if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING)
@@ -133,12 +136,17 @@ static int l_load(lua_State *L)
 {
         const char *name = lfwsh_check_str(L, 1);
         const char *params = params_arg(L, 2);
-        bool dry = lfwsh_opt_bool(L, 3, "dry_run", false);
         char **steps = NULL;
         size_t n = 0;
         struct fwsh_ctx *ctx;
-        struct fwsh_modules *m = open_modules(L, 3, "module.load", name, &ctx);
-        int r = fwsh_module_load(ctx, m, name, params, dry ? FWSH_MODULE_DRY_RUN : 0, &steps, &n);
+        struct fwsh_modules *m;
+        bool dry;
+        int r;
+
+        lfwsh_check_fields(L, 3, LOAD_FIELDS); /* before dry_run is read */
+        dry = lfwsh_opt_bool(L, 3, "dry_run", false);
+        m = open_modules(L, 3, LOAD_FIELDS, "module.load", name, &ctx);
+        r = fwsh_module_load(ctx, m, name, params, dry ? FWSH_MODULE_DRY_RUN : 0, &steps, &n);
 
         done(L, ctx, m, r, "module.load", name);
         lua_pushboolean(L, r > 0);
@@ -154,7 +162,7 @@ static int l_unload(lua_State *L)
 {
         const char *name = lfwsh_check_str(L, 1);
         struct fwsh_ctx *ctx;
-        struct fwsh_modules *m = open_modules(L, 2, "module.unload", name, &ctx);
+        struct fwsh_modules *m = open_modules(L, 2, OPT_FIELDS, "module.unload", name, &ctx);
         int r = fwsh_module_unload(ctx, m, name);
 
         done(L, ctx, m, r, "module.unload", name);
@@ -179,7 +187,7 @@ static int l_info(lua_State *L)
         const char *name = lfwsh_check_str(L, 1);
         struct fwsh_module_info *info = NULL;
         struct fwsh_ctx *ctx;
-        struct fwsh_modules *m = open_modules(L, 2, "module.info", name, &ctx);
+        struct fwsh_modules *m = open_modules(L, 2, OPT_FIELDS, "module.info", name, &ctx);
         int r = fwsh_module_info(ctx, m, name, &info);
 
         done(L, ctx, m, r, "module.info", name);

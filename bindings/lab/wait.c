@@ -25,14 +25,13 @@ struct cond {
         double interval;           /* seconds between checks that no event announces */
 };
 
+/* -1 when absent, else the boolean (a string such as "no" is an error, not true). */
 static int tri(lua_State *L, int t, const char *field)
 {
-        int v;
+        bool absent = lua_getfield(L, t, field) == LUA_TNIL;
 
-        lua_getfield(L, t, field);
-        v = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
         lua_pop(L, 1);
-        return v;
+        return absent ? -1 : lfwsh_opt_bool(L, t, field, false);
 }
 
 static const char *operstate_name(uint8_t s)

@@ -1,5 +1,6 @@
 /* impair.c - link:impair{...}, link:impair(), link:clear_impairment(): what a
  * link does to the packets it sends (delay, loss, rate...), as tc-netem(8). */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@ struct unit {
         double factor;
 };
 
+/* A number as tc writes one: digits first, so that strtod's leading blanks,
+ * hex, "inf" and "nan" are refused, not read as some other value. */
+static bool plain_number(const char *s)
+{
+        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+                return false;
+        return isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]));
+}
+
 static double opt_measure(lua_State *L, int t, const char *field, const struct unit *units, const char *what)
 {
         double v = 0;
@@ -21,10 +31,12 @@ static double opt_measure(lua_State *L, int t, const char *field, const struct u
         if (lua_type(L, -1) == LUA_TNUMBER) {
                 v = lua_tonumber(L, -1);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-                const char *s = lua_tostring(L, -1);
-                char *end;
+                const char *s = lfwsh_field_str(L, -1, t, field);
+                char *end = (char *)s;
                 bool ok = false;
-                v = strtod(s, &end);
+
+                if (plain_number(s))
+                        v = strtod(s, &end);
                 for (const struct unit *u = units; u->suffix && !ok && end != s; u++)
                         if (strcmp(end, u->suffix) == 0) {
                                 v *= u->factor;
@@ -37,9 +49,32 @@ static double opt_measure(lua_State *L, int t, const char *field, const struct u
                                                     luaL_typename(L, -1)));
         }
         lua_pop(L, 1);
-        if (!isfinite(v) || v < 0)
+        if (!isfinite(v) || v < 0 || signbit(v))
                 luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f is not %s", field, v, what));
         return v;
+}
+
+/* A value the kernel would keep as 0 (below its unit) would mean "none":
+ * refused rather than silently turned off. */
+static double nonzero(lua_State *L, int t, const char *field, double v, double unit, const char *unit_name)
+{
+        if (v > 0 && v < unit / 2)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f is below the kernel's unit (%s): "
+                                                    "it would be 0, none", field, v, unit_name));
+        return v;
+}
+
+/* The tbf keeps bytes per second: a rate that is not a whole number of them
+ * would read back as another (100 as 96), and one below 8 as none. */
+static uint64_t rate_bit(lua_State *L, int t, double v)
+{
+        if (v >= 18446744073709551615.0)
+                luaL_argerror(L, t, "field 'rate': out of range");
+        if (v != floor(v) || fmod(v, 8) != 0)
+                luaL_argerror(L, t, lua_pushfstring(L, "field 'rate': %f bit/s is not a whole number of "
+                                                    "bytes per second (the kernel's unit: a multiple of 8 "
+                                                    "bit/s)", v));
+        return (uint64_t)v;
 }
 
 static const struct unit MS[] = { { "ms", 1 }, { "s", 1000 }, { "us", 0.001 }, { "", 1 }, { NULL, 0 } };
@@ -49,6 +84,19 @@ static const struct unit RATE[] = {
         { "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 },
         { "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 }, { "", 1 }, { NULL, 0 },
 };
+
+/* netem keeps a delay in us and a percentage as a 32-bit fraction. */
+static double ms_field(lua_State *L, const char *field)
+{
+        return nonzero(L, 2, field, opt_measure(L, 2, field, MS, "a time in ms (20, \"20ms\", \"1s\")"),
+                       0.001, "1 us");
+}
+
+static double pct_field(lua_State *L, const char *field)
+{
+        return nonzero(L, 2, field, opt_measure(L, 2, field, PCT, "a percentage (10, \"10%\")"),
+                       100.0 / UINT32_MAX, "1/2^32 of 100%");
+}
 
 void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im)
 {
@@ -71,8 +119,9 @@ void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im)
 /*** link:impair{delay=, jitter=, loss=, duplicate=, corrupt=, reorder=, rate=} -> link;
  * what the link does to the packets it sends (tc-netem: fwsh's own root qdisc,
  * a tbf under it for rate): delay and jitter in ms (20 or "20ms"), the rest in
- * percent (10 or "10%"), rate in bit/s (1e6 or "1mbit", "125kbps"); {} removes
- * it. Journaled: a transaction's rollback puts back what was there. A root
+ * percent (10 or "10%"), rate in bit/s (1e6 or "1mbit", "125kbps"), a multiple
+ * of 8 (the kernel keeps bytes/s); a value below the kernel's unit (1 us, 8 bit/s)
+ * raises rather than mean none; {} removes it. Journaled: a transaction's rollback puts back what was there. A root
  * qdisc fwsh did not make is never replaced. link:impair() -> the impairment
  * read back from the kernel (a table of those fields), or nil if none */
 int lfwsh_link_impair(lua_State *L)
@@ -82,7 +131,6 @@ int lfwsh_link_impair(lua_State *L)
         struct fwsh_ctx *ctx;
         const char *name = lfwsh_link_arg(L, 1, "link.impair", &ctx);
         struct fwsh_impair im = { 0 };
-        double rate;
         int r;
 
         if (lua_isnoneornil(L, 2)) {
@@ -95,16 +143,14 @@ int lfwsh_link_impair(lua_State *L)
         }
         luaL_checktype(L, 2, LUA_TTABLE);
         lfwsh_check_fields(L, 2, known);
-        im.delay_ms = opt_measure(L, 2, "delay", MS, "a time in ms (20, \"20ms\", \"1s\")");
-        im.jitter_ms = opt_measure(L, 2, "jitter", MS, "a time in ms (20, \"20ms\", \"1s\")");
-        im.loss = opt_measure(L, 2, "loss", PCT, "a percentage (10, \"10%\")");
-        im.duplicate = opt_measure(L, 2, "duplicate", PCT, "a percentage (10, \"10%\")");
-        im.corrupt = opt_measure(L, 2, "corrupt", PCT, "a percentage (10, \"10%\")");
-        im.reorder = opt_measure(L, 2, "reorder", PCT, "a percentage (10, \"10%\")");
-        rate = opt_measure(L, 2, "rate", RATE, "a rate in bit/s (1e6, \"1mbit\", \"125kbps\")");
-        if (rate >= 18446744073709551615.0)
-                luaL_argerror(L, 2, "field 'rate': out of range");
-        im.rate_bit = (uint64_t)llround(rate);
+        im.delay_ms = ms_field(L, "delay");
+        im.jitter_ms = ms_field(L, "jitter");
+        im.loss = pct_field(L, "loss");
+        im.duplicate = pct_field(L, "duplicate");
+        im.corrupt = pct_field(L, "corrupt");
+        im.reorder = pct_field(L, "reorder");
+        im.rate_bit = rate_bit(L, 2, opt_measure(L, 2, "rate", RATE, "a rate in bit/s (1e6, \"1mbit\", "
+                                                 "\"125kbps\")"));
         lfwsh_check(L, ctx, fwsh_link_impair(ctx, name, &im), "link.impair", name);
         lua_settop(L, 1);
         return 1;

@@ -64,6 +64,12 @@ static int64_t opt_seconds_cs(lua_State *L, int t, const char *field)
                 if (!(v >= 0 && v <= 42949672.95))
                         luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is out of range", field, v));
                 cs = (int64_t)llround(v * 100);
+                /* the kernel counts in hundredths: 1e-300 would become 0 (another
+                 * meaning: no delay, no ageing) and 0.125 would become 0.13 */
+                if ((v > 0 && cs == 0) || fabs(v * 100 - (double)cs) > 1e-6 * (v * 100 > 1 ? v * 100 : 1))
+                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is not a whole "
+                                                            "number of hundredths (the kernel's unit)",
+                                                            field, v));
         }
         lua_pop(L, 1);
         return cs;

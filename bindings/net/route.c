@@ -44,7 +44,9 @@ static const char *opt_dev(lua_State *L, int t, const char *op, struct fwsh_ctx 
         lua_getfield(L, t, "dev");
         if (lua_isnil(L, -1))
                 return NULL;
-        if (lua_type(L, -1) != LUA_TSTRING && !lfwsh_to_link(L, -1))
+        if (lua_type(L, -1) == LUA_TSTRING)
+                lfwsh_field_str(L, -1, t, "dev"); /* a zero byte named here, not as argument #N */
+        else if (!lfwsh_to_link(L, -1))
                 luaL_argerror(L, t, lua_pushfstring(L, "field 'dev': name or link expected, got %s",
                                                     luaL_typename(L, -1)));
         return lfwsh_link_arg(L, lua_gettop(L), op, ret_ctx);

@@ -207,7 +207,8 @@ static void push_topology(lua_State *L, enum emit_output out)
 
 /*** fwsh.show([{json=false, dot=false, print=true}]) -> the bridges and their
  * ports as `brctl show` prints them, or with json=true the whole topology as
- * JSON (what fwsh.state() returns), or with dot=true as a Graphviz graph
+ * JSON (what fwsh.state() returns; a byte of a name that is not UTF-8 written as
+ * the code point of its value, 0xff as \u00ff), or with dot=true as a Graphviz graph
  * (grounding bridges filled, non-grounding dashed, a port where a VRRP
  * master's virtual MAC was learned marked); printed to standard output
  * unless print=false, then returned as a string */

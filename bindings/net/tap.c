@@ -29,7 +29,7 @@ static const char *opt_bridge(lua_State *L, int t, int *ret_ifindex)
                 if (h->ifindex == 0) /* a bridge the open batch makes */
                         name = h->name;
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-                name = lua_tostring(L, -1);
+                name = lfwsh_field_str(L, -1, t, "bridge");
         } else if (!lua_isnil(L, -1)) {
                 luaL_argerror(L, t, lua_pushfstring(L, "field 'bridge': name or bridge expected, got %s",
                                                     luaL_typename(L, -1)));

@@ -30,7 +30,7 @@ static int l_add(lua_State *L)
         spec.dev = lfwsh_opt_string(L, 2, "dev", NULL);
         port = lfwsh_opt_range(L, 2, "dstport", 4789, 1, 65535);
         spec.dstport = (uint16_t)port;
-        mtu = lfwsh_opt_range(L, 2, "mtu", -1, -1, 65535);
+        mtu = lfwsh_opt_range(L, 2, "mtu", -1, 68, 65535); /* absent: -1, the kernel's default */
         spec.mtu = mtu;
         spec.learning = lfwsh_opt_bool(L, 2, "learning", true);
         spec.up = lfwsh_opt_bool(L, 2, "up", true);

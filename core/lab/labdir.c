@@ -19,23 +19,36 @@
 
 #define LABDIR_TAG_FILE ".fwsh-lab"
 
-/* Where they go: /tmp, or $FWSH_LAB_ROOT (an absolute path), which `fwsh
- * --sandbox` points at a tmpfs of its own so that nothing is left on the host. */
-static const char *labdir_root(void)
+/* Where they go: /tmp, or $FWSH_LAB_ROOT, which `fwsh --sandbox` points at a
+ * tmpfs of its own so that nothing is left on the host. A value that cannot
+ * be used is an error, not /tmp: the user asked for the lab's files elsewhere.
+ * It is a glob's prefix below, so it holds no pattern character. */
+static int labdir_root(struct fwsh_ctx *ctx, const char **ret_root)
 {
         const char *root = getenv("FWSH_LAB_ROOT");
 
-        return root && root[0] == '/' && strlen(root) < 256 ? root : "/tmp";
+        *ret_root = "/tmp";
+        if (!root || !root[0])
+                return 0;
+        if (root[0] != '/' || strpbrk(root, "*?[\\"))
+                return ctx_fail(ctx, -EINVAL, "FWSH_LAB_ROOT=%s: an absolute path without *?[\\ "
+                                "expected", root);
+        if (strlen(root) >= 256)
+                return ctx_fail(ctx, -ENAMETOOLONG, "FWSH_LAB_ROOT: %zu bytes, at most 255",
+                                strlen(root));
+        *ret_root = root;
+        return 0;
 }
 
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
 {
         char path[PATH_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
+        const char *root;
         int fd, r = lab_name_check(ctx, lab), n;
 
-        if (r < 0)
+        if (r < 0 || (r = labdir_root(ctx, &root)) < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/fwsh-%s.XXXXXX", labdir_root(), lab);
+        snprintf(path, sizeof(path), "%s/fwsh-%s.XXXXXX", root, lab);
         if (strlen(path) >= size)
                 return ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
         if (!mkdtemp(path))
@@ -190,13 +203,14 @@ static int remove_tree(struct fwsh_ctx *ctx, const char *path)
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
 {
         char pattern[PATH_MAX];
+        const char *root;
         glob_t g;
         int first = 0, r = lab_name_check(ctx, lab);
 
         *ret_n = 0;
-        if (r < 0)
+        if (r < 0 || (r = labdir_root(ctx, &root)) < 0)
                 return r;
-        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", labdir_root(), lab);
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", root, lab);
         r = glob(pattern, GLOB_NOSORT, NULL, &g);
         if (r == GLOB_NOMATCH)
                 return 0;
@@ -229,14 +243,15 @@ int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
 int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, char *ret_path, size_t size)
 {
         char pattern[PATH_MAX];
+        const char *root;
         glob_t g;
         int r = lab_name_check(ctx, lab);
 
-        if (r < 0)
+        if (r < 0 || (r = labdir_root(ctx, &root)) < 0)
                 return r;
         if (!name[0] || strchr(name, '/') || name[0] == '.')
                 return ctx_fail(ctx, -EINVAL, "%s is no file name", name);
-        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", labdir_root(), lab);
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-%s.??????", root, lab);
         if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
                 return -ENOENT;
         r = -ENOENT;
@@ -261,6 +276,7 @@ int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, c
 int fwsh_lab_dir_labs(struct fwsh_ctx *ctx, const char *name, char ***ret, size_t *ret_n)
 {
         char pattern[PATH_MAX], **v = NULL;
+        const char *root;
         size_t n = 0;
         glob_t g;
         int r = 0;
@@ -269,7 +285,9 @@ int fwsh_lab_dir_labs(struct fwsh_ctx *ctx, const char *name, char ***ret, size_
         *ret_n = 0;
         if (!name[0] || strchr(name, '/') || name[0] == '.')
                 return ctx_fail(ctx, -EINVAL, "%s is no file name", name);
-        snprintf(pattern, sizeof(pattern), "%s/fwsh-*.??????" "/%s", labdir_root(), name);
+        if ((r = labdir_root(ctx, &root)) < 0)
+                return r;
+        snprintf(pattern, sizeof(pattern), "%s/fwsh-*.??????" "/%s", root, name);
         if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
                 return 0;
         for (size_t i = 0; r == 0 && i < g.gl_pathc; i++) {

@@ -34,7 +34,7 @@ function M.config(c)
   add("    RcvSocketBuffer 1249280")
   add("    Checksum on")
   add("  }")
-  if c.expectations and #V.table(G, "expectations", c.expectations) > 0 then
+  if c.expectations and #V.list(G, "expectations", c.expectations) > 0 then
     add("  Options {")
     add("    ExpectationSync {")
     for i, h in ipairs(c.expectations) do add("      %s", V.name(G, "expectations[" .. i .. "]", h)) end
@@ -61,7 +61,7 @@ function M.config(c)
   add("      ICMP")
   add("    }")
   add("    Address Ignore {")
-  for i, a in ipairs(c.ignore or {}) do add("      IPv4_address %s", V.ipv4(G, "ignore[" .. i .. "]", a)) end
+  for i, a in ipairs(V.list(G, "ignore", c.ignore or {})) do add("      IPv4_address %s", V.ipv4(G, "ignore[" .. i .. "]", a)) end
   add("    }")
   add("  }")
   add("}")

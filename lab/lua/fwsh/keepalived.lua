@@ -27,7 +27,7 @@ end
 
 function M.config(c)
   V.table(G, "the configuration", c)
-  V.table(G, "instances", c.instances)
+  V.list(G, "instances", c.instances)
   for i, inst in ipairs(c.instances) do V.table(G, "instances[" .. i .. "]", inst) end
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
@@ -71,11 +71,11 @@ function M.config(c)
     if inst.vmac then add("  use_vmac %s", V.name(G, f .. "vmac", inst.vmac, 15)) end
     if inst.track_interfaces then
       add("  track_interface {")
-      for j, t in ipairs(inst.track_interfaces) do add("    %s", V.name(G, f .. "track_interfaces[" .. j .. "]", t, 15)) end
+      for j, t in ipairs(V.list(G, f .. "track_interfaces", inst.track_interfaces)) do add("    %s", V.name(G, f .. "track_interfaces[" .. j .. "]", t, 15)) end
       add("  }")
     end
     add("  virtual_ipaddress {")
-    for j, vip in ipairs(inst.vips or {}) do add("    %s", V.ipv4(G, f .. "vips[" .. j .. "]", vip)) end
+    for j, vip in ipairs(V.list(G, f .. "vips", inst.vips or {})) do add("    %s", V.ipv4(G, f .. "vips[" .. j .. "]", vip)) end
     add("  }")
     add("}")
   end

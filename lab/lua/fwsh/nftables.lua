@@ -29,7 +29,7 @@ local HELPER_LIST = "ftp, tftp, irc, sip, sane, amanda, netbios-ns, snmp, pptp"
 
 local function ifset(field, list)
   local q = {}
-  V.table(G, field, list)
+  V.list(G, field, list)
   for i, n in ipairs(list) do q[i] = '"' .. V.name(G, field .. "[" .. i .. "]", n, 15) .. '"' end
   return "{ " .. table.concat(q, ", ") .. " }"
 end
@@ -44,7 +44,7 @@ function M.firewall(c)
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
   add("flush ruleset")
   add("table inet fwsh {")
-  for i, s in ipairs(c.services or {}) do
+  for i, s in ipairs(V.list(G, "services", c.services or {})) do
     if s.helper ~= nil then
       local f = "services[" .. i .. "]"
       if not HELPERS[s.helper] then

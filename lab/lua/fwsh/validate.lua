@@ -17,6 +17,24 @@ function M.table(gen, field, v)
   return v
 end
 
+--- validate.list(gen, field, v) -> v: a list, items 1 to #v and nothing else. A
+-- hole ({nil, "10.0.0.1/24"}) would stop ipairs at once and leave a section empty,
+-- another key would be skipped: both are refused, not written as less.
+function M.list(gen, field, v)
+  M.table(gen, field, v)
+  local n = 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 then
+      refuse(gen, field, v, string.format("a list expected (a key %s)", string.format("%q", tostring(k))))
+    end
+    n = n + 1
+  end
+  for i = 1, n do
+    if v[i] == nil then refuse(gen, field, v, string.format("a list without holes expected ([%d] is nil)", i)) end
+  end
+  return v
+end
+
 --- validate.name(gen, field, v [, max]) -> v: letters, digits, '.', '_', '-', 1..max (default 31)
 function M.name(gen, field, v, max)
   max = max or 31
@@ -74,6 +92,7 @@ end
 -- itself (no shell): every word a plain word, the first an absolute path
 function M.argv(gen, field, argv)
   if type(argv) ~= "table" or #argv == 0 then refuse(gen, field, argv, "an argv list expected") end
+  M.list(gen, field, argv)
   M.path(gen, field .. "[1]", argv[1])
   for i = 2, #argv do
     local w = argv[i]
