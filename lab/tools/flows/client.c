@@ -57,8 +57,8 @@ static void open_tcp(struct client *c, double now)
         struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.u64 = (uint64_t)i };
 
         *f = (struct flow){ .id = (uint32_t)(o->id_base + i), .corrupt_at = -1, .opened_ms = (float)now };
-        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[i % o->n_srcs] };
-        f->dst = o->ends[(i / o->n_srcs) % o->n_ends];
+        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs] };
+        f->dst = o->ends[i % o->n_ends];
         c->open++;
         f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (f->fd < 0) {
@@ -83,8 +83,8 @@ static void open_udp(struct client *c, double now)
 
         *f = (struct flow){ .id = (uint32_t)i, .udp = 1, .corrupt_at = -1, .connected = 1 };
         f->opened_ms = f->established_ms = f->last_ms = (float)now;
-        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[i % o->n_srcs] };
-        f->dst = o->ends[(i / o->n_srcs) % o->n_ends];
+        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs] };
+        f->dst = o->ends[i % o->n_ends];
         f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&f->src, sizeof(f->src)) < 0 ||
             connect(f->fd, (struct sockaddr *)&f->dst, sizeof(f->dst)) < 0 ||
