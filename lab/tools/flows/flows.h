@@ -69,6 +69,7 @@ struct flows_opts {
 extern volatile sig_atomic_t flows_stop; /* 1: drain and stop; 2: stop now */
 extern double flows_t0;                  /* fwsh_now_msf() at the start */
 extern long flows_fd_limit;              /* RLIMIT_NOFILE after raising it */
+extern double flows_lag_ms;              /* client: the latest a send slot was walked */
 
 /* Byte off of connection id's stream in one direction (salt 0 from the
  * client, 1 from the server): a function of (id, offset) only, so that the

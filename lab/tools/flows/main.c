@@ -47,6 +47,7 @@
 volatile sig_atomic_t flows_stop;
 double flows_t0;
 long flows_fd_limit;
+double flows_lag_ms;
 
 static void on_signal(int sig)
 {
@@ -80,12 +81,17 @@ int flows_raise_nofile(long want)
         return 0;
 }
 
+/* One line on stderr, rewritten four times a second, when it is a terminal;
+ * open < 0 clears it. */
 void flows_progress(const char *side, long open, long done, long reset)
 {
+        static int tty = -1;
         static double last;
         double t = flows_now();
 
-        if (!isatty(2) || (t - last < 250 && open >= 0))
+        if (tty < 0)
+                tty = isatty(2);
+        if (!tty || (t - last < 250 && open >= 0))
                 return;
         last = t;
         if (open < 0) {

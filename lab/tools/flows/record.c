@@ -164,6 +164,8 @@ int flows_summary(const char *side, const struct flow *tcp, long n_tcp, const st
                        flows, usent, urecv, usent > urecv ? usent - urecv : 0, ureord, umax);
         getrusage(RUSAGE_SELF, &ru);
         printf("rss_kb: %ld fd_limit: %ld\n", ru.ru_maxrss, flows_fd_limit);
+        if (!o->server)
+                printf("send_lag_ms max: %.0f\n", flows_lag_ms);
         printf("cpu_s: user %.2f sys %.2f elapsed %.2f\n",
                (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, flows_now() / 1000);

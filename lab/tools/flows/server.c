@@ -231,13 +231,14 @@ static void run(struct server *s)
         double now;
 
         while (!flows_stop && (now = flows_now()) < s->o->duration_ms) {
-                struct epoll_event ev[256];
-                int n = epoll_wait(s->ep, ev, 256, 100);
+                struct epoll_event ev[1024];
+                int n = epoll_wait(s->ep, ev, 1024, 100);
                 now = flows_now();
                 if (s->paused >= 0 && now - s->paused > 100)
                         listen_on(s, now, 1);
                 for (int i = 0; i < n; i++) {
                         uint64_t d = ev[i].data.u64;
+                        now = flows_now();
                         if (d & LISTEN_TAG)
                                 accept_on(s, (int)(d & 0xffff), now);
                         else if (d & UDP_TAG)
