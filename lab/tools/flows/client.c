@@ -14,6 +14,7 @@
 #include "flows.h"
 
 #define UDP_TAG (1ull << 32) /* in epoll data: a UDP flow's index, not a connection's */
+#define OPEN_BATCH 64        /* connections opened per turn of the loop, at most */
 
 struct client {
         const struct flows_opts *o;
@@ -309,6 +310,10 @@ static void run(struct client *c)
 
         while (!flows_stop && (now = flows_now()) < end_ms) {
                 long due = (long)fmin((double)o->flows, ceil(now * (double)o->open_rate / 1000) + 1);
+                /* At most OPEN_BATCH a turn: when connect() is slower than
+                 * the rate asks, the connections already open are still
+                 * served, and the rate is what the machine allows. */
+                due = c->n_tcp + OPEN_BATCH < due ? c->n_tcp + OPEN_BATCH : due;
                 while (c->n_tcp < due)
                         open_tcp(c, now);
                 while (c->n_udp < o->udp)
@@ -320,6 +325,7 @@ static void run(struct client *c)
                 }
                 if (initial_done >= 0 && o->new_rate > 0) {
                         due = o->flows + (long)((now - initial_done) * (double)o->new_rate / 1000);
+                        due = c->n_tcp + OPEN_BATCH < due ? c->n_tcp + OPEN_BATCH : due;
                         while (c->n_tcp < due && c->n_tcp < c->max_tcp)
                                 open_tcp(c, now);
                 }

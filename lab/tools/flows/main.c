@@ -278,6 +278,13 @@ int main(int argc, char **argv)
                 default: bad = 1;
                 }
         }
+        /* A gap of one interval is every connection's rhythm: a stall bound
+         * no longer than it would call every connection stalled. */
+        if (!bad && o.stall_ms <= o.interval_ms) {
+                fprintf(stderr, "fwsh-flows: --stall-ms %.0f must be longer than --interval %d\n", o.stall_ms,
+                        o.interval_ms);
+                bad = 1;
+        }
         if (bad || optind != argc || o.n_ends == 0 || (!o.server && (o.n_srcs == 0 || o.flows + o.udp == 0))) {
                 free(o.srcs);
                 return usage();

@@ -116,7 +116,8 @@ void flows_outcome(const long *cls, long total, float *gaps, long n_gaps)
         printf("connections: total %ld survived %ld stalled %ld reset %ld lost_bytes %ld\n", total,
                cls[CL_SURVIVED], cls[CL_STALLED], cls[CL_RESET], cls[CL_LOST]);
         printf("failed: %ld\n", cls[CL_FAILED]);
-        qsort(gaps, (size_t)n_gaps, sizeof(*gaps), by_float);
+        if (n_gaps)
+                qsort(gaps, (size_t)n_gaps, sizeof(*gaps), by_float);
         if (n_gaps)
                 printf("connection_gap_ms min/median/p99/max: %.1f / %.1f / %.1f / %.1f\n", gaps[0],
                        gaps[n_gaps / 2], gaps[(n_gaps * 99) / 100], gaps[n_gaps - 1]);
@@ -154,7 +155,7 @@ int flows_summary(const char *side, const struct flow *tcp, long n_tcp, const st
                 umax = udp[i].max_gap_ms > umax ? udp[i].max_gap_ms : umax;
         }
         printf("side %s\n", side);
-        flows_outcome(cls, n_tcp, gaps ? gaps : &umax, gaps ? n_gaps : 0);
+        flows_outcome(cls, n_tcp, gaps, n_gaps);
         printf("ended: open %ld closed %ld short %ld reset %ld timeout %ld error %ld corrupt %ld\n",
                ends[END_NONE], ends[END_CLOSED], ends[END_SHORT], ends[END_RESET], ends[END_TIMEOUT],
                ends[END_ERROR], ends[END_CORRUPT]);
