@@ -307,6 +307,9 @@ static void run(struct client *c)
 {
         const struct flows_opts *o = c->o;
         double now = 0, initial_done = -1, end_ms = o->duration_ms;
+        /* Closing costs about what opening does (here 100,000 took 25 s
+         * either way): the default drain grows with the connections. */
+        double drain_ms = o->drain_ms >= 0 ? o->drain_ms : fmax(5000, 2.0 * (double)c->max_tcp);
 
         while (!flows_stop && (now = flows_now()) < end_ms) {
                 long due = (long)fmin((double)o->flows, ceil(now * (double)o->open_rate / 1000) + 1);
@@ -335,7 +338,7 @@ static void run(struct client *c)
                 events(c, 1);
         }
         drain(c, now);
-        while (flows_stop < 2 && (now = flows_now()) < c->draining + o->drain_ms &&
+        while (flows_stop < 2 && (now = flows_now()) < c->draining + drain_ms &&
                (c->open > 0 || udp_waiting(c))) {
                 flows_progress("client", c->open, c->done, c->reset);
                 events(c, 5);

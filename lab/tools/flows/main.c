@@ -15,7 +15,8 @@
  *       the servers, then --new-rate more a second (up to --new-max, so that
  *       young connections exist at every instant); every --interval ms each
  *       sends --chunk bytes; at --duration each ends its stream and waits
- *       (--drain-ms, 5000) for the server's last byte and its close. Ids
+ *       (--drain-ms; default 5 s, or 2 ms a connection if longer) for the
+ *       server's last byte and its close. Ids
  *       start at --id-base (0): several clients, each within its own
  *       RLIMIT_NOFILE, make one set of ids that merge can join.
  *   fwsh-flows merge CLIENT.tsv SERVER.tsv [OUT.tsv]
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
                 { 0, 0, 0, 0 },
         };
         struct flows_opts o = {
-                .open_rate = 20000, .new_max = -1, .duration_ms = 10000, .drain_ms = 5000,
+                .open_rate = 20000, .new_max = -1, .duration_ms = 10000, .drain_ms = -1,
                 .stall_ms = 5000, .interval_ms = 100, .chunk = 64, .corrupt_id = -1,
         };
         struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
