@@ -58,7 +58,8 @@ static void open_tcp(struct client *c, double now)
         struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.u64 = (uint64_t)i };
 
         *f = (struct flow){ .id = (uint32_t)(o->id_base + i), .corrupt_at = -1, .opened_ms = (float)now };
-        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs] };
+        f->src = (struct sockaddr_in){ .sin_family = AF_INET };
+        f->src.sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs];
         f->dst = o->ends[i % o->n_ends];
         c->open++;
         f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -84,7 +85,8 @@ static void open_udp(struct client *c, double now)
 
         *f = (struct flow){ .id = (uint32_t)i, .udp = 1, .corrupt_at = -1, .connected = 1 };
         f->opened_ms = f->established_ms = f->last_ms = (float)now;
-        f->src = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs] };
+        f->src = (struct sockaddr_in){ .sin_family = AF_INET };
+        f->src.sin_addr = o->srcs[(i / o->n_ends) % o->n_srcs];
         f->dst = o->ends[i % o->n_ends];
         f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&f->src, sizeof(f->src)) < 0 ||
@@ -130,7 +132,7 @@ static void send_udp(struct client *c, struct flow *f)
         for (int k = 0; k < 8; k++)
                 b[8 + k] = (uint8_t)(seq >> (56 - 8 * k));
         for (size_t k = UDP_HDR_LEN; k < len; k++)
-                b[k] = flow_pattern(f->id, 0, seq * (uint64_t)c->o->chunk + (k - UDP_HDR_LEN));
+                b[k] = flow_udp_byte(f->id, seq, c->o->chunk, k - UDP_HDR_LEN);
         /* A datagram refused (ICMP) or dropped is simply not echoed: it counts as lost. */
         send(f->fd, b, len, MSG_DONTWAIT);
         f->sent++;
@@ -195,15 +197,12 @@ static void read_udp(struct client *c, struct flow *f, double now)
         ssize_t n;
 
         while ((n = recv(f->fd, c->buf, sizeof(c->buf), MSG_DONTWAIT)) >= 0) {
-                uint64_t seq = 0;
+                uint64_t seq;
                 uint32_t id;
-                int ok = (size_t)n == len && memcmp(c->buf, "FLU1", 4) == 0;
-                memcpy(&id, c->buf + 4, 4);
-                for (int k = 0; k < 8; k++)
-                        seq = seq << 8 | c->buf[8 + k];
-                ok = ok && ntohl(id) == f->id && seq < f->sent;
+                int ok = (size_t)n == len && flow_udp_header(c->buf, (size_t)n, &id, &seq) == 0 &&
+                         id == f->id && seq < f->sent;
                 for (size_t k = UDP_HDR_LEN; ok && k < len; k++)
-                        ok = c->buf[k] == flow_pattern(f->id, 0, seq * (uint64_t)c->o->chunk + (k - UDP_HDR_LEN));
+                        ok = c->buf[k] == flow_udp_byte(f->id, seq, c->o->chunk, k - UDP_HDR_LEN);
                 if (!ok)
                         continue;
                 f->received++;

@@ -85,6 +85,27 @@ static inline uint8_t flow_pattern(uint32_t id, int salt, uint64_t off)
         return (uint8_t)(h ^ (uint32_t)(off >> 32));
 }
 
+/* Byte k of the payload of UDP datagram seq of flow id. */
+static inline uint8_t flow_udp_byte(uint32_t id, uint64_t seq, int chunk, size_t k)
+{
+        return flow_pattern(id, 0, seq * (uint64_t)chunk + k);
+}
+
+/* A UDP datagram's header, "FLU1", id, seq (both big-endian): 0, or -1 if
+ * it is not one. */
+static inline int flow_udp_header(const uint8_t *b, size_t len, uint32_t *ret_id, uint64_t *ret_seq)
+{
+        uint64_t seq = 0;
+
+        if (len < UDP_HDR_LEN || b[0] != 'F' || b[1] != 'L' || b[2] != 'U' || b[3] != '1')
+                return -1;
+        for (int k = 0; k < 8; k++)
+                seq = seq << 8 | b[8 + k];
+        *ret_id = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+        *ret_seq = seq;
+        return 0;
+}
+
 /* The test hook's damage: the byte it changes, or b. */
 static inline uint8_t flow_damage(const struct flows_opts *o, uint32_t id, uint64_t off, uint8_t b)
 {

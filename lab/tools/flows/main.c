@@ -286,7 +286,8 @@ int main(int argc, char **argv)
                         o.interval_ms);
                 bad = 1;
         }
-        if (bad || optind != argc || o.n_ends == 0 || (!o.server && (o.n_srcs == 0 || o.flows + o.udp == 0))) {
+        if (bad || optind != argc || o.n_ends == 0 ||
+            (!o.server && (o.n_srcs == 0 || o.flows + o.udp == 0))) {
                 free(o.srcs);
                 return usage();
         }

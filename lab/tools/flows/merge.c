@@ -21,7 +21,9 @@ static int fields(char *line, char **f, int max)
         int n = 0;
 
         line[strcspn(line, "\n")] = 0;
-        for (char *save = NULL, *t = strtok_r(line, "\t", &save); t && n < max; t = strtok_r(NULL, "\t", &save))
+        char *save = NULL;
+
+        for (char *t = strtok_r(line, "\t", &save); t && n < max; t = strtok_r(NULL, "\t", &save))
                 f[n++] = t;
         return n;
 }

@@ -72,7 +72,8 @@ static void accept_on(struct server *s, int k, double now)
                 long i = s->n_tcp++;
                 struct flow *f = &s->tcp[i];
                 struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)i };
-                *f = (struct flow){ .fd = fd, .id = UINT32_MAX, .connected = 1, .corrupt_at = -1, .src = from };
+                *f = (struct flow){ .fd = fd, .id = UINT32_MAX, .connected = 1, .corrupt_at = -1 };
+                f->src = from;
                 f->opened_ms = f->established_ms = f->last_ms = (float)now;
                 len = sizeof(f->dst);
                 getsockname(fd, (struct sockaddr *)&f->dst, &len);
@@ -87,13 +88,16 @@ static void flush(struct server *s, struct flow *f, double now)
 {
         while (f->owed > 0 && f->hdr_got == HDR_LEN) {
                 size_t len = f->owed < sizeof(s->buf) ? (size_t)f->owed : sizeof(s->buf);
-                for (size_t k = 0; k < len; k++)
-                        s->buf[k] = flow_damage(s->o, f->id, f->sent + k, flow_pattern(f->id, 1, f->sent + k));
+                for (size_t k = 0; k < len; k++) {
+                        uint64_t off = f->sent + k;
+                        s->buf[k] = flow_damage(s->o, f->id, off, flow_pattern(f->id, 1, off));
+                }
                 ssize_t n = send(f->fd, s->buf, len, MSG_DONTWAIT);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno != EAGAIN) {
-                        finish(s, f, errno == EPIPE || errno == ECONNRESET ? END_RESET : END_ERROR, errno, now);
+                        int end = errno == EPIPE || errno == ECONNRESET ? END_RESET : END_ERROR;
+                        finish(s, f, end, errno, now);
                         return;
                 }
                 if (n < 0) {
@@ -108,7 +112,8 @@ static void flush(struct server *s, struct flow *f, double now)
                 f->owed -= (uint64_t)n;
         }
         if (f->want_out) {
-                struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(f - s->tcp) };
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+                                          .data.u64 = (uint64_t)(f - s->tcp) };
                 epoll_ctl(s->ep, EPOLL_CTL_MOD, f->fd, &ev);
                 f->want_out = 0;
         }
@@ -168,12 +173,12 @@ static void echo_udp(struct server *s, int k, double now)
         socklen_t flen = sizeof(from);
         ssize_t n;
 
-        while ((n = recvfrom(s->ufd[k], s->buf, sizeof(s->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen)) >= 0) {
+        while ((n = recvfrom(s->ufd[k], s->buf, sizeof(s->buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+                             &flen)) >= 0) {
                 uint32_t id;
-                uint64_t seq = 0;
-                memcpy(&id, s->buf + 4, 4);
-                id = ntohl(id);
-                if ((size_t)n != len || memcmp(s->buf, "FLU1", 4) != 0 || id >= UDP_MAX)
+                uint64_t seq;
+                flen = sizeof(from);
+                if ((size_t)n != len || flow_udp_header(s->buf, (size_t)n, &id, &seq) < 0 || id >= UDP_MAX)
                         continue;
                 struct flow *f = &s->udp[id];
                 if (!f->udp) {
@@ -182,11 +187,9 @@ static void echo_udp(struct server *s, int k, double now)
                         f->opened_ms = f->established_ms = f->last_ms = (float)now;
                         s->n_udp = id >= s->n_udp ? id + 1 : s->n_udp;
                 }
-                for (int b = 0; b < 8; b++)
-                        seq = seq << 8 | s->buf[8 + b];
                 int ok = 1;
                 for (size_t b = UDP_HDR_LEN; ok && b < len; b++)
-                        ok = s->buf[b] == flow_pattern(id, 0, seq * (uint64_t)s->o->chunk + (b - UDP_HDR_LEN));
+                        ok = s->buf[b] == flow_udp_byte(id, seq, s->o->chunk, b - UDP_HDR_LEN);
                 f->received++;
                 f->verified += ok;
                 if (seq < f->seq_next)
@@ -194,9 +197,8 @@ static void echo_udp(struct server *s, int k, double now)
                 else
                         f->seq_next = seq + 1;
                 flows_gap(f, now);
-                if (sendto(s->ufd[k], s->buf, len, MSG_DONTWAIT, (struct sockaddr *)&from, flen) > 0)
+                if (sendto(s->ufd[k], s->buf, len, MSG_DONTWAIT, (struct sockaddr *)&from, sizeof(from)) > 0)
                         f->sent++;
-                flen = sizeof(from);
         }
 }
 
@@ -209,18 +211,21 @@ static int bind_all(struct server *s)
                 char ip[INET_ADDRSTRLEN];
                 s->lfd[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
                 setsockopt(s->lfd[k], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-                if (s->lfd[k] < 0 || bind(s->lfd[k], (const struct sockaddr *)&o->ends[k], sizeof(o->ends[k])) < 0 ||
+                const struct sockaddr *a = (const struct sockaddr *)&o->ends[k];
+                /* The namespace's net.core.somaxconn caps the backlog: the lab's to raise. */
+                if (s->lfd[k] < 0 || bind(s->lfd[k], a, sizeof(o->ends[k])) < 0 ||
                     listen(s->lfd[k], 65535) < 0)
                         return -errno;
                 if (o->udp_server) {
                         struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UDP_TAG | (uint64_t)k };
                         s->ufd[k] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                        if (s->ufd[k] < 0 || bind(s->ufd[k], (const struct sockaddr *)&o->ends[k], sizeof(o->ends[k])) < 0 ||
+                        if (s->ufd[k] < 0 || bind(s->ufd[k], a, sizeof(o->ends[k])) < 0 ||
                             epoll_ctl(s->ep, EPOLL_CTL_ADD, s->ufd[k], &ev) < 0)
                                 return -errno;
                 }
                 inet_ntop(AF_INET, &o->ends[k].sin_addr, ip, sizeof(ip));
-                printf("listening: %s:%u%s\n", ip, ntohs(o->ends[k].sin_port), o->udp_server ? " tcp udp" : " tcp");
+                printf("listening: %s:%u tcp%s\n", ip, ntohs(o->ends[k].sin_port),
+                       o->udp_server ? " udp" : "");
         }
         listen_on(s, 0, 1);
         return 0;
