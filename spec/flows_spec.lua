@@ -33,6 +33,11 @@ local function with_pair(fn)
     end
     assert(#H.ip(lab.c, "-4", "addr", "show", "dev", "fl0")[1].addr_info == NSRC)
     fn(lab)
+    -- Under the sanitizer build a report goes to the tool's stderr, in its .out file.
+    for name in H.run({ "ls", lab.dir }):gmatch("[^\n]+%.out") do
+      local text = H.read_file(lab.dir .. "/" .. name)
+      assert(not text:match("Sanitizer") and not text:match("runtime error"), name .. ":\n" .. text)
+    end
   end)
   for _, pid in ipairs(lab.pids) do H.run({ "kill", "-KILL", tostring(pid) }) end
   H.run({ "ip", "netns", "delete", lab.c })
