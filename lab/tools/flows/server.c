@@ -21,7 +21,7 @@ struct server {
         const struct flows_opts *o;
         struct flow *tcp, *udp;
         long n_tcp, cap, n_udp; /* n_udp: the highest UDP id seen, plus one */
-        long open, done, reset, refused;
+        long open, done, reset, refused, pauses;
         int ep, lfd[ENDPOINTS_MAX], ufd[ENDPOINTS_MAX];
         double paused;          /* out of descriptors since: accepting waits 100 ms */
         uint8_t buf[65536];
@@ -54,13 +54,15 @@ static void accept_on(struct server *s, int k, double now)
                 struct sockaddr_in from;
                 socklen_t len = sizeof(from);
                 int fd = accept4(s->lfd[k], (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+                if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
                         listen_on(s, now, 0); /* or the listener wakes us in a loop */
+                        s->pauses++;
+                }
                 if (fd < 0)
                         return;
                 if (s->n_tcp == s->cap) {
-                        long cap = s->cap ? s->cap * 2 : 1024;
-                        struct flow *v = cap <= FLOWS_MAX ? realloc(s->tcp, (size_t)cap * sizeof(*v)) : NULL;
+                        long cap = s->cap ? (s->cap * 2 < FLOWS_MAX ? s->cap * 2 : FLOWS_MAX) : 1024;
+                        struct flow *v = cap > s->cap ? realloc(s->tcp, (size_t)cap * sizeof(*v)) : NULL;
                         if (!v) {
                                 close(fd);
                                 s->refused++;
@@ -289,6 +291,8 @@ int flows_server(const struct flows_opts *o)
         run(s);
         if (s->refused)
                 printf("refused: %ld (past %d connections)\n", s->refused, FLOWS_MAX);
+        if (s->pauses)
+                printf("accept_paused: %ld times, out of descriptors (fd_limit)\n", s->pauses);
         r = flows_summary("server", s->tcp, s->n_tcp, s->udp, s->n_udp, o);
 out:
         for (int k = 0; k < ENDPOINTS_MAX; k++) {
