@@ -148,7 +148,7 @@ describe("fwsh-flows", function()
                                        "--report", lab.dir .. "/s.tsv" }, sout)
       wait_line(sout, "listening: " .. SERVER .. ":5001 tcp udp", 5)
       local cpid = spawn(lab, lab.c, client_args(lab, { "--flows", "500", "--new-rate", "250", "--new-max", "500",
-                                                         "--duration", "4", "--udp", "4", "--interval", "50" }), cout)
+                                                         "--duration", "6", "--udp", "4", "--interval", "50" }), cout)
       wait_line(cout, "ready: connections 500 established 500", 10)
       -- While it runs, the server's namespace holds the first 500 at least.
       local est = #H.run({ "ip", "netns", "exec", lab.s, "ss", "-Htn", "state", "established", "sport", "=", ":5001" })
@@ -295,11 +295,11 @@ describe("fwsh-flows", function()
         cmd[k].cpid = spawn(lab, lab.c, { "client", "--connect", SERVER .. ":" .. (5000 + k),
                                           "--src", "10.77.1.1+" .. NSRC, "--flows", "5000",
                                           "--id-base", tostring((k - 1) * 5000),
-                                          "--open-rate", "5000", "--interval", "1000", "--duration", "8",
+                                          "--open-rate", "5000", "--interval", "1000", "--duration", "20",
                                           "--report", lab.dir .. "/c" .. k .. ".tsv" }, cmd[k].cout)
       end
       for k = 1, 2 do
-        wait_line(cmd[k].cout, "ready: connections 5000 established 5000", 30)
+        wait_line(cmd[k].cout, "ready: connections 5000 established 5000", 20)
       end
       local est = #H.run({ "ip", "netns", "exec", lab.s, "ss", "-Htn", "state", "established" }):gsub("[^\n]", "")
       assert.are.equal(10000, est)
