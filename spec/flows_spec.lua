@@ -281,6 +281,28 @@ describe("fwsh-flows", function()
     end)
   end)
 
+  it("leaves no process and no open socket after SIGKILL either", function()
+    with_pair(function(lab)
+      local sout, cout = lab.dir .. "/s.out", lab.dir .. "/c.out"
+      local spid = spawn(lab, lab.s, { "server", "--listen", SERVER .. ":5001", "--duration", "600" }, sout)
+      wait_line(sout, "listening:", 5)
+      local cpid = spawn(lab, lab.c, client_args(lab, { "--flows", "300", "--duration", "600" }), cout)
+      wait_line(cout, "ready: connections 300 established 300", 10)
+      H.run({ "kill", "-KILL", tostring(cpid), tostring(spid) })
+      wait_exit(cpid, 5)
+      wait_exit(spid, 5)
+      for _, ns in ipairs({ lab.c, lab.s }) do
+        assert.are.equal("", H.run({ "ip", "netns", "pids", ns }))
+        -- The kernel closes what the process held: nothing listens or stays
+        -- established (what remains are closing states it ends by itself).
+        assert.truthy(H.wait_for(function()
+          return H.run({ "ip", "netns", "exec", ns, "ss", "-Htan", "state", "established" }) == "" and
+                 H.run({ "ip", "netns", "exec", ns, "ss", "-Htln" }) == ""
+        end, 5), ns)
+      end
+    end)
+  end)
+
   it("holds 10,000 connections split over two clients and two servers, joined by merge", function()
     with_pair(function(lab)
       local cmd = {}
