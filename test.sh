@@ -61,23 +61,30 @@ run_specs() { # label build-dir [env...]
 }
 
 SPECS="$*"
-# The .deb in a copy of a clean Debian 12 root (made once: debootstrap
-# --variant=minbase bookworm /var/cache/fwsh-deb-check/root): apt-get install
-# resolves its Depends, fwsh, man fwsh and lua5.4's require work, a purge
-# leaves none of its files. Outside the sandbox: apt needs the network.
+# The .deb in a copy of a clean Debian 12 root (made once, from the apt
+# source this machine installs from, by tools/deb-root.sh: debootstrap
+# --variant=minbase bookworm, kept in /var/cache/fwsh-deb-check/root): apt-get
+# install resolves its Depends, fwsh, man fwsh and lua5.4's require work, a
+# purge leaves none of its files. Outside the sandbox: apt needs the network.
 deb_root=${FWSH_DEB_ROOT:-/var/cache/fwsh-deb-check/root}
-if [ -z "$SPECS" ] && [ -e "$deb_root/etc/debian_version" ]; then
+if [ -z "$SPECS" ]; then
   echo "== the Debian package"
-  if deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
+  if ! tools/deb-root.sh "$deb_root"; then
+    echo "not ok - the .deb check: no clean Debian 12 root could be made in $deb_root" | tee -a "$tap"
+  elif deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
     echo "ok - the .deb installs in a clean Debian 12 root, works, and purges to nothing" | tee -a "$tap"
   else
     tail -20 build-deb/check.log 2>/dev/null
     echo "not ok - the .deb check (tools/deb-check.sh, build-deb/check.log)" | tee -a "$tap"
   fi
-elif [ -z "$SPECS" ]; then
-  echo "ok - the .deb check # SKIP no clean Debian 12 root in $deb_root" | tee -a "$tap"
 fi
 run_specs plain build
+# The Debug configuration (-O0, its own warnings) must compile too: built, not run.
+if tools/build.sh build-debug -DCMAKE_BUILD_TYPE=Debug; then
+  echo "ok - the Debug build" >> "$tap"
+else
+  echo "not ok - the Debug build" | tee -a "$tap"
+fi
 if [ -z "${FWSH_NO_ASAN:-}" ]; then
   if tools/build.sh build-asan -DFWSH_SANITIZE=address,undefined; then
     run_specs "asan" build-asan \

@@ -1,4 +1,4 @@
--- build.lua - the N x T workload of issue 6 written as a user would: N bridges
+-- build.lua - the N x T workload (bench/README.md) written as a user would: N bridges
 -- br000.. (up, grounding: the default), each with T taps t000-0.. attached.
 --
 -- usage: fwsh [--netns NS] bench/build.lua [N [T [transaction|batch]]]

@@ -1,4 +1,4 @@
-/* floor.c - the floor for issue 6: the least work that builds N bridges and
+/* floor.c - the floor the benchmark compares with: the least work that builds N bridges and
  * N x T taps (each up and a port of its bridge) in the network namespace it
  * runs in. Plain sockets, no libnl: rtnetlink requests go out many to one
  * sendmsg, and their acks are read after. Only the tap ioctls, which have no

@@ -1,5 +1,5 @@
 #!/bin/sh
-# gen.sh FORM N T - prints the N x T workload of issue 6 in one form: N bridges
+# gen.sh FORM N T - prints the N x T workload (bench/README.md) in one form: N bridges
 # br000.., each up, with T taps t000-0.. up and attached. The same names as
 # bench/build.lua and bench/floor.c.
 #

@@ -1,4 +1,4 @@
--- hosts.lua - what a lab across hosts costs (issue 13): the seed topology
+-- hosts.lua - what a lab across hosts costs: the seed topology
 -- stretched over two hosts (scripts/seed-hosts.lua: br0 br1 br2 on both,
 -- joined by VXLAN, the taps split between them), built and removed again,
 -- four ways side by side in one run, each timed whole by /usr/bin/time:

@@ -23,6 +23,8 @@ struct lfwsh_state {
         bool plan;                                  /* a dry run: see lfwsh_set_mode */
         void (*explain)(void *arg, const char *lines);
         void *explain_arg;
+        int batches;                                /* fwsh.batch calls running now */
+        bool ended;                                 /* the run is over: no more changes */
 };
 
 struct lfwsh_state *lfwsh_state(lua_State *L);
@@ -37,7 +39,8 @@ int lfwsh_open_ctx(lua_State *L, const char *name, bool empty, struct fwsh_ctx *
 /* The context to work through now, with the session's journal and lab on it.
  * Raises an fwsh error if it cannot be opened. */
 struct fwsh_ctx *lfwsh_ctx(lua_State *L);
-/* Puts the session's journal and lab on ctx (one a handle holds) and returns it. */
+/* Puts the session's journal and lab on ctx (one a handle holds) and returns it.
+ * Raises once the program has ended the run (ended: its final rollback done). */
 struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx);
 
 /* ---- from base/error.c ---------------------------------------------------------- */

@@ -62,6 +62,11 @@ static int cmd_down(struct fwsh_ctx *ctx, int argc, char **argv)
 
                 if (r == 0)
                         r = fwsh_lab_down(ctx, argv[i], &done);
+                if (r < 0 && argv[i][0] == '\0') {
+                        fputs("fwsh down: empty lab name\n", stderr);
+                        status = 1;
+                        continue;
+                }
                 if (r < 0) {
                         status = fail(ctx, r, argv[i]);
                         continue;

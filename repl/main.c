@@ -91,14 +91,13 @@ static void print_lines(void *arg, const char *lines)
 }
 
 /* Runs the chunk below its nargs arguments as run_chunk does; unless
- * keep_partial, inside fwsh.transaction, so that a script that fails (or is
- * interrupted) halfway leaves nothing of what it made behind. */
+ * keep_partial, inside fwsh.transaction (the module's own, whatever the chunk
+ * does to the global), so that a script that fails (or is interrupted)
+ * halfway leaves nothing of what it made behind. */
 static int run_whole(lua_State *L, int nargs, bool keep_partial, const struct fwsh_opts *o)
 {
         if (!keep_partial) {
-                lua_getglobal(L, "fwsh");
-                lua_getfield(L, -1, "transaction");
-                lua_remove(L, -2);
+                run_push_kept(L, "transaction");
                 lua_insert(L, -(nargs + 2));
                 nargs++;
         }
@@ -169,7 +168,8 @@ static void preload(lua_State *L)
         lua_setfield(L, -2, "fwsh");
         lua_pop(L, 1);
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
-        lua_pop(L, 1);
+        run_keep_module(L);
+        run_guard_searchers(L);
 }
 
 /* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if
@@ -178,8 +178,8 @@ static void hosts_call(lua_State *L, const char *fn, bool load, int argc, char *
 {
         int base = lua_gettop(L);
 
-        lua_getglobal(L, "package");
-        lua_getfield(L, -1, "loaded");
+        /* the registry's: a chunk may have replaced the global package */
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
         lua_getfield(L, -1, "fwsh.hosts");
         if (lua_isnil(L, -1) && load) {
                 lua_getglobal(L, "require");
@@ -205,16 +205,30 @@ static void hosts_call(lua_State *L, const char *fn, bool load, int argc, char *
 static void hosts_command(const char *word, int argc, char **argv)
 {
         lua_State *L;
+        char **names;
+        int n = 1;
 
         if (strcmp(word, "down") != 0 && strcmp(word, "labs") != 0)
                 return;
-        L = luaL_newstate();
-        if (!L)
+        /* Only lab names: the C command says what is wrong with the others. */
+        names = calloc((size_t)argc + 1, sizeof(*names));
+        if (!names)
                 return;
-        luaL_openlibs(L);
-        preload(L);
-        hosts_call(L, "command", true, argc, argv, -1);
-        lua_close(L);
+        names[0] = argv[0];
+        for (int i = 1; i < argc; i++) {
+                size_t len = strlen(argv[i]);
+                if (len > 0 && len <= FWSH_LAB_MAX && argv[i][0] != '-' &&
+                    strspn(argv[i], FWSH_LAB_CHARS) == len)
+                        names[n++] = argv[i];
+        }
+        L = luaL_newstate();
+        if (L) {
+                luaL_openlibs(L);
+                preload(L);
+                hosts_call(L, "command", true, n, names, -1);
+                lua_close(L);
+        }
+        free(names);
 }
 
 static const char *default_lab(const char *script, char *buf, size_t size)
@@ -233,9 +247,7 @@ static const char *default_lab(const char *script, char *buf, size_t size)
 
 static int set_lab(lua_State *L, const char *lab, const struct fwsh_opts *o)
 {
-        lua_getglobal(L, "fwsh");
-        lua_getfield(L, -1, "lab");
-        lua_remove(L, -2);
+        run_push_kept(L, "lab");
         lua_pushstring(L, lab);
         return run_chunk(L, 1, o);
 }
@@ -253,8 +265,13 @@ static void enter_netns(const char *name)
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 die("--netns %s: %s", name, strerror(errno));
-        if ((r = fwsh_netns_enter(fd, &saved)) < 0)
+        /* setns(2) says EINVAL for a file that is no network namespace */
+        if ((r = fwsh_netns_enter(fd, &saved)) == -EINVAL)
+                die("--netns %s: %s", name, "not a network namespace (a plain file under /run/netns?)");
+        if (r == -EPERM)
                 die("--netns %s: %s (needs CAP_SYS_ADMIN)", name, strerror(-r));
+        if (r < 0)
+                die("--netns %s: %s", name, strerror(-r));
         close(saved);
         close(fd);
 }
@@ -407,8 +424,9 @@ static int dolibrary(lua_State *L, char *globname, const struct fwsh_opts *o)
 #define LUA_INIT_VAR "LUA_INIT"
 #define LUA_INITVARVERSION LUA_INIT_VAR LUA_VERSUFFIX
 
-/* LUA_INIT_5_4, else LUA_INIT: code, or @file, run before everything. */
-static int handle_luainit(lua_State *L, const struct fwsh_opts *o)
+/* LUA_INIT_5_4, else LUA_INIT: code, or @file, run before everything, in a
+ * transaction as the script is. */
+static int handle_luainit(lua_State *L, bool keep_partial, const struct fwsh_opts *o)
 {
         const char *name = "=" LUA_INITVARVERSION;
         const char *init = getenv(name + 1);
@@ -425,7 +443,7 @@ static int handle_luainit(lua_State *L, const struct fwsh_opts *o)
                 report(L);
                 return status;
         }
-        return run_chunk(L, 0, o);
+        return run_whole(L, 0, keep_partial, o);
 }
 
 /* The script's arguments: the values of the global arg now, 1 to #arg (a
@@ -475,14 +493,142 @@ static void usage_error(const struct cmdline *c)
         fputs(USAGE, stderr);
 }
 
+/* What main's protected parts share. */
+struct run {
+        struct cmdline *c;
+        int argc;
+        char **argv;
+        FILE *plan_out;             /* --dry-run: where the plan goes */
+        int serve_fd;               /* --serve: where the replies go */
+        int status;                 /* the chunks': a lua_pcall status */
+        struct lfwsh_atomic whole;  /* every chunk's changes, LUA_INIT's too */
+        bool whole_open;
+};
+
+/* Sets up the state and runs the chunks, as lua.c's pmain: in protected mode,
+ * so that nothing a chunk leaves in the globals can abort the program. */
+static int run_chunks(lua_State *L)
+{
+        struct run *r = lua_touserdata(L, 1);
+        struct cmdline *c = r->c;
+        const struct fwsh_opts *o = &c->o;
+        char **argv = r->argv;
+        int argc = r->argc, script = c->script;
+        const char *lab;
+        char labbuf[FWSH_LAB_MAX + 1];
+        int status = LUA_OK;
+
+        lua_settop(L, 0);
+        luaL_openlibs(L);
+        preload(L);
+        run_install_exit(L);
+        if (c->serve && (c->dry_run || c->explain)) {
+                lfwsh_set_mode(L, c->dry_run, serve_lines, NULL);
+        } else if (c->dry_run) {
+                /* The plan alone on standard output, ready for `| sh -e`. */
+                int fd = dup(STDOUT_FILENO);
+                r->plan_out = fd >= 0 ? fdopen(fd, "w") : NULL;
+                if (!r->plan_out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        die("--dry-run: %s%s", strerror(errno), "");
+                lfwsh_set_mode(L, true, print_lines, r->plan_out);
+        } else if (c->explain) {
+                lfwsh_set_mode(L, false, print_lines, stdout);
+        }
+        make_arg(L, argv, argc, script < argc ? script : 0);
+        lab = c->lab;
+        if (!lab && script < argc && strcmp(argv[script], "-") != 0)
+                lab = default_lab(argv[script], labbuf, sizeof(labbuf));
+        if (lab)
+                status = set_lab(L, lab, o);
+        /* --lab wins over the script's own fwsh.lab(NAME), which is only its default. */
+        lfwsh_state(L)->lab_pinned = c->lab != NULL && status == LUA_OK;
+        /* One transaction over the whole run, LUA_INIT and every -e included:
+         * a failure anywhere undoes all of it (main ends it). */
+        if (!c->keep_partial && !c->serve) {
+                lfwsh_atomic_begin(L, &r->whole);
+                r->whole_open = true;
+        }
+
+        /* lua.c's order: LUA_INIT, then -e, -l and -W in order, then the script */
+        if (status == LUA_OK && !c->E)
+                status = handle_luainit(L, c->keep_partial, o);
+        for (int k = 0; status == LUA_OK && k < c->n_actions; k++) {
+                struct action *a = &c->actions[k];
+                if (a->kind == 'W') {
+                        lua_warning(L, "@on", 0);
+                } else if (a->kind == 'l') {
+                        status = dolibrary(L, a->text, o);
+                } else {
+                        status = luaL_loadbuffer(L, a->text, strlen(a->text), "=(command line)");
+                        if (status == LUA_OK)
+                                status = run_whole(L, 0, c->keep_partial, o);
+                        else
+                                report(L);
+                }
+        }
+        if (status == LUA_OK && c->serve)
+                status = serve_run(L, r->serve_fd, o);
+        else if (status == LUA_OK && script < argc && show_command_is(argv[script]))
+                status = show_command_run(L, argc - script, argv + script, o);
+        else if (status == LUA_OK && script < argc)
+                status = handle_script(L, argv, script, c->keep_partial, o);
+        r->status = status;
+        return 0;
+}
+
+/* After the chunks: their transaction kept or undone, the hosts told, the
+ * shell if asked; in protected mode too. */
+static int run_end(lua_State *L)
+{
+        struct run *r = lua_touserdata(L, 1);
+        struct cmdline *c = r->c;
+        bool ok = r->status == LUA_OK;
+
+        /* What has become garbage is finalized now, inside the transaction:
+         * a finalizer's change is undone with the rest. */
+        lua_gc(L, LUA_GCCOLLECT);
+        if (r->whole_open) {
+                r->whole_open = false;
+                if (ok)
+                        lfwsh_atomic_commit(L, &r->whole); /* the outermost: nothing to splice */
+                else
+                        lfwsh_atomic_abort(L, &r->whole);
+        }
+        /* The hosts the script drove (fwsh.hosts): what it made there stays if it
+         * succeeded, and is undone there if not, as here. */
+        if (!c->serve)
+                hosts_call(L, "finish", false, 0, NULL, ok);
+        /* A script that failed leaves nothing: its links rolled back, and the
+         * state directories it made go too (--keep-partial keeps them). */
+        if (!ok && !c->keep_partial)
+                lfwsh_lab_dirs_undo(L);
+        if (ok && !c->serve && (c->i || (c->script >= r->argc && !c->e && !c->v)))
+                r->status = repl_run(L, &c->o) == 0 ? LUA_OK : LUA_ERRRUN;
+        if (!c->serve) /* what the shell's session made on its hosts stays, as here */
+                hosts_call(L, "finish", false, 0, NULL, true);
+        return 0;
+}
+
+/* Calls f(r) in protected mode; an error in the runner's own part is reported
+ * and makes the run a failure. */
+static void protect(lua_State *L, lua_CFunction f, struct run *r)
+{
+        lua_settop(L, 0);
+        lua_pushcfunction(L, f);
+        lua_pushlightuserdata(L, r);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+                report(L);
+                r->status = LUA_ERRRUN;
+        }
+        lua_settop(L, 0);
+}
+
 int main(int argc, char **argv)
 {
         struct cmdline c = { 0 };
-        struct fwsh_opts *o = &c.o;
-        const char *lab, *step = NULL;
-        FILE *plan_out = NULL;
-        char labbuf[FWSH_LAB_MAX + 1];
-        int status = LUA_OK, script, cmd, serve_fd = -1;
+        struct run r = { .c = &c, .argc = argc, .argv = argv, .serve_fd = -1 };
+        const char *step = NULL;
+        int script, cmd;
         lua_State *L;
 
         /* A closed pipe (fwsh lab.lua | head) is an error to write, not a death:
@@ -513,8 +659,8 @@ int main(int argc, char **argv)
                 die("--sandbox: %s: %s", step, strerror(errno));
         if (c.serve && (script < argc || c.n_actions || c.i || c.v))
                 die("%s%s", "--serve takes no script, -e, -l, -i or -v", "");
-        if (c.serve && (serve_fd = serve_prepare()) < 0)
-                die("--serve: %s%s", strerror(-serve_fd), "");
+        if (c.serve && (r.serve_fd = serve_prepare()) < 0)
+                die("--serve: %s%s", strerror(-r.serve_fd), "");
         if (script < argc && c.n_actions == 0 && !c.v && (cmd = command_find(argv[script])) >= 0) {
                 free(c.actions);
                 hosts_command(argv[script], argc - script, argv + script);
@@ -532,75 +678,32 @@ int main(int argc, char **argv)
                 lua_pushboolean(L, 1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
         }
-        luaL_openlibs(L);
-        preload(L);
-        run_install_exit(L);
-        if (c.serve && (c.dry_run || c.explain)) {
-                lfwsh_set_mode(L, c.dry_run, serve_lines, NULL);
-        } else if (c.dry_run) {
-                /* The plan alone on standard output, ready for `| sh -e`. */
-                int fd = dup(STDOUT_FILENO);
-                plan_out = fd >= 0 ? fdopen(fd, "w") : NULL;
-                if (!plan_out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-                        die("--dry-run: %s%s", strerror(errno), "");
-                lfwsh_set_mode(L, true, print_lines, plan_out);
-        } else if (c.explain) {
-                lfwsh_set_mode(L, false, print_lines, stdout);
-        }
-        make_arg(L, argv, argc, script < argc ? script : 0);
-        lab = c.lab;
-        if (!lab && script < argc && strcmp(argv[script], "-") != 0)
-                lab = default_lab(argv[script], labbuf, sizeof(labbuf));
-        if (lab)
-                status = set_lab(L, lab, o);
-        /* --lab wins over the script's own fwsh.lab(NAME), which is only its default. */
-        lfwsh_state(L)->lab_pinned = c.lab != NULL && status == LUA_OK;
-
-        /* lua.c's order: LUA_INIT, then -e, -l and -W in order, then the script */
-        if (status == LUA_OK && !c.E)
-                status = handle_luainit(L, o);
-        for (int k = 0; status == LUA_OK && k < c.n_actions; k++) {
-                struct action *a = &c.actions[k];
-                if (a->kind == 'W') {
-                        lua_warning(L, "@on", 0);
-                } else if (a->kind == 'l') {
-                        status = dolibrary(L, a->text, o);
-                } else {
-                        status = luaL_loadbuffer(L, a->text, strlen(a->text), "=(command line)");
-                        if (status == LUA_OK)
-                                status = run_whole(L, 0, c.keep_partial, o);
-                        else
-                                report(L);
-                }
-        }
-        if (status == LUA_OK && c.serve)
-                status = serve_run(L, serve_fd, o);
-        else if (status == LUA_OK && script < argc && show_command_is(argv[script]))
-                status = show_command_run(L, argc - script, argv + script, o);
-        else if (status == LUA_OK && script < argc)
-                status = handle_script(L, argv, script, c.keep_partial, o);
-        /* The hosts the script drove (fwsh.hosts): what it made there stays if it
-         * succeeded, and is undone there if not, as here. */
-        if (!c.serve)
-                hosts_call(L, "finish", false, 0, NULL, status == LUA_OK);
-        /* A script that failed leaves nothing: its links rolled back, and the
-         * state directories it made go too (--keep-partial keeps them). */
-        if (status != LUA_OK && !c.keep_partial)
-                lfwsh_lab_dirs_undo(L);
-        if (status == LUA_OK && !c.serve && (c.i || (script >= argc && !c.e && !c.v)))
-                status = repl_run(L, o) == 0 ? LUA_OK : LUA_ERRRUN;
-        if (!c.serve) /* what the shell's session made on its hosts stays, as here */
-                hosts_call(L, "finish", false, 0, NULL, true);
+        protect(L, run_chunks, &r);
+        /* From here on a signal hurries the stop (no more grace for the
+         * processes), never ends it halfway: a failed script is undone whole. */
+        if (r.status != LUA_OK)
+                interrupt_final();
+        protect(L, run_end, &r);
+        interrupt_final();
+        if (r.whole_open) /* the runner itself failed before its end */
+                lfwsh_atomic_abort(L, &r.whole);
+        /* Nothing is made after the run: a finalizer's change could not be
+         * undone. Its refusal is an error in __gc, which Lua says only as a
+         * warning: on, so that it is said. */
+        lfwsh_state(L)->ended = true;
+        lua_warning(L, "@on", 0);
         lua_close(L); /* stops and reaps what the script started (fwsh.proc) */
         /* and what that forked: a subreaper, fwsh leaves no process of its lab
          * behind, not even a zombie for init to reap later */
         fwsh_proc_reap_orphans(2000);
         free(c.actions);
-        if (plan_out)
-                fclose(plan_out);
-        if (status != LUA_OK && run_last_signal())
+        if (r.plan_out)
+                fclose(r.plan_out);
+        if (r.status != LUA_OK && run_last_signal())
                 return 128 + run_last_signal();
         if (run_exit_code() >= 0) /* os.exit(code), the script unwound */
                 return run_exit_code();
-        return status == LUA_OK ? 0 : 1;
+        if (interrupt_final_signal()) /* the stop was hurried: the program was asked to end */
+                return 128 + interrupt_final_signal();
+        return r.status == LUA_OK ? 0 : 1;
 }

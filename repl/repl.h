@@ -24,14 +24,27 @@ void run_message(lua_State *L);
 /* The signal that interrupted the last chunk run_chunk ran, or 0. */
 int run_last_signal(void);
 /* Makes os.exit with a failure code unwind the script (rollback, <close>) before
- * the program exits; run_exit_code() is that code, or -1. */
+ * the program exits, also through pcall, xpcall and coroutine.resume (exit.c);
+ * run_exit_code() is that code, or -1; run_is_exit: whether the value at idx
+ * is that unwinding. */
 void run_install_exit(lua_State *L);
 int run_exit_code(void);
+bool run_is_exit(lua_State *L, int idx);
+/* The module table at the top (popped): keeps the functions the runner calls,
+ * which run_push_kept pushes whatever the globals became (module.c). */
+void run_keep_module(lua_State *L);
+void run_push_kept(lua_State *L, const char *name);
+/* Lua's C searchers never load fwsh.so for "fwsh" or "fwsh.*" (module.c). */
+void run_guard_searchers(lua_State *L);
 
-/* Catches SIGINT and SIGTERM while L runs a chunk (see signal.c). */
+/* Catches SIGINT, SIGTERM and SIGHUP while L runs a chunk (see signal.c). */
 void interrupt_arm(lua_State *L);
 /* Stops catching them; returns the signal caught meanwhile, or 0. */
 int interrupt_disarm(void);
+/* From the end of the chunks on: those signals hurry the final stop and
+ * rollback, never end them; interrupt_final_signal: the last one, or 0. */
+void interrupt_final(void);
+int interrupt_final_signal(void);
 
 /* The subcommand word names (labs, down, console, capture), or -1: a file of that name exists,
  * or it is no subcommand. */

@@ -9,48 +9,6 @@
 #include "repl.h"
 
 static int last_signal; /* what interrupted the last chunk, or 0 */
-static int exit_code = -1; /* os.exit(code) with a failure code: the program's status */
-static const char EXIT_KEY = 'x'; /* the error value os.exit raises for it */
-
-int run_exit_code(void)
-{
-        return exit_code;
-}
-
-/* os.exit in the fwsh program. A failure code ends the script as a failure
- * does: the error unwinds it, so that its transaction rolls back and its
- * <close> handles close, and the program then exits with that code. Success
- * (no code, 0, true) keeps what the script made and exits at once, as Lua's. */
-static int l_exit(lua_State *L)
-{
-        int code;
-
-        if (lua_isnoneornil(L, 1))
-                code = 0;
-        else if (lua_isboolean(L, 1))
-                code = lua_toboolean(L, 1) ? 0 : 1;
-        else
-                code = (int)(luaL_checkinteger(L, 1) & 0xff);
-        if (code == 0) {
-                lua_pushvalue(L, lua_upvalueindex(1));
-                lua_insert(L, 1);
-                lua_call(L, lua_gettop(L) - 1, 0);
-                return 0;
-        }
-        exit_code = code;
-        lua_pushlightuserdata(L, (void *)&EXIT_KEY);
-        return lua_error(L);
-}
-
-void run_install_exit(lua_State *L)
-{
-        if (lua_getglobal(L, "os") == LUA_TTABLE) {
-                lua_getfield(L, -1, "exit");
-                lua_pushcclosure(L, l_exit, 1);
-                lua_setfield(L, -2, "exit");
-        }
-        lua_pop(L, 1);
-}
 
 int run_last_signal(void)
 {
@@ -95,7 +53,7 @@ static int msghandler(lua_State *L)
         bool traceback = lua_toboolean(L, lua_upvalueindex(1));
         const char *msg = lua_tostring(L, 1);
 
-        if (lua_touserdata(L, 1) == &EXIT_KEY)
+        if (run_is_exit(L, 1))
                 return 1; /* os.exit's, as it is */
         if (msg == NULL) { /* as lua.c's: a __tostring's string is the message, as it is */
                 if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -118,7 +76,7 @@ int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o)
         status = lua_pcall(L, nargs, LUA_MULTRET, base);
         last_signal = interrupt_disarm();
         lua_remove(L, base);
-        if (status != LUA_OK && lua_touserdata(L, -1) == &EXIT_KEY)
+        if (status != LUA_OK && run_is_exit(L, -1))
                 lua_pop(L, 1); /* os.exit: nothing to report */
         else if (status != LUA_OK)
                 report(L);

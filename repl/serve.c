@@ -95,9 +95,7 @@ int serve_run(lua_State *L, int fd, const struct fwsh_opts *o)
 {
         int status;
 
-        lua_getglobal(L, "fwsh");
-        lua_getfield(L, -1, "transaction");
-        lua_remove(L, -2);
+        run_push_kept(L, "transaction");
         lua_pushcfunction(L, serve_main);
         lua_pushinteger(L, fd);
         status = run_chunk(L, 2, o);

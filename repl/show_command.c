@@ -84,9 +84,7 @@ int show_command_run(lua_State *L, int argc, char **argv, const struct fwsh_opts
                 fputs("fwsh show: --json or --dot/--svg, not both\n", stderr);
                 return LUA_ERRRUN;
         }
-        lua_getglobal(L, "fwsh");
-        lua_getfield(L, -1, "show");
-        lua_remove(L, -2);
+        run_push_kept(L, "show");
         lua_createtable(L, 0, 3);
         lua_pushboolean(L, json);
         lua_setfield(L, -2, "json");

@@ -1,4 +1,4 @@
--- errors_spec.lua - every bad input of issue 2, item 6, across the API: each
+-- errors_spec.lua - every kind of bad input, across the API: each
 -- raises one error that names the operation, the object and the reason, and
 -- changes nothing (the namespace's links, addresses and routes read back by
 -- iproute2 before and after).

@@ -14,6 +14,29 @@ describe("README", function()
     assert.are.equal((made:gsub("\n### ", "\n#### "):gsub("^### ", "#### ")), block)
   end)
 
+  it("names every folder of the tree in its Layout, and nothing that is gone", function()
+    local readme = assert(H.read_file(H.root .. "/README.md"))
+    local layout = assert(readme:match("\n## Layout\n(.-)\n### "), "README has a Layout section")
+    local named = {}
+    for path in layout:gmatch("\n| `([^`]+)/` |") do named[path] = true end
+    -- the tree's folders, three deep, as git has them (no build output)
+    local files = H.run({ "git", "-C", H.root, "ls-files" })
+    local folders = {}
+    for f in files:gmatch("[^\n]+") do
+      local parts = {}
+      for p in f:gmatch("[^/]+") do parts[#parts + 1] = p end
+      for i = 1, math.min(#parts - 1, 3) do folders[table.concat(parts, "/", 1, i)] = true end
+    end
+    for dir in pairs(folders) do assert.truthy(named[dir], "README's Layout does not name " .. dir .. "/") end
+    for dir in pairs(named) do assert.truthy(folders[dir], "README's Layout names " .. dir .. "/, which is gone") end
+  end)
+
+  it("says why, not when: no issue or session cited in code, specs or README", function()
+    local out = H.run({ "git", "-C", H.root, "grep", "-n", "-i", "-E", "(issue|session|item) [0-9]+", "--",
+                        "*.c", "*.h", "*.lua", "*.sh", "CMakeLists.txt", "README.md", "docs", "tools", ".ci" })
+    assert.are.equal("", out)
+  end)
+
   it("starts with exactly the two commands", function()
     local f = assert(io.open(H.root .. "/README.md"))
     local first = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")

@@ -1,4 +1,4 @@
--- seed_spec.lua - the acceptance of issue 2: `fwsh scripts/seed.lua`, run in a
+-- seed_spec.lua - the seed lab as a user runs it: `fwsh scripts/seed.lua`, run in a
 -- fresh namespace by `ip netns exec`, makes exactly the seed topology as
 -- `ip -j -d link` and `bridge -j link` read it; again, it changes nothing;
 -- `down` removes only what it made.

@@ -19,13 +19,16 @@ printf '#!/bin/sh\nexit 101\n' > "$work/usr/sbin/policy-rc.d"
 chmod 755 "$work/usr/sbin/policy-rc.d"
 name=$(basename "$deb")
 unshare --mount --propagation private sh -eu -c '
-  w=$1 name=$2
+  w=$1 name=$2 cache=$3
   mount -t proc proc "$w/proc"
   inroot() { chroot "$w" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
   mount -t devpts devpts "$w/dev/pts" 2>/dev/null || true
   inroot apt-get update -qq
-  inroot apt-get install -y -qq man-db >/dev/null
-  inroot apt-get install -y -qq "/tmp/$name" >/dev/null
+  # The packages downloaded are kept beside ROOT for the next check.
+  mkdir -p "$cache" && mount --bind "$cache" "$w/var/cache/apt/archives"
+  inroot apt-get install -y -qq --no-install-recommends man-db >/dev/null
+  # Its Depends only: what Recommends bring (qemu, keepalived...) is not the package.
+  inroot apt-get install -y -qq --no-install-recommends "/tmp/$name" >/dev/null
   echo "installed: $(inroot dpkg-query -W -f "\${Package} \${Version} \${Status}" fwsh)"
   echo "fwsh --version: $(inroot fwsh --version)"
   echo "man fwsh: $(inroot man -P cat fwsh 2>/dev/null | grep -m1 "fwsh - ")"
@@ -40,7 +43,8 @@ unshare --mount --propagation private sh -eu -c '
   done < "$w/tmp/files"
   echo "files of the package: $(wc -l < "$w/tmp/files"), left after purge:${left:- none}"
   [ -z "$left" ]
+  umount "$w/var/cache/apt/archives"
   umount "$w/dev/pts" 2>/dev/null || true
   umount "$w/proc"
-' sh "$work" "$name"
+' sh "$work" "$name" "$(dirname "$root")/apt-archives"
 echo "deb check: ok"

@@ -6,7 +6,8 @@ PACKAGES="build-essential cmake pkg-config lua5.4 liblua5.4-dev libnl-3-dev libn
 libreadline-dev libkmod-dev zlib1g-dev libdbus-1-dev lua-busted lua-dkjson iproute2 bridge-utils util-linux valgrind tmux jq
 kmod dbus-daemon firewalld
 keepalived conntrackd conntrack nftables libnftables-dev qemu-system-x86 iputils-ping strace cpio
-vsftpd lftp libpcap-dev tcpdump graphviz openssh-client openssh-server"
+vsftpd lftp libpcap-dev tcpdump graphviz openssh-client openssh-server debootstrap
+python3-jsonschema python3-junitparser"
 missing=""
 for p in $PACKAGES $*; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

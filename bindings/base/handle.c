@@ -265,15 +265,12 @@ static int handle_close(lua_State *L)
 
         /* Only what this run made: a handle from get, list or an ensure that
          * found the link there lets go of it, as __gc does. And only while
-         * the name is still on that link (ifindex): not on one made since. */
+         * the name is still on that link (ifindex) with the lab's tag: not
+         * on one made since. */
         if (h->deleted || !h->ctx || !h->made)
                 return 0;
         lfwsh_use(L, h->ctx);
-        if (h->ifindex > 0 && fwsh_link_index(h->ctx, h->name) != h->ifindex) {
-                lfwsh_mark_deleted(L, 1);
-                return 0;
-        }
-        r = fwsh_link_delete(h->ctx, h->name);
+        r = h->ifindex > 0 ? fwsh_link_delete_made(h->ctx, h->name, h->ifindex) : 0;
         if (r < 0 && r != -ENODEV)
                 lfwsh_fail(L, h->ctx, r, "link.delete", h->name);
         lfwsh_mark_deleted(L, 1);

@@ -46,9 +46,21 @@ void lfwsh_set_mode(lua_State *L, bool plan, void (*explain)(void *arg, const ch
         st->ctx = fwsh_ctx_unref(st->ctx); /* the next one is opened in the new mode */
 }
 
-struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx)
+/* After the program's last rollback nothing could undo a change: a finalizer
+ * run by lua_close must not leave a link behind. Checked before a context is
+ * opened, which the error would leak. */
+static struct lfwsh_state *open_state(lua_State *L)
 {
         struct lfwsh_state *st = lfwsh_state(L);
+
+        if (st->ended)
+                luaL_error(L, "fwsh: the run has ended: no changes after it (from a finalizer?)");
+        return st;
+}
+
+struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx)
+{
+        struct lfwsh_state *st = open_state(L);
 
         fwsh_ctx_set_journal(ctx, st->journal);
         fwsh_ctx_set_lab(ctx, st->lab); /* checked when st->lab was set */
@@ -58,7 +70,7 @@ struct fwsh_ctx *lfwsh_use(lua_State *L, struct fwsh_ctx *ctx)
 
 int lfwsh_open_ctx(lua_State *L, const char *name, bool empty, struct fwsh_ctx **ret_ctx)
 {
-        struct lfwsh_state *st = lfwsh_state(L);
+        struct lfwsh_state *st = open_state(L);
         struct fwsh_ctx *ctx = NULL;
         int r = fwsh_ctx_open(&ctx);
 
@@ -76,7 +88,7 @@ int lfwsh_open_ctx(lua_State *L, const char *name, bool empty, struct fwsh_ctx *
 
 struct fwsh_ctx *lfwsh_ctx(lua_State *L)
 {
-        struct lfwsh_state *st = lfwsh_state(L);
+        struct lfwsh_state *st = open_state(L);
         int r;
 
         if (!st->ctx && (r = lfwsh_open_ctx(L, NULL, false, &st->ctx)) < 0)

@@ -114,7 +114,9 @@ static int l_lab_dir(lua_State *L)
 
 /*** fwsh.lab_dir_remove(path): removes a state directory that fwsh.lab_dir
  * made in this session, with what is in it (a lab done with its files: its
- * hosts closed, its daemons gone); any other path is an error */
+ * hosts closed, its daemons gone), by a walk that never crosses a mount
+ * point: one inside is left, with the directory, and the call fails (EBUSY);
+ * any other path is an error */
 static int l_lab_dir_remove(lua_State *L)
 {
         const char *path = lfwsh_check_str(L, 1), *lab;

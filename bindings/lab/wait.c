@@ -175,6 +175,14 @@ static int l_wait(lua_State *L)
                 luaL_argcheck(L, lua_istable(L, -1) && lua_rawlen(L, -1) > 0, 1,
                               "field 'run': a non-empty argv list expected");
                 c.run = lua_gettop(L);
+                /* checked here, so that a bad word is wait's argument error:
+                 * proc.run, called from C, would not know its own name */
+                for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, c.run); i++) {
+                        lua_pushfstring(L, "field 'run': argv[%d]", (int)i);
+                        if (lua_rawgeti(L, c.run, i) != LUA_TNUMBER)
+                                lfwsh_to_str(L, -1, 1, lua_tostring(L, -2));
+                        lua_pop(L, 2);
+                }
         }
         if (!!c.link + !!c.fdb + !!c.fn + !!c.run != 1)
                 return luaL_argerror(L, 1, "give exactly one of link=, fdb=, fn=, run=");

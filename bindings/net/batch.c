@@ -30,7 +30,9 @@ static int l_batch(lua_State *L)
         lfwsh_hold_begin(L);
         lua_insert(L, 1);
         held = 1;
+        lfwsh_state(L)->batches++;
         status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+        lfwsh_state(L)->batches--;
         lfwsh_hold_end(L);
         if (status != LUA_OK) {
                 fwsh_batch_abort(ctx);

@@ -32,6 +32,24 @@ static int l_exists(lua_State *L)
         return 1;
 }
 
+/*** fwsh.link.delete_made(name, ifindex) -> deleted: deletes the link this
+ * run made as ifindex (node.made keeps both), if it still is that link: name
+ * at that ifindex, with the lab's tag. false, and nothing done, if it is gone
+ * or someone else's (one made under the name since, its tag taken off). */
+static int l_delete_made(lua_State *L)
+{
+        const char *name = lfwsh_check_str(L, 1);
+        lua_Integer ifindex = luaL_checkinteger(L, 2);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        int r;
+
+        luaL_argcheck(L, ifindex > 0 && ifindex <= INT32_MAX, 2, "an ifindex, 1 or more");
+        r = fwsh_link_delete_made(ctx, name, (int)ifindex);
+        lfwsh_check(L, ctx, r < 0 ? r : 0, "link.delete_made", name);
+        lua_pushboolean(L, r > 0);
+        return 1;
+}
+
 static int64_t opt_seconds_cs(lua_State *L, int t, const char *field)
 {
         lua_Number v;
@@ -256,7 +274,8 @@ const luaL_Reg lfwsh_link_methods[] = {
 int lfwsh_open_link(lua_State *L)
 {
         static const luaL_Reg fns[] = {
-                { "get", l_get }, { "exists", l_exists }, { "list", l_list }, { NULL, NULL },
+                { "get", l_get }, { "exists", l_exists }, { "list", l_list },
+                { "delete_made", l_delete_made }, { NULL, NULL },
         };
 
         lfwsh_new_link_type(L, "", lfwsh_link_methods, NULL);

@@ -44,6 +44,37 @@ static int l_delete(lua_State *L)
         return 1;
 }
 
+/*** fwsh.netns.id(name) -> integer: the namespace's identity, its cookie
+ * (SO_NETNS_COOKIE), which no namespace made later under the name has; 0 in
+ * a plan (--dry-run) */
+static int l_id(lua_State *L)
+{
+        const char *name = lfwsh_check_str(L, 1);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        uint64_t id;
+
+        lfwsh_check(L, ctx, fwsh_netns_id(ctx, name, &id), "netns.id", name);
+        lua_pushinteger(L, (lua_Integer)id);
+        return 1;
+}
+
+/*** fwsh.netns.delete_made(name, id) -> deleted: deletes the namespace called
+ * name if it is still the one fwsh.netns.id gave id for; false, and nothing
+ * done, if it is gone or another's (0: whatever has the name) */
+static int l_delete_made(lua_State *L)
+{
+        const char *name = lfwsh_check_str(L, 1);
+        lua_Integer id = luaL_checkinteger(L, 2);
+        struct fwsh_ctx *ctx = lfwsh_ctx(L);
+        int r;
+
+        luaL_argcheck(L, id >= 0, 2, "an id from fwsh.netns.id");
+        r = fwsh_netns_delete_made(ctx, name, (uint64_t)id);
+        lfwsh_check(L, ctx, r < 0 ? r : 0, "netns.delete_made", name);
+        lua_pushboolean(L, r > 0);
+        return 1;
+}
+
 /*** fwsh.netns.exists(name) -> boolean */
 static int l_exists(lua_State *L)
 {
@@ -122,6 +153,7 @@ int lfwsh_open_netns(lua_State *L)
         static const luaL_Reg fns[] = {
                 { "add", l_add },       { "ensure", l_ensure }, { "delete", l_delete },
                 { "exists", l_exists }, { "list", l_list },     { "run", l_run },
+                { "id", l_id },         { "delete_made", l_delete_made },
                 { NULL, NULL },
         };
 

@@ -56,9 +56,15 @@ int ctx_open(const struct backend *backend, struct fwsh_ctx **ret_ctx)
                 r = -ENOMEM;
                 goto fail;
         }
+        errno = 0;
         r = nl_connect(ctx->sk, NETLINK_ROUTE);
         if (r < 0) {
+                /* libnl has no code for EMFILE, ENFILE and others (NLE_FAILURE,
+                 * which would read EIO): the system's errno says it */
+                int saved = errno;
                 r = -nle_to_errno(-r);
+                if (r == -EIO && saved > 0)
+                        r = -saved;
                 goto fail;
         }
         /* Ask for the kernel's reasons in words, and only the header of our

@@ -42,17 +42,29 @@ int change_apply(struct fwsh_ctx *ctx, const struct change *ch, const struct cha
 {
         int r;
 
+        struct change inv;
+
         if (ctx->batch && inverse)
                 return ctx->batch_queue(ctx, ch, inverse);
         r = change_apply_now(ctx, ch);
 
         if (r < 0 || !inverse || !ctx->journal)
                 return r;
-        r = journal_push(ctx->journal, ctx, inverse);
+        /* The undo names what was made by its identity, learnt now, while
+         * it is still ours: by the time of a rollback its name may be
+         * another's. Unknown, it is not recorded: its tag leaves it to
+         * `fwsh down`, and nothing is ever deleted by name alone. */
+        inv = *inverse;
+        if (ctx->backend->identify && (r = ctx->backend->identify(ctx, ch, &inv)) < 0)
+                return ctx_fail(ctx, r, "%s was made but cannot be found again to record its undo",
+                                ch->name);
+        r = journal_push(ctx->journal, ctx, &inv);
         if (r < 0) {
                 /* What cannot be undone later is undone now. */
-                change_apply_now(ctx, inverse);
-                return ctx_fail(ctx, r, "no memory to record the change for rollback");
+                inv.owned_only = true;
+                change_apply_now(ctx, &inv);
+                return ctx_fail(ctx, r, r == -ENOMEM ? "no memory to record the change for rollback"
+                                                     : "the change cannot be recorded for rollback");
         }
         return 0;
 }

@@ -14,14 +14,14 @@
 enum change_op {
         CH_LINK_NEW,    /* bridge, veth or vxlan: kind, name, set (initial settings), veth, vxlan */
         CH_LINK_SET,    /* name, set */
-        CH_LINK_DEL,    /* name */
+        CH_LINK_DEL,    /* name; ifindex (always, when it undoes a creation) */
         CH_TAP_NEW,     /* name, tap, set (applied after creation) */
         CH_ADDR_NEW,    /* addr */
         CH_ADDR_DEL,    /* addr */
         CH_ROUTE_NEW,   /* route */
         CH_ROUTE_DEL,   /* route */
         CH_NETNS_NEW,   /* name */
-        CH_NETNS_DEL,   /* name */
+        CH_NETNS_DEL,   /* name; ns_cookie (when it undoes a creation) */
         CH_SYSCTL,      /* sysctl */
         CH_IMPAIR,      /* ifindex, name, impair: set it (nothing in it: remove fwsh's) */
 };
@@ -71,6 +71,14 @@ struct change {
                 uint32_t metric, table;
         } route;
         struct fwsh_impair impair;
+        /* CH_NETNS_DEL: the cookie of the namespace fwsh made under that
+         * name (0: whatever has the name, as the user asked). */
+        uint64_t ns_cookie;
+        /* Set on a journal's inverse as it is applied: a rollback deletes
+         * only what is still the object this run made (a link at its
+         * ifindex carrying the lab's tag, a namespace with its cookie), and
+         * leaves whatever took its name since. */
+        bool owned_only;
 };
 
 #define CHANGE_LINK_NEW_SIZE offsetof(struct change, netns)
@@ -99,6 +107,10 @@ struct backend {
         int (*ipv6_disabled)(struct fwsh_ctx *ctx, const char *name);
         int (*netns_exists)(struct fwsh_ctx *ctx, const char *name);
         int (*netns_list)(struct fwsh_ctx *ctx, char ***ret, size_t *ret_n);
+        /* Fills in *inverse the identity of what ch (just applied) made:
+         * the new link's ifindex, the new namespace's cookie, found while it
+         * is still ours, so that the undo deletes that object, not a name. */
+        int (*identify)(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse);
 };
 
 /* Applies ch through ctx's backend and, if it succeeds and a journal is set,
@@ -110,7 +122,9 @@ int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch);
 /* Records inverse in ctx's journal, if it has one: for a composite change,
  * whose steps are applied with no inverse each, once all of them succeeded. */
 int journal_record(struct fwsh_ctx *ctx, const struct change *inverse);
-/* Journal: inverse changes with the context each belongs to. */
+/* Journal: inverse changes with the context each belongs to. A link's
+ * delete without its ifindex is refused (-EINVAL): an undo never deletes
+ * by name. */
 int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct change *inverse);
 /* Room for more journal_record()s in ctx's journal (if it has one), so that
  * those of a link's delete (change_init(CH_LINK_DEL, name), an ifindex at

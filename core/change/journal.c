@@ -102,6 +102,8 @@ int journal_push(struct fwsh_journal *j, struct fwsh_ctx *ctx, const struct chan
 
         if (r < 0)
                 return r;
+        if (inverse->op == CH_LINK_DEL && inverse->ifindex <= 0)
+                return -EINVAL;
         e = &j->v[j->n];
         e->whole = NULL;
         if (!as_link_delete(inverse, e)) {
@@ -121,19 +123,20 @@ int fwsh_journal_rollback(struct fwsh_journal *j, const char **ret_detail)
 
         for (size_t i = j->n; i-- > 0;) {
                 struct entry *e = &j->v[i];
-                struct change del;
-                const struct change *inverse = e->whole;
+                struct change undo;
+                const struct change *inverse = &undo;
                 int r;
 
-                if (!inverse) {
-                        link_delete(e, &del);
-                        inverse = &del;
-                }
+                if (e->whole)
+                        undo = *e->whole;
+                else
+                        link_delete(e, &undo);
+                undo.owned_only = true;
                 r = change_apply_now(e->ctx, inverse);
                 if (r < 0 && first == 0) {
                         first = r;
-                        snprintf(detail, sizeof(detail), "undo of a change to %s failed: %s%s%s",
-                                 inverse->name, strerror(-r),
+                        snprintf(detail, sizeof(detail), "undo of a change to %.*s failed: %s%s%s",
+                                 FWSH_NETNS_NAME_MAX, inverse->name, strerror(-r),
                                  e->ctx->detail[0] ? ": " : "", e->ctx->detail);
                 }
         }

@@ -46,7 +46,11 @@ static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
         return &ls->v[ls->n++];
 }
 
-int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+/* fwsh_lab_netns_owner, and the namespace's cookie into *ret_cookie: the one
+ * whose tag was read is the one `down` deletes, not a later holder of the
+ * name. */
+static int netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size,
+                       uint64_t *ret_cookie)
 {
         struct fwsh_ctx *inner = NULL;
         struct fwsh_link lo;
@@ -61,6 +65,8 @@ int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t
         close(fd);
         if (r < 0)
                 return r;
+        if (ret_cookie && netns_cookie_here(ret_cookie) < 0)
+                *ret_cookie = 0;
         r = fwsh_ctx_open(&inner);
         fwsh_netns_leave(saved);
         if (r < 0)
@@ -69,6 +75,11 @@ int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t
                 snprintf(buf, size, "%.*s", FWSH_LAB_MAX, lab);
         fwsh_ctx_unref(inner);
         return 0;
+}
+
+int fwsh_lab_netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size)
+{
+        return netns_owner(ctx, ns, buf, size, NULL);
 }
 
 int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
@@ -213,9 +224,13 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
                 first = r;
         for (size_t i = 0; i < nn; i++) {
                 struct change ch;
-                if (fwsh_lab_netns_owner(ctx, names[i], owner, sizeof(owner)) < 0 || strcmp(owner, lab) != 0)
+                uint64_t cookie;
+
+                if (netns_owner(ctx, names[i], owner, sizeof(owner), &cookie) < 0 ||
+                    strcmp(owner, lab) != 0)
                         continue;
                 change_init(&ch, CH_NETNS_DEL, names[i]);
+                ch.ns_cookie = cookie;
                 r = change_apply(ctx, &ch, NULL);
                 if (r == 0)
                         done.netns++;

@@ -4,9 +4,9 @@
  * a file .fwsh-lab with the lab's tag, "fwsh:LAB", as its links carry it in
  * their ifalias: `fwsh down LAB` removes the directories a killed script left,
  * and never one without that tag, whatever its name. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -79,11 +79,111 @@ static bool is_labs(const char *dir, const char *lab)
         return strcmp(have, want) == 0;
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+#define REMOVE_DEPTH_MAX 64
+
+/* The mount a file descriptor's file lies on (statx's mount id: a bind mount
+ * of the same file system has the same st_dev, not the same mount id). */
+static int mount_id(int dirfd, const char *name, int flags, struct statx *ret)
 {
-        (void)st, (void)ftw;
-        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+        if (statx(dirfd, name, flags | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID, ret) < 0)
                 return -errno;
+        return ret->stx_mask & STATX_MNT_ID ? 0 : -EOPNOTSUPP;
+}
+
+static int remove_in(int dfd, uint64_t mnt, unsigned depth, unsigned *kept);
+
+/* Removes what the directory dfd holds (and closes dfd), depth first, by
+ * descriptors, never following a symbolic link: nothing on another mount
+ * than mnt is entered or removed (a mount point is left, counted in *kept),
+ * so that what someone bind-mounted into a lab's directory survives it.
+ * The entry called but (NULL: none) is left too. */
+static int remove_in_but(int dfd, uint64_t mnt, unsigned depth, unsigned *kept, const char *but)
+{
+        DIR *d = fdopendir(dfd);
+        struct dirent *e;
+        int first = 0;
+
+        if (!d) {
+                first = -errno;
+                close(dfd);
+                return first;
+        }
+        while ((errno = 0, e = readdir(d))) {
+                struct statx sx;
+                int fd, r;
+
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+                    (but && strcmp(e->d_name, but) == 0))
+                        continue;
+                r = mount_id(dirfd(d), e->d_name, AT_SYMLINK_NOFOLLOW, &sx);
+                if (r == 0 && (sx.stx_mnt_id != mnt || (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))) {
+                        (*kept)++;
+                        continue;
+                }
+                if (r == 0 && S_ISDIR(sx.stx_mode)) {
+                        fd = depth < REMOVE_DEPTH_MAX
+                                     ? openat(dirfd(d), e->d_name,
+                                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                     : (errno = ELOOP, -1);
+                        /* still on the same mount once open: nothing mounted over it since */
+                        if (fd >= 0 && (r = mount_id(fd, "", AT_EMPTY_PATH, &sx)) == 0 &&
+                            sx.stx_mnt_id != mnt) {
+                                (*kept)++;
+                                close(fd);
+                                continue;
+                        }
+                        if (fd < 0)
+                                r = -errno;
+                        else if (r < 0)
+                                close(fd);
+                        else
+                                r = remove_in(fd, mnt, depth + 1, kept);
+                        if (r == 0 && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
+                                r = -errno;
+                } else if (r == 0 && unlinkat(dirfd(d), e->d_name, 0) < 0) {
+                        r = -errno;
+                }
+                if (r < 0 && r != -ENOENT && !first)
+                        first = r;
+        }
+        if (errno && !first)
+                first = -errno;
+        closedir(d);
+        return first;
+}
+
+static int remove_in(int dfd, uint64_t mnt, unsigned depth, unsigned *kept)
+{
+        return remove_in_but(dfd, mnt, depth, kept, NULL);
+}
+
+/* Removes the lab directory path and what it holds, but for mount points
+ * inside it, which are left, and it with them and its tag (-EBUSY): `fwsh
+ * down` finds it again once they are unmounted. */
+static int remove_tree(struct fwsh_ctx *ctx, const char *path)
+{
+        struct statx sx;
+        unsigned kept = 0;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), walk, r;
+
+        if (fd < 0)
+                return ctx_fail(ctx, -errno, "removing %s: %s", path, strerror(errno));
+        if ((r = mount_id(fd, "", AT_EMPTY_PATH, &sx)) < 0 || (walk = dup(fd)) < 0) {
+                r = r < 0 ? r : -errno;
+                close(fd);
+                return ctx_fail(ctx, r, "removing %s: %s", path, strerror(-r));
+        }
+        r = remove_in_but(walk, sx.stx_mnt_id, 0, &kept, LABDIR_TAG_FILE);
+        if (r == 0 && !kept && unlinkat(fd, LABDIR_TAG_FILE, 0) < 0 && errno != ENOENT)
+                r = -errno;
+        close(fd);
+        if (r < 0)
+                return ctx_fail(ctx, r, "removing %s: %s", path, strerror(-r));
+        if (kept)
+                return ctx_fail(ctx, -EBUSY, "removing %s: %u mount point%s inside left alone", path,
+                                kept, kept == 1 ? "" : "s");
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return ctx_fail(ctx, -errno, "removing %s: %s", path, strerror(errno));
         return 0;
 }
 
@@ -105,12 +205,11 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
         for (size_t i = 0; i < g.gl_pathc; i++) {
                 if (!is_labs(g.gl_pathv[i], lab))
                         continue;
-                /* Depth first, not following links, not leaving the file system. */
-                r = nftw(g.gl_pathv[i], remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                r = remove_tree(ctx, g.gl_pathv[i]);
                 if (r == 0)
                         (*ret_n)++;
                 else if (!first)
-                        first = ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", g.gl_pathv[i]);
+                        first = r;
         }
         globfree(&g);
         return first;
@@ -124,8 +223,7 @@ int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
                 return r;
         if (!is_labs(path, lab))
                 return ctx_fail(ctx, -EPERM, "%s is no state directory of lab %s", path, lab);
-        r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-        return r == 0 ? 0 : ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", path);
+        return remove_tree(ctx, path);
 }
 
 int fwsh_lab_dir_find(struct fwsh_ctx *ctx, const char *lab, const char *name, char *ret_path, size_t size)

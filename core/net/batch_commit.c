@@ -194,6 +194,18 @@ static int make_taps(struct fwsh_ctx *ctx, const struct batch *b, struct item **
         ctx_leave(saved);
         if (r == -EEXIST)
                 r = ctx_fail(ctx, r, "a link of that name was made during the batch");
+        /* Each one's ifindex while its descriptor holds it: the name is
+         * ours now, and its undo deletes by ifindex. */
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                int index = fwsh_link_index(ctx, win[i]->name);
+
+                if (index < 0) {
+                        *failed = win[i];
+                        r = ctx_fail(ctx, index, "made, then not found");
+                } else {
+                        win[i]->ifindex = index;
+                }
+        }
         if (r == 0)
                 r = send_each(ctx, b, win, n, tap_tag, false, failed);
         for (size_t i = 0; i < n; i++) {
@@ -236,8 +248,8 @@ static int make(struct fwsh_ctx *ctx, struct batch *b, struct item **failed)
 }
 
 /* Removes what the batch made, newest first (taps before their bridges),
- * CHUNK to a sendmsg. A link made but whose ifindex is not known (every tap)
- * goes by name. */
+ * CHUNK to a sendmsg, by ifindex; by name only a link made in a window that
+ * failed before its ifindex was read, which nothing else can hold yet. */
 static void unmake(struct fwsh_ctx *ctx, struct batch *b)
 {
         struct nl_msg *msgs[CHUNK];
@@ -285,6 +297,7 @@ int fwsh_batch_commit(struct fwsh_ctx *ctx, struct fwsh_batch_failure *ret_faile
         for (size_t i = 0; r == 0 && i < b->n; i++) {
                 struct change inv;
                 change_init(&inv, CH_LINK_DEL, b->v[i]->name);
+                inv.ifindex = b->v[i]->ifindex; /* every one made has it */
                 journal_record(ctx, &inv); /* cannot fail: reserved */
         }
         if (r < 0) {

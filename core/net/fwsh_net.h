@@ -127,6 +127,10 @@ struct fwsh_link_set {
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set);
 /* Deletes the link called name (and a veth's peer with it). -ENODEV if none. */
 int fwsh_link_delete(struct fwsh_ctx *ctx, const char *name);
+/* Deletes the link this run made as ifindex, called name, if it still is:
+ * that name at that ifindex, carrying ctx's lab's tag. 1 if deleted, 0 if
+ * it is gone or another's (left alone), or -errno. */
+int fwsh_link_delete_made(struct fwsh_ctx *ctx, const char *name, int ifindex);
 
 /* ---- bridges ------------------------------------------------------------------ */
 
@@ -273,6 +277,13 @@ int fwsh_route_list(struct fwsh_ctx *ctx, const char *dev, uint32_t table,
 int fwsh_netns_add(struct fwsh_ctx *ctx, const char *name);
 /* Removes /run/netns/NAME. -ENOENT if it does not exist. */
 int fwsh_netns_delete(struct fwsh_ctx *ctx, const char *name);
+/* The identity of the namespace called name, its cookie (SO_NETNS_COOKIE:
+ * never given to another while the system runs), into *ret; 0 in a plan, or
+ * where the kernel has no cookie. */
+int fwsh_netns_id(struct fwsh_ctx *ctx, const char *name, uint64_t *ret);
+/* Removes /run/netns/NAME if it is still the namespace id (fwsh_netns_id):
+ * 1 if removed, 0 if it is gone or another's (left alone), or -errno. */
+int fwsh_netns_delete_made(struct fwsh_ctx *ctx, const char *name, uint64_t id);
 /* 1 if it exists (in ctx's plan, if it has one; ctx may be NULL), 0 if not. */
 int fwsh_netns_exists(struct fwsh_ctx *ctx, const char *name);
 /* Names under /run/netns (or in ctx's plan), sorted; free with fwsh_strv_free. */

@@ -1,8 +1,18 @@
 /* impair.c - link impairment: fwsh's own root qdisc, netem (delay, jitter,
  * loss, duplicate, corrupt, reorder), with a tbf under it for a rate, as
  * tc-netem(8) and tc-tbf(8) make them, over libnl-route's qdisc API. Only a
- * root qdisc with fwsh's handle is ever changed or removed; a link whose
- * root is someone else's (not the kernel's default, handle 0:) is refused. */
+ * root qdisc with fwsh's handle and fwsh's mark is ever changed or removed; a
+ * link whose root is someone else's (not the kernel's default, handle 0:) is
+ * refused, also one that has fwsh's handle by chance.
+ *
+ * The mark: a handle is a number anyone may pick, so fwsh's root also carries
+ * a size table (TCA_STAB, tc-stab(8)) of its own, empty (tsize 0, overhead 0)
+ * with mpu IMPAIR_MARK. The kernel keeps a qdisc's table and dumps it back,
+ * and with no slots it reads neither mpu nor the slots: a packet's length is
+ * its own, as without a table (only GSO's estimate of the headers of its
+ * segments is not added). Any qdisc kind takes one (netem or tbf, whichever
+ * the kernel has), and no tc line writes this one by accident. libnl does not
+ * parse TCA_STAB: marks_read reads the dump itself. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +22,8 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include "internal.h"
 
@@ -102,10 +114,75 @@ static void on_qdisc(struct nl_object *obj, void *arg)
         }
 }
 
+/* The links whose root is fwsh's: handle f5f5: and the mark. */
+struct marks {
+        int *v;
+        size_t n, cap;
+};
+
+static int on_root(struct nlmsghdr *h, void *arg)
+{
+        struct marks *m = arg;
+        struct tcmsg *t = nlmsg_data(h);
+        struct nlattr *tb[TCA_MAX + 1], *stab[TCA_STAB_MAX + 1];
+        const struct tc_sizespec *s;
+
+        if (h->nlmsg_type != RTM_NEWQDISC || nlmsg_parse(h, sizeof(*t), tb, TCA_MAX, NULL) < 0 ||
+            t->tcm_parent != TC_H_ROOT || t->tcm_handle != ROOT || !tb[TCA_STAB] ||
+            nla_parse_nested(stab, TCA_STAB_MAX, tb[TCA_STAB], NULL) < 0 || !stab[TCA_STAB_BASE] ||
+            nla_len(stab[TCA_STAB_BASE]) < (int)sizeof(*s))
+                return 0;
+        s = nla_data(stab[TCA_STAB_BASE]);
+        if (s->mpu != IMPAIR_MARK || s->tsize != 0)
+                return 0;
+        if (m->n == m->cap) {
+                size_t cap = m->cap ? m->cap * 2 : 8;
+                int *v = realloc(m->v, cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                m->v = v;
+                m->cap = cap;
+        }
+        m->v[m->n++] = t->tcm_ifindex;
+        return 0;
+}
+
+static void restart_marks(void *arg)
+{
+        ((struct marks *)arg)->n = 0;
+}
+
+static int marks_read(struct fwsh_ctx *ctx, struct marks *ret)
+{
+        struct tcmsg t = { .tcm_family = AF_UNSPEC };
+        struct nl_msg *msg = rtnl_request(RTM_GETQDISC, NLM_F_DUMP, &t, sizeof(t));
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!msg)
+                return -ENOMEM;
+        r = nl_query_dump(ctx, msg, on_root, restart_marks, ret);
+        if (r < 0) {
+                free(ret->v);
+                ret->v = NULL;
+                return ctx_fail(ctx, r, "cannot read the queueing disciplines");
+        }
+        return 0;
+}
+
+static bool marked(const struct marks *m, int ifindex)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (m->v[i] == ifindex)
+                        return true;
+        return false;
+}
+
 /* The link's root qdiscs as fwsh sees them: its own impairment, or another's. */
 static int roots_read(struct fwsh_ctx *ctx, int ifindex, struct roots *ret)
 {
         struct nl_cache *cache;
+        struct marks m;
         int r;
 
         memset(ret, 0, sizeof(*ret));
@@ -115,6 +192,17 @@ static int roots_read(struct fwsh_ctx *ctx, int ifindex, struct roots *ret)
                 return ctx_fail(ctx, -nle_to_errno(r), "cannot read the queueing disciplines");
         nl_cache_foreach(cache, on_qdisc, ret);
         nl_cache_free(cache);
+        if (ret->ours) {
+                if ((r = marks_read(ctx, &m)) < 0)
+                        return r;
+                if (!marked(&m, ifindex)) {
+                        /* fwsh's handle, not fwsh's qdisc: another's, not ours */
+                        snprintf(ret->other, sizeof(ret->other), "%s",
+                                 ret->ours_tbf ? "tbf" : "netem");
+                        ret->ours = ret->ours_tbf = ret->rate = false;
+                }
+                free(m.v);
+        }
         if (!ret->ours)
                 memset(&ret->im, 0, sizeof(ret->im)); /* a tbf of ours alone is no impairment */
         return 0;
@@ -122,12 +210,22 @@ static int roots_read(struct fwsh_ctx *ctx, int ifindex, struct roots *ret)
 
 static int send_qdisc(struct fwsh_ctx *ctx, struct rtnl_qdisc *q, bool del)
 {
+        const struct tc_sizespec mark = { .mpu = IMPAIR_MARK };
         struct nl_msg *msg;
         int r = del ? rtnl_qdisc_build_delete_request(q, &msg)
                     : rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_REPLACE, &msg);
 
         if (r < 0)
                 return -nle_to_errno(r);
+        if (!del && rtnl_tc_get_parent(TC_CAST(q)) == TC_H_ROOT) {
+                struct nlattr *nest = nla_nest_start(msg, TCA_STAB);
+
+                if (!nest || nla_put(msg, TCA_STAB_BASE, sizeof(mark), &mark) < 0) {
+                        nlmsg_free(msg);
+                        return -ENOMEM;
+                }
+                nla_nest_end(msg, nest);
+        }
         return nl_query(ctx, msg, NULL, NULL);
 }
 
@@ -300,6 +398,8 @@ int fwsh_impair_list(struct fwsh_ctx *ctx, struct fwsh_impaired **ret, size_t *r
 {
         struct all a = { 0 };
         struct nl_cache *cache;
+        struct marks m;
+        size_t k = 0;
         int r = rtnl_qdisc_alloc_cache(ctx->sk, &cache);
 
         if (r < 0)
@@ -307,10 +407,18 @@ int fwsh_impair_list(struct fwsh_ctx *ctx, struct fwsh_impaired **ret, size_t *r
         nl_cache_foreach(cache, on_any, &a);
         nl_cache_foreach(cache, on_rate, &a);
         nl_cache_free(cache);
+        if (!a.err && (r = marks_read(ctx, &m)) < 0)
+                a.err = r;
         if (a.err) {
                 free(a.v);
                 return a.err;
         }
+        /* fwsh's handle without fwsh's mark is another's root */
+        for (size_t i = 0; i < a.n; i++)
+                if (marked(&m, a.v[i].ifindex))
+                        a.v[k++] = a.v[i];
+        a.n = k;
+        free(m.v);
         *ret = a.v;
         *ret_n = a.n;
         return 0;

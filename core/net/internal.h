@@ -11,6 +11,12 @@
 
 extern const struct backend kernel_backend;  /* kernel.c */
 extern const struct backend plan_backend;    /* plan.c: a model of one namespace */
+/* Both backends' identify (identify.c): the new link's ifindex, the new
+ * namespace's cookie, into *inverse. */
+int change_identify(struct fwsh_ctx *ctx, const struct change *ch, struct change *inverse);
+/* Whether the link at ifindex is still name and carries ctx's lab's tag: 1,
+ * 0 (another's), -ENODEV (gone), or another -errno. */
+int link_ours(struct fwsh_ctx *ctx, int ifindex, const char *name);
 /* The command lines that make the change ch, '\n' between them (explain.c). */
 int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size);
 
@@ -65,6 +71,7 @@ int ipv6_disabled(struct fwsh_ctx *ctx, const char *name);
 /* The tc(8) lines of an impairment change (explain.c). */
 #define IMPAIR_HANDLE 0xf5f5u  /* fwsh's root netem: f5f5: */
 #define IMPAIR_RATE_HANDLE 0xf5f6u /* its tbf, under f5f5:1 */
+#define IMPAIR_MARK 0x66777368u   /* "fwsh": its root's size table's mpu (impair.c) */
 int impair_render(const struct change *ch, const char *dev, char *buf, size_t size);
 
 /* ---- crash-safe creation (intent.c) ------------------------------------------------- */
@@ -82,5 +89,9 @@ void intent_end(const char *path);
 
 /* Tags the namespace the calling thread is in with ctx's lab (lo's ifalias). */
 int netns_tag_here(struct fwsh_ctx *ctx);
+/* The cookie of the calling thread's network namespace, or of the named one
+ * (identify.c): what tells a namespace from one made later under its name. */
+int netns_cookie_here(uint64_t *ret);
+int netns_cookie(struct fwsh_ctx *ctx, const char *name, uint64_t *ret);
 
 #endif

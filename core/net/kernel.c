@@ -36,6 +36,7 @@ const struct backend kernel_backend = {
         .name = "kernel",
         .apply = kernel_apply,
         .render = change_render,
+        .identify = change_identify,
         /* queries: none of its own; each entry point asks the kernel */
 };
 

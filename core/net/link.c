@@ -508,11 +508,35 @@ int link_kernel_set(struct fwsh_ctx *ctx, const struct change *ch)
         return link_request(ctx, ch, false);
 }
 
+int link_ours(struct fwsh_ctx *ctx, int ifindex, const char *name)
+{
+        char tag[sizeof(((struct fwsh_link *)0)->alias)];
+        struct fwsh_link l;
+        int r = get_link(ctx, ifindex, NULL, &l);
+
+        if (r < 0)
+                return r == -ENODEV ? ctx_fail(ctx, r, "gone already") : r;
+        lab_tag(ctx, tag, sizeof(tag));
+        return strcmp(l.name, name) == 0 && strcmp(l.alias, tag) == 0;
+}
+
 int link_kernel_del(struct fwsh_ctx *ctx, const struct change *ch)
 {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ch->ifindex };
-        struct nl_msg *msg = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
+        struct nl_msg *msg;
+        int r;
 
+        /* An undo: only the link this run made, never a name's new holder. */
+        if (ch->owned_only) {
+                if (ch->ifindex <= 0)
+                        return ctx_fail(ctx, -EINVAL, "an undo deletes by ifindex, never by name");
+                if ((r = link_ours(ctx, ch->ifindex, ch->name)) < 0)
+                        return r;
+                if (r == 0)
+                        return ctx_fail(ctx, -EPERM, "ifindex %d is no longer the link this run "
+                                                     "made: left alone", ch->ifindex);
+        }
+        msg = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
         if (!msg)
                 return -ENOMEM;
         if (ch->ifindex <= 0 && nla_put_string(msg, IFLA_IFNAME, ch->name) < 0) {
@@ -555,7 +579,7 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         char intent[128];
         struct change c, rest;
         bool more = link_new_split(ch, &c, &rest);
-        int r = ch->has_alias ? intent_begin(ctx, &name, 1, intent, sizeof(intent)) : 0;
+        int index, r = ch->has_alias ? intent_begin(ctx, &name, 1, intent, sizeof(intent)) : 0;
 
         if (r < 0)
                 return r;
@@ -566,8 +590,12 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
                 intent_end(intent);
                 return r;
         }
-        r = link_new_sysctl(ctx, ch);
+        /* Its ifindex at once, under the intent record: the undo of a
+         * failure below deletes that link, not whatever then has the name. */
+        index = fwsh_link_index(ctx, ch->name);
+        r = index < 0 ? index : link_new_sysctl(ctx, ch);
         /* Tag it now, or undo. */
+        rest.ifindex = index;
         if (r == 0 && more)
                 r = link_request(ctx, &rest, false);
         intent_end(intent); /* tagged, or deleted below */
@@ -577,7 +605,9 @@ int link_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 
                 snprintf(why, sizeof(why), "%s", ctx->detail);
                 change_init(&del, CH_LINK_DEL, ch->name);
-                link_kernel_del(ctx, &del);
+                del.ifindex = index;
+                if (index > 0)
+                        link_kernel_del(ctx, &del);
                 ctx_fail(ctx, r, "%s", why);
         }
         return r;
@@ -685,15 +715,34 @@ static bool recreate_change(struct fwsh_ctx *ctx, const struct fwsh_link *l, str
         return true;
 }
 
+static int delete_link(struct fwsh_ctx *ctx, const struct fwsh_link *before)
+{
+        struct change ch, inv;
+
+        change_init(&ch, CH_LINK_DEL, before->name);
+        ch.ifindex = before->ifindex;
+        return change_apply(ctx, &ch, recreate_change(ctx, before, &inv) ? &inv : NULL);
+}
+
 int fwsh_link_delete(struct fwsh_ctx *ctx, const char *name)
 {
         struct fwsh_link before;
-        struct change ch, inv;
         int r = fwsh_link_get(ctx, name, &before);
 
-        if (r < 0)
-                return r;
-        change_init(&ch, CH_LINK_DEL, name);
-        ch.ifindex = before.ifindex;
-        return change_apply(ctx, &ch, recreate_change(ctx, &before, &inv) ? &inv : NULL);
+        return r < 0 ? r : delete_link(ctx, &before);
+}
+
+int fwsh_link_delete_made(struct fwsh_ctx *ctx, const char *name, int ifindex)
+{
+        struct fwsh_link before;
+        int r = ifindex > 0 ? link_ours(ctx, ifindex, name) : -EINVAL;
+
+        if (r == -ENODEV)
+                ctx_clear(ctx);
+        if (r <= 0)
+                return r == -ENODEV ? 0 : r;
+        r = get_link(ctx, ifindex, NULL, &before);
+        if (r == 0)
+                r = delete_link(ctx, &before);
+        return r == -ENODEV ? 0 : r < 0 ? r : 1;
 }

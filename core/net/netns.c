@@ -75,13 +75,18 @@ fail:
         return r;
 }
 
-static int netns_remove(struct fwsh_ctx *ctx, const char *name)
+static int netns_remove(struct fwsh_ctx *ctx, const struct change *ch)
 {
         char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+        uint64_t cookie;
 
-        netns_path(path, sizeof(path), name);
+        netns_path(path, sizeof(path), ch->name);
         if (access(path, F_OK) < 0)
-                return ctx_fail(ctx, -errno, "no namespace %s", name);
+                return ctx_fail(ctx, -errno, "no namespace %s", ch->name);
+        /* The one fwsh made (its cookie), not one made since under the name. */
+        if (ch->ns_cookie && (netns_cookie(ctx, ch->name, &cookie) < 0 || cookie != ch->ns_cookie))
+                return ctx_fail(ctx, -EPERM, "%s is no longer the namespace fwsh made: left alone",
+                                path);
         umount2(path, MNT_DETACH);
         if (unlink(path) < 0)
                 return fail_errno(ctx, -errno, path);
@@ -90,7 +95,7 @@ static int netns_remove(struct fwsh_ctx *ctx, const char *name)
 
 int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        return ch->op == CH_NETNS_NEW ? netns_create(ctx, ch->name) : netns_remove(ctx, ch->name);
+        return ch->op == CH_NETNS_NEW ? netns_create(ctx, ch->name) : netns_remove(ctx, ch);
 }
 
 int fwsh_netns_add(struct fwsh_ctx *ctx, const char *name)

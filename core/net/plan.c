@@ -475,6 +475,7 @@ const struct backend plan_backend = {
         .name = "plan",
         .apply = plan_apply,
         .render = change_render,
+        .identify = change_identify,
         .links = plan_links,
         .addrs = plan_addrs,
         .routes = plan_routes,

@@ -84,6 +84,13 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
         if (r < 0)
                 return r;
         tap_new_split(ch, &tag, &rest);
+        /* Its ifindex while fwsh's descriptor holds it: the undo of a failure
+         * below deletes that link, not whatever then has the name. */
+        if ((r = fwsh_link_index(ctx, ch->name)) < 0) {
+                close(fd);
+                return r;
+        }
+        tag.ifindex = rest.ifindex = r;
         if ((r = link_kernel_set(ctx, &tag)) < 0) {
                 close(fd); /* not persistent: the kernel removes it */
                 return r;
@@ -99,6 +106,7 @@ int tap_kernel_new(struct fwsh_ctx *ctx, const struct change *ch)
 
                 snprintf(why, sizeof(why), "%s", ctx->detail);
                 change_init(&del, CH_LINK_DEL, ch->name);
+                del.ifindex = rest.ifindex;
                 link_kernel_del(ctx, &del);
                 return ctx_fail(ctx, r, "%s", why);
         }

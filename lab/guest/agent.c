@@ -115,7 +115,8 @@ static void emit_str(struct reply *r, char type, const char *s)
 static void serve(struct reply *r, char **argv, int argc)
 {
         struct out o = { frame_emit, r };
-        char end[600] = "exit 0", buf[600];
+        /* end holds "error " and all of buf: a message is never cut short */
+        char buf[600], end[sizeof("error ") + sizeof(buf)] = "exit 0";
         const char *op = argv[0];
 
         if (!strcmp(op, "ping") && argc == 1) {

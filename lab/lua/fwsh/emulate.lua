@@ -94,7 +94,7 @@ function M.start(n, o)
     for i = 1, n do
       local name, ns, addr = "h" .. i, "fwsh-h" .. i, M.prefix .. i
       fwsh.netns.add(ns)
-      hosts.netns[#hosts.netns + 1] = ns
+      hosts.netns[#hosts.netns + 1] = { name = ns, id = fwsh.netns.id(ns) }
       local veth = fwsh.veth.add(M.bridge .. i, "ul0", { netns = ns })
       veth:set{ mtu = M.mtu }
       fwsh.port.attach(M.bridge, veth)
@@ -155,9 +155,10 @@ function Hosts:close()
     if not ok and not first then first = err end
   end
   for _, p in ipairs(self.procs) do try(p.stop, p, 1) end
-  for i = #self.netns, 1, -1 do try(fwsh.netns.delete, self.netns[i]) end
-  if self.bridge then try(self.bridge.delete, self.bridge) end
-  if self.dir then try(fwsh.proc.run, { "rm", "-rf", "--", self.dir }) end
+  -- only what start() made, by identity: never one made under its name since
+  for i = #self.netns, 1, -1 do try(fwsh.netns.delete_made, self.netns[i].name, self.netns[i].id) end
+  if self.bridge then try(fwsh.link.delete_made, self.bridge.name, self.bridge.ifindex) end
+  if self.dir then try(fwsh.lab_dir_remove, self.dir) end
   if first then error(first, 0) end
 end
 Hosts.__close = function(self) Hosts.close(self) end

@@ -516,7 +516,7 @@ function Lab:close()
     local ok, nm = pcall(function() return h.require("fwsh.node") end)
     for i = #made, 1, -1 do if ok then try(nm.delete_made, made[i]) end end
     if self.host_dir[h] and not os.getenv("FWSH_LAB_KEEP") then
-      try(function() h.proc.run({ "rm", "-rf", "--", self.host_dir[h] }) end)
+      try(function() h.lab_dir_remove(self.host_dir[h]) end)
     end
   end
   if self.hosts then try(require("fwsh.hosts").close, self.hosts, true) end
@@ -524,7 +524,7 @@ function Lab:close()
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
   elseif self.dir then
-    try(fwsh.proc.run, { "rm", "-rf", "--", self.dir })
+    try(fwsh.lab_dir_remove, self.dir)
   end
   if first then error(first, 0) end
 end

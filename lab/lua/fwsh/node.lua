@@ -117,12 +117,10 @@ function M.made(link)
 end
 
 --- node.delete_made(m): deletes the link m (from node.made) if its name is
---  still on the ifindex it had when made: never one made under that name since
+--  still on the ifindex it had when made, with the lab's tag: never one made
+--  under that name since (fwsh.link.delete_made)
 function M.delete_made(m)
-  if fwsh.link.exists(m.name) then
-    local l = fwsh.link.get(m.name)
-    if l.ifindex == m.ifindex then l:delete() end
-  end
+  fwsh.link.delete_made(m.name, m.ifindex)
 end
 
 -- A path under /proc/sys, never out of it, and a value with no zero byte.
@@ -150,7 +148,8 @@ M.sysctl = sysctl
 local function netns_up(self)
   fwsh.netns.add(self.name)
   self.is_up = true -- from here on, down() has something to remove
-  self.made = { netns = true, links = {} } -- and only what is listed here
+  self.made = { links = {} } -- only what is listed here, by identity
+  self.made.netns = fwsh.netns.id(self.name)
   self:exec(function()
     for _, s in ipairs(self.sysctls) do sysctl(s[1], s[2]) end
   end)
@@ -777,7 +776,7 @@ function Node:down()
   -- the ifindex it had when made.
   local made = self.made or { links = {} }
   for i = #made.links, 1, -1 do try(M.delete_made, made.links[i]) end
-  if made.netns and fwsh.netns.exists(self.name) then try(fwsh.netns.delete, self.name) end
+  if made.netns then try(fwsh.netns.delete_made, self.name, made.netns) end
   self.made = nil
   self.is_up = false
   if first then error(first, 0) end

@@ -89,6 +89,16 @@ function M.loop(input, output, take)
     -- the position is this loop's, which tells the other side nothing
     return (tostring(e):gsub("^[^\n]-fwsh/serve%.lua:%d+: ", ""))
   end
+  -- The names the controller reached functions by (fwsh.bridge.add, set), for
+  -- their argument errors: called here from a table field, a function would
+  -- be named after that field ('fn'), which tells the user nothing.
+  local names = setmetatable({ [root] = "fwsh" }, { __mode = "k" })
+  local function name_error(e, fn)
+    if type(e) ~= "string" then return e end
+    return (e:gsub("^([^\n]-)bad argument #(%d+) to 'fn'", function(at, n)
+      return at .. "bad argument #" .. n .. " to '" .. (names[fn] or "?") .. "'"
+    end, 1))
+  end
   send({ hello = "fwsh", version = fwsh.version, lab = fwsh.lab(), root = root })
   local read = function(n) return input:read(n) end
   while true do
@@ -110,7 +120,17 @@ function M.loop(input, output, take)
           local args = m.args or { n = 0 }
           return m.fn(table.unpack(args, 1, args.n or #args))
         elseif op == "index" then
-          return m.obj[m.key]
+          local v = m.obj[m.key]
+          if (type(v) == "function" or type(v) == "table") and names[v] == nil and type(m.key) == "string" then
+            names[v] = (names[m.obj] and names[m.obj] .. "." or "") .. m.key
+            -- a plain table travels as a copy: its functions are called, never indexed
+            if type(v) == "table" and getmetatable(v) == nil then
+              for k, f in pairs(v) do
+                if type(f) == "function" and type(k) == "string" then names[f] = names[f] or names[v] .. "." .. k end
+              end
+            end
+          end
+          return v
         elseif op == "newindex" then
           m.obj[m.key] = m.value
           return
@@ -130,6 +150,7 @@ function M.loop(input, output, take)
         for i = 2, r.n do out[i - 1] = r[i] end
         send(out)
       else
+        if op == "call" then r[2] = name_error(r[2], m.fn) end
         send({ ok = false, err = error_value(r[2]), lines = lines ~= "" and lines or nil })
       end
     end

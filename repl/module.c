@@ -1,0 +1,73 @@
+/* module.c - the program's own fwsh module. It is built in and preloaded;
+ * the runner keeps the functions it calls itself (fwsh.transaction, fwsh.lab,
+ * fwsh.show) in the registry before any user code runs, so that nothing a
+ * chunk does to its globals (fwsh = nil, fwsh.transaction = nil) can abort
+ * the program or turn its rollback off. And Lua's C searchers never load
+ * fwsh.so for a "fwsh" or "fwsh.*" name: a second copy of the module would
+ * bring a second Lua and a second libnl into the program. */
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "fwsh_lua.h"
+#include "repl.h"
+
+static const char KEPT_KEY = 'k';
+
+void run_keep_module(lua_State *L)
+{
+        static const char *const names[] = { "transaction", "lab", "show" };
+        int module = lua_gettop(L);
+
+        lua_createtable(L, 0, 3);
+        for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                lua_getfield(L, module, names[i]);
+                lua_setfield(L, -2, names[i]);
+        }
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &KEPT_KEY);
+        lua_pop(L, 1);
+}
+
+void run_push_kept(lua_State *L, const char *name)
+{
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &KEPT_KEY);
+        lua_getfield(L, -1, name);
+        lua_remove(L, -2);
+}
+
+/* A C searcher (package.searchers[3] and [4]) for every other name; for fwsh's
+ * own, what it says instead of loading fwsh.so (once: the all-in-one one). */
+static int searcher(lua_State *L)
+{
+        const char *name = luaL_checkstring(L, 1);
+
+        if (strcmp(name, "fwsh") == 0 || strncmp(name, "fwsh.", 5) == 0) {
+                if (!lua_toboolean(L, lua_upvalueindex(2)))
+                        return 0; /* nothing to say */
+                lua_pushfstring(L, "no C module for '%s': fwsh's own module is built into "
+                                   "this program", name);
+                return 1;
+        }
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+}
+
+void run_guard_searchers(lua_State *L)
+{
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_getfield(L, -1, LUA_LOADLIBNAME);
+        if (lua_istable(L, -1) && lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+                for (int i = 3; i <= 4; i++) /* Lua's C and all-in-one searchers */
+                        if (lua_rawgeti(L, -1, i) == LUA_TFUNCTION) {
+                                lua_pushboolean(L, i == 4);
+                                lua_pushcclosure(L, searcher, 2);
+                                lua_rawseti(L, -2, i);
+                        } else {
+                                lua_pop(L, 1);
+                        }
+        }
+        lua_pop(L, 3);
+}
