@@ -23,6 +23,7 @@ describe("installed like a Debian program", function()
     installed("/[^\n]*/share/lua/5%.4/fwsh/firewall%.lua")
     installed("/[^\n]*/share/man/man1/fwsh%.1%.gz")
     local probe = installed("/[^\n]*/fwsh/fwsh%-probe")
+    installed("/[^\n]*/fwsh/fwsh%-flows")
     assert.are.equal(prefix, so:sub(1, #prefix))
     -- Lua 5.4's own default path and cpath (no LUA_PATH), rooted at the stage
     -- (under the sanitizer pass, fwsh.so needs its runtime preloaded in lua5.4 too)
