@@ -103,11 +103,13 @@ static int l_lab_dir(lua_State *L)
         char path[PATH_MAX];
 
         lfwsh_check(L, ctx, fwsh_lab_dir_make(ctx, st->lab, path, sizeof(path)), "lab_dir", st->lab);
-        /* remembered with its lab, for lfwsh_lab_dirs_undo */
-        luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
-        lua_pushstring(L, st->lab);
-        lua_setfield(L, -2, path);
-        lua_pop(L, 1);
+        /* remembered with its lab, for lfwsh_lab_dirs_undo (a plan made none) */
+        if (!fwsh_ctx_planned(ctx)) {
+                luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
+                lua_pushstring(L, st->lab);
+                lua_setfield(L, -2, path);
+                lua_pop(L, 1);
+        }
         lua_pushstring(L, path);
         return 1;
 }

@@ -43,7 +43,7 @@ static int sweep_one(struct fwsh_ctx *ctx, const char *path, uint32_t group, uns
                         first = r;
         }
         fclose(f);
-        if (first == 0)
+        if (first == 0 && !fwsh_ctx_planned(ctx))   /* a plan removed nothing */
                 unlink(path);
         return first;
 }

@@ -28,6 +28,22 @@ static const char *labdir_root(void)
         return root && root[0] == '/' && strlen(root) < 256 ? root : "/tmp";
 }
 
+/* fwsh_effect for making path, lab's: as sh would, under the name the plan
+ * goes on using (the template's, XXXXXX and all). */
+static int shown(struct fwsh_ctx *ctx, const char *path, const char *lab)
+{
+        struct fwsh_line l = { .len = 0 };
+
+        if (!fwsh_effect_shown(ctx))
+                return 0;
+        fwsh_line_add(&l, "mkdir -m 0700 --");
+        fwsh_line_word(&l, path);
+        fwsh_line_add(&l, " && echo " FWSH_TAG_PREFIX "%s >", lab);
+        fwsh_line_word(&l, path);
+        fwsh_line_add(&l, "/" LABDIR_TAG_FILE);
+        return fwsh_effect_line(ctx, &l);
+}
+
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
 {
         char path[PATH_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
@@ -38,6 +54,12 @@ int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, siz
         snprintf(path, sizeof(path), "%s/fwsh-%s.XXXXXX", labdir_root(), lab);
         if (strlen(path) >= size)
                 return ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
+        if (fwsh_ctx_planned(ctx)) {
+                /* A plan makes none: its path is the template's. */
+                shown(ctx, path, lab);
+                memcpy(ret_path, path, strlen(path) + 1);
+                return 0;
+        }
         if (!mkdtemp(path))
                 return ctx_fail(ctx, -errno, "mkdtemp %s: %s", path, strerror(errno));
         snprintf(file, sizeof(file), "%s/" LABDIR_TAG_FILE, path);
@@ -52,6 +74,7 @@ int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, siz
                 return r;
         }
         close(fd);
+        shown(ctx, path, lab);   /* --explain: under the name it got */
         memcpy(ret_path, path, strlen(path) + 1);
         return 0;
 }
@@ -105,6 +128,10 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
         for (size_t i = 0; i < g.gl_pathc; i++) {
                 if (!is_labs(g.gl_pathv[i], lab))
                         continue;
+                if (fwsh_effect_remove(ctx, g.gl_pathv[i], true) > 0) {
+                        (*ret_n)++;   /* a plan: shown, not removed */
+                        continue;
+                }
                 /* Depth first, not following links, not leaving the file system. */
                 r = nftw(g.gl_pathv[i], remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
                 if (r == 0)
@@ -124,6 +151,8 @@ int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
                 return r;
         if (!is_labs(path, lab))
                 return ctx_fail(ctx, -EPERM, "%s is no state directory of lab %s", path, lab);
+        if (fwsh_effect_remove(ctx, path, true) > 0)
+                return 0;
         r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         return r == 0 ? 0 : ctx_fail(ctx, r < 0 ? r : -EIO, "removing %s", path);
 }

@@ -84,6 +84,7 @@ local function write_record(path, list)
 end
 
 local function record(h, add)
+  if fwsh.mode() == "plan" then return end -- a plan writes no file, the record neither
   local path = M.lab_dir(h.lab) .. "/hosts"
   local list = {}
   for _, r in ipairs(read_record(path)) do
@@ -345,12 +346,16 @@ local function start(name, o)
   local opts = {}
   for k, v in pairs(o) do opts[k] = v end
   opts.fwsh = ofwsh
+  -- A plan makes no state directory (fwsh.lab_dir only names one): no
+  -- control socket and no log in it. It still connects: fwsh there plans too.
+  local planned = fwsh.mode() == "plan"
+  if planned then opts.control = false end
   local underlay = o.underlay or (o.ssh and (o.ssh:match("@([%d.]+)$") or o.ssh:match("^([%d.]+)$")))
   local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
                            log = dir .. "/" .. name .. ".log", control = dir .. "/" .. name .. ".ssh",
                            [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
   local argv = o.ssh == false and remote_argv(opts, lab) or ssh_argv(h, opts, lab)
-  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = h.log }))
+  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = planned and "/dev/null" or h.log, query = true }))
   return h
 end
 

@@ -139,6 +139,10 @@ end
 
 local function sysctl(path, value)
   check_sysctl(path, value)
+  -- As fwsh's own changes: shown under --explain, and under --dry-run only shown.
+  local plain = value:match("^[%w_.,:/+-]+$")
+  fwsh.explain(string.format("sysctl -w %s=%s", path, plain and value or "'" .. value:gsub("'", "'\\''") .. "'"))
+  if fwsh.mode() == "plan" then return end
   local f = assert(io.open("/proc/sys/" .. path, "w"))
   f:write(value)
   f:close()
