@@ -44,11 +44,7 @@ local FW = {
                peer = "10.2.0.1", taps = { eth0 = "net02", eth1 = "net12", eth2 = "net22" } },
 }
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = require("fwsh.effect").write
 
 --- Lab:hold(seconds): keeps the experiment running for that long (a
 -- measurement window: there is no event to wait for)
@@ -606,8 +602,8 @@ local function firewall_node(lab, name, o)
     end)
     n:run{ "conntrack", "-F" }
     -- and without the files a killed conntrackd left (a reboot clears /run)
-    os.remove(lab:file(name .. "-conntrackd.lock"))
-    os.remove(lab:file(name .. "-conntrackd.ctl"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.lock"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.ctl"))
   end
   -- once up, before its daemons: the firewall's own settings and ruleset
   n.setup = function(self)
