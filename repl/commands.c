@@ -66,7 +66,8 @@ static int cmd_down(struct fwsh_ctx *ctx, int argc, char **argv)
                         status = fail(ctx, r, argv[i]);
                         continue;
                 }
-                printf("%s: removed %u links, %u namespaces", argv[i], done.links, done.netns);
+                printf("%s: %s %u links, %u namespaces", argv[i],
+                       fwsh_ctx_planned(ctx) ? "would remove" : "removed", done.links, done.netns);
                 if (done.dirs) /* state directories a killed lab script left */
                         printf(", %u director%s", done.dirs, done.dirs == 1 ? "y" : "ies");
                 putchar('\n');

@@ -433,6 +433,20 @@ static int shown(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec)
         return fwsh_effect_line(ctx, &l);
 }
 
+/* What a plan gives for a capture it does not start: one that ended at
+ * once, with nothing written. */
+static int planned(struct fwsh_capture **ret_capture)
+{
+        struct fwsh_capture *c;
+        int r = capture_new(false, &c);
+
+        if (r < 0)
+                return r;
+        c->ended = true;
+        *ret_capture = c;
+        return 0;
+}
+
 int fwsh_capture_start(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec,
                        struct fwsh_capture **ret_capture)
 {
@@ -445,14 +459,8 @@ int fwsh_capture_start(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spe
         ctx_clear(ctx);
         if ((r = capture_check(ctx, spec, true)) < 0)
                 return r;
-        if (shown(ctx, spec) > 0) {
-                /* A plan: a capture that ended at once, with nothing written. */
-                if ((r = capture_new(false, &c)) < 0)
-                        return r;
-                c->ended = true;
-                *ret_capture = c;
-                return 0;
-        }
+        if (shown(ctx, spec) > 0)
+                return planned(ret_capture);
         if ((r = dlib_open(ctx, &pcap)) < 0)
                 return r;
         if ((r = capture_new(true, &c)) < 0)
@@ -499,7 +507,11 @@ int fwsh_capture_open(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec
         int saved = -1, r;
 
         ctx_clear(ctx);
-        if ((r = capture_check(ctx, spec, false)) < 0 || (r = dlib_open(ctx, &pcap)) < 0)
+        if ((r = capture_check(ctx, spec, false)) < 0)
+                return r;
+        if (spec->path && shown(ctx, spec) > 0)
+                return planned(ret_capture);
+        if ((r = dlib_open(ctx, &pcap)) < 0)
                 return r;
         if ((r = capture_new(false, &c)) < 0)
                 return r;
@@ -525,6 +537,8 @@ int fwsh_capture_open(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec
 int fwsh_capture_run(struct fwsh_ctx *ctx, struct fwsh_capture *c)
 {
         ctx_clear(ctx);
+        if (c->ended && !c->proc && !c->p)
+                return 0;   /* a plan's: it ended at once */
         if (c->proc || !c->p)
                 return ctx_fail(ctx, -EINVAL, "not a capture open in this process");
         return cap_loop(ctx, c);
