@@ -175,20 +175,16 @@ local function snapshot(env)
   s.netns = table.concat(H.netns_names(), " ")
   s.qdiscs = lines({ "tc", "-n", ns, "qdisc", "show" }, "^qdisc [^n]")
   s.nft = lines({ "ip", "netns", "exec", ns, "nft", "list", "tables" })
-  local sysctls = {}
-  for _, p in ipairs({ "net/ipv4/ip_forward", "net/ipv6/conf/all/disable_ipv6",
-                       "net/ipv6/conf/d0/disable_ipv6", "net/ipv4/conf/all/rp_filter",
-                       "net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables" }) do
-    local v = H.run({ "ip", "netns", "exec", ns, "cat", "/proc/sys/" .. p })
-    sysctls[#sysctls + 1] = p .. "=" .. v:gsub("%s+$", "")
-  end
-  s.sysctls = table.concat(sysctls, " ")
+  -- one program for all of them: each is "path=value", or "path=" if absent
+  s.sysctls = H.run({ "ip", "netns", "exec", ns, "sh", "-c",
+    'cd /proc/sys && for f; do printf "%s=%s\\n" "$f" "$(cat "$f" 2>/dev/null)"; done', "sh",
+    "net/ipv4/ip_forward", "net/ipv6/conf/all/disable_ipv6", "net/ipv6/conf/d0/disable_ipv6",
+    "net/ipv4/conf/all/rp_filter", "net/bridge/bridge-nf-call-iptables",
+    "net/bridge/bridge-nf-call-ip6tables" })
   local files = {}
-  for _, dir in ipairs({ env.root, env.labs, env.mark }) do
-    for l in H.run({ "find", dir, "-printf", "%y %m %s %p\n" }):gmatch("[^\n]+") do
-      local path = l:match("^f %d+ %d+ (.*)$")
-      files[#files + 1] = l .. (path and " " .. (H.read_file(path) or "?"):gsub("%c", "."):sub(1, 200) or "")
-    end
+  for l in H.run({ "find", env.root, env.labs, env.mark, "-printf", "%y %m %s %p\n" }):gmatch("[^\n]+") do
+    local path = l:match("^f %d+ %d+ (.*)$")
+    files[#files + 1] = l .. (path and " " .. (H.read_file(path) or "?"):gsub("%c", "."):sub(1, 200) or "")
   end
   table.sort(files)
   s.files = table.concat(files, "\n")
@@ -199,34 +195,27 @@ end
 
 -- A namespace with a lab in it, a second namespace, a fake root with boot
 -- files fwsh wrote, a lab root with a lab directory: each case gets its own.
-local function setup(env)
+local function fixture(env)
   env.tmp = H.run({ "mktemp", "-d", "/tmp/fwsh-dryrun.XXXXXX" }):gsub("\n$", "")
   env.root, env.labs, env.mark = env.tmp .. "/root", env.tmp .. "/labs", env.tmp .. "/MARK"
-  for _, d in ipairs({ env.root .. "/etc/default", env.root .. "/etc/modules-load.d",
-                       env.root .. "/boot/grub", env.labs, env.mark }) do
-    assert(select(2, H.run({ "mkdir", "-p", d })))
-  end
+  assert(select(2, H.run({ "mkdir", "-p", env.root .. "/etc/default", env.root .. "/etc/modules-load.d",
+                             env.root .. "/boot/grub", env.labs, env.mark })))
   H.write_file(env.root .. "/etc/default/grub", 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="quiet"\n')
   local id = math.random(1, 1e9)
   env.ns, env.other = "fwsh-dry-" .. id, "fwsh-dryo-" .. id
   for _, n in ipairs({ env.ns, env.other }) do assert(select(2, H.run({ "ip", "netns", "add", n }))) end
-  local ns = env.ns
-  for _, cmd in ipairs({
-    { "link", "set", "lo", "up" },
-    { "link", "add", "d0", "type", "bridge" },
-    { "link", "set", "d0", "up" },
-    { "link", "add", "dv0", "type", "veth", "peer", "name", "dv1" },
-    { "link", "set", "dv0", "master", "d0" },
-    { "link", "add", "dx0", "type", "veth", "peer", "name", "dx1" },
-    { "link", "set", "dx1", "up" },
-    { "tuntap", "add", "dt0", "mode", "tap" },
-    { "addr", "add", "10.9.0.1/24", "dev", "d0" },
-    { "route", "add", "10.9.9.0/24", "via", "10.9.0.2" },
-  }) do
-    local argv = { "ip", "-n", ns }
-    for _, w in ipairs(cmd) do argv[#argv + 1] = w end
-    assert(select(2, H.run(argv)), table.concat(argv, " "))
-  end
+  local _, made = H.run({ "ip", "-n", env.ns, "-batch", "-" }, { stdin = table.concat({
+    "link set lo up",
+    "link add d0 type bridge",
+    "link set d0 up",
+    "link add dv0 type veth peer name dv1",
+    "link set dv0 master d0",
+    "link add dx0 type veth peer name dx1",
+    "link set dx1 up",
+    "tuntap add dt0 mode tap",
+    "addr add 10.9.0.1/24 dev d0",
+    "route add 10.9.9.0/24 via 10.9.0.2", "" }, "\n") })
+  assert(made, "the fixture's ip -batch")
   -- What fwsh made for real, for the cases that undo or tear down: a lab's
   -- link and state directory, boot files.
   local _, ok = env.run({ "--lab", "dlab", "-e", string.format([[
@@ -236,7 +225,7 @@ local function setup(env)
   assert(ok, "the fixture's real run")
 end
 
-local function teardown(env)
+local function fixture_end(env)
   for _, n in ipairs({ env.ns, env.other, "nn0", "nn1" }) do H.run({ "ip", "netns", "delete", n }) end
   H.run({ "rm", "-rf", "--one-file-system", "--", env.tmp })
 end
@@ -301,13 +290,13 @@ describe("fwsh --dry-run", function()
       it("changes nothing in " .. name, function()
         local env = {}
         env.run = fwsh_env(env)
-        setup(env)
+        fixture(env)
         local prelude = string.format("ROOT, LABS, OTHER, MARK, BUS = %q, %q, %q, %q, %q ", env.root,
                                       env.labs, env.other, env.mark, "unix:path=" .. env.tmp .. "/no-bus")
         local argv = case.stdin and { "--lab", "dlab", "--dry-run", "-i" }
           or { "--lab", "dlab", "--dry-run", "-e", prelude .. case.code }
         local ok, err = pcall(check, env, name, argv, case.fails, case.stdin)
-        teardown(env)
+        fixture_end(env)
         assert(ok, err)
       end)
     end
@@ -317,15 +306,68 @@ describe("fwsh --dry-run", function()
     it("changes nothing in " .. p[1], function()
       local env = {}
       env.run = fwsh_env(env)
-      setup(env)
+      fixture(env)
       local argv = { "--dry-run" }
       for _, a in ipairs(p[2]) do
         argv[#argv + 1] = a == "@ROOT" and env.root
           or a == "@host-setup" and H.root .. "/scripts/host-setup.lua" or a
       end
       local ok, err = pcall(check, env, p[1], argv, p[1]:match("host%-setup"))
-      teardown(env)
+      fixture_end(env)
       assert(ok, err)
     end)
   end
+end)
+
+-- firewalld's zones, asked of a firewalld of the spec's own (firewalld_sandbox):
+-- the cases above only show that fwsh does not reach one it cannot find.
+describe("fwsh --dry-run with a firewalld", function()
+  local Sandbox = require "firewalld_sandbox"
+  if Sandbox.missing then
+    pending("needs " .. Sandbox.missing .. " (tools/deps.sh installs firewalld and dbus-daemon)")
+    return
+  end
+  local fw
+
+  setup(function()
+    fw = Sandbox.start_running(60)
+    fw:run(function()
+      for _, b in ipairs({ "fb0", "fb1" }) do H.fwsh.bridge.add(b, { grounding = false }) end
+    end)
+    for _, perm in ipairs({ {}, { "--permanent" } }) do
+      local argv = { "--zone=trusted", "--add-interface=fb1" }
+      if perm[1] then table.insert(argv, 1, perm[1]) end
+      assert(select(2, fw:cmd(table.unpack(argv))))
+    end
+  end)
+
+  teardown(function()
+    if fw then fw:stop() end
+  end)
+
+  local function zones()
+    local t = {}
+    for _, z in ipairs({ "trusted", "block", "public" }) do
+      t[#t + 1] = z .. ": " .. (fw:cmd("--zone=" .. z, "--list-interfaces"))
+      t[#t + 1] = z .. " (permanent): " .. (fw:cmd("--permanent", "--zone=" .. z, "--list-interfaces"))
+    end
+    return table.concat(t, "\n")
+  end
+
+  it("changes no zone, runtime or permanent, and shows the firewall-cmd lines", function()
+    local before = zones()
+    local code = string.format([[
+local o = { bus = %q, runtime = true, permanent = true }
+assert(fwsh.firewalld.add("trusted", "fb0", o).runtime)
+o.move = true
+assert(fwsh.firewalld.add("block", "fb1", o).permanent)
+o.move = nil
+fwsh.firewalld.remove("trusted", "fb1", o)]], fw.bus)
+    local out, ok = H.fwsh_cmd({ "--dry-run", "-e", code })
+    assert.is_true(ok, out)
+    assert.are.equal(before, zones())
+    assert.truthy(out:find("firewall-cmd --zone=trusted --add-interface=fb0\n", 1, true), out)
+    assert.truthy(out:find("firewall-cmd --zone=trusted --add-interface=fb0 --permanent\n", 1, true), out)
+    assert.truthy(out:find("firewall-cmd --zone=block --change-interface=fb1\n", 1, true), out)
+  end)
 end)
