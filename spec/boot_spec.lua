@@ -274,6 +274,7 @@ describe("fwsh.boot", function()
     local fresh = new_root(glued)
     H.raises(function() fwsh.boot.persist(MODULES, { root = fresh }) end, "not one quoted string or plain word")
     assert.is_nil(conf(fresh))
+    assert.is_falsy(select(2, H.run({ "test", "-e", fresh .. "/etc/modules-load.d" })))
   end)
 
   it("removes fwsh.conf only while it holds nothing but what fwsh wrote", function()

@@ -7,7 +7,7 @@
 
 /* A file as it was before persist changed it, to put back if a later part fails. */
 struct saved {
-        bool exists;
+        bool dir_exists, exists;
         struct text t;
         struct stat st;
 };
@@ -16,22 +16,26 @@ static int save(const struct place *pl, const char *dir, const char *name, struc
 {
         int dirfd, r = dir_open(NULL, pl, dir, false, &dirfd);
 
-        ret->exists = false;
+        ret->dir_exists = ret->exists = false;
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
+        ret->dir_exists = true;
         r = file_read(dirfd, name, &ret->t, &ret->st);
         close(dirfd);
         ret->exists = r == 0;
         return r == -ENOENT ? 0 : r;
 }
 
-/* Puts back what save read: the file as it was, or none. */
+/* Puts back what save read: the file as it was, or none (and no directory,
+ * if persist made it and it is empty). */
 static void restore(struct fwsh_ctx *ctx, const struct place *pl, const char *dir, const char *name,
                     const char *path, const struct saved *sv)
 {
-        int dirfd;
+        const char *slash = strrchr(dir, '/');
+        char parent[PATH_MAX];
+        int dirfd, pfd;
 
         if (dir_open(NULL, pl, dir, false, &dirfd) < 0)
                 return;
@@ -40,12 +44,20 @@ static void restore(struct fwsh_ctx *ctx, const struct place *pl, const char *di
         else
                 file_remove(ctx, dirfd, name, path);
         close(dirfd);
+        if (sv->dir_exists || !slash || fwsh_ctx_planned(ctx))
+                return;
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+        pfd = open_in_root(pl->rootfd, parent, O_RDONLY | O_DIRECTORY);
+        if (pfd >= 0) {
+                unlinkat(pfd, slash + 1, AT_REMOVEDIR);   /* only if empty */
+                close(pfd);
+        }
 }
 
 /* What grub_persist needs before anything is written: the file, readable. */
 static int grub_check(struct fwsh_ctx *ctx, const struct place *pl)
 {
-        struct saved sv = { false, { NULL, 0, 0 }, { 0 } };
+        struct saved sv = { false, false, { NULL, 0, 0 }, { 0 } };
         char *path = place_shown(pl, GRUB_DIR "/" GRUB_FILE);
         int r = path ? save(pl, GRUB_DIR, GRUB_FILE, &sv) : -ENOMEM;
 
@@ -64,7 +76,7 @@ static int boot_change(struct fwsh_ctx *ctx, const char *root, const char *const
                        unsigned what, struct fwsh_boot_result *ret, bool persist)
 {
         struct fwsh_boot_result res = { { 0 }, { 0 } };
-        struct saved before = { false, { NULL, 0, 0 }, { 0 } };
+        struct saved before = { false, false, { NULL, 0, 0 }, { 0 } };
         struct place pl = { -1, "" };
         int r;
 
