@@ -104,8 +104,10 @@ int fwsh_effect_write(struct fwsh_ctx *ctx, const char *path, const char *text, 
 
         if (!fwsh_effect_shown(ctx))
                 return 0;
-        /* A here-document, unless the text could end it early or is not text. */
-        if (memchr(text, '\0', len) || strstr(text, end) || (len && text[len - 1] != '\n')) {
+        /* A here-document, unless the text could end it early, is not text,
+         * or is too long to show whole. */
+        if (memchr(text, '\0', len) || memmem(text, len, end, strlen(end)) ||
+            (len && text[len - 1] != '\n') || len > sizeof(l.buf) / 2) {
                 fwsh_line_add(&l, "# write %zu bytes to", len);
                 fwsh_line_word(&l, path);
                 return fwsh_effect_line(ctx, &l);

@@ -473,7 +473,8 @@ static int load_error(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *
         }
 }
 
-/* The modprobe line a plan shows for a load (or explains before it). */
+/* The modprobe line a load is shown as: in a plan instead of it, under
+ * --explain once it is done. */
 static void show_modprobe(struct fwsh_ctx *ctx, const char *name, const char *params)
 {
         struct fwsh_line l = { .len = 0 };

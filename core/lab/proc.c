@@ -174,7 +174,8 @@ static int shown(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, bool s
 {
         struct fwsh_line l = { .len = 0 };
 
-        if (spec->query || !fwsh_effect_shown(ctx))
+        /* fn: a process of fwsh's own (capture), which shows its own line */
+        if (spec->query || spec->fn || !fwsh_effect_shown(ctx))
                 return 0;
         for (size_t i = 0; spec->argv[i]; i++)
                 fwsh_line_word(&l, spec->argv[i]);
