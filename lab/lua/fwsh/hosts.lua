@@ -342,13 +342,13 @@ local function start(name, o)
     fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
   end
   local lab = o.lab or fwsh.lab()
-  local dir = o.dir or M.lab_dir(lab)
+  -- A plan makes no state directory, and needs none: no record, no control
+  -- socket, no log. It still connects: fwsh there plans too.
+  local planned = fwsh.mode() == "plan"
+  local dir = o.dir or (planned and "/dev/null" or M.lab_dir(lab))
   local opts = {}
   for k, v in pairs(o) do opts[k] = v end
   opts.fwsh = ofwsh
-  -- A plan makes no state directory (fwsh.lab_dir only names one): no
-  -- control socket and no log in it. It still connects: fwsh there plans too.
-  local planned = fwsh.mode() == "plan"
   if planned then opts.control = false end
   local underlay = o.underlay or (o.ssh and (o.ssh:match("@([%d.]+)$") or o.ssh:match("^([%d.]+)$")))
   local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
