@@ -133,11 +133,12 @@ local programs = {
   { "--sandbox scripts/host-setup.lua", { "--sandbox", "@host-setup", "--root", "@ROOT", "--no-firewalld" } },
 }
 
-local function lines(argv, pattern)
+-- argv's output, its lines sorted; only those with the text want in it, if given.
+local function lines(argv, want)
   local out = H.run(argv)
   local t = {}
   for l in out:gmatch("[^\n]+") do
-    if not pattern or l:match(pattern) then t[#t + 1] = l end
+    if not want or l:find(want, 1, true) then t[#t + 1] = l end
   end
   table.sort(t)
   return table.concat(t, "\n")
@@ -173,7 +174,7 @@ local function snapshot(env)
   table.sort(routes)
   s.routes = table.concat(routes, "\n")
   s.netns = table.concat(H.netns_names(), " ")
-  s.qdiscs = lines({ "tc", "-n", ns, "qdisc", "show" }, "^qdisc [^n]")
+  s.qdiscs = lines({ "tc", "-n", ns, "qdisc", "show" })
   s.nft = lines({ "ip", "netns", "exec", ns, "nft", "list", "tables" })
   -- one program for all of them: each is "path=value", or "path=" if absent
   s.sysctls = H.run({ "ip", "netns", "exec", ns, "sh", "-c",
@@ -189,7 +190,8 @@ local function snapshot(env)
   table.sort(files)
   s.files = table.concat(files, "\n")
   s.modules = H.read_file("/proc/modules") or ""
-  s.procs = lines({ "ps", "-e", "-o", "args=" }, "MARK")
+  -- what this case's programs would run with (every other spec's have other paths)
+  s.procs = lines({ "ps", "-e", "-o", "args=" }, env.mark)
   return s
 end
 
@@ -261,13 +263,15 @@ local function diff(a, b)
 end
 
 local function check(env, name, argv, fails, stdin)
-  local before = snapshot(env)
+  local before = env.state or snapshot(env)
+  env.state = nil
   local out, ok = env.run(argv, { stderr = true, stdin = stdin })
   -- The processes a real run left go on for a moment: give them the time to show.
   H.run({ "sleep", "0.1" })
   local after = snapshot(env)
   local changed = diff(before, after)
   assert(changed == "", string.format("%s under --dry-run changed:\n%s\nits output:\n%s", name, changed, out))
+  env.state = after -- the next case's before: nothing changed
   if not fails then assert(ok, string.format("%s failed under --dry-run:\n%s", name, out)) end
 end
 
@@ -283,20 +287,37 @@ describe("fwsh --dry-run", function()
     assert.truthy(#names > 80, "the reference was read: " .. #names .. " entries")
   end)
 
+  -- One fixture while nothing changes it; a case that changed something gets
+  -- the next one a fresh one.
+  local shared
+  local function env_now()
+    if not shared then
+      shared = {}
+      shared.run = fwsh_env(shared)
+      fixture(shared)
+    end
+    return shared
+  end
+  local function env_done(ok)
+    if not ok and shared then
+      fixture_end(shared)
+      shared = nil
+    end
+  end
+  teardown(function() env_done(false) end)
+
   for _, name in ipairs(names) do
     local case = cases[name]
     if case then
       if type(case) == "string" then case = { code = case } end
       it("changes nothing in " .. name, function()
-        local env = {}
-        env.run = fwsh_env(env)
-        fixture(env)
+        local env = env_now()
         local prelude = string.format("ROOT, LABS, OTHER, MARK, BUS = %q, %q, %q, %q, %q ", env.root,
                                       env.labs, env.other, env.mark, "unix:path=" .. env.tmp .. "/no-bus")
         local argv = case.stdin and { "--lab", "dlab", "--dry-run", "-i" }
           or { "--lab", "dlab", "--dry-run", "-e", prelude .. case.code }
         local ok, err = pcall(check, env, name, argv, case.fails, case.stdin)
-        fixture_end(env)
+        env_done(ok)
         assert(ok, err)
       end)
     end
@@ -304,16 +325,14 @@ describe("fwsh --dry-run", function()
 
   for _, p in ipairs(programs) do
     it("changes nothing in " .. p[1], function()
-      local env = {}
-      env.run = fwsh_env(env)
-      fixture(env)
+      local env = env_now()
       local argv = { "--dry-run" }
       for _, a in ipairs(p[2]) do
         argv[#argv + 1] = a == "@ROOT" and env.root
           or a == "@host-setup" and H.root .. "/scripts/host-setup.lua" or a
       end
       local ok, err = pcall(check, env, p[1], argv, p[1]:match("host%-setup"))
-      fixture_end(env)
+      env_done(ok)
       assert(ok, err)
     end)
   end
