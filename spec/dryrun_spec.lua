@@ -198,7 +198,7 @@ end
 -- A namespace with a lab in it, a second namespace, a fake root with boot
 -- files fwsh wrote, a lab root with a lab directory: each case gets its own.
 local function fixture(env)
-  env.tmp = H.run({ "mktemp", "-d", "/tmp/fwsh-dryrun.XXXXXX" }):gsub("\n$", "")
+  env.tmp = H.run({ "mktemp", "-d", "/tmp/dryrun-spec.XXXXXX" }):gsub("\n$", "")
   env.root, env.labs, env.mark = env.tmp .. "/root", env.tmp .. "/labs", env.tmp .. "/MARK"
   assert(select(2, H.run({ "mkdir", "-p", env.root .. "/etc/default", env.root .. "/etc/modules-load.d",
                              env.root .. "/boot/grub", env.labs, env.mark })))
@@ -228,8 +228,12 @@ local function fixture(env)
 end
 
 local function fixture_end(env)
-  for _, n in ipairs({ env.ns, env.other, "nn0", "nn1" }) do H.run({ "ip", "netns", "delete", n }) end
-  H.run({ "rm", "-rf", "--one-file-system", "--", env.tmp })
+  for _, n in ipairs({ env.ns, env.other, "nn0", "nn1" }) do
+    if n then H.run({ "ip", "netns", "delete", n }) end
+  end
+  if env.tmp and env.tmp:match("^/tmp/dryrun%-spec%.") then
+    H.run({ "rm", "-rf", "--one-file-system", "--", env.tmp })
+  end
 end
 
 -- fwsh in the case's namespace, with the case's lab root.
@@ -294,7 +298,12 @@ describe("fwsh --dry-run", function()
     if not shared then
       shared = {}
       shared.run = fwsh_env(shared)
-      fixture(shared)
+      local ok, err = pcall(fixture, shared)
+      if not ok then
+        fixture_end(shared) -- what it made of it
+        shared = nil
+        error(err, 0)
+      end
     end
     return shared
   end
