@@ -44,11 +44,7 @@ local FW = {
                peer = "10.2.0.1", taps = { eth0 = "net02", eth1 = "net12", eth2 = "net22" } },
 }
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = require("fwsh.effect").write
 
 --- Lab:hold(seconds): keeps the experiment running for that long (a
 -- measurement window: there is no event to wait for)
@@ -325,13 +321,10 @@ function Lab:ftp_serve(o)
   local root, empty = self:file("ftp"), self:file("ftp-empty")
   fwsh.proc.run({ "mkdir", "-p", "-m", "755", root, empty })
   local size = o.size or 4 * 1024 * 1024
-  local f = assert(io.open(root .. "/data.bin", "wb"))
   local block = {}
   for i = 1, 4096 do block[i] = string.char((i * 7) % 251) end
   block = table.concat(block)
-  for _ = 1, size // #block do f:write(block) end
-  f:write(block:sub(1, size % #block))
-  f:close()
+  write(root .. "/data.bin", block:rep(size // #block) .. block:sub(1, size % #block), "wb")
   local conf = self:file("vsftpd.conf")
   write(conf, ftp.server_config{ address = M.server, root = root, empty = empty,
                                  log = self:file("vsftpd.log"), rate = o.rate or 1024 * 1024 })
@@ -606,8 +599,8 @@ local function firewall_node(lab, name, o)
     end)
     n:run{ "conntrack", "-F" }
     -- and without the files a killed conntrackd left (a reboot clears /run)
-    os.remove(lab:file(name .. "-conntrackd.lock"))
-    os.remove(lab:file(name .. "-conntrackd.ctl"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.lock"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.ctl"))
   end
   -- once up, before its daemons: the firewall's own settings and ruleset
   n.setup = function(self)

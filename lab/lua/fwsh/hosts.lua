@@ -84,6 +84,7 @@ local function write_record(path, list)
 end
 
 local function record(h, add)
+  if fwsh.mode() == "plan" then return end -- a plan writes no file, the record neither
   local dir = M.lab_dir(h.lab)
   local path = dir .. "/hosts"
   local list = {}
@@ -347,16 +348,20 @@ local function start(name, o)
     fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
   end
   local lab = o.lab or fwsh.lab()
-  local dir = o.dir or M.lab_dir(lab)
+  -- A plan makes no state directory, and needs none: no record, no control
+  -- socket, no log. It still connects: fwsh there plans too.
+  local planned = fwsh.mode() == "plan"
+  local dir = o.dir or (planned and "/dev/null" or M.lab_dir(lab))
   local opts = {}
   for k, v in pairs(o) do opts[k] = v end
   opts.fwsh = ofwsh
+  if planned then opts.control = false end
   local underlay = o.underlay or (o.ssh and (o.ssh:match("@([%d.]+)$") or o.ssh:match("^([%d.]+)$")))
   local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
                            log = dir .. "/" .. name .. ".log", control = dir .. "/" .. name .. ".ssh",
                            [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
   local argv = o.ssh == false and remote_argv(opts, lab) or ssh_argv(h, opts, lab)
-  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = h.log }))
+  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = planned and "/dev/null" or h.log, query = true }))
   return h
 end
 

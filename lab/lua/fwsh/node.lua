@@ -23,6 +23,7 @@
 -- node:wait_link, node:fail / node:start. Paths under the node's dir are the
 -- same on the host and in a VM (its share).
 local fwsh = fwsh or require "fwsh"
+local effect = require "fwsh.effect"
 
 local M = {}
 local Node = {}
@@ -137,6 +138,9 @@ end
 
 local function sysctl(path, value)
   check_sysctl(path, value)
+  -- As fwsh's own changes: shown under --explain, and under --dry-run only shown.
+  fwsh.explain("sysctl -w " .. effect.word(path .. "=" .. value))
+  if effect.planned() then return end
   local f = assert(io.open("/proc/sys/" .. path, "w"))
   f:write(value)
   f:close()
@@ -330,9 +334,7 @@ local function write_boot(self)
   for _, name in ipairs(self.order) do
     boot_step(self, "spawn", daemon_log(self, name), table.unpack(self.daemons[name].argv))
   end
-  local f = assert(io.open(self.dir .. "/" .. self.name .. ".boot", "w"))
-  f:write(table.concat(self.boot, "\n"), "\n")
-  f:close()
+  effect.write(self.dir .. "/" .. self.name .. ".boot", table.concat(self.boot, "\n") .. "\n")
   self.boot = nil
 end
 
@@ -490,9 +492,7 @@ function Node:nft(text)
     return self
   end
   local file = self.dir .. "/" .. self.name .. ".nft"
-  local f = assert(io.open(file, "w"))
-  f:write(text)
-  f:close()
+  effect.write(file, text)
   if self.boot then
     boot_step(self, "run", "nft", "-f", file)
   else
