@@ -146,16 +146,9 @@ const char *fwsh_tools_dir(void)
 static void preload(lua_State *L)
 {
         /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools: from
-         * the build for the build tree's fwsh, after what package.path has
+         * the build for the build tree's fwsh, after what package.path finds
          * (LUA_PATH's, or Lua's own), so that what the user set comes first;
          * installed, they are on Lua's own path and in FWSH_INSTALL_TOOLS_DIR. */
-        if (in_build_tree()) {
-                lua_getglobal(L, "package");
-                lua_getfield(L, -1, "path");
-                lua_pushfstring(L, "%s;" FWSH_LUA_DIR "/?.lua", lua_tostring(L, -1));
-                lua_setfield(L, -3, "path");
-                lua_pop(L, 2);
-        }
         setenv("FWSH_TOOLS", fwsh_tools_dir(), 0);
         {
                 /* this program, for what runs it again (fwsh.hosts: a local host, emulated hosts) */
@@ -173,6 +166,8 @@ static void preload(lua_State *L)
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
         run_keep_module(L);
         run_guard_searchers(L);
+        if (in_build_tree())
+                run_add_lab_searcher(L, FWSH_LUA_DIR);
 }
 
 /* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if

@@ -6,6 +6,7 @@
  * fwsh.so for a "fwsh" or "fwsh.*" name: a second copy of the module would
  * bring a second Lua and a second libnl into the program. */
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -68,6 +69,47 @@ void run_guard_searchers(lua_State *L)
                         } else {
                                 lua_pop(L, 1);
                         }
+        }
+        lua_pop(L, 3);
+}
+
+/* The build tree's lab library (require "fwsh.node"...) for the build tree's
+ * fwsh: a searcher after Lua's own (package.searchers[2]), so that
+ * package.path stays what lua5.4 makes of LUA_PATH and what the user's path
+ * finds comes first. */
+static int lab_searcher(lua_State *L)
+{
+        const char *name = luaL_checkstring(L, 1);
+        const char *dir = lua_tostring(L, lua_upvalueindex(1));
+        const char *file;
+
+        if (strncmp(name, "fwsh.", 5) != 0)
+                return 0;
+        file = lua_pushfstring(L, "%s/%s.lua", dir, luaL_gsub(L, name, ".", "/"));
+        if (access(file, R_OK) < 0) {
+                lua_pushfstring(L, "no file '%s'", file);
+                return 1;
+        }
+        if (luaL_loadfilex(L, file, NULL) != LUA_OK)
+                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, file,
+                                  lua_tostring(L, -1));
+        lua_pushstring(L, file);
+        return 2;
+}
+
+void run_add_lab_searcher(lua_State *L, const char *dir)
+{
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_getfield(L, -1, LUA_LOADLIBNAME);
+        if (lua_istable(L, -1) && lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+                int n = (int)lua_rawlen(L, -1);
+                for (int i = n; i >= 3; i--) { /* room at 3, after the Lua searcher */
+                        lua_rawgeti(L, -1, i);
+                        lua_rawseti(L, -2, i + 1);
+                }
+                lua_pushstring(L, dir);
+                lua_pushcclosure(L, lab_searcher, 1);
+                lua_rawseti(L, -2, 3);
         }
         lua_pop(L, 3);
 }

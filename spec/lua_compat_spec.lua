@@ -100,13 +100,17 @@ describe("fwsh as lua5.4", function()
     end
   end)
 
-  it("keeps LUA_PATH first: package.path starts with what lua5.4 makes of it", function()
-    for _, p in ipairs({ "/x/?.lua", "/x/?.lua;;", "" }) do
-      local env = p ~= "" and { "LUA_PATH=" .. p } or {}
-      local lout = run({ "lua5.4", "-e", "io.write(package.path)" }, nil, env)
-      local fout = run({ H.build .. "/fwsh", "-e", "io.write(package.path)" }, nil, env)
-      assert.are.equal(lout, fout:sub(1, #lout), p)
+  it("makes package.path and cpath of LUA_PATH and LUA_CPATH exactly as lua5.4 does", function()
+    for _, p in ipairs({ "/x/?.lua", "/x/?.lua;;", ";;", "" }) do
+      for _, var in ipairs({ "LUA_PATH", "LUA_CPATH" }) do
+        local env = p ~= "" and { var .. "=" .. p } or {}
+        same({ "-e", "io.write(package.path, '|', package.cpath)" }, nil, env)
+      end
     end
+    -- the build tree's lab library is found all the same, after the path
+    local out = run({ H.build .. "/fwsh", "-e", "io.write(package.searchpath and "
+                      .. "type(require('fwsh.verdict').parse))" })
+    assert.are.equal("function", out)
   end)
 
   it("exports Lua's API and nothing of its own: C modules bind to their own libraries", function()
