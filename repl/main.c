@@ -518,6 +518,7 @@ static int run_chunks(lua_State *L)
 
         lua_settop(L, 0);
         luaL_openlibs(L);
+        lua_gc(L, LUA_GCGEN, 0, 0); /* the collector in generational mode, as lua.c's */
         preload(L);
         run_install_exit(L);
         if (c->serve && (c->dry_run || c->explain)) {

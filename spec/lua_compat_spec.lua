@@ -126,6 +126,10 @@ describe("fwsh as lua5.4", function()
     same({ "-e", "print(require('lfs').attributes('/', 'mode'))" })
   end)
 
+  it("runs the collector in lua.c's mode (generational)", function()
+    same({ "-e", "print(collectgarbage('incremental'), collectgarbage('generational'))" })
+  end)
+
   it("exits 0 after a failed statement from a pipe, as lua5.4 does", function()
     -- lua5.4 runs the whole input as one chunk; fwsh statement by statement
     -- (its documented difference), so only the error and the status compare
