@@ -84,12 +84,12 @@ void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, c
 void lfwsh_set_made(lua_State *L, int idx);
 /* The handle at idx, or NULL if it is not one. */
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
+/* The word for a kind in messages and data: "link" for a link of no kind. */
+const char *lfwsh_kind_word(const char *kind);
 /* A link argument, a name or a handle: its current name, and the context to
  * use for it (the handle's, or the session's). Raises on a deleted handle or a
  * value that is neither. */
 const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx);
-/* Pushes the state of l as a table (see README "link:info()"). */
-void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
 /* Makes the metatable for links of kind ("" for any other kind): methods
  * (lfwsh_link_methods) plus extra (may be NULL). */
 void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *methods,

@@ -23,19 +23,31 @@ static void *keep(lua_State *L, void *v, size_t size)
         return u;
 }
 
-void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+void show_read_links(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
 {
         struct fwsh_link *links = NULL;
         struct fwsh_addr *addrs = NULL;
-        struct fwsh_route *routes = NULL;
-        char **names = NULL;
         struct fwsh_impaired *impaired = NULL;
 
+        memset(t, 0, sizeof(*t));
         lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &t->nlinks), "show", "links");
         t->links = keep(L, links, t->nlinks * sizeof(*links));
         qsort(t->links, t->nlinks, sizeof(*t->links), cmp_name);
         lfwsh_check(L, ctx, fwsh_addr_list(ctx, NULL, &addrs, &t->naddrs), "show", "addresses");
         t->addrs = keep(L, addrs, t->naddrs * sizeof(*addrs));
+        /* The plan has no queues: a dry run shows none */
+        if (!lfwsh_state(L)->plan) {
+                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
+                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
+        }
+}
+
+void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+{
+        struct fwsh_route *routes = NULL;
+        char **names = NULL;
+
+        show_read_links(L, ctx, t);
         lfwsh_check(L, ctx, fwsh_route_list(ctx, NULL, 0, &routes, &t->nroutes), "show", "routes");
         t->routes = keep(L, routes, t->nroutes * sizeof(*routes));
         lfwsh_check(L, ctx, fwsh_netns_list(ctx, &names, &t->nnetns), "show", "/run/netns");
@@ -43,13 +55,6 @@ void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
         for (size_t i = 0; i < t->nnetns; i++)
                 snprintf(t->netns[i], sizeof(t->netns[i]), "%s", names[i]);
         fwsh_strv_free(names, t->nnetns);
-        /* The plan has no queues: a dry run shows none */
-        t->impaired = NULL;
-        t->nimpaired = 0;
-        if (!lfwsh_state(L)->plan) {
-                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
-                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
-        }
 }
 
 const struct fwsh_impair *show_impairment(const struct topology *t, int ifindex)
@@ -66,4 +71,9 @@ const struct fwsh_link *show_link(const struct topology *t, int ifindex)
                 if (t->links[i].ifindex == ifindex)
                         return &t->links[i];
         return NULL;
+}
+
+bool show_is_bridge(const struct fwsh_link *l)
+{
+        return l && strcmp(l->kind, "bridge") == 0;
 }
