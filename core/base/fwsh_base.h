@@ -24,6 +24,8 @@
 #define FWSH_LAB_MAX 31
 #define FWSH_LAB_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define FWSH_DETAIL_MAX 256
+/* The number of elements of an array (not a pointer). */
+#define FWSH_N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fwsh_ctx;
 struct fwsh_journal;
