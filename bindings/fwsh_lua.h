@@ -127,6 +127,11 @@ void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
 /* uid or gid: a number or a user/group name. -1 when absent. */
 lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
 
+/* ---- from base/push.c ----------------------------------------------------------- */
+
+/* Pushes v[0..n) as a list of strings (v stays the caller's). */
+void lfwsh_push_strv(lua_State *L, char *const *v, size_t n);
+
 /* ---- from net/link.c ------------------------------------------------------------ */
 
 /* The methods every link handle has. */
