@@ -132,6 +132,11 @@ lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
 /* Pushes v[0..n) as a list of strings (v stays the caller's). */
 void lfwsh_push_strv(lua_State *L, char *const *v, size_t n);
 
+/* ---- from net/port.c ------------------------------------------------------------ */
+
+/* Takes the link at idx (a name or a handle) off its bridge; raises as port.detach. */
+void lfwsh_port_detach(lua_State *L, int idx);
+
 /* ---- from net/link.c ------------------------------------------------------------ */
 
 /* The methods every link handle has. */

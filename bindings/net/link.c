@@ -265,10 +265,7 @@ static int l_delete(lua_State *L)
 /*** link:detach() -> link; takes it off its bridge (brctl delif) */
 static int l_detach(lua_State *L)
 {
-        struct fwsh_ctx *ctx;
-        const char *name = lfwsh_link_arg(L, 1, "port.detach", &ctx);
-
-        lfwsh_check(L, ctx, fwsh_port_detach(ctx, name), "port.detach", name);
+        lfwsh_port_detach(L, 1);
         lua_settop(L, 1);
         return 1;
 }
