@@ -3,7 +3,6 @@
  * made by one function so that the two cannot disagree. The fields of a kind
  * sit under the kind's own key (bridge = {...}, tap = {...}); a veth names its
  * peer; the generic fields are every link's. */
-#include <errno.h>
 #include <string.h>
 
 #include "base/emit.h"
@@ -124,17 +123,11 @@ void show_link_entry(struct emit *e, const struct topology *t, const struct fwsh
 
 void show_push_link(lua_State *L, struct fwsh_ctx *ctx, const char *op, const char *name)
 {
-        const struct fwsh_link *l = NULL;
         struct topology t;
         struct emit e;
         int top = lua_gettop(L);
+        const struct fwsh_link *l = show_read_one(L, ctx, op, name, &t);
 
-        show_read_links(L, ctx, &t);
-        for (size_t i = 0; i < t.nlinks && !l; i++)
-                if (strcmp(t.links[i].name, name) == 0)
-                        l = &t.links[i];
-        if (!l)
-                lfwsh_fail(L, ctx, -ENODEV, op, name);
         emit_begin(&e, L, EMIT_LUA);
         show_link_entry(&e, &t, l, NULL);
         emit_end(&e);

@@ -24,8 +24,10 @@ struct emit;
 
 /* Reads ctx's namespace into t, raising on an error (topology.c). */
 void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t);
-/* Only what a link's entry needs: links, addresses, impairments. */
-void show_read_links(lua_State *L, struct fwsh_ctx *ctx, struct topology *t);
+/* Only what the entry of the link called name needs (it, its bridge, a veth's
+ * peer, its addresses and impairment), raising as op; returns the link. */
+const struct fwsh_link *show_read_one(lua_State *L, struct fwsh_ctx *ctx, const char *op, const char *name,
+                                      struct topology *t);
 const struct fwsh_link *show_link(const struct topology *t, int ifindex);
 /* Whether l (NULL: no link) is a bridge: the walk's and the graph's one test. */
 bool show_is_bridge(const struct fwsh_link *l);
