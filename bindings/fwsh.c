@@ -56,8 +56,8 @@ int lfwsh_open(lua_State *L)
         };
 
         lfwsh_state(L);
-        lua_createtable(L, 0, (int)(sizeof(parts) / sizeof(parts[0])) + 3);
-        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        lua_createtable(L, 0, (int)FWSH_N(parts) + 3);
+        for (size_t i = 0; i < FWSH_N(parts); i++) {
                 parts[i].open(L);
                 lua_setfield(L, -2, parts[i].name);
         }

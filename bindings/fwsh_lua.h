@@ -84,12 +84,12 @@ void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, c
 void lfwsh_set_made(lua_State *L, int idx);
 /* The handle at idx, or NULL if it is not one. */
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
+/* The word for a kind in messages and data: "link" for a link of no kind. */
+const char *lfwsh_kind_word(const char *kind);
 /* A link argument, a name or a handle: its current name, and the context to
  * use for it (the handle's, or the session's). Raises on a deleted handle or a
  * value that is neither. */
 const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ctx **ret_ctx);
-/* Pushes the state of l as a table (see README "link:info()"). */
-void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
 /* Makes the metatable for links of kind ("" for any other kind): methods
  * (lfwsh_link_methods) plus extra (may be NULL). */
 void lfwsh_new_link_type(lua_State *L, const char *kind, const luaL_Reg *methods,
@@ -126,6 +126,16 @@ const char *lfwsh_field_str(lua_State *L, int idx, int t, const char *field);
 void lfwsh_check_fields(lua_State *L, int t, const char *const known[]);
 /* uid or gid: a number or a user/group name. -1 when absent. */
 lua_Integer lfwsh_opt_id(lua_State *L, int t, const char *field, bool group);
+
+/* ---- from base/push.c ----------------------------------------------------------- */
+
+/* Pushes v[0..n) as a list of strings (v stays the caller's). */
+void lfwsh_push_strv(lua_State *L, char *const *v, size_t n);
+
+/* ---- from net/port.c ------------------------------------------------------------ */
+
+/* Takes the link at idx (a name or a handle) off its bridge; raises as port.detach. */
+void lfwsh_port_detach(lua_State *L, int idx);
 
 /* ---- from net/link.c ------------------------------------------------------------ */
 

@@ -95,7 +95,7 @@ int command_find(const char *word)
 {
         if (access(word, F_OK) == 0)
                 return -1;
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        for (size_t i = 0; i < FWSH_N(commands); i++)
                 if (strcmp(word, commands[i].name) == 0)
                         return (int)i;
         return -1;

@@ -58,7 +58,7 @@ static int make_mounts(int dirfd, const char **step)
         *step = "mounting a tmpfs on /run";
         if (mount("fwsh-host", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
                 return -errno;
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        for (size_t i = 0; i < FWSH_N(dirs); i++) {
                 *step = dirs[i];
                 if (mkdir(dirs[i], 0755) < 0)
                         return -errno;

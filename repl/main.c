@@ -315,11 +315,11 @@ static int long_option(struct cmdline *c, int argc, char **argv, int *i)
         size_t n = value ? (size_t)(value - a) : strlen(a);
         int k;
 
-        for (k = 0; k < (int)(sizeof(LONGOPTS) / sizeof(LONGOPTS[0])); k++)
+        for (k = 0; k < (int)FWSH_N(LONGOPTS); k++)
                 if (strlen(LONGOPTS[k].name) == n && strncmp(LONGOPTS[k].name, a, n) == 0)
                         break;
         c->bad = argv[*i];
-        if (k == (int)(sizeof(LONGOPTS) / sizeof(LONGOPTS[0])) || (value && !LONGOPTS[k].arg))
+        if (k == (int)FWSH_N(LONGOPTS) || (value && !LONGOPTS[k].arg))
                 return -1;
         if (LONGOPTS[k].arg && !value) {
                 if (*i + 1 >= argc) {

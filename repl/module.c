@@ -22,7 +22,7 @@ void run_keep_module(lua_State *L)
         int module = lua_gettop(L);
 
         lua_createtable(L, 0, 3);
-        for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        for (unsigned i = 0; i < FWSH_N(names); i++) {
                 lua_getfield(L, module, names[i]);
                 lua_setfield(L, -2, names[i]);
         }

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 
+#include "fwsh.h"
 #include "readline.h"
 
 #define READLINE_DEFINE(s) __typeof__(s) *sym_##s;
@@ -24,7 +25,7 @@ int repl_readline_load(void)
                 return 0;
         /* NODELETE: readline's terminal state outlives any dlclose. */
         lib = dlopen("libreadline.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        for (size_t i = 0; lib && i < sizeof(SYMS) / sizeof(SYMS[0]); i++)
+        for (size_t i = 0; lib && i < FWSH_N(SYMS); i++)
                 if (!(*SYMS[i].slot = dlsym(lib, SYMS[i].name))) {
                         dlclose(lib);
                         lib = NULL;

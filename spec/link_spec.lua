@@ -29,7 +29,7 @@ describe("fwsh.link", function()
       assert.are.equal(l.master, info.master)
       assert.are.equal(l.ifalias, info.alias)
     end
-    assert.are.equal("", fwsh.link.get("lo"):info().kind)
+    assert.are.equal("link", fwsh.link.get("lo"):info().kind)
     assert.are.equal("link", fwsh.link.get("lo").kind)
     assert.are.equal("bridge", fwsh.link.get("br1"):info().kind)
     assert.are.equal("tap", fwsh.link.get("net11"):info().kind)

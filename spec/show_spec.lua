@@ -115,12 +115,12 @@ describe("fwsh show", function()
       local l = links[br.name]
       names[#names + 1] = br.name
       assert.are.equal("bridge", l.linkinfo.info_kind)
-      assert.are.equal(l.linkinfo.info_data.stp_state == 1, br.stp)
+      assert.are.equal(l.linkinfo.info_data.stp_state == 1, br.bridge.stp)
       -- iproute2 writes the id's bytes without leading zeros: 8000.e:bb:...
       local prio, mac = l.linkinfo.info_data.bridge_id:match("^(%x+)%.(.*)$")
       local bytes = {}
       for b in mac:gmatch("%x+") do bytes[#bytes + 1] = string.format("%02x", tonumber(b, 16)) end
-      assert.are.equal(prio .. "." .. table.concat(bytes), br.id)
+      assert.are.equal(prio .. "." .. table.concat(bytes), br.bridge.id)
       assert.are.equal(l.address, br.mac)
     end
     assert.are.same({ "br1", "br2" }, names)
@@ -171,6 +171,55 @@ describe("fwsh show", function()
     assert.are.same(decoded, state)
     assert.are.equal("tap", state.bridges[1].ports[1].kind)
     assert.are.equal(65534, state.bridges[1].ports[1].tap.owner)
+  end))
+
+  -- One shape of link data: a link's entry in `show --json` is what its
+  -- link:info() returns, plus, for a bridge, its ports.
+  local function entries(doc)
+    local by = {}
+    for _, br in ipairs(doc.bridges) do
+      for _, p in ipairs(br.ports) do by[p.name] = p end
+      br.ports = nil
+      by[br.name] = br
+    end
+    for _, l in ipairs(doc.links) do by[l.name] = l end
+    return by
+  end
+
+  local function same_as_show(where, names)
+    H.settle(where)
+    local shown = entries(assert(json.decode(show_json(where))))
+    for _, name in ipairs(names) do
+      local info = assert(json.decode(json.encode(fwsh.link.get(name):info())))
+      assert.are.same(shown[name], info, name)
+    end
+  end
+
+  it("link:info() is the link's entry in show --json, for every kind", H.ns(function(ns)
+    H.with_netns(function(other)
+      fwsh.bridge.add("br0", { address = "10.7.0.1/24" })
+      fwsh.bridge.add("br1", { grounding = false, stp = true })
+      fwsh.tap.add("net11", { owner = 65534, bridge = "br1" })
+      fwsh.tap.add("net12")
+      fwsh.veth.add("v0", "v1")
+      fwsh.bridge.get("br0"):attach("v0")
+      fwsh.veth.add("x0", "x1", { netns = other })
+      fwsh.vxlan.add("vx0", { id = 42, ["local"] = "10.7.0.1", remote = "10.7.0.2" })
+      -- generic links (the sandbox's kernel has no dummy): one with a lower
+      -- link, which is not a peer, and one without
+      local _, ok = H.run({ "ip", "-n", ns, "link", "add", "m0", "link", "br0", "type", "macvlan" })
+      assert(ok, "ip link add m0 link br0 type macvlan")
+      _, ok = H.run({ "ip", "-n", ns, "link", "add", "i0", "type", "ifb" })
+      assert(ok, "ip link add i0 type ifb")
+      same_as_show(ns, { "br0", "br1", "net11", "net12", "v0", "v1", "x0", "vx0", "m0", "i0", "lo" })
+      assert.is_nil(fwsh.link.get("m0"):info().peer)
+      local x0 = fwsh.link.get("x0"):info()
+      assert.is_nil(x0.peer)
+      assert.is_number(x0.peer_netnsid)
+      fwsh.netns.run(other, function()
+        same_as_show(other, { "x1", "lo" })
+      end)
+    end)
   end))
 
   it("refuses unknown options", function()

@@ -121,7 +121,7 @@ void lfwsh_set_made(lua_State *L, int idx)
                 h->made = true;
 }
 
-static const char *kind_word(const char *kind)
+const char *lfwsh_kind_word(const char *kind)
 {
         return kind[0] ? kind : "link";
 }
@@ -138,9 +138,9 @@ const char *lfwsh_link_arg(lua_State *L, int idx, const char *op, struct fwsh_ct
                 return name;
         }
         if (h->deleted || !h->ctx)
-                luaL_error(L, "attempt to use a deleted %s", kind_word(h->kind));
+                luaL_error(L, "attempt to use a deleted %s", lfwsh_kind_word(h->kind));
         if (h->ifindex == 0)
-                luaL_error(L, "%s %s is made when its fwsh.batch ends: use it after", kind_word(h->kind),
+                luaL_error(L, "%s %s is made when its fwsh.batch ends: use it after", lfwsh_kind_word(h->kind),
                            h->name);
         lfwsh_use(L, h->ctx);
         /* The handle follows the ifindex, so a rename does not lose it. */
@@ -159,83 +159,6 @@ void lfwsh_mark_deleted(lua_State *L, int idx)
         if (h) {
                 h->deleted = true;
                 h->ctx = fwsh_ctx_unref(h->ctx);
-        }
-}
-
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-        lua_pushstring(L, v);
-        lua_setfield(L, -2, k);
-}
-
-static void set_int(lua_State *L, const char *k, lua_Integer v)
-{
-        lua_pushinteger(L, v);
-        lua_setfield(L, -2, k);
-}
-
-static void set_bool(lua_State *L, const char *k, bool v)
-{
-        lua_pushboolean(L, v);
-        lua_setfield(L, -2, k);
-}
-
-void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l)
-{
-        char mac[18];
-
-        lua_createtable(L, 0, 16);
-        set_str(L, "name", l->name);
-        set_int(L, "ifindex", l->ifindex);
-        set_str(L, "kind", l->kind);
-        set_bool(L, "up", l->up);
-        set_bool(L, "carrier", l->carrier);
-        set_str(L, "operstate", fwsh_operstate_name(l->operstate));
-        set_int(L, "mtu", l->mtu);
-        if (l->has_mac)
-                set_str(L, "mac", fwsh_mac_format(l->mac, mac));
-        if (l->alias[0])
-                set_str(L, "alias", l->alias);
-        if (strncmp(l->alias, "fwsh:", 5) == 0)
-                set_str(L, "lab", l->alias + 5);
-        if (l->master) {
-                struct fwsh_link m;
-                if (fwsh_link_get_index(ctx, l->master, &m) == 0)
-                        set_str(L, "master", m.name);
-        }
-        if (l->link > 0 && l->link_netnsid < 0) {
-                char peer[FWSH_NAME_MAX + 1];
-                if (fwsh_link_name(ctx, l->link, peer) == 0)
-                        set_str(L, "peer", peer);
-        } else if (l->link > 0) {
-                set_int(L, "peer_ifindex", l->link); /* in another namespace */
-        }
-        if (l->port_state >= 0)
-                set_str(L, "port_state", fwsh_port_state_name(l->port_state));
-        if (strcmp(l->kind, "bridge") == 0) {
-                const struct fwsh_bridge_opts *o = &l->bridge.opts;
-                lua_createtable(L, 0, 6);
-                set_bool(L, "stp", o->stp == 1);
-                set_bool(L, "vlan_filtering", o->vlan_filtering == 1);
-                set_bool(L, "mcast_snooping", o->mcast_snooping == 1);
-                lua_pushnumber(L, (lua_Number)o->forward_delay_cs / 100);
-                lua_setfield(L, -2, "forward_delay");
-                lua_pushnumber(L, (lua_Number)o->ageing_time_cs / 100);
-                lua_setfield(L, -2, "ageing_time");
-                set_str(L, "id", l->bridge.id);
-                lua_setfield(L, -2, "bridge");
-        }
-        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
-                lua_createtable(L, 0, 6);
-                if (l->tun.owner >= 0)
-                        set_int(L, "owner", l->tun.owner);
-                if (l->tun.group >= 0)
-                        set_int(L, "group", l->tun.group);
-                set_bool(L, "multi_queue", l->tun.multi_queue);
-                set_bool(L, "vnet_hdr", l->tun.vnet_hdr);
-                set_bool(L, "persist", l->tun.persist);
-                set_bool(L, "open", l->tun.queues > 0);
-                lua_setfield(L, -2, "tap");
         }
 }
 
@@ -280,7 +203,7 @@ static int handle_close(lua_State *L)
 static int handle_tostring(lua_State *L)
 {
         struct lfwsh_link *h = check_handle(L, 1);
-        const char *kind = kind_word(h->kind);
+        const char *kind = lfwsh_kind_word(h->kind);
         struct fwsh_link l;
         luaL_Buffer b;
 
@@ -340,7 +263,7 @@ static int handle_index(lua_State *L)
         if (key && strcmp(key, "ifindex") == 0)
                 return lua_pushinteger(L, h->ifindex), 1;
         if (key && strcmp(key, "kind") == 0)
-                return lua_pushstring(L, kind_word(h->kind)), 1;
+                return lua_pushstring(L, lfwsh_kind_word(h->kind)), 1;
         lua_getmetatable(L, 1);
         lua_getfield(L, -1, "methods");
         lua_pushvalue(L, 2);

@@ -105,7 +105,7 @@ void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im)
                 { "delay", im->delay_ms }, { "jitter", im->jitter_ms }, { "loss", im->loss },
                 { "duplicate", im->duplicate }, { "corrupt", im->corrupt }, { "reorder", im->reorder },
         };
-        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        for (size_t i = 0; i < FWSH_N(f); i++)
                 if (f[i].v > 0) {
                         lua_pushnumber(L, f[i].v);
                         lua_setfield(L, -2, f[i].name);

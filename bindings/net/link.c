@@ -7,6 +7,8 @@
 
 #include "fwsh_lua.h"
 
+#include "net/show.h"
+
 /*** fwsh.link.get(name) -> link handle; raises if there is no such link. */
 static int l_get(lua_State *L)
 {
@@ -139,16 +141,17 @@ static int l_list(lua_State *L)
         return lfwsh_push_links_of_kind(L, lfwsh_opt_str(L, 1, NULL), "link.list");
 }
 
-/*** link:info() -> table: name, ifindex, kind, up, carrier, operstate, mtu, mac,
- * alias, lab, master, port_state, bridge = {...}, tap = {...} */
+/*** link:info() -> table: name, ifindex, kind ("link" for one of no kind), up,
+ * carrier, operstate, mtu, mac, alias, lab, master, port_state, addresses = {...},
+ * impair = {...}, and its kind's fields: bridge = {id, stp, ...}, tap = {owner,
+ * open, ...}, a veth's peer (or peer_ifindex and peer_netnsid); the same entry
+ * as that link's in fwsh.state() and `show --json` */
 static int l_info(lua_State *L)
 {
         struct fwsh_ctx *ctx;
         const char *name = lfwsh_link_arg(L, 1, "link.info", &ctx);
-        struct fwsh_link l;
 
-        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, &l), "link.info", name);
-        lfwsh_push_link_info(L, ctx, &l);
+        show_push_link(L, ctx, "link.info", name);
         return 1;
 }
 
@@ -262,10 +265,7 @@ static int l_delete(lua_State *L)
 /*** link:detach() -> link; takes it off its bridge (brctl delif) */
 static int l_detach(lua_State *L)
 {
-        struct fwsh_ctx *ctx;
-        const char *name = lfwsh_link_arg(L, 1, "port.detach", &ctx);
-
-        lfwsh_check(L, ctx, fwsh_port_detach(ctx, name), "port.detach", name);
+        lfwsh_port_detach(L, 1);
         lua_settop(L, 1);
         return 1;
 }

@@ -93,11 +93,7 @@ static int l_list(lua_State *L)
         int r = fwsh_netns_list(ctx, &names, &n);
 
         lfwsh_check(L, ctx, r, "netns.list", "/run/netns");
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, names[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_strv(L, names, n);
         fwsh_strv_free(names, n);
         return 1;
 }

@@ -18,13 +18,18 @@ static int l_attach(lua_State *L)
         return 1;
 }
 
+void lfwsh_port_detach(lua_State *L, int idx)
+{
+        struct fwsh_ctx *ctx;
+        const char *port = lfwsh_link_arg(L, idx, "port.detach", &ctx);
+
+        lfwsh_check(L, ctx, fwsh_port_detach(ctx, port), "port.detach", port);
+}
+
 /*** fwsh.port.detach(port) -> true (brctl delif) */
 static int l_detach(lua_State *L)
 {
-        struct fwsh_ctx *ctx;
-        const char *port = lfwsh_link_arg(L, 1, "port.detach", &ctx);
-
-        lfwsh_check(L, ctx, fwsh_port_detach(ctx, port), "port.detach", port);
+        lfwsh_port_detach(L, 1);
         lua_pushboolean(L, 1);
         return 1;
 }

@@ -15,97 +15,17 @@
 
 #include "net/show.h"
 
-/* link:impair()'s fields, as data (text: after the table). */
-static void emit_impairment(struct emit *e, const struct fwsh_impair *im)
-{
-        emit_object(e, "impair");
-        if (im->delay_ms > 0)
-                emit_number(e, FOR_DATA, "delay", NULL, im->delay_ms);
-        if (im->jitter_ms > 0)
-                emit_number(e, FOR_DATA, "jitter", NULL, im->jitter_ms);
-        if (im->loss > 0)
-                emit_number(e, FOR_DATA, "loss", NULL, im->loss);
-        if (im->duplicate > 0)
-                emit_number(e, FOR_DATA, "duplicate", NULL, im->duplicate);
-        if (im->corrupt > 0)
-                emit_number(e, FOR_DATA, "corrupt", NULL, im->corrupt);
-        if (im->reorder > 0)
-                emit_number(e, FOR_DATA, "reorder", NULL, im->reorder);
-        if (im->rate_bit > 0)
-                emit_int(e, FOR_DATA, "rate", NULL, (long long)im->rate_bit);
-        emit_close(e);
-}
-
-static bool is_bridge(const struct fwsh_link *l)
-{
-        return l && strcmp(l->kind, "bridge") == 0;
-}
-
-/* The fields of a link in the data (link:info()'s names), after its name. */
-static void emit_link(struct emit *e, const struct topology *t, const struct fwsh_link *l)
-{
-        const struct fwsh_link *m = l->master ? show_link(t, l->master) : NULL;
-        char mac[18];
-
-        emit_int(e, FOR_DATA, "ifindex", NULL, l->ifindex);
-        emit_string(e, FOR_DATA, "kind", NULL, l->kind[0] ? l->kind : "link");
-        emit_bool(e, FOR_DATA, "up", NULL, l->up);
-        emit_bool(e, FOR_DATA, "carrier", NULL, l->carrier);
-        emit_string(e, FOR_DATA, "operstate", NULL, fwsh_operstate_name(l->operstate));
-        emit_int(e, FOR_DATA, "mtu", NULL, l->mtu);
-        if (l->has_mac)
-                emit_string(e, FOR_DATA, "mac", NULL, fwsh_mac_format(l->mac, mac));
-        if (strncmp(l->alias, "fwsh:", 5) == 0)
-                emit_string(e, FOR_DATA, "lab", NULL, l->alias + 5);
-        if (m)
-                emit_string(e, FOR_DATA, "master", NULL, m->name);
-        if (l->port_state >= 0)
-                emit_string(e, FOR_DATA, "port_state", NULL, fwsh_port_state_name(l->port_state));
-        if (strcmp(l->kind, "veth") == 0 && l->link) {
-                const struct fwsh_link *peer = l->link_netnsid < 0 ? show_link(t, l->link) : NULL;
-                if (peer) {
-                        emit_string(e, FOR_DATA, "peer", NULL, peer->name);
-                } else {
-                        emit_int(e, FOR_DATA, "peer_ifindex", NULL, l->link);
-                        emit_int(e, FOR_DATA, "peer_netnsid", NULL, l->link_netnsid);
-                }
-        }
-        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
-                emit_object(e, "tap");
-                if (l->tun.owner >= 0)
-                        emit_int(e, FOR_DATA, "owner", NULL, l->tun.owner);
-                if (l->tun.group >= 0)
-                        emit_int(e, FOR_DATA, "group", NULL, l->tun.group);
-                emit_bool(e, FOR_DATA, "open", NULL, l->tun.queues > 0);
-                emit_bool(e, FOR_DATA, "persist", NULL, l->tun.persist);
-                emit_bool(e, FOR_DATA, "multi_queue", NULL, l->tun.multi_queue);
-                emit_bool(e, FOR_DATA, "vnet_hdr", NULL, l->tun.vnet_hdr);
-                emit_close(e);
-        }
-        emit_array(e, "addresses");
-        for (size_t i = 0; i < t->naddrs; i++)
-                if (t->addrs[i].ifindex == l->ifindex)
-                        emit_string(e, FOR_DATA, NULL, NULL, t->addrs[i].text);
-        emit_close(e);
-        if (show_impairment(t, l->ifindex))
-                emit_impairment(e, show_impairment(t, l->ifindex));
-}
-
 /* A bridge: brctl's columns, then its ports, one line each in the text. */
 static void emit_bridge(struct emit *e, const struct topology *t, const struct fwsh_link *br)
 {
-        const struct fwsh_bridge_opts *o = &br->bridge.opts;
         int ports = 0;
 
+        /* The columns are text only: the data has them in the entry's bridge = {...} */
         emit_object(e, NULL);
-        emit_string(e, FOR_ANY, "name", "%s\t\t", br->name);
-        emit_string(e, FOR_ANY, "id", "%s\t", br->bridge.id);
-        emit_bool(e, FOR_ANY, "stp", "%s\t\t", o->stp == 1);
-        emit_bool(e, FOR_DATA, "vlan_filtering", NULL, o->vlan_filtering == 1);
-        emit_bool(e, FOR_DATA, "mcast_snooping", NULL, o->mcast_snooping == 1);
-        emit_number(e, FOR_DATA, "forward_delay", NULL, (double)o->forward_delay_cs / 100);
-        emit_number(e, FOR_DATA, "ageing_time", NULL, (double)o->ageing_time_cs / 100);
-        emit_link(e, t, br);
+        emit_string(e, FOR_TEXT, NULL, "%s\t\t", br->name);
+        emit_string(e, FOR_TEXT, NULL, "%s\t", br->bridge.id);
+        emit_bool(e, FOR_TEXT, NULL, "%s\t\t", br->bridge.opts.stp == 1);
+        show_link_entry(e, t, br, NULL);
         emit_array(e, "ports");
         for (size_t i = 0; i < t->nlinks; i++) {
                 const struct fwsh_link *p = &t->links[i];
@@ -114,8 +34,7 @@ static void emit_bridge(struct emit *e, const struct topology *t, const struct f
                 if (ports++)
                         emit_text(e, "\t\t\t\t\t\t\t");
                 emit_object(e, NULL);
-                emit_string(e, FOR_ANY, "name", "%s\n", p->name);
-                emit_link(e, t, p);
+                show_link_entry(e, t, p, "%s\n");
                 emit_close(e);
         }
         if (!ports)
@@ -143,17 +62,16 @@ static void walk(struct emit *e, const struct topology *t)
         emit_text(e, "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
         emit_array(e, "bridges");
         for (size_t i = 0; i < t->nlinks; i++)
-                if (is_bridge(&t->links[i]))
+                if (show_is_bridge(&t->links[i]))
                         emit_bridge(e, t, &t->links[i]);
         emit_close(e);
         emit_array(e, "links"); /* neither a bridge nor a bridge's port */
         for (size_t i = 0; i < t->nlinks; i++) {
                 const struct fwsh_link *l = &t->links[i];
-                if (is_bridge(l) || is_bridge(show_link(t, l->master)))
+                if (show_is_bridge(l) || show_is_bridge(show_link(t, l->master)))
                         continue;
                 emit_object(e, NULL);
-                emit_string(e, FOR_DATA, "name", NULL, l->name);
-                emit_link(e, t, l);
+                show_link_entry(e, t, l, NULL);
                 emit_close(e);
         }
         emit_close(e);
@@ -239,11 +157,11 @@ static int l_show(lua_State *L)
         return 0;
 }
 
-/*** fwsh.state() -> the topology of this namespace as data: { bridges = { {name=,
- * id=, stp=, ..., addresses = {...}, ports = { {name=, kind=, port_state=,
- * carrier=, tap = {owner=, open=, ...}, addresses = {...}}, ...} }, ... },
- * links = {...} (neither bridges nor their ports), routes = { {dst=, via=,
- * dev=, metric=, table=, family=}, ... }, namespaces = { name, ... } } */
+/*** fwsh.state() -> the topology of this namespace as data: { bridges = { entry
+ * + ports = { entry, ... }, ... }, links = { entry, ... } (neither bridges nor
+ * their ports), routes = { {dst=, via=, dev=, metric=, table=, family=}, ... },
+ * namespaces = { name, ... } }, where each entry is what that link's
+ * link:info() returns */
 static int l_state(lua_State *L)
 {
         push_topology(L, EMIT_LUA);

@@ -29,11 +29,6 @@ static void quoted(luaL_Buffer *b, const char *s)
         luaL_addchar(b, '"');
 }
 
-static bool is_bridge(const struct fwsh_link *l)
-{
-        return l && strcmp(l->kind, "bridge") == 0;
-}
-
 /* The link's addresses, one per line after its name ("" if none): grounding. */
 static bool addresses(const struct topology *t, int ifindex, char *buf, size_t size)
 {
@@ -71,7 +66,7 @@ static void node(luaL_Buffer *b, const struct topology *t, const struct fwsh_lin
         if (strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0)
                 snprintf(extra, sizeof(extra), "\nveth, peer in another namespace");
         else
-                snprintf(extra, sizeof(extra), "\n%s%s", l->kind[0] ? l->kind : "link", l->up ? "" : ", down");
+                snprintf(extra, sizeof(extra), "\n%s%s", lfwsh_kind_word(l->kind), l->up ? "" : ", down");
         snprintf(label, sizeof(label), "%s%s%s%s", l->name, extra, im ? "\nimpaired" : "",
                  vrid ? "\nVRRP master here" : "");
         luaL_addstring(b, "  ");
@@ -128,16 +123,16 @@ void show_dot(lua_State *L, struct fwsh_ctx *ctx, const struct topology *t)
                            "  node [fontname=\"sans-serif\", fontsize=10];\n"
                            "  edge [color=gray40];\n");
         for (size_t i = 0; i < t->nlinks; i++)
-                if (is_bridge(&t->links[i]))
+                if (show_is_bridge(&t->links[i]))
                         bridge(&b, ctx, t, &t->links[i]);
         /* the links that are neither a bridge nor a bridge's port (lo aside) */
         for (size_t i = 0; i < t->nlinks; i++) {
                 const struct fwsh_link *l = &t->links[i];
                 char addrs[1024], label[1200];
-                if (is_bridge(l) || is_bridge(show_link(t, l->master)) || strcmp(l->name, "lo") == 0)
+                if (show_is_bridge(l) || show_is_bridge(show_link(t, l->master)) || strcmp(l->name, "lo") == 0)
                         continue;
                 addresses(t, l->ifindex, addrs, sizeof(addrs));
-                snprintf(label, sizeof(label), "%s\n%s%s", l->name, l->kind[0] ? l->kind : "link", addrs);
+                snprintf(label, sizeof(label), "%s\n%s%s", l->name, lfwsh_kind_word(l->kind), addrs);
                 luaL_addstring(&b, "  ");
                 quoted(&b, l->name);
                 luaL_addstring(&b, " [shape=ellipse, style=dotted, label=");

@@ -23,19 +23,31 @@ static void *keep(lua_State *L, void *v, size_t size)
         return u;
 }
 
-void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+static void read_links(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
 {
         struct fwsh_link *links = NULL;
         struct fwsh_addr *addrs = NULL;
-        struct fwsh_route *routes = NULL;
-        char **names = NULL;
         struct fwsh_impaired *impaired = NULL;
 
+        memset(t, 0, sizeof(*t));
         lfwsh_check(L, ctx, fwsh_link_list(ctx, &links, &t->nlinks), "show", "links");
         t->links = keep(L, links, t->nlinks * sizeof(*links));
         qsort(t->links, t->nlinks, sizeof(*t->links), cmp_name);
         lfwsh_check(L, ctx, fwsh_addr_list(ctx, NULL, &addrs, &t->naddrs), "show", "addresses");
         t->addrs = keep(L, addrs, t->naddrs * sizeof(*addrs));
+        /* The plan has no queues: a dry run shows none */
+        if (!lfwsh_state(L)->plan) {
+                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
+                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
+        }
+}
+
+void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
+{
+        struct fwsh_route *routes = NULL;
+        char **names = NULL;
+
+        read_links(L, ctx, t);
         lfwsh_check(L, ctx, fwsh_route_list(ctx, NULL, 0, &routes, &t->nroutes), "show", "routes");
         t->routes = keep(L, routes, t->nroutes * sizeof(*routes));
         lfwsh_check(L, ctx, fwsh_netns_list(ctx, &names, &t->nnetns), "show", "/run/netns");
@@ -43,13 +55,35 @@ void show_read(lua_State *L, struct fwsh_ctx *ctx, struct topology *t)
         for (size_t i = 0; i < t->nnetns; i++)
                 snprintf(t->netns[i], sizeof(t->netns[i]), "%s", names[i]);
         fwsh_strv_free(names, t->nnetns);
-        /* The plan has no queues: a dry run shows none */
-        t->impaired = NULL;
-        t->nimpaired = 0;
+}
+
+const struct fwsh_link *show_read_one(lua_State *L, struct fwsh_ctx *ctx, const char *op, const char *name,
+                                      struct topology *t)
+{
+        struct fwsh_addr *addrs = NULL;
+        struct fwsh_link *l;
+
+        memset(t, 0, sizeof(*t));
+        /* the link, then what its entry names: its bridge, a veth's peer here */
+        t->links = lua_newuserdatauv(L, 3 * sizeof(*t->links), 0);
+        l = &t->links[0];
+        lfwsh_check(L, ctx, fwsh_link_get(ctx, name, l), op, name);
+        t->nlinks = 1;
+        if (l->master && fwsh_link_get_index(ctx, l->master, &t->links[t->nlinks]) == 0)
+                t->nlinks++;
+        if (l->link > 0 && l->link_netnsid < 0 && fwsh_link_get_index(ctx, l->link, &t->links[t->nlinks]) == 0)
+                t->nlinks++;
+        lfwsh_check(L, ctx, fwsh_addr_list(ctx, name, &addrs, &t->naddrs), op, name);
+        t->addrs = keep(L, addrs, t->naddrs * sizeof(*addrs));
         if (!lfwsh_state(L)->plan) {
-                lfwsh_check(L, ctx, fwsh_impair_list(ctx, &impaired, &t->nimpaired), "show", "qdiscs");
-                t->impaired = keep(L, impaired, t->nimpaired * sizeof(*impaired));
+                struct fwsh_impaired *im = lua_newuserdatauv(L, sizeof(*im), 0);
+                int r = fwsh_link_impairment(ctx, name, &im->im, NULL);
+                lfwsh_check(L, ctx, r, op, name);
+                im->ifindex = l->ifindex;
+                t->impaired = im;
+                t->nimpaired = r > 0;
         }
+        return l;
 }
 
 const struct fwsh_impair *show_impairment(const struct topology *t, int ifindex)
@@ -66,4 +100,9 @@ const struct fwsh_link *show_link(const struct topology *t, int ifindex)
                 if (t->links[i].ifindex == ifindex)
                         return &t->links[i];
         return NULL;
+}
+
+bool show_is_bridge(const struct fwsh_link *l)
+{
+        return l && strcmp(l->kind, "bridge") == 0;
 }

@@ -24,6 +24,8 @@
 #define FWSH_LAB_MAX 31
 #define FWSH_LAB_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define FWSH_DETAIL_MAX 256
+/* The number of elements of an array (not a pointer). */
+#define FWSH_N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fwsh_ctx;
 struct fwsh_journal;
@@ -41,6 +43,8 @@ const char *fwsh_ctx_detail(const struct fwsh_ctx *ctx);
  * outside [A-Za-z0-9._-]. */
 int fwsh_ctx_set_lab(struct fwsh_ctx *ctx, const char *lab);
 const char *fwsh_ctx_lab(const struct fwsh_ctx *ctx);
+/* The lab an ifalias tags its link with ("fwsh:LAB"), or NULL when it is no tag. */
+const char *fwsh_alias_lab(const char *alias);
 /* Records the inverse of every change made through ctx into j (NULL: stop). */
 void fwsh_ctx_set_journal(struct fwsh_ctx *ctx, struct fwsh_journal *j);
 /* Calls fn with the command lines (ip, sysctl; '\n' between them) that make

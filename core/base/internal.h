@@ -19,7 +19,6 @@
 
 #define FWSH_TAG_PREFIX "fwsh:"
 #define NETNS_RUN_DIR "/run/netns"
-#define FWSH_N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct change;
 struct backend;

@@ -35,6 +35,15 @@ int lab_name_check(struct fwsh_ctx *ctx, const char *lab)
         return 0;
 }
 
+const char *fwsh_alias_lab(const char *alias)
+{
+        size_t n = sizeof(FWSH_TAG_PREFIX) - 1;
+
+        if (strncmp(alias, FWSH_TAG_PREFIX, n) != 0 || !alias[n] || strlen(alias + n) > FWSH_LAB_MAX)
+                return NULL;
+        return alias + n;
+}
+
 void lab_tag(const struct fwsh_ctx *ctx, char *buf, size_t size)
 {
         size_t n = sizeof(FWSH_TAG_PREFIX) - 1 < size ? sizeof(FWSH_TAG_PREFIX) - 1 : size - 1;

@@ -36,7 +36,7 @@ int nle_to_errno(int nle)
         };
         if (nle < 0)
                 nle = -nle;
-        if ((size_t)nle < sizeof(map) / sizeof(map[0]) && map[nle])
+        if ((size_t)nle < FWSH_N(map) && map[nle])
                 return map[nle];
         return EIO;
 }

@@ -347,7 +347,6 @@ struct fwsh_monitor *fwsh_monitor_free(struct fwsh_monitor *m);
 /* Waits up to timeout_ms (< 0: for ever) for events and consumes all that
  * are pending. 1 if any came (or some were lost: an overrun), 0 on timeout. */
 int fwsh_monitor_wait(struct fwsh_monitor *m, int timeout_ms);
-int fwsh_monitor_fd(const struct fwsh_monitor *m);
 void fwsh_monitor_get_stats(const struct fwsh_monitor *m, struct fwsh_monitor_stats *ret);
 
 #endif

@@ -139,11 +139,6 @@ int fwsh_monitor_wait(struct fwsh_monitor *m, int timeout_ms)
         }
 }
 
-int fwsh_monitor_fd(const struct fwsh_monitor *m)
-{
-        return m->fd;
-}
-
 void fwsh_monitor_get_stats(const struct fwsh_monitor *m, struct fwsh_monitor_stats *ret)
 {
         *ret = m->stats;
