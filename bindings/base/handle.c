@@ -213,15 +213,13 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
         if (l->port_state >= 0)
                 set_str(L, "port_state", fwsh_port_state_name(l->port_state));
         if (strcmp(l->kind, "bridge") == 0) {
-                const struct fwsh_bridge_opts *o = &l->bridge.opts;
-                lua_createtable(L, 0, 6);
-                set_bool(L, "stp", o->stp == 1);
-                set_bool(L, "vlan_filtering", o->vlan_filtering == 1);
-                set_bool(L, "mcast_snooping", o->mcast_snooping == 1);
-                lua_pushnumber(L, (lua_Number)o->forward_delay_cs / 100);
-                lua_setfield(L, -2, "forward_delay");
-                lua_pushnumber(L, (lua_Number)o->ageing_time_cs / 100);
-                lua_setfield(L, -2, "ageing_time");
+                size_t n;
+                const struct fwsh_opt_row *rows = fwsh_bridge_opt_rows(&n);
+                lua_createtable(L, 0, (int)n + 1);
+                for (size_t i = 0; i < n; i++) {
+                        lfwsh_push_row(L, &rows[i], fwsh_bridge_opt_get(&l->bridge.opts, i));
+                        lua_setfield(L, -2, rows[i].name);
+                }
                 set_str(L, "id", l->bridge.id);
                 lua_setfield(L, -2, "bridge");
         }

@@ -100,11 +100,22 @@ static void emit_bridge(struct emit *e, const struct topology *t, const struct f
         emit_object(e, NULL);
         emit_string(e, FOR_ANY, "name", "%s\t\t", br->name);
         emit_string(e, FOR_ANY, "id", "%s\t", br->bridge.id);
-        emit_bool(e, FOR_ANY, "stp", "%s\t\t", o->stp == 1);
-        emit_bool(e, FOR_DATA, "vlan_filtering", NULL, o->vlan_filtering == 1);
-        emit_bool(e, FOR_DATA, "mcast_snooping", NULL, o->mcast_snooping == 1);
-        emit_number(e, FOR_DATA, "forward_delay", NULL, (double)o->forward_delay_cs / 100);
-        emit_number(e, FOR_DATA, "ageing_time", NULL, (double)o->ageing_time_cs / 100);
+        size_t nrows;
+        const struct fwsh_opt_row *rows = fwsh_bridge_opt_rows(&nrows);
+
+        /* Row 0, stp, is brctl's column; the other options are data only. */
+        for (size_t i = 0; i < nrows; i++) {
+                int64_t v = fwsh_bridge_opt_get(o, i);
+                enum emit_for f = i == 0 ? FOR_ANY : FOR_DATA;
+                const char *fmt = i == 0 ? "%s\t\t" : NULL;
+
+                if (rows[i].unit == FWSH_OPT_BOOL)
+                        emit_bool(e, f, rows[i].name, fmt, v == 1);
+                else if (rows[i].unit == FWSH_OPT_CS)
+                        emit_number(e, f, rows[i].name, fmt, (double)v / 100);
+                else
+                        emit_int(e, f, rows[i].name, fmt, v);
+        }
         emit_link(e, t, br);
         emit_array(e, "ports");
         for (size_t i = 0; i < t->nlinks; i++) {

@@ -13,10 +13,10 @@
 
 static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 {
-        const struct fwsh_bridge_opts *o = &spec->opts;
+        int r = bridge_check_opts(ctx, &spec->opts);
 
-        if (o->forward_delay_cs > UINT32_MAX || o->ageing_time_cs > UINT32_MAX)
-                return ctx_fail(ctx, -ERANGE, "time out of range");
+        if (r < 0)
+                return r;
         if (spec->mtu > UINT32_MAX)
                 return ctx_fail(ctx, -ERANGE, "mtu out of range");
         return fwsh_name_check(ctx, spec->name);
@@ -48,9 +48,9 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         r = change_apply(ctx, &ch, &inv);
         if (r == -EEXIST && !ctx->detail[0])
                 return link_taken(ctx, spec->name);
-        if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
-                return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
-                                        "(CONFIG_BRIDGE_VLAN_FILTERING)");
+        if (r == -EOPNOTSUPP && bridge_opts_need(&spec->opts) && !ctx->detail[0])
+                return ctx_fail(ctx, r, "this kernel lacks what a bridge option needs (%s)",
+                                bridge_opts_need(&spec->opts));
         return r;
 }
 
@@ -62,21 +62,13 @@ static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long 
 static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec,
                           const struct fwsh_link *l)
 {
-        const struct fwsh_bridge_opts *o = &spec->opts, *h = &l->bridge.opts;
+        int r;
 
         if (strcmp(l->kind, "bridge") != 0)
                 return ctx_fail(ctx, -EEXIST, "exists as a %s, not a bridge",
                                 l->kind[0] ? l->kind : "plain link");
-        if (o->stp >= 0 && o->stp != h->stp)
-                return differs(ctx, "stp", o->stp, h->stp);
-        if (o->vlan_filtering >= 0 && o->vlan_filtering != h->vlan_filtering)
-                return differs(ctx, "vlan_filtering", o->vlan_filtering, h->vlan_filtering);
-        if (o->mcast_snooping >= 0 && o->mcast_snooping != h->mcast_snooping)
-                return differs(ctx, "mcast_snooping", o->mcast_snooping, h->mcast_snooping);
-        if (o->forward_delay_cs >= 0 && o->forward_delay_cs != h->forward_delay_cs)
-                return differs(ctx, "forward_delay (cs)", o->forward_delay_cs, h->forward_delay_cs);
-        if (o->ageing_time_cs >= 0 && o->ageing_time_cs != h->ageing_time_cs)
-                return differs(ctx, "ageing_time (cs)", o->ageing_time_cs, h->ageing_time_cs);
+        if ((r = bridge_match_opts(ctx, &spec->opts, &l->bridge.opts)) < 0)
+                return r;
         if (spec->mtu >= 0 && spec->mtu != l->mtu)
                 return differs(ctx, "mtu", spec->mtu, l->mtu);
         if (spec->set_mac && memcmp(spec->mac, l->mac, 6) != 0) {
@@ -85,7 +77,7 @@ static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *s
         }
         if (!spec->grounding) {
                 struct fwsh_grounding g;
-                int r = fwsh_bridge_grounding(ctx, spec->name, &g);
+                r = fwsh_bridge_grounding(ctx, spec->name, &g);
                 if (r < 0)
                         return r;
                 if (g.grounding || g.ipv6_enabled)

@@ -75,16 +75,10 @@ static const char *link_name(struct fwsh_ctx *ctx, int ifindex, char *buf)
 
 static void bridge_opts(struct out *o, const struct fwsh_bridge_opts *b)
 {
-        if (b->stp >= 0)
-                put(o, " stp_state %d", b->stp);
-        if (b->forward_delay_cs >= 0)
-                put(o, " forward_delay %lld", (long long)b->forward_delay_cs);
-        if (b->ageing_time_cs >= 0)
-                put(o, " ageing_time %lld", (long long)b->ageing_time_cs);
-        if (b->vlan_filtering >= 0)
-                put(o, " vlan_filtering %d", b->vlan_filtering);
-        if (b->mcast_snooping >= 0)
-                put(o, " mcast_snooping %d", b->mcast_snooping);
+        char words[256];
+
+        bridge_explain_opts(b, words, sizeof(words));
+        put(o, "%s", words);
 }
 
 /* The settings of a link change, after "ip link set dev NAME". */

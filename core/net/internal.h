@@ -53,9 +53,32 @@ int link_taken(struct fwsh_ctx *ctx, const char *name);
 /* Inverse of a link change, from the link's state before it. */
 void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
 
-/* Puts the bridge options that o sets as IFLA_BR_* attributes. */
-int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+/* The bridge options, driven by their rows (bridge_opts.c). */
 bool bridge_opts_any(const struct fwsh_bridge_opts *o);
+/* The options of a bridge's IFLA_INFO_DATA, parsed without a policy: each row
+ * checks its attribute's width. */
+void bridge_parse_opts(struct nlattr *const tb[], struct fwsh_bridge_opts *ret);
+/* Puts the options that o sets as IFLA_BR_* attributes. */
+int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+/* -ERANGE for a value past its row's maximum. */
+int bridge_check_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *o);
+/* Into *ret_inv, the values before had of those that set sets. */
+void bridge_undo_opts(const struct fwsh_bridge_opts *set, const struct fwsh_bridge_opts *before,
+                      struct fwsh_bridge_opts *ret_inv);
+/* What a deleted bridge with these options is made again with. */
+void bridge_recreate_opts(const struct fwsh_bridge_opts *have, struct fwsh_bridge_opts *ret);
+/* A new bridge's options, every row at its default (the plan model). */
+void bridge_default_opts(struct fwsh_bridge_opts *ret);
+/* The values set sets, written over have's (the plan model). */
+void bridge_apply_opts(const struct fwsh_bridge_opts *set, struct fwsh_bridge_opts *have);
+/* 0 if have has every value want gives, else -EEXIST naming the first that differs. */
+int bridge_match_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *want,
+                      const struct fwsh_bridge_opts *have);
+/* The kernel config an option o turns on needs, NULL if none. */
+const char *bridge_opts_need(const struct fwsh_bridge_opts *o);
+/* " word value" for each option o sets, as ip-link(8) takes them, into buf;
+ * the length it needed, as snprintf. */
+size_t bridge_explain_opts(const struct fwsh_bridge_opts *o, char *buf, size_t size);
 
 /* ---- addresses, routes, switches ------------------------------------------------------- */
 

@@ -38,14 +38,6 @@ static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
         [IFLA_INFO_SLAVE_DATA] = { .type = NLA_NESTED },
 };
 
-static struct nla_policy br_policy[IFLA_BR_MAX + 1] = {
-        [IFLA_BR_STP_STATE] = { .type = NLA_U32 },
-        [IFLA_BR_FORWARD_DELAY] = { .type = NLA_U32 },
-        [IFLA_BR_AGEING_TIME] = { .type = NLA_U32 },
-        [IFLA_BR_VLAN_FILTERING] = { .type = NLA_U8 },
-        [IFLA_BR_BRIDGE_ID] = { .minlen = sizeof(struct ifla_bridge_id) },
-};
-
 static struct nla_policy tun_policy[IFLA_TUN_MAX + 1] = {
         [IFLA_TUN_OWNER] = { .type = NLA_U32 },
         [IFLA_TUN_GROUP] = { .type = NLA_U32 },
@@ -64,19 +56,11 @@ static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
 {
         struct nlattr *tb[IFLA_BR_MAX + 1];
 
-        if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, br_policy) < 0)
+        /* No policy: the option rows check their attributes' widths. */
+        if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
                 return;
-        if (tb[IFLA_BR_STP_STATE])
-                l->bridge.opts.stp = nla_get_u32(tb[IFLA_BR_STP_STATE]) != 0;
-        if (tb[IFLA_BR_VLAN_FILTERING])
-                l->bridge.opts.vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]) != 0;
-        if (tb[IFLA_BR_MCAST_SNOOPING])
-                l->bridge.opts.mcast_snooping = nla_get_u8(tb[IFLA_BR_MCAST_SNOOPING]) != 0;
-        if (tb[IFLA_BR_FORWARD_DELAY])
-                l->bridge.opts.forward_delay_cs = nla_get_u32(tb[IFLA_BR_FORWARD_DELAY]);
-        if (tb[IFLA_BR_AGEING_TIME])
-                l->bridge.opts.ageing_time_cs = nla_get_u32(tb[IFLA_BR_AGEING_TIME]);
-        if (tb[IFLA_BR_BRIDGE_ID]) {
+        bridge_parse_opts(tb, &l->bridge.opts);
+        if (tb[IFLA_BR_BRIDGE_ID] && nla_len(tb[IFLA_BR_BRIDGE_ID]) >= (int)sizeof(struct ifla_bridge_id)) {
                 const struct ifla_bridge_id *id = nla_data(tb[IFLA_BR_BRIDGE_ID]);
                 snprintf(l->bridge.id, sizeof(l->bridge.id),
                          "%02x%02x.%02x%02x%02x%02x%02x%02x", id->prio[0], id->prio[1],
@@ -636,13 +620,7 @@ void link_set_inverse(const struct fwsh_link *before, const struct change *ch, s
                 inv->has_alias = true;
                 snprintf(inv->alias, sizeof(inv->alias), "%s", before->alias);
         }
-#define UNDO_OPT(f) if (s->bridge.f >= 0) inv->set.bridge.f = before->bridge.opts.f
-        UNDO_OPT(stp);
-        UNDO_OPT(vlan_filtering);
-        UNDO_OPT(mcast_snooping);
-        UNDO_OPT(forward_delay_cs);
-        UNDO_OPT(ageing_time_cs);
-#undef UNDO_OPT
+        bridge_undo_opts(&s->bridge, &before->bridge.opts, &inv->set.bridge);
 }
 
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set)
@@ -694,11 +672,7 @@ static bool recreate_change(struct fwsh_ctx *ctx, const struct fwsh_link *l, str
                 inv->set.set_mac = true;
                 memcpy(inv->set.mac, l->mac, 6);
         }
-        inv->set.bridge = l->bridge.opts;
-        /* Off is the default, and a kernel without VLAN filtering refuses the
-         * attribute even to turn it off. */
-        if (inv->set.bridge.vlan_filtering == 0)
-                inv->set.bridge.vlan_filtering = -1;
+        bridge_recreate_opts(&l->bridge.opts, &inv->set.bridge);
         inv->group = l->group;
         inv->has_alias = l->alias[0] != '\0';
         memcpy(inv->alias, l->alias, sizeof(inv->alias));

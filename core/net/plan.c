@@ -287,13 +287,7 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
                 l->master = s->master;
         if (ch->has_alias)
                 snprintf(l->alias, sizeof(l->alias), "%s", ch->alias);
-#define SET_OPT(f) if (s->bridge.f >= 0) l->bridge.opts.f = s->bridge.f
-        SET_OPT(stp);
-        SET_OPT(vlan_filtering);
-        SET_OPT(mcast_snooping);
-        SET_OPT(forward_delay_cs);
-        SET_OPT(ageing_time_cs);
-#undef SET_OPT
+        bridge_apply_opts(&s->bridge, &l->bridge.opts);
         if (ch->netns[0])
                 drop_link(p, l->ifindex);
         return 0;
@@ -301,10 +295,6 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
 
 static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *kind)
 {
-        static const struct fwsh_bridge_opts bridge_defaults = {
-                .stp = 0, .vlan_filtering = 0, .mcast_snooping = 1,
-                .forward_delay_cs = 1500, .ageing_time_cs = 30000,
-        };
         struct plan *p = ctx->plan;
         struct fwsh_link l = { 0 }, *at;
         struct change rest = *ch;
@@ -325,9 +315,8 @@ static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *k
         l.tun.multi_queue = ch->tap.multi_queue;
         l.tun.vnet_hdr = ch->tap.vnet_hdr;
         l.tun.persist = strcmp(kind, "tap") == 0;
-        l.bridge.opts = bridge_defaults;
-        if (strcmp(kind, "bridge") != 0)
-                l.bridge.opts = (struct fwsh_bridge_opts)FWSH_BRIDGE_OPTS_INIT;
+        if (strcmp(kind, "bridge") == 0)
+                bridge_default_opts(&l.bridge.opts);
         snprintf(l.bridge.id, sizeof(l.bridge.id), "8000.000000000000");
         if (PUSH(p->links, p->nlinks, l) < 0)
                 return -ENOMEM;
