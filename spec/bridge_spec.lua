@@ -206,6 +206,7 @@ describe("fwsh.bridge", function()
     { "ageing_time", 120, 0.1, "ageing_time", 12000, 10 },
     { "vlan_filtering", true, false, "vlan_filtering", 1, 0, needs = true },
     { "mcast_snooping", false, true, "mcast_snooping", 0, 1 },
+    { "priority", 4096, 100, "priority", 4096, 100 },
   }
 
   it("has a line below for every bridge option info() shows", H.ns(function()

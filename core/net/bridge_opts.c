@@ -25,6 +25,8 @@ static const struct fwsh_opt_row ROWS[] = {
           "CONFIG_BRIDGE_VLAN_FILTERING", "VLAN filtering (off)" },
         { "mcast_snooping", "mcast_snooping", IFLA_BR_MCAST_SNOOPING, NLA_U8, FWSH_OPT_BOOL, 1, 1,
           NULL, "IGMP/MLD snooping (on); off floods multicast" },
+        { "priority", "priority", IFLA_BR_PRIORITY, NLA_U16, FWSH_OPT_INT, UINT16_MAX, 32768, NULL,
+          "the bridge priority of its id, lower wins the root election (32768)" },
 };
 
 _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
