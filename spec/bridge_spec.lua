@@ -207,6 +207,7 @@ describe("fwsh.bridge", function()
     { "vlan_filtering", true, false, "vlan_filtering", 1, 0, needs = true },
     { "mcast_snooping", false, true, "mcast_snooping", 0, 1 },
     { "priority", 4096, 100, "priority", 4096, 100 },
+    { "hello_time", 3, 1, "hello_time", 300, 100 },
   }
 
   it("has a line below for every bridge option info() shows", H.ns(function()

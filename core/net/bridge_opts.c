@@ -27,6 +27,8 @@ static const struct fwsh_opt_row ROWS[] = {
           NULL, "IGMP/MLD snooping (on); off floods multicast" },
         { "priority", "priority", IFLA_BR_PRIORITY, NLA_U16, FWSH_OPT_INT, UINT16_MAX, 32768, NULL,
           "the bridge priority of its id, lower wins the root election (32768)" },
+        { "hello_time", "hello_time", IFLA_BR_HELLO_TIME, NLA_U32, FWSH_OPT_CS, UINT32_MAX, 200, NULL,
+          "seconds between STP hellos, 1 to 10 (2)" },
 };
 
 _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
