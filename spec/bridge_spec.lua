@@ -208,6 +208,7 @@ describe("fwsh.bridge", function()
     { "mcast_snooping", false, true, "mcast_snooping", 0, 1 },
     { "priority", 4096, 100, "priority", 4096, 100 },
     { "hello_time", 3, 1, "hello_time", 300, 100 },
+    { "max_age", 10, 6, "max_age", 1000, 600 },
   }
 
   it("has a line below for every bridge option info() shows", H.ns(function()

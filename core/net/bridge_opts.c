@@ -29,6 +29,8 @@ static const struct fwsh_opt_row ROWS[] = {
           "the bridge priority of its id, lower wins the root election (32768)" },
         { "hello_time", "hello_time", IFLA_BR_HELLO_TIME, NLA_U32, FWSH_OPT_CS, UINT32_MAX, 200, NULL,
           "seconds between STP hellos, 1 to 10 (2)" },
+        { "max_age", "max_age", IFLA_BR_MAX_AGE, NLA_U32, FWSH_OPT_CS, UINT32_MAX, 2000, NULL,
+          "seconds an STP hello is believed, 6 to 40 (20)" },
 };
 
 _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
