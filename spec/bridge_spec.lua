@@ -209,6 +209,7 @@ describe("fwsh.bridge", function()
     { "priority", 4096, 100, "priority", 4096, 100 },
     { "hello_time", 3, 1, "hello_time", 300, 100 },
     { "max_age", 10, 6, "max_age", 1000, 600 },
+    { "mcast_querier", true, false, "mcast_querier", 1, 0 },
   }
 
   it("has a line below for every bridge option info() shows", H.ns(function()

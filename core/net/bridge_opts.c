@@ -31,6 +31,8 @@ static const struct fwsh_opt_row ROWS[] = {
           "seconds between STP hellos, 1 to 10 (2)" },
         { "max_age", "max_age", IFLA_BR_MAX_AGE, NLA_U32, FWSH_OPT_CS, UINT32_MAX, 2000, NULL,
           "seconds an STP hello is believed, 6 to 40 (20)" },
+        { "mcast_querier", "mcast_querier", IFLA_BR_MCAST_QUERIER, NLA_U8, FWSH_OPT_BOOL, 1, 0, NULL,
+          "send IGMP/MLD queries when no other querier does (off)" },
 };
 
 _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
