@@ -14,15 +14,9 @@
 
 #include "fwsh_lua.h"
 
-static const char *const KINDS[] = { "bridge", "tap", "veth", "vxlan", NULL };
-static const char *const TYPES[] = { "fwsh.bridge", "fwsh.tap", "fwsh.veth", "fwsh.vxlan", "fwsh.link" };
-
 static const char *type_of(const char *kind)
 {
-        for (int i = 0; KINDS[i]; i++)
-                if (strcmp(kind, KINDS[i]) == 0)
-                        return TYPES[i];
-        return TYPES[4];
+        return fwsh_link_kind_type(kind);
 }
 
 /* Every link type's metatable has this key: one lookup tells a link handle,
@@ -212,7 +206,7 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
         }
         if (l->port_state >= 0)
                 set_str(L, "port_state", fwsh_port_state_name(l->port_state));
-        if (strcmp(l->kind, "bridge") == 0) {
+        if (fwsh_link_kind_flags(l->kind) & FWSH_KIND_PORTS) {
                 size_t n;
                 const struct fwsh_opt_row *rows = fwsh_bridge_opt_rows(&n);
                 lua_createtable(L, 0, (int)n + 1);
@@ -223,7 +217,7 @@ void lfwsh_push_link_info(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_
                 set_str(L, "id", l->bridge.id);
                 lua_setfield(L, -2, "bridge");
         }
-        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
+        if (fwsh_link_kind_flags(l->kind) & FWSH_KIND_TUN) {
                 lua_createtable(L, 0, 6);
                 if (l->tun.owner >= 0)
                         set_int(L, "owner", l->tun.owner);
@@ -291,7 +285,7 @@ static int handle_tostring(lua_State *L)
         luaL_buffinit(L, &b);
         lua_pushfstring(L, "%s %s (%s", kind, l.name, l.up ? "up" : "down");
         luaL_addvalue(&b);
-        if (strcmp(l.kind, "bridge") == 0) {
+        if (fwsh_link_kind_flags(l.kind) & FWSH_KIND_PORTS) {
                 int *ports = NULL;
                 size_t n = 0;
                 if (fwsh_bridge_ports(h->ctx, l.name, &ports, &n) == 0) {

@@ -38,7 +38,7 @@ static void emit_impairment(struct emit *e, const struct fwsh_impair *im)
 
 static bool is_bridge(const struct fwsh_link *l)
 {
-        return l && strcmp(l->kind, "bridge") == 0;
+        return l && (fwsh_link_kind_flags(l->kind) & FWSH_KIND_PORTS);
 }
 
 /* The fields of a link in the data (link:info()'s names), after its name. */
@@ -61,7 +61,7 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
                 emit_string(e, FOR_DATA, "master", NULL, m->name);
         if (l->port_state >= 0)
                 emit_string(e, FOR_DATA, "port_state", NULL, fwsh_port_state_name(l->port_state));
-        if (strcmp(l->kind, "veth") == 0 && l->link) {
+        if ((fwsh_link_kind_flags(l->kind) & FWSH_KIND_PAIR) && l->link) {
                 const struct fwsh_link *peer = l->link_netnsid < 0 ? show_link(t, l->link) : NULL;
                 if (peer) {
                         emit_string(e, FOR_DATA, "peer", NULL, peer->name);
@@ -70,7 +70,7 @@ static void emit_link(struct emit *e, const struct topology *t, const struct fws
                         emit_int(e, FOR_DATA, "peer_netnsid", NULL, l->link_netnsid);
                 }
         }
-        if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0) {
+        if (fwsh_link_kind_flags(l->kind) & FWSH_KIND_TUN) {
                 emit_object(e, "tap");
                 if (l->tun.owner >= 0)
                         emit_int(e, FOR_DATA, "owner", NULL, l->tun.owner);

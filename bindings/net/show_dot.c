@@ -31,7 +31,7 @@ static void quoted(luaL_Buffer *b, const char *s)
 
 static bool is_bridge(const struct fwsh_link *l)
 {
-        return l && strcmp(l->kind, "bridge") == 0;
+        return l && (fwsh_link_kind_flags(l->kind) & FWSH_KIND_PORTS);
 }
 
 /* The link's addresses, one per line after its name ("" if none): grounding. */
@@ -68,7 +68,7 @@ static void node(luaL_Buffer *b, const struct topology *t, const struct fwsh_lin
         char label[512], extra[64] = "";
         const struct fwsh_impair *im = show_impairment(t, l->ifindex);
 
-        if (strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0)
+        if ((fwsh_link_kind_flags(l->kind) & FWSH_KIND_PAIR) && l->link_netnsid >= 0)
                 snprintf(extra, sizeof(extra), "\nveth, peer in another namespace");
         else
                 snprintf(extra, sizeof(extra), "\n%s%s", l->kind[0] ? l->kind : "link", l->up ? "" : ", down");

@@ -20,7 +20,7 @@
 
 bool batch_is_bridge(const struct change *ch)
 {
-        return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
+        return ch->op == CH_LINK_NEW && link_kind_find(ch->kind)->ports;
 }
 
 /* The words of ch's head that are not zero, in order, and which they are. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -222,3 +223,87 @@ int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, s
         *ret_n = k;
         return 0;
 }
+
+/* ---- the bridge kind ---------------------------------------------------------------- */
+
+static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
+        [IFLA_BRPORT_STATE] = { .type = NLA_U8 },
+};
+
+static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *tb[IFLA_BR_MAX + 1];
+
+        /* No policy: the option rows check their attributes' widths. */
+        if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
+                return;
+        bridge_parse_opts(tb, &l->bridge.opts);
+        if (tb[IFLA_BR_BRIDGE_ID] && nla_len(tb[IFLA_BR_BRIDGE_ID]) >= (int)sizeof(struct ifla_bridge_id)) {
+                const struct ifla_bridge_id *id = nla_data(tb[IFLA_BR_BRIDGE_ID]);
+                snprintf(l->bridge.id, sizeof(l->bridge.id),
+                         "%02x%02x.%02x%02x%02x%02x%02x%02x", id->prio[0], id->prio[1],
+                         id->addr[0], id->addr[1], id->addr[2], id->addr[3], id->addr[4],
+                         id->addr[5]);
+        }
+}
+
+static void parse_port(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *port[IFLA_BRPORT_MAX + 1];
+
+        if (nla_parse_nested(port, IFLA_BRPORT_MAX, data, brport_policy) >= 0 && port[IFLA_BRPORT_STATE])
+                l->port_state = nla_get_u8(port[IFLA_BRPORT_STATE]);
+}
+
+static bool has_data(const struct change *ch, bool create)
+{
+        (void)create;
+        return bridge_opts_any(&ch->set.bridge);
+}
+
+static int put(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
+{
+        (void)create;
+        (void)peer_fd;
+        return bridge_put_opts(msg, &ch->set.bridge);
+}
+
+static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create)
+{
+        char words[256];
+
+        (void)ctx;
+        (void)create;
+        bridge_explain_opts(&ch->set.bridge, words, sizeof(words));
+        out_put(o, "%s", words);
+}
+
+static void plan_new(struct fwsh_link *l, const struct change *ch)
+{
+        (void)ch;
+        bridge_default_opts(&l->bridge.opts);
+}
+
+static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
+{
+        change_init(inv, CH_LINK_NEW, l->name);
+        if (l->has_mac) {
+                inv->set.set_mac = true;
+                memcpy(inv->set.mac, l->mac, 6);
+        }
+        bridge_recreate_opts(&l->bridge.opts, &inv->set.bridge);
+        /* A non-grounding bridge comes back with IPv6 off before it is up. */
+        if (ipv6_disabled(ctx, l->name) == 1) {
+                snprintf(inv->sysctl.path, sizeof(inv->sysctl.path),
+                         "net/ipv6/conf/%s/disable_ipv6", l->name);
+                snprintf(inv->sysctl.value, sizeof(inv->sysctl.value), "1");
+        }
+        return true;
+}
+
+static const struct link_kind bridge_kind = {
+        .name = "bridge", .type = "fwsh.bridge", .ports = true,
+        .parse = parse_bridge, .parse_port = parse_port, .has_data = has_data, .put = put,
+        .explain = explain, .plan_new = plan_new, .recreate = recreate,
+};
+LINK_KIND_REGISTER(bridge_kind)

@@ -88,6 +88,16 @@ struct fwsh_link {
         int port_state;            /* as a bridge port: BR_STATE_*, -1 if not a port */
 };
 
+/* What the renderers need to know of a link's kind, without naming it. */
+enum {
+        FWSH_KIND_PORTS = 1 << 0,  /* a bridge: other links are its ports; it has bridge options */
+        FWSH_KIND_PAIR = 1 << 1,   /* a veth: made and deleted with its peer */
+        FWSH_KIND_TUN = 1 << 2,    /* a tap or tun: it has the tun settings */
+};
+unsigned fwsh_link_kind_flags(const char *kind);
+/* The Lua handle type of a link of this kind ("fwsh.bridge", ...), "fwsh.link"
+ * for a kind with no handle type of its own: the bindings' type registry. */
+const char *fwsh_link_kind_type(const char *kind);
 /* The ifindex of the link called name (> 0), or -ENODEV: one ioctl, no dump. */
 int fwsh_link_index(struct fwsh_ctx *ctx, const char *name);
 /* The name of the link with ifindex into ret_name (FWSH_NAME_MAX + 1 bytes),

@@ -33,6 +33,51 @@ int impair_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 
 /* ---- links ------------------------------------------------------------------------ */
 
+/* ---- link kinds: what is particular to each, in its own file --------------------- */
+
+/* explain.c's output: command lines built word by word. */
+struct out {
+        char *buf;
+        size_t size, len;
+};
+void out_put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A word for sh: as it is when it is plain, in single quotes otherwise. */
+void out_word(struct out *o, const char *s);
+
+/* One kind of link. Generic code finds a link's kind once (link_kind_find)
+ * and calls through this; a NULL hook: the kind has nothing of its own there. */
+struct link_kind {
+        const char *name;        /* IFLA_INFO_KIND; "tap": a tun in tap mode */
+        const char *type;        /* its handle type in Lua, NULL: a plain link's */
+        bool ports;              /* other links can be its ports (a master) */
+        bool pair;               /* made with a peer (ch->veth.peer), deleted with it */
+        bool tun;                /* a tun device: it has the tun settings */
+        /* Its IFLA_INFO_DATA (may be NULL) into l; its data as a port's master. */
+        void (*parse)(struct nlattr *data, struct fwsh_link *l);
+        void (*parse_port)(struct nlattr *data, struct fwsh_link *l);
+        /* Whether ch, a creation or a change, puts IFLA_INFO_DATA; putting it
+         * (peer_fd: the namespace of a peer, -1). */
+        bool (*has_data)(const struct change *ch, bool create);
+        int (*put)(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd);
+        /* ip-link(8)'s words after "type NAME" for ch, a creation or a change. */
+        void (*explain)(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create);
+        /* The plan model: what a new link l of this kind has that the generic part does not set. */
+        void (*plan_new)(struct fwsh_link *l, const struct change *ch);
+        /* Into *inv, the kind's part of what makes a deleted l again (op, its
+         * own settings); false: it cannot be made again alone. */
+        bool (*recreate)(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv);
+};
+/* The kind called name: the one lookup by name (kind.c). Never NULL: a kind
+ * fwsh has nothing particular for is a plain link. */
+const struct link_kind *link_kind_find(const char *name);
+/* Each kind's file registers its table as the program starts (a constructor,
+ * as libnl's link kinds do): kind.c then names no kind, and the generic code,
+ * which the kinds' files call, reaches them only through link_kind_find. */
+void link_kind_register(const struct link_kind *k);
+#define LINK_KIND_REGISTER(k)                                                             \
+        __attribute__((constructor)) static void register_##k(void) { link_kind_register(&k); }
+
+
 /* The RTM_NEWLINK of link_kernel_new/set for ch, which has no namespace to
  * open; nlmsg_free it unless sent. */
 int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct nl_msg **ret_msg);
