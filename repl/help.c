@@ -7,7 +7,6 @@
 
 #include <lauxlib.h>
 
-#include "fwsh_lua.h"
 #include "repl.h"
 
 #define WIDTH 78
@@ -170,23 +169,6 @@ static const char *table_name(lua_State *L, int t)
         return lua_tostring(L, -1);
 }
 
-/* The bridge options, from their rows: a new row is in the help at once. */
-static void print_doc(const char *text)
-{
-        const struct fwsh_opt_row *rows;
-        size_t n;
-
-        print_wrapped(text);
-        if (!strstr(text, "the bridge options"))
-                return;
-        rows = fwsh_bridge_opt_rows(&n);
-        printf("  bridge options:\n");
-        for (size_t i = 0; i < n; i++)
-                printf("    %-18s %-8s %s\n", rows[i].name,
-                       rows[i].unit == FWSH_OPT_BOOL ? "boolean" :
-                       rows[i].unit == FWSH_OPT_CS ? "seconds" : "integer", rows[i].help);
-}
-
 /*** help([fn | table | "fwsh.x.y"]) -> prints what a function does, or what
  * each function of a table or handle does; with nothing, how to use the shell */
 static int l_help(lua_State *L)
@@ -207,14 +189,14 @@ static int l_help(lua_State *L)
 
                 for (unsigned i = 0; i < repl_ndocs && strlen(name) == len; i++) /* not a shorter name */
                         if (strcmp(repl_docs[i].name, name) == 0) {
-                                print_doc(repl_docs[i].text);
+                                print_wrapped(repl_docs[i].text);
                                 found++;
                         }
         } else if (lua_isfunction(L, 1)) {
                 for (unsigned i = 0; i < repl_ndocs && !found; i++) {
                         resolve(L, repl_docs[i].name);
                         if (lua_rawequal(L, -1, 1)) {
-                                print_doc(repl_docs[i].text);
+                                print_wrapped(repl_docs[i].text);
                                 found++;
                         }
                         lua_pop(L, 1);

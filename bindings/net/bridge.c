@@ -114,8 +114,9 @@ static int make(lua_State *L, bool ensure)
 }
 
 /*** fwsh.bridge.add(name [, {up=true, grounding=true, address=, mac=, mtu=, and the bridge
- * options}]) -> bridge; raises if the name is taken. The bridge options (help lists them):
- * stp=, forward_delay=, ageing_time=, vlan_filtering=, mcast_snooping=, ... */
+ * options}]) -> bridge; raises if the name is taken. The bridge options are those
+ * bridge:info().bridge shows (stp=, forward_delay=, ageing_time=, ...): booleans, integers,
+ * times in seconds */
 static int l_add(lua_State *L)
 {
         return make(L, false);
