@@ -108,6 +108,11 @@ const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char 
  * 0 to LUA_MAXINTEGER). */
 lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer def,
                             lua_Integer min, lua_Integer max);
+/* The field of an option row, by its unit (a boolean; an integer up to the
+ * row's max; seconds in whole hundredths), in the kernel's unit; -1 when
+ * absent. lfwsh_push_row pushes such a value back (-1: unknown) in the row's unit. */
+int64_t lfwsh_opt_row(lua_State *L, int t, const struct fwsh_opt_row *r);
+void lfwsh_push_row(lua_State *L, const struct fwsh_opt_row *r, int64_t v);
 /* Seconds, from a field or the argument at idx: a finite number from 0 to
  * INT_MAX / 1000 (def when absent); lfwsh_ms gives them in ms, rounded up. */
 double lfwsh_opt_seconds(lua_State *L, int t, const char *field, double def);
@@ -146,9 +151,13 @@ int lfwsh_link_impair(lua_State *L);
 int lfwsh_link_clear_impairment(lua_State *L);
 /* Pushes an impairment as link:impair() reads it back (net/impair.c). */
 void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
-/* Reads stp, vlan_filtering, mcast_snooping, forward_delay and ageing_time (seconds) from the
- * option table at t (net/link.c). */
+/* Reads the bridge options (the rows of fwsh_bridge_opt_rows, each by its unit) from the option
+ * table at t (net/bridge_opts.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
+/* own's keys, then every bridge option's, NULL after them, into ret: a list for
+ * lfwsh_check_fields (net/bridge_opts.c). */
+#define LFWSH_BRIDGE_FIELDS_MAX (16 + FWSH_BRIDGE_OPTS_MAX + 1)
+const char *const *lfwsh_bridge_fields(const char *const own[], const char *ret[LFWSH_BRIDGE_FIELDS_MAX]);
 /* Pushes a list of handles for links (ifindexes) in ctx. */
 void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n);
 /* Pushes handles for every link of kind (NULL: of any) in the session's namespace. */

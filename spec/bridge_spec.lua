@@ -196,4 +196,44 @@ describe("fwsh.bridge", function()
     assert.are.same({}, H.routes(ns, "br1"))
     assert.is_false((br:grounding()))
   end))
+
+  -- One line per bridge option row: the Lua key, a value and another, the key
+  -- `ip -j -d link` shows it under and the kernel's value for each (times in
+  -- hundredths). needs: a kernel option this kernel may lack.
+  local OPTIONS = {
+    { "stp", true, false, "stp_state", 1, 0 },
+    { "forward_delay", 4, 2.5, "forward_delay", 400, 250 },
+    { "ageing_time", 120, 0.1, "ageing_time", 12000, 10 },
+    { "vlan_filtering", true, false, "vlan_filtering", 1, 0, needs = true },
+    { "mcast_snooping", false, true, "mcast_snooping", 0, 1 },
+    { "priority", 4096, 100, "priority", 4096, 100 },
+    { "hello_time", 3, 1, "hello_time", 300, 100 },
+    { "max_age", 10, 6, "max_age", 1000, 600 },
+    { "mcast_querier", true, false, "mcast_querier", 1, 0 },
+  }
+
+  it("has a line below for every bridge option info() shows", H.ns(function()
+    local want = {}
+    for k in pairs(fwsh.bridge.add("br1"):info().bridge) do if k ~= "id" then want[k] = true end end
+    local have = {}
+    for _, o in ipairs(OPTIONS) do have[o[1]] = true end
+    assert.are.same(want, have)
+  end))
+
+  for _, o in ipairs(OPTIONS) do
+    local key, v1, v2, ipkey, k1, k2 = table.unpack(o)
+    it("sets " .. key .. " at creation and through set{}, and ensure compares it", H.ns(function(ns)
+      local _, can = H.run({ "unshare", "-n", "ip", "link", "add", "b", "type", "bridge",
+                             ipkey, tostring(k1) })
+      if o.needs and not can then return end
+      local br = fwsh.bridge.add("br1", { [key] = v1, up = false })
+      assert.are.equal(k1, H.link(ns, "br1").linkinfo.info_data[ipkey])
+      assert.are.equal(v1, br:info().bridge[key])
+      br:set{ [key] = v2 }
+      assert.are.equal(k2, H.link(ns, "br1").linkinfo.info_data[ipkey])
+      H.raises(function() fwsh.bridge.ensure("br1", { [key] = v1 }) end,
+               "bridge.ensure br1", "File exists", key)
+      assert.are.equal(k2, H.link(ns, "br1").linkinfo.info_data[ipkey])
+    end))
+  end
 end)

@@ -55,4 +55,20 @@ describe("tools/layers", function()
     assert.falsy(ok)
     assert.truthy(out:find("files call each other in a circle: bindings/net/a bindings/net/b", 1, true), out)
   end)
+
+  -- A link kind is found once, by name, in core/net/kind.c; what is particular
+  -- to it is in its own file. Anywhere else, a test of a kind's name is a kind's
+  -- fact spread over the tree again.
+  it("finds no test of a link kind's name outside the kinds' own files", function()
+    local own = { ["core/net/bridge.c"] = "bridge", ["core/net/tap.c"] = "tap tun",
+                  ["core/net/veth.c"] = "veth", ["core/net/vxlan.c"] = "vxlan" }
+    local out = H.run({ "grep", "-rnE", [[strcmp\([^;]*"(bridge|tap|tun|veth|vxlan)"]],
+                        H.root .. "/core", H.root .. "/bindings", H.root .. "/repl" }) or ""
+    local found = {}
+    for line in out:gmatch("[^\n]+") do
+      local file, kind = line:match("^" .. H.root:gsub("%p", "%%%0") .. "/([^:]+):%d+:.-\"(%a+)\"")
+      if not (own[file] and own[file]:find(kind, 1, true)) then found[#found + 1] = line end
+    end
+    assert.are.same({}, found)
+  end)
 end)

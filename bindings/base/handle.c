@@ -14,15 +14,9 @@
 
 #include "fwsh_lua.h"
 
-static const char *const KINDS[] = { "bridge", "tap", "veth", "vxlan", NULL };
-static const char *const TYPES[] = { "fwsh.bridge", "fwsh.tap", "fwsh.veth", "fwsh.vxlan", "fwsh.link" };
-
 static const char *type_of(const char *kind)
 {
-        for (int i = 0; KINDS[i]; i++)
-                if (strcmp(kind, KINDS[i]) == 0)
-                        return TYPES[i];
-        return TYPES[4];
+        return fwsh_link_kind_type(kind);
 }
 
 /* Every link type's metatable has this key: one lookup tells a link handle,
@@ -216,7 +210,7 @@ static int handle_tostring(lua_State *L)
         luaL_buffinit(L, &b);
         lua_pushfstring(L, "%s %s (%s", kind, l.name, l.up ? "up" : "down");
         luaL_addvalue(&b);
-        if (strcmp(l.kind, "bridge") == 0) {
+        if (fwsh_link_kind_flags(l.kind) & FWSH_KIND_PORTS) {
                 int *ports = NULL;
                 size_t n = 0;
                 if (fwsh_bridge_ports(h->ctx, l.name, &ports, &n) == 0) {

@@ -238,3 +238,52 @@ void lfwsh_check_fields(lua_State *L, int t, const char *const known[])
                         luaL_argerror(L, t, lua_pushfstring(L, "unknown option '%s'", push_key(L, -1)));
         }
 }
+
+/* Seconds at the top, t[field], in whole hundredths (the kernel's unit), up to max hundredths. */
+static uint32_t opt_cs(lua_State *L, int t, const char *field, uint32_t max)
+{
+        lua_Number v = lua_tonumber(L, -1);
+        int64_t cs;
+
+        if (lua_type(L, -1) != LUA_TNUMBER)
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': seconds (a number) expected, got %s",
+                                                    field, luaL_typename(L, -1)));
+        if (!(v >= 0 && v <= max / 100.0))
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is out of range", field, v));
+        cs = (int64_t)llround(v * 100);
+        /* the kernel counts in hundredths: 1e-300 would become 0 (another
+         * meaning: no delay, no ageing) and 0.125 would become 0.13 */
+        if ((v > 0 && cs == 0) || fabs(v * 100 - (double)cs) > 1e-6 * (v * 100 > 1 ? v * 100 : 1))
+                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is not a whole "
+                                                    "number of hundredths (the kernel's unit)",
+                                                    field, v));
+        return (uint32_t)cs;
+}
+
+int64_t lfwsh_opt_row(lua_State *L, int t, const struct fwsh_opt_row *r)
+{
+        int64_t v;
+
+        if (lua_getfield(L, t, r->name) == LUA_TNIL) {
+                lua_pop(L, 1);
+                return -1;
+        }
+        if (r->unit == FWSH_OPT_BOOL)
+                v = lfwsh_opt_bool(L, t, r->name, false);
+        else if (r->unit == FWSH_OPT_CS)
+                v = opt_cs(L, t, r->name, r->max);
+        else
+                v = lfwsh_opt_range(L, t, r->name, 0, 0, r->max);
+        lua_pop(L, 1);
+        return v;
+}
+
+void lfwsh_push_row(lua_State *L, const struct fwsh_opt_row *r, int64_t v)
+{
+        if (r->unit == FWSH_OPT_BOOL)
+                lua_pushboolean(L, v == 1);
+        else if (r->unit == FWSH_OPT_CS)
+                lua_pushnumber(L, (lua_Number)v / 100);
+        else
+                lua_pushinteger(L, v);
+}

@@ -7,17 +7,16 @@
 
 #include "fwsh_lua.h"
 
-static const char *const SPEC_FIELDS[] = { "up", "grounding", "address", "stp", "forward_delay",
-                                           "ageing_time", "vlan_filtering", "mcast_snooping",
-                                           "mac", "mtu", NULL };
+static const char *const SPEC_FIELDS[] = { "up", "grounding", "address", "mac", "mtu", NULL };
 
 /* The spec from (name, opts); the addresses to give it are left in a table at the top. */
 static void read_spec(lua_State *L, struct fwsh_bridge_spec *spec)
 {
+        const char *known[LFWSH_BRIDGE_FIELDS_MAX];
         const char *mac;
 
         spec->name = lfwsh_check_str(L, 1);
-        lfwsh_check_fields(L, 2, SPEC_FIELDS);
+        lfwsh_check_fields(L, 2, lfwsh_bridge_fields(SPEC_FIELDS, known));
         spec->up = lfwsh_opt_bool(L, 2, "up", true);
         spec->grounding = lfwsh_opt_bool(L, 2, "grounding", true);
         lfwsh_bridge_opts(L, 2, &spec->opts);
@@ -114,9 +113,10 @@ static int make(lua_State *L, bool ensure)
         return 2;
 }
 
-/*** fwsh.bridge.add(name [, {up=true, grounding=true, address=, stp=, forward_delay=,
- * ageing_time=, vlan_filtering=, mcast_snooping=, mac=, mtu=}]) -> bridge; raises if the
- * name is taken */
+/*** fwsh.bridge.add(name [, {up=true, grounding=true, address=, mac=, mtu=, and the bridge
+ * options}]) -> bridge; raises if the name is taken. The bridge options are those
+ * bridge:info().bridge shows (stp=, forward_delay=, ageing_time=, ...): booleans, integers,
+ * times in seconds */
 static int l_add(lua_State *L)
 {
         return make(L, false);

@@ -52,52 +52,6 @@ static int l_delete_made(lua_State *L)
         return 1;
 }
 
-static int64_t opt_seconds_cs(lua_State *L, int t, const char *field)
-{
-        lua_Number v;
-        int64_t cs = -1;
-
-        lua_getfield(L, t, field);
-        if (!lua_isnil(L, -1)) {
-                if (lua_type(L, -1) != LUA_TNUMBER)
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': seconds (a number) expected, got %s",
-                                                            field, luaL_typename(L, -1)));
-                v = lua_tonumber(L, -1);
-                if (!(v >= 0 && v <= 42949672.95))
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is out of range", field, v));
-                cs = (int64_t)llround(v * 100);
-                /* the kernel counts in hundredths: 1e-300 would become 0 (another
-                 * meaning: no delay, no ageing) and 0.125 would become 0.13 */
-                if ((v > 0 && cs == 0) || fabs(v * 100 - (double)cs) > 1e-6 * (v * 100 > 1 ? v * 100 : 1))
-                        luaL_argerror(L, t, lua_pushfstring(L, "field '%s': %f seconds is not a whole "
-                                                            "number of hundredths (the kernel's unit)",
-                                                            field, v));
-        }
-        lua_pop(L, 1);
-        return cs;
-}
-
-void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *o)
-{
-        static const struct fwsh_bridge_opts none = FWSH_BRIDGE_OPTS_INIT;
-
-        *o = none;
-        if (lua_isnoneornil(L, t))
-                return;
-        lua_getfield(L, t, "stp");
-        if (!lua_isnil(L, -1))
-                o->stp = lfwsh_opt_bool(L, t, "stp", false);
-        lua_getfield(L, t, "vlan_filtering");
-        if (!lua_isnil(L, -1))
-                o->vlan_filtering = lfwsh_opt_bool(L, t, "vlan_filtering", false);
-        lua_getfield(L, t, "mcast_snooping");
-        if (!lua_isnil(L, -1))
-                o->mcast_snooping = lfwsh_opt_bool(L, t, "mcast_snooping", true);
-        lua_pop(L, 3);
-        o->forward_delay_cs = opt_seconds_cs(L, t, "forward_delay");
-        o->ageing_time_cs = opt_seconds_cs(L, t, "ageing_time");
-}
-
 void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n)
 {
         lua_createtable(L, (int)n, 0);
@@ -183,15 +137,15 @@ static int l_down(lua_State *L)
         return set_link(L, "link.down", &set);
 }
 
-/*** link:set{up=, mtu=, mac=, name=, alias=, netns=, and for bridges stp=,
- * forward_delay=, ageing_time=, vlan_filtering=, mcast_snooping=, grounding=} -> link; all or
+/*** link:set{up=, mtu=, mac=, name=, alias=, netns=, and for bridges grounding= and the bridge
+ * options} -> link; all or
  * nothing. grounding=true lets a non-grounding bridge have addresses (IPv6 back
  * on); false makes it non-grounding again (refused while it has an address) */
 static int l_set(lua_State *L)
 {
-        static const char *const known[] = { "up", "mtu", "mac", "name", "alias", "netns", "stp",
-                                              "forward_delay", "ageing_time", "vlan_filtering",
-                                              "mcast_snooping", "grounding", NULL };
+        static const char *const own[] = { "up", "mtu", "mac", "name", "alias", "netns", "grounding",
+                                            NULL };
+        const char *known[LFWSH_BRIDGE_FIELDS_MAX];
         struct fwsh_link_set set = FWSH_LINK_SET_INIT;
         const char *mac, *name, *netns;
         struct lfwsh_atomic at;
@@ -200,7 +154,7 @@ static int l_set(lua_State *L)
         int r, grounding = -1;
 
         luaL_checktype(L, 2, LUA_TTABLE);
-        lfwsh_check_fields(L, 2, known);
+        lfwsh_check_fields(L, 2, lfwsh_bridge_fields(own, known));
         link = lfwsh_link_arg(L, 1, "link.set", &ctx);
         lua_getfield(L, 2, "up");
         if (!lua_isnil(L, -1))

@@ -10,18 +10,27 @@
 
 #include "net/show.h"
 
-/* A bridge's options, in link:set's units (seconds, not hundredths). */
+/* A bridge's options, one field a row (core/net/bridge_opts.c), in link:set's
+ * units (seconds, not hundredths); one the kernel did not report is left out. */
 static void emit_bridge_opts(struct emit *e, const struct fwsh_link *l)
 {
-        const struct fwsh_bridge_opts *o = &l->bridge.opts;
+        size_t n;
+        const struct fwsh_opt_row *rows = fwsh_bridge_opt_rows(&n);
 
         emit_object(e, "bridge");
         emit_string(e, FOR_DATA, "id", NULL, l->bridge.id);
-        emit_bool(e, FOR_DATA, "stp", NULL, o->stp == 1);
-        emit_bool(e, FOR_DATA, "vlan_filtering", NULL, o->vlan_filtering == 1);
-        emit_bool(e, FOR_DATA, "mcast_snooping", NULL, o->mcast_snooping == 1);
-        emit_number(e, FOR_DATA, "forward_delay", NULL, (double)o->forward_delay_cs / 100);
-        emit_number(e, FOR_DATA, "ageing_time", NULL, (double)o->ageing_time_cs / 100);
+        for (size_t i = 0; i < n; i++) {
+                int64_t v = fwsh_bridge_opt_get(&l->bridge.opts, i);
+
+                if (v < 0)
+                        continue;
+                if (rows[i].unit == FWSH_OPT_BOOL)
+                        emit_bool(e, FOR_DATA, rows[i].name, NULL, v == 1);
+                else if (rows[i].unit == FWSH_OPT_CS)
+                        emit_number(e, FOR_DATA, rows[i].name, NULL, (double)v / 100);
+                else
+                        emit_int(e, FOR_DATA, rows[i].name, NULL, v);
+        }
         emit_close(e);
 }
 
@@ -55,15 +64,16 @@ static void emit_veth_peer(struct emit *e, const struct topology *t, const struc
         }
 }
 
-/* What only a kind has. The one place that renders by kind name: when the
- * kinds become ops tables, this is their render entry. */
+/* What only a kind has, by what its kind's table says it is (core/net/kind.c). */
 void show_link_kind(struct emit *e, const struct topology *t, const struct fwsh_link *l)
 {
-        if (strcmp(l->kind, "bridge") == 0)
+        unsigned flags = fwsh_link_kind_flags(l->kind);
+
+        if (flags & FWSH_KIND_PORTS)
                 emit_bridge_opts(e, l);
-        else if (strcmp(l->kind, "tap") == 0 || strcmp(l->kind, "tun") == 0)
+        else if (flags & FWSH_KIND_TUN)
                 emit_tap_opts(e, l);
-        else if (strcmp(l->kind, "veth") == 0)
+        else if (flags & FWSH_KIND_PAIR)
                 emit_veth_peer(e, t, l);
 }
 

@@ -63,7 +63,7 @@ static void node(luaL_Buffer *b, const struct topology *t, const struct fwsh_lin
         char label[512], extra[64] = "";
         const struct fwsh_impair *im = show_impairment(t, l->ifindex);
 
-        if (strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0)
+        if ((fwsh_link_kind_flags(l->kind) & FWSH_KIND_PAIR) && l->link_netnsid >= 0)
                 snprintf(extra, sizeof(extra), "\nveth, peer in another namespace");
         else
                 snprintf(extra, sizeof(extra), "\n%s%s", lfwsh_kind_word(l->kind), l->up ? "" : ", down");

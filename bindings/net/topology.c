@@ -104,5 +104,5 @@ const struct fwsh_link *show_link(const struct topology *t, int ifindex)
 
 bool show_is_bridge(const struct fwsh_link *l)
 {
-        return l && strcmp(l->kind, "bridge") == 0;
+        return l && (fwsh_link_kind_flags(l->kind) & FWSH_KIND_PORTS);
 }

@@ -145,7 +145,7 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
                         struct change ch;
 
                         if (!is_lab_link(&links[i], lab) ||
-                            (strcmp(links[i].kind, "bridge") == 0) != bridges)
+                            link_kind_find(links[i].kind)->ports != bridges)
                                 continue;
                         change_init(&ch, CH_LINK_DEL, links[i].name);
                         ch.ifindex = links[i].ifindex;

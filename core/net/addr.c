@@ -89,7 +89,7 @@ static int addr_change(struct fwsh_ctx *ctx, const char *link, const char *text,
                 return r;
         /* An address on a non-grounding bridge would put the host's IP stack on a
          * network that must reach it only through the firewalls: ask first. */
-        if (add && strcmp(l.kind, "bridge") == 0 && ipv6_disabled(ctx, l.name) == 1 &&
+        if (add && link_kind_find(l.kind)->ports && ipv6_disabled(ctx, l.name) == 1 &&
             addr_count_dev(ctx, l.ifindex, AF_UNSPEC) == 0)
                 return ctx_fail(ctx, -EINVAL, "%s is a non-grounding bridge: an address would "
                                 "ground it (set{grounding=true} first)", l.name);

@@ -20,21 +20,22 @@
 
 bool batch_is_bridge(const struct change *ch)
 {
-        return ch->op == CH_LINK_NEW && strcmp(ch->kind, "bridge") == 0;
+        return ch->op == CH_LINK_NEW && link_kind_find(ch->kind)->ports;
 }
 
 /* The words of ch's head that are not zero, in order, and which they are. */
-static size_t head_pack(const struct change *ch, uint64_t *ret_present, uint64_t words[ITEM_WORDS])
+static size_t head_pack(const struct change *ch, uint64_t ret_present[ITEM_MASKS],
+                        uint64_t words[ITEM_WORDS])
 {
         size_t k = 0;
 
-        *ret_present = 0;
+        memset(ret_present, 0, ITEM_MASKS * sizeof(*ret_present));
         for (size_t w = 0; w < ITEM_WORDS; w++) {
                 uint64_t word;
 
                 memcpy(&word, (const char *)ch + w * sizeof(word), sizeof(word));
                 if (word) {
-                        *ret_present |= UINT64_C(1) << w;
+                        ret_present[w / 64] |= UINT64_C(1) << (w % 64);
                         words[k++] = word;
                 }
         }
@@ -46,8 +47,9 @@ void item_change(const struct item *it, struct change *ret)
         uint64_t head[ITEM_WORDS] = { 0 };
         const uint64_t *w = it->words;
 
-        for (uint64_t m = it->present; m; m &= m - 1)
-                head[__builtin_ctzll(m)] = *w++;
+        for (size_t i = 0; i < ITEM_MASKS; i++)
+                for (uint64_t m = it->present[i]; m; m &= m - 1)
+                        head[i * 64 + (size_t)__builtin_ctzll(m)] = *w++;
         change_link_new_copy(head, ret);
 }
 
@@ -168,7 +170,7 @@ void fwsh_batch_abort(struct fwsh_ctx *ctx)
 static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const struct change *inverse)
 {
         struct batch *b = ctx->batch;
-        uint64_t words[ITEM_WORDS], present;
+        uint64_t words[ITEM_WORDS], present[ITEM_MASKS];
         struct item *it;
         size_t k;
         int r;
@@ -184,12 +186,12 @@ static int batch_queue(struct fwsh_ctx *ctx, const struct change *ch, const stru
                 return link_taken(ctx, ch->name);
         if (r != -ENODEV)
                 return r;
-        k = head_pack(ch, &present, words);
+        k = head_pack(ch, present, words);
         if (!(it = item_new(b, k)))
                 return -ENOMEM;
         b->v[b->n++] = it;
         memset(it, 0, sizeof(*it));
-        it->present = present;
+        memcpy(it->present, present, sizeof(present));
         memcpy(it->words, words, k * sizeof(*words));
         fwsh_strcpy(it->name, sizeof(it->name), ch->name);
         it->bridge = batch_is_bridge(ch);

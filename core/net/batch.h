@@ -7,7 +7,11 @@
 #include "internal.h"
 
 #define ITEM_WORDS (CHANGE_LINK_NEW_SIZE / 8)
-_Static_assert(CHANGE_LINK_NEW_SIZE % 8 == 0 && ITEM_WORDS <= 64, "a head's words fit one mask");
+/* Two mask words: the head grew past 64 words with a value per bridge option
+ * row; unset options are zero words, which an item does not keep. */
+#define ITEM_MASKS 2
+_Static_assert(CHANGE_LINK_NEW_SIZE % 8 == 0 && ITEM_WORDS <= 64 * ITEM_MASKS,
+               "a head's words fit the masks");
 
 /* A queued bridge or tap: its change's first CHANGE_LINK_NEW_SIZE bytes
  * (change/internal.h) as the 8-byte words of them that are not zero, most of
@@ -20,7 +24,7 @@ struct item {
         bool made;
         int ifindex;          /* bridges, once made */
         int fd;               /* taps: the tun descriptor until it persists, -1 */
-        uint64_t present;     /* bit w: word w of the head is not zero, and in words */
+        uint64_t present[ITEM_MASKS]; /* bit w: word w of the head is not zero, and in words */
         uint64_t words[];
 };
 

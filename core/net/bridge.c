@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -13,10 +14,10 @@
 
 static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 {
-        const struct fwsh_bridge_opts *o = &spec->opts;
+        int r = bridge_check_opts(ctx, &spec->opts);
 
-        if (o->forward_delay_cs > UINT32_MAX || o->ageing_time_cs > UINT32_MAX)
-                return ctx_fail(ctx, -ERANGE, "time out of range");
+        if (r < 0)
+                return r;
         if (spec->mtu > UINT32_MAX)
                 return ctx_fail(ctx, -ERANGE, "mtu out of range");
         return fwsh_name_check(ctx, spec->name);
@@ -48,9 +49,9 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
         r = change_apply(ctx, &ch, &inv);
         if (r == -EEXIST && !ctx->detail[0])
                 return link_taken(ctx, spec->name);
-        if (r == -EOPNOTSUPP && spec->opts.vlan_filtering == 1 && !ctx->detail[0])
-                return ctx_fail(ctx, r, "this kernel has no VLAN filtering on bridges "
-                                        "(CONFIG_BRIDGE_VLAN_FILTERING)");
+        if (r == -EOPNOTSUPP && bridge_opts_need(&spec->opts) && !ctx->detail[0])
+                return ctx_fail(ctx, r, "this kernel lacks what a bridge option needs (%s)",
+                                bridge_opts_need(&spec->opts));
         return r;
 }
 
@@ -62,21 +63,13 @@ static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long 
 static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec,
                           const struct fwsh_link *l)
 {
-        const struct fwsh_bridge_opts *o = &spec->opts, *h = &l->bridge.opts;
+        int r;
 
         if (strcmp(l->kind, "bridge") != 0)
                 return ctx_fail(ctx, -EEXIST, "exists as a %s, not a bridge",
                                 l->kind[0] ? l->kind : "plain link");
-        if (o->stp >= 0 && o->stp != h->stp)
-                return differs(ctx, "stp", o->stp, h->stp);
-        if (o->vlan_filtering >= 0 && o->vlan_filtering != h->vlan_filtering)
-                return differs(ctx, "vlan_filtering", o->vlan_filtering, h->vlan_filtering);
-        if (o->mcast_snooping >= 0 && o->mcast_snooping != h->mcast_snooping)
-                return differs(ctx, "mcast_snooping", o->mcast_snooping, h->mcast_snooping);
-        if (o->forward_delay_cs >= 0 && o->forward_delay_cs != h->forward_delay_cs)
-                return differs(ctx, "forward_delay (cs)", o->forward_delay_cs, h->forward_delay_cs);
-        if (o->ageing_time_cs >= 0 && o->ageing_time_cs != h->ageing_time_cs)
-                return differs(ctx, "ageing_time (cs)", o->ageing_time_cs, h->ageing_time_cs);
+        if ((r = bridge_match_opts(ctx, &spec->opts, &l->bridge.opts)) < 0)
+                return r;
         if (spec->mtu >= 0 && spec->mtu != l->mtu)
                 return differs(ctx, "mtu", spec->mtu, l->mtu);
         if (spec->set_mac && memcmp(spec->mac, l->mac, 6) != 0) {
@@ -85,7 +78,7 @@ static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *s
         }
         if (!spec->grounding) {
                 struct fwsh_grounding g;
-                int r = fwsh_bridge_grounding(ctx, spec->name, &g);
+                r = fwsh_bridge_grounding(ctx, spec->name, &g);
                 if (r < 0)
                         return r;
                 if (g.grounding || g.ipv6_enabled)
@@ -230,3 +223,87 @@ int fwsh_bridge_ports(struct fwsh_ctx *ctx, const char *name, int **ret_ports, s
         *ret_n = k;
         return 0;
 }
+
+/* ---- the bridge kind ---------------------------------------------------------------- */
+
+static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
+        [IFLA_BRPORT_STATE] = { .type = NLA_U8 },
+};
+
+static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *tb[IFLA_BR_MAX + 1];
+
+        /* No policy: the option rows check their attributes' widths. */
+        if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
+                return;
+        bridge_parse_opts(tb, &l->bridge.opts);
+        if (tb[IFLA_BR_BRIDGE_ID] && nla_len(tb[IFLA_BR_BRIDGE_ID]) >= (int)sizeof(struct ifla_bridge_id)) {
+                const struct ifla_bridge_id *id = nla_data(tb[IFLA_BR_BRIDGE_ID]);
+                snprintf(l->bridge.id, sizeof(l->bridge.id),
+                         "%02x%02x.%02x%02x%02x%02x%02x%02x", id->prio[0], id->prio[1],
+                         id->addr[0], id->addr[1], id->addr[2], id->addr[3], id->addr[4],
+                         id->addr[5]);
+        }
+}
+
+static void parse_port(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *port[IFLA_BRPORT_MAX + 1];
+
+        if (nla_parse_nested(port, IFLA_BRPORT_MAX, data, brport_policy) >= 0 && port[IFLA_BRPORT_STATE])
+                l->port_state = nla_get_u8(port[IFLA_BRPORT_STATE]);
+}
+
+static bool has_data(const struct change *ch, bool create)
+{
+        (void)create;
+        return bridge_opts_any(&ch->set.bridge);
+}
+
+static int put(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
+{
+        (void)create;
+        (void)peer_fd;
+        return bridge_put_opts(msg, &ch->set.bridge);
+}
+
+static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create)
+{
+        char words[256];
+
+        (void)ctx;
+        (void)create;
+        bridge_explain_opts(&ch->set.bridge, words, sizeof(words));
+        out_put(o, "%s", words);
+}
+
+static void plan_new(struct fwsh_link *l, const struct change *ch)
+{
+        (void)ch;
+        bridge_default_opts(&l->bridge.opts);
+}
+
+static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
+{
+        change_init(inv, CH_LINK_NEW, l->name);
+        if (l->has_mac) {
+                inv->set.set_mac = true;
+                memcpy(inv->set.mac, l->mac, 6);
+        }
+        bridge_recreate_opts(&l->bridge.opts, &inv->set.bridge);
+        /* A non-grounding bridge comes back with IPv6 off before it is up. */
+        if (ipv6_disabled(ctx, l->name) == 1) {
+                snprintf(inv->sysctl.path, sizeof(inv->sysctl.path),
+                         "net/ipv6/conf/%s/disable_ipv6", l->name);
+                snprintf(inv->sysctl.value, sizeof(inv->sysctl.value), "1");
+        }
+        return true;
+}
+
+static const struct link_kind bridge_kind = {
+        .name = "bridge", .type = "fwsh.bridge", .ports = true,
+        .parse = parse_bridge, .parse_port = parse_port, .has_data = has_data, .put = put,
+        .explain = explain, .plan_new = plan_new, .recreate = recreate,
+};
+LINK_KIND_REGISTER(bridge_kind)

@@ -12,13 +12,7 @@
 
 #include "internal.h"
 
-struct out {
-        char *buf;
-        size_t size, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+void out_put(struct out *o, const char *fmt, ...)
 {
         va_list ap;
         int n;
@@ -32,34 +26,33 @@ static void put(struct out *o, const char *fmt, ...)
                 o->len += (size_t)n;
 }
 
-/* A word for sh: as it is when it is plain, in single quotes otherwise. */
-static void word(struct out *o, const char *s)
+void out_word(struct out *o, const char *s)
 {
         if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                             "@%+=:,./_-") == strlen(s)) {
-                put(o, " %s", s);
+                out_put(o, " %s", s);
                 return;
         }
-        put(o, " '");
+        out_put(o, " '");
         for (; *s; s++) {
                 if (*s == '\'')
-                        put(o, "'\\''");
+                        out_put(o, "'\\''");
                 else
-                        put(o, "%c", *s);
+                        out_put(o, "%c", *s);
         }
-        put(o, "'");
+        out_put(o, "'");
 }
 
 /* "ip" or "ip -n NS", and the family switch routes need. */
 static void ip(struct out *o, const struct fwsh_ctx *ctx, const char *family)
 {
-        put(o, "%sip", o->len ? "\n" : "");
+        out_put(o, "%sip", o->len ? "\n" : "");
         if (ctx->ns_name[0]) {
-                put(o, " -n");
-                word(o, ctx->ns_name);
+                out_put(o, " -n");
+                out_word(o, ctx->ns_name);
         }
         if (family)
-                put(o, " %s", family);
+                out_put(o, " %s", family);
 }
 
 static const char *link_name(struct fwsh_ctx *ctx, int ifindex, char *buf)
@@ -73,20 +66,6 @@ static const char *link_name(struct fwsh_ctx *ctx, int ifindex, char *buf)
         return buf;
 }
 
-static void bridge_opts(struct out *o, const struct fwsh_bridge_opts *b)
-{
-        if (b->stp >= 0)
-                put(o, " stp_state %d", b->stp);
-        if (b->forward_delay_cs >= 0)
-                put(o, " forward_delay %lld", (long long)b->forward_delay_cs);
-        if (b->ageing_time_cs >= 0)
-                put(o, " ageing_time %lld", (long long)b->ageing_time_cs);
-        if (b->vlan_filtering >= 0)
-                put(o, " vlan_filtering %d", b->vlan_filtering);
-        if (b->mcast_snooping >= 0)
-                put(o, " mcast_snooping %d", b->mcast_snooping);
-}
-
 /* The settings of a link change, after "ip link set dev NAME". */
 static void link_settings(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool with_up)
 {
@@ -94,102 +73,67 @@ static void link_settings(struct out *o, struct fwsh_ctx *ctx, const struct chan
         char mac[18], master[FWSH_NAME_MAX + 1];
 
         if (s->name[0]) {
-                put(o, " name");
-                word(o, s->name);
+                out_put(o, " name");
+                out_word(o, s->name);
         }
         if (s->mtu >= 0)
-                put(o, " mtu %lld", (long long)s->mtu);
+                out_put(o, " mtu %lld", (long long)s->mtu);
         if (ch->group)
-                put(o, " group %u", ch->group);
+                out_put(o, " group %u", ch->group);
         if (s->set_mac)
-                put(o, " address %s", fwsh_mac_format(s->mac, mac));
+                out_put(o, " address %s", fwsh_mac_format(s->mac, mac));
         if (s->master > 0) {
-                put(o, " master");
-                word(o, link_name(ctx, s->master, master));
+                out_put(o, " master");
+                out_word(o, link_name(ctx, s->master, master));
         } else if (s->master == 0) {
-                put(o, " nomaster");
+                out_put(o, " nomaster");
         }
         if (ch->netns[0]) {
-                put(o, " netns");
-                word(o, ch->netns);
+                out_put(o, " netns");
+                out_word(o, ch->netns);
         }
         if (ch->has_alias) {
-                put(o, " alias");
-                word(o, ch->alias);
+                out_put(o, " alias");
+                out_word(o, ch->alias);
         }
         if (with_up && s->up >= 0)
-                put(o, s->up ? " up" : " down");
+                out_put(o, s->up ? " up" : " down");
 }
 
 static void sysctl_line(struct out *o, const struct fwsh_ctx *ctx, const struct change *ch)
 {
-        put(o, "%s", o->len ? "\n" : "");
+        out_put(o, "%s", o->len ? "\n" : "");
         if (ctx->ns_name[0]) {
-                put(o, "ip netns exec");
-                word(o, ctx->ns_name);
-                put(o, " ");
+                out_put(o, "ip netns exec");
+                out_word(o, ctx->ns_name);
+                out_put(o, " ");
         }
-        put(o, "sysctl -qw");
-        word(o, ch->sysctl.path);
-        put(o, "=%s", ch->sysctl.value);
-}
-
-/* ip-link(8)'s words for a VXLAN: id, local, remote (or group), dstport, dev */
-static void vxlan_words(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
-{
-        char a[INET6_ADDRSTRLEN];
-        struct fwsh_link dev;
-
-        put(o, " id %u", ch->vxlan.id);
-        if (ch->vxlan.has_local) {
-                put(o, " local");
-                word(o, inet_ntop(ch->vxlan.family, ch->vxlan.local, a, sizeof(a)));
-        }
-        if (ch->vxlan.has_remote) {
-                bool group = ch->vxlan.family == AF_INET ? (ch->vxlan.remote[0] & 0xf0) == 0xe0
-                                                         : ch->vxlan.remote[0] == 0xff;
-                put(o, group ? " group" : " remote");
-                word(o, inet_ntop(ch->vxlan.family, ch->vxlan.remote, a, sizeof(a)));
-        }
-        put(o, " dstport %u", ch->vxlan.dstport);
-        if (ch->vxlan.dev > 0 && fwsh_link_get_index(ctx, ch->vxlan.dev, &dev) == 0) {
-                put(o, " dev");
-                word(o, dev.name);
-        }
-        if (ch->vxlan.nolearning)
-                put(o, " nolearning");
+        out_put(o, "sysctl -qw");
+        out_word(o, ch->sysctl.path);
+        out_put(o, "=%s", ch->sysctl.value);
 }
 
 static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
 {
+        const struct link_kind *k = link_kind_find(ch->kind);
         bool late_up = ch->sysctl.path[0] && ch->set.up == 1;
         struct change c = *ch;
         char mac[18];
 
         ip(o, ctx, NULL);
-        put(o, " link add dev");
-        word(o, ch->name);
+        out_put(o, " link add dev");
+        out_word(o, ch->name);
         if (ch->set.mtu >= 0)
-                put(o, " mtu %lld", (long long)ch->set.mtu);
+                out_put(o, " mtu %lld", (long long)ch->set.mtu);
         if (ch->set.set_mac)
-                put(o, " address %s", fwsh_mac_format(ch->set.mac, mac));
+                out_put(o, " address %s", fwsh_mac_format(ch->set.mac, mac));
         if (ch->group)
-                put(o, " group %u", ch->group);
+                out_put(o, " group %u", ch->group);
         if (ch->set.up == 1 && !late_up)
-                put(o, " up");
-        put(o, " type %s", ch->kind);
-        if (strcmp(ch->kind, "bridge") == 0)
-                bridge_opts(o, &ch->set.bridge);
-        if (strcmp(ch->kind, "veth") == 0) {
-                put(o, " peer name");
-                word(o, ch->veth.peer);
-                if (ch->veth.peer_netns[0]) {
-                        put(o, " netns");
-                        word(o, ch->veth.peer_netns);
-                }
-        }
-        if (strcmp(ch->kind, "vxlan") == 0)
-                vxlan_words(o, ctx, ch);
+                out_put(o, " up");
+        out_put(o, " type %s", ch->kind);
+        if (k->explain)
+                k->explain(o, ctx, ch, true);
         if (ch->sysctl.path[0])
                 sysctl_line(o, ctx, ch);
         /* As the kernel does it: the tag (and a late up) in a second step. */
@@ -200,31 +144,31 @@ static void link_new(struct out *o, struct fwsh_ctx *ctx, const struct change *c
         c.set.master = -1;
         if (ch->has_alias || late_up) {
                 ip(o, ctx, NULL);
-                put(o, " link set dev");
-                word(o, ch->name);
+                out_put(o, " link set dev");
+                out_word(o, ch->name);
                 link_settings(o, ctx, &c, false);
                 if (late_up)
-                        put(o, " up");
+                        out_put(o, " up");
         }
 }
 
 static void tap_new(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
 {
         ip(o, ctx, NULL);
-        put(o, " tuntap add dev");
-        word(o, ch->name);
-        put(o, " mode tap");
+        out_put(o, " tuntap add dev");
+        out_word(o, ch->name);
+        out_put(o, " mode tap");
         if (ch->tap.owner >= 0)
-                put(o, " user %lld", (long long)ch->tap.owner);
+                out_put(o, " user %lld", (long long)ch->tap.owner);
         if (ch->tap.group >= 0)
-                put(o, " group %lld", (long long)ch->tap.group);
+                out_put(o, " group %lld", (long long)ch->tap.group);
         if (ch->tap.multi_queue)
-                put(o, " multi_queue");
+                out_put(o, " multi_queue");
         if (ch->tap.vnet_hdr)
-                put(o, " vnet_hdr");
+                out_put(o, " vnet_hdr");
         ip(o, ctx, NULL);
-        put(o, " link set dev");
-        word(o, ch->name);
+        out_put(o, " link set dev");
+        out_word(o, ch->name);
         link_settings(o, ctx, ch, true);
 }
 
@@ -235,29 +179,30 @@ static void route(struct out *o, struct fwsh_ctx *ctx, const struct change *ch)
         char via[64];
 
         ip(o, ctx, dst->family == AF_INET6 ? "-6" : "-4");
-        put(o, " route %s", ch->op == CH_ROUTE_NEW ? "add" : "delete");
+        out_put(o, " route %s", ch->op == CH_ROUTE_NEW ? "add" : "delete");
         if (dst->prefixlen == 0)
-                put(o, " default");
+                out_put(o, " default");
         else
-                word(o, dst->text);
+                out_word(o, dst->text);
         if (ch->route.has_via) {
                 snprintf(via, sizeof(via), "%s", ch->route.via.text);
                 *strchr(via, '/') = '\0';
-                put(o, " via %s", via);
+                out_put(o, " via %s", via);
         }
         if (ch->route.ifindex > 0) {
-                put(o, " dev");
-                word(o, link_name(ctx, ch->route.ifindex, dev));
+                out_put(o, " dev");
+                out_word(o, link_name(ctx, ch->route.ifindex, dev));
         }
         if (ch->route.metric)
-                put(o, " metric %u", ch->route.metric);
+                out_put(o, " metric %u", ch->route.metric);
         if (ch->route.table && ch->route.table != RT_TABLE_MAIN)
-                put(o, " table %u", ch->route.table);
+                out_put(o, " table %u", ch->route.table);
 }
 
 int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size_t size)
 {
         struct out o = { buf, size, 0 };
+        const struct link_kind *k;
         char dev[FWSH_NAME_MAX + 1], devname[FWSH_NAME_MAX + 1];
         char *save = NULL;
 
@@ -268,18 +213,19 @@ int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size
                 break;
         case CH_LINK_SET:
                 ip(&o, ctx, NULL);
-                put(&o, " link set dev");
-                word(&o, ch->ifindex > 0 ? link_name(ctx, ch->ifindex, dev) : ch->name);
+                out_put(&o, " link set dev");
+                out_word(&o, ch->ifindex > 0 ? link_name(ctx, ch->ifindex, dev) : ch->name);
                 link_settings(&o, ctx, ch, true);
-                if (strcmp(ch->kind, "bridge") == 0 && bridge_opts_any(&ch->set.bridge)) {
-                        put(&o, " type bridge");
-                        bridge_opts(&o, &ch->set.bridge);
+                k = link_kind_find(ch->kind);
+                if (k->has_data && k->has_data(ch, false) && k->explain) {
+                        out_put(&o, " type %s", ch->kind);
+                        k->explain(&o, ctx, ch, false);
                 }
                 break;
         case CH_LINK_DEL:
                 ip(&o, ctx, NULL);
-                put(&o, " link delete dev");
-                word(&o, ch->ifindex > 0 ? link_name(ctx, ch->ifindex, dev) : ch->name);
+                out_put(&o, " link delete dev");
+                out_word(&o, ch->ifindex > 0 ? link_name(ctx, ch->ifindex, dev) : ch->name);
                 break;
         case CH_TAP_NEW:
                 tap_new(&o, ctx, ch);
@@ -287,8 +233,8 @@ int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size
         case CH_ADDR_NEW:
         case CH_ADDR_DEL:
                 ip(&o, ctx, NULL);
-                put(&o, " address %s %s dev", ch->op == CH_ADDR_NEW ? "add" : "delete", ch->addr.text);
-                word(&o, link_name(ctx, ch->addr.ifindex, dev));
+                out_put(&o, " address %s %s dev", ch->op == CH_ADDR_NEW ? "add" : "delete", ch->addr.text);
+                out_word(&o, link_name(ctx, ch->addr.ifindex, dev));
                 break;
         case CH_ROUTE_NEW:
         case CH_ROUTE_DEL:
@@ -297,17 +243,17 @@ int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size
         case CH_NETNS_NEW: {
                 char tag[FWSH_LAB_MAX + 8];
                 lab_tag(ctx, tag, sizeof(tag));
-                put(&o, "ip netns add");
-                word(&o, ch->name);
-                put(&o, "\nip -n");
-                word(&o, ch->name);
-                put(&o, " link set dev lo alias");
-                word(&o, tag);
+                out_put(&o, "ip netns add");
+                out_word(&o, ch->name);
+                out_put(&o, "\nip -n");
+                out_word(&o, ch->name);
+                out_put(&o, " link set dev lo alias");
+                out_word(&o, tag);
                 break;
         }
         case CH_NETNS_DEL:
-                put(&o, "ip netns delete");
-                word(&o, ch->name);
+                out_put(&o, "ip netns delete");
+                out_word(&o, ch->name);
                 break;
         case CH_SYSCTL:
                 sysctl_line(&o, ctx, ch);
@@ -318,12 +264,12 @@ int change_render(struct fwsh_ctx *ctx, const struct change *ch, char *buf, size
                 if (impair_render(ch, name, lines, sizeof(lines)) < 0)
                         return -ENOSPC;
                 for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        put(&o, "%stc", o.len ? "\n" : "");
+                        out_put(&o, "%stc", o.len ? "\n" : "");
                         if (ctx->ns_name[0]) {
-                                put(&o, " -n");
-                                word(&o, ctx->ns_name);
+                                out_put(&o, " -n");
+                                out_word(&o, ctx->ns_name);
                         }
-                        put(&o, " %s", line);
+                        out_put(&o, " %s", line);
                 }
                 break;
         }

@@ -65,7 +65,7 @@ int fwsh_fdb_list(struct fwsh_ctx *ctx, const char *bridge, struct fwsh_fdb **re
 
         if (r < 0)
                 return r;
-        if (strcmp(br.kind, "bridge") != 0)
+        if (!link_kind_find(br.kind)->ports)
                 return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", bridge,
                                 br.kind[0] ? br.kind : "link");
         d.master = br.ifindex;

@@ -22,18 +22,43 @@ int fwsh_ctx_plan(struct fwsh_ctx *ctx, struct fwsh_ctx *world_of, bool empty);
 
 /* ---- links: any kind ------------------------------------------------------- */
 
-/* The switches are int8_t so that the whole stays 24 bytes: a batch keeps a
- * bridge's creation in 512 (change/internal.h). */
-struct fwsh_bridge_opts {
-        int8_t stp;               /* -1 leave/unknown, 0 off, 1 on */
-        int8_t vlan_filtering;    /* -1, 0, 1 */
-        int8_t mcast_snooping;    /* -1, 0, 1: IGMP/MLD snooping (on by the kernel's default) */
-        int64_t forward_delay_cs; /* centiseconds, -1 leave */
-        int64_t ageing_time_cs;   /* centiseconds, -1 leave */
+/* ---- bridge options: one row each (bridge_opts.c) -------------------------------- */
+
+/* The unit an option has in the API; the kernel's is the row's nla width. */
+enum fwsh_opt_unit {
+        FWSH_OPT_BOOL,   /* true/false; 0/1 in the kernel */
+        FWSH_OPT_INT,    /* a whole number, as the kernel has it */
+        FWSH_OPT_CS,     /* seconds, in whole hundredths: the kernel counts centiseconds */
 };
-#define FWSH_BRIDGE_OPTS_INIT                                                            \
-        { .stp = -1, .vlan_filtering = -1, .mcast_snooping = -1, .forward_delay_cs = -1,  \
-          .ageing_time_cs = -1 }
+/* One bridge option: everything about it that is not generic. Parse, put,
+ * undo, ensure's comparison, explain, the plan model, the bindings' reader,
+ * the renderer and the help text all read these rows. */
+struct fwsh_opt_row {
+        const char *name;     /* the Lua key and the renderer's field */
+        const char *ip_word;  /* ip-link(8)'s word for it */
+        uint16_t attr;        /* IFLA_BR_* */
+        uint8_t nla;          /* NLA_U8, NLA_U16 or NLA_U32 */
+        uint8_t unit;         /* enum fwsh_opt_unit */
+        uint32_t max;         /* in the kernel's unit */
+        uint32_t dflt;        /* a new bridge's value, as the kernel sets it (the plan model) */
+        const char *needs;    /* a kernel config it needs, NULL: it is always there */
+        const char *help;
+};
+#define FWSH_BRIDGE_OPTS_MAX 16
+/* A value per row, in the kernel's unit. Unset is all zero, so a batch keeps
+ * none of it for a tap, nor for a bridge beyond what it sets. */
+struct fwsh_bridge_opts {
+        uint32_t set;                      /* bit i: v[i] is given (to set, or read back) */
+        uint32_t v[FWSH_BRIDGE_OPTS_MAX];  /* by row of fwsh_bridge_opt_rows() */
+};
+#define FWSH_BRIDGE_OPTS_INIT { 0, { 0 } }
+/* The rows, *ret_n of them; row 0 is stp, brctl's column. */
+const struct fwsh_opt_row *fwsh_bridge_opt_rows(size_t *ret_n);
+/* The row called name, or -1. */
+int fwsh_bridge_opt_find(const char *name);
+/* Row i's value in o, or -1 if o does not give it. */
+int64_t fwsh_bridge_opt_get(const struct fwsh_bridge_opts *o, size_t i);
+void fwsh_bridge_opt_put(struct fwsh_bridge_opts *o, size_t i, uint32_t v);
 
 struct fwsh_link {
         int ifindex;
@@ -63,6 +88,16 @@ struct fwsh_link {
         int port_state;            /* as a bridge port: BR_STATE_*, -1 if not a port */
 };
 
+/* What the renderers need to know of a link's kind, without naming it. */
+enum {
+        FWSH_KIND_PORTS = 1 << 0,  /* a bridge: other links are its ports; it has bridge options */
+        FWSH_KIND_PAIR = 1 << 1,   /* a veth: made and deleted with its peer */
+        FWSH_KIND_TUN = 1 << 2,    /* a tap or tun: it has the tun settings */
+};
+unsigned fwsh_link_kind_flags(const char *kind);
+/* The Lua handle type of a link of this kind ("fwsh.bridge", ...), "fwsh.link"
+ * for a kind with no handle type of its own: the bindings' type registry. */
+const char *fwsh_link_kind_type(const char *kind);
 /* The ifindex of the link called name (> 0), or -ENODEV: one ioctl, no dump. */
 int fwsh_link_index(struct fwsh_ctx *ctx, const char *name);
 /* The name of the link with ifindex into ret_name (FWSH_NAME_MAX + 1 bytes),

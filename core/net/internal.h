@@ -33,6 +33,51 @@ int impair_kernel(struct fwsh_ctx *ctx, const struct change *ch);
 
 /* ---- links ------------------------------------------------------------------------ */
 
+/* ---- link kinds: what is particular to each, in its own file --------------------- */
+
+/* explain.c's output: command lines built word by word. */
+struct out {
+        char *buf;
+        size_t size, len;
+};
+void out_put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A word for sh: as it is when it is plain, in single quotes otherwise. */
+void out_word(struct out *o, const char *s);
+
+/* One kind of link. Generic code finds a link's kind once (link_kind_find)
+ * and calls through this; a NULL hook: the kind has nothing of its own there. */
+struct link_kind {
+        const char *name;        /* IFLA_INFO_KIND; "tap": a tun in tap mode */
+        const char *type;        /* its handle type in Lua, NULL: a plain link's */
+        bool ports;              /* other links can be its ports (a master) */
+        bool pair;               /* made with a peer (ch->veth.peer), deleted with it */
+        bool tun;                /* a tun device: it has the tun settings */
+        /* Its IFLA_INFO_DATA (may be NULL) into l; its data as a port's master. */
+        void (*parse)(struct nlattr *data, struct fwsh_link *l);
+        void (*parse_port)(struct nlattr *data, struct fwsh_link *l);
+        /* Whether ch, a creation or a change, puts IFLA_INFO_DATA; putting it
+         * (peer_fd: the namespace of a peer, -1). */
+        bool (*has_data)(const struct change *ch, bool create);
+        int (*put)(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd);
+        /* ip-link(8)'s words after "type NAME" for ch, a creation or a change. */
+        void (*explain)(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create);
+        /* The plan model: what a new link l of this kind has that the generic part does not set. */
+        void (*plan_new)(struct fwsh_link *l, const struct change *ch);
+        /* Into *inv, the kind's part of what makes a deleted l again (op, its
+         * own settings); false: it cannot be made again alone. */
+        bool (*recreate)(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv);
+};
+/* The kind called name: the one lookup by name (kind.c). Never NULL: a kind
+ * fwsh has nothing particular for is a plain link. */
+const struct link_kind *link_kind_find(const char *name);
+/* Each kind's file registers its table as the program starts (a constructor,
+ * as libnl's link kinds do): kind.c then names no kind, and the generic code,
+ * which the kinds' files call, reaches them only through link_kind_find. */
+void link_kind_register(const struct link_kind *k);
+#define LINK_KIND_REGISTER(k)                                                             \
+        __attribute__((constructor)) static void register_##k(void) { link_kind_register(&k); }
+
+
 /* The RTM_NEWLINK of link_kernel_new/set for ch, which has no namespace to
  * open; nlmsg_free it unless sent. */
 int link_msg(struct fwsh_ctx *ctx, const struct change *ch, bool create, struct nl_msg **ret_msg);
@@ -53,9 +98,32 @@ int link_taken(struct fwsh_ctx *ctx, const char *name);
 /* Inverse of a link change, from the link's state before it. */
 void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
 
-/* Puts the bridge options that o sets as IFLA_BR_* attributes. */
-int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+/* The bridge options, driven by their rows (bridge_opts.c). */
 bool bridge_opts_any(const struct fwsh_bridge_opts *o);
+/* The options of a bridge's IFLA_INFO_DATA, parsed without a policy: each row
+ * checks its attribute's width. */
+void bridge_parse_opts(struct nlattr *const tb[], struct fwsh_bridge_opts *ret);
+/* Puts the options that o sets as IFLA_BR_* attributes. */
+int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
+/* -ERANGE for a value past its row's maximum. */
+int bridge_check_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *o);
+/* Into *ret_inv, the values before had of those that set sets. */
+void bridge_undo_opts(const struct fwsh_bridge_opts *set, const struct fwsh_bridge_opts *before,
+                      struct fwsh_bridge_opts *ret_inv);
+/* What a deleted bridge with these options is made again with. */
+void bridge_recreate_opts(const struct fwsh_bridge_opts *have, struct fwsh_bridge_opts *ret);
+/* A new bridge's options, every row at its default (the plan model). */
+void bridge_default_opts(struct fwsh_bridge_opts *ret);
+/* The values set sets, written over have's (the plan model). */
+void bridge_apply_opts(const struct fwsh_bridge_opts *set, struct fwsh_bridge_opts *have);
+/* 0 if have has every value want gives, else -EEXIST naming the first that differs. */
+int bridge_match_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *want,
+                      const struct fwsh_bridge_opts *have);
+/* The kernel config an option o turns on needs, NULL if none. */
+const char *bridge_opts_need(const struct fwsh_bridge_opts *o);
+/* " word value" for each option o sets, as ip-link(8) takes them, into buf;
+ * the length it needed, as snprintf. */
+size_t bridge_explain_opts(const struct fwsh_bridge_opts *o, char *buf, size_t size);
 
 /* ---- addresses, routes, switches ------------------------------------------------------- */
 

@@ -1,5 +1,4 @@
 /* link.c - any link: read it back, change it, delete it. See ip-link(8). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +8,8 @@
 #include <linux/if.h>
 #include <netlink/socket.h>
 #include <sys/ioctl.h>
-#include <linux/if_bridge.h>
 #include <linux/if_link.h>
-#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
-#include <linux/veth.h>
 #include <netlink/attr.h>
 
 #include "internal.h"
@@ -38,93 +34,23 @@ static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
         [IFLA_INFO_SLAVE_DATA] = { .type = NLA_NESTED },
 };
 
-static struct nla_policy br_policy[IFLA_BR_MAX + 1] = {
-        [IFLA_BR_STP_STATE] = { .type = NLA_U32 },
-        [IFLA_BR_FORWARD_DELAY] = { .type = NLA_U32 },
-        [IFLA_BR_AGEING_TIME] = { .type = NLA_U32 },
-        [IFLA_BR_VLAN_FILTERING] = { .type = NLA_U8 },
-        [IFLA_BR_BRIDGE_ID] = { .minlen = sizeof(struct ifla_bridge_id) },
-};
-
-static struct nla_policy tun_policy[IFLA_TUN_MAX + 1] = {
-        [IFLA_TUN_OWNER] = { .type = NLA_U32 },
-        [IFLA_TUN_GROUP] = { .type = NLA_U32 },
-        [IFLA_TUN_TYPE] = { .type = NLA_U8 },
-        [IFLA_TUN_VNET_HDR] = { .type = NLA_U8 },
-        [IFLA_TUN_PERSIST] = { .type = NLA_U8 },
-        [IFLA_TUN_MULTI_QUEUE] = { .type = NLA_U8 },
-        [IFLA_TUN_NUM_QUEUES] = { .type = NLA_U32 },
-};
-
-static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
-        [IFLA_BRPORT_STATE] = { .type = NLA_U8 },
-};
-
-static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
-{
-        struct nlattr *tb[IFLA_BR_MAX + 1];
-
-        if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, br_policy) < 0)
-                return;
-        if (tb[IFLA_BR_STP_STATE])
-                l->bridge.opts.stp = nla_get_u32(tb[IFLA_BR_STP_STATE]) != 0;
-        if (tb[IFLA_BR_VLAN_FILTERING])
-                l->bridge.opts.vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]) != 0;
-        if (tb[IFLA_BR_MCAST_SNOOPING])
-                l->bridge.opts.mcast_snooping = nla_get_u8(tb[IFLA_BR_MCAST_SNOOPING]) != 0;
-        if (tb[IFLA_BR_FORWARD_DELAY])
-                l->bridge.opts.forward_delay_cs = nla_get_u32(tb[IFLA_BR_FORWARD_DELAY]);
-        if (tb[IFLA_BR_AGEING_TIME])
-                l->bridge.opts.ageing_time_cs = nla_get_u32(tb[IFLA_BR_AGEING_TIME]);
-        if (tb[IFLA_BR_BRIDGE_ID]) {
-                const struct ifla_bridge_id *id = nla_data(tb[IFLA_BR_BRIDGE_ID]);
-                snprintf(l->bridge.id, sizeof(l->bridge.id),
-                         "%02x%02x.%02x%02x%02x%02x%02x%02x", id->prio[0], id->prio[1],
-                         id->addr[0], id->addr[1], id->addr[2], id->addr[3], id->addr[4],
-                         id->addr[5]);
-        }
-}
-
-static void parse_tun(struct nlattr *data, struct fwsh_link *l)
-{
-        struct nlattr *tb[IFLA_TUN_MAX + 1];
-
-        if (!data || nla_parse_nested(tb, IFLA_TUN_MAX, data, tun_policy) < 0)
-                return;
-        if (tb[IFLA_TUN_TYPE] && nla_get_u8(tb[IFLA_TUN_TYPE]) == IFF_TAP)
-                snprintf(l->kind, sizeof(l->kind), "tap");
-        if (tb[IFLA_TUN_OWNER])
-                l->tun.owner = nla_get_u32(tb[IFLA_TUN_OWNER]);
-        if (tb[IFLA_TUN_GROUP])
-                l->tun.group = nla_get_u32(tb[IFLA_TUN_GROUP]);
-        l->tun.vnet_hdr = tb[IFLA_TUN_VNET_HDR] && nla_get_u8(tb[IFLA_TUN_VNET_HDR]);
-        l->tun.persist = tb[IFLA_TUN_PERSIST] && nla_get_u8(tb[IFLA_TUN_PERSIST]);
-        l->tun.multi_queue = tb[IFLA_TUN_MULTI_QUEUE] && nla_get_u8(tb[IFLA_TUN_MULTI_QUEUE]);
-        /* Only a multi_queue tap reports its queues; one with a single queue
-         * has carrier exactly while that queue is attached. */
-        if (tb[IFLA_TUN_NUM_QUEUES])
-                l->tun.queues = nla_get_u32(tb[IFLA_TUN_NUM_QUEUES]);
-        else
-                l->tun.queues = l->carrier;
-}
-
 static void parse_linkinfo(struct nlattr *info, struct fwsh_link *l)
 {
-        struct nlattr *tb[IFLA_INFO_MAX + 1], *port[IFLA_BRPORT_MAX + 1];
+        struct nlattr *tb[IFLA_INFO_MAX + 1];
 
         if (nla_parse_nested(tb, IFLA_INFO_MAX, info, info_policy) < 0)
                 return;
+        const struct link_kind *k, *master;
+
         if (tb[IFLA_INFO_KIND])
                 nla_strlcpy(l->kind, tb[IFLA_INFO_KIND], sizeof(l->kind));
-        if (strcmp(l->kind, "bridge") == 0)
-                parse_bridge(tb[IFLA_INFO_DATA], l);
-        else if (strcmp(l->kind, "tun") == 0)
-                parse_tun(tb[IFLA_INFO_DATA], l);
-        if (tb[IFLA_INFO_SLAVE_KIND] && tb[IFLA_INFO_SLAVE_DATA] &&
-            strcmp(nla_get_string(tb[IFLA_INFO_SLAVE_KIND]), "bridge") == 0 &&
-            nla_parse_nested(port, IFLA_BRPORT_MAX, tb[IFLA_INFO_SLAVE_DATA], brport_policy) >= 0 &&
-            port[IFLA_BRPORT_STATE])
-                l->port_state = nla_get_u8(port[IFLA_BRPORT_STATE]);
+        k = link_kind_find(l->kind);
+        if (k->parse)
+                k->parse(tb[IFLA_INFO_DATA], l);
+        master = tb[IFLA_INFO_SLAVE_KIND] ? link_kind_find(nla_get_string(tb[IFLA_INFO_SLAVE_KIND]))
+                                          : NULL;
+        if (master && master->parse_port && tb[IFLA_INFO_SLAVE_DATA])
+                master->parse_port(tb[IFLA_INFO_SLAVE_DATA], l);
 }
 
 static int link_parse(struct nlmsghdr *h, struct fwsh_link *l)
@@ -369,62 +295,22 @@ static int put_link_set(struct nl_msg *msg, struct ifinfomsg *ifi, const struct 
         return 0;
 }
 
-static int put_veth_peer(struct nl_msg *msg, const struct change *ch, int peer_fd)
-{
-        struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
-        struct nlattr *nest = nla_nest_start(msg, VETH_INFO_PEER);
-
-        if (!nest || nlmsg_append(msg, &peer, sizeof(peer), NLMSG_ALIGNTO) < 0 ||
-            nla_put_string(msg, IFLA_IFNAME, ch->veth.peer) < 0)
-                return -ENOMEM;
-        if (peer_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)peer_fd) < 0)
-                return -ENOMEM;
-        nla_nest_end(msg, nest);
-        return 0;
-}
-
-/* A VXLAN's IFLA_INFO_DATA: as ip-link(8) puts it (remote and group both go
- * as the group attribute; the port in network order). */
-static int put_vxlan(struct nl_msg *msg, const struct change *ch)
-{
-        bool v6 = ch->vxlan.family == AF_INET6;
-        int alen = v6 ? 16 : 4;
-
-        if (nla_put_u32(msg, IFLA_VXLAN_ID, ch->vxlan.id) < 0 ||
-            nla_put_u16(msg, IFLA_VXLAN_PORT, htons(ch->vxlan.dstport)) < 0 ||
-            nla_put_u8(msg, IFLA_VXLAN_LEARNING, !ch->vxlan.nolearning) < 0)
-                return -ENOMEM;
-        if (ch->vxlan.has_local &&
-            nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL, alen, ch->vxlan.local) < 0)
-                return -ENOMEM;
-        if (ch->vxlan.has_remote &&
-            nla_put(msg, v6 ? IFLA_VXLAN_GROUP6 : IFLA_VXLAN_GROUP, alen, ch->vxlan.remote) < 0)
-                return -ENOMEM;
-        if (ch->vxlan.dev > 0 && nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)ch->vxlan.dev) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 static int put_linkinfo(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
 {
-        struct nlattr *info, *data;
-        bool veth = strcmp(ch->kind, "veth") == 0;
-        bool vxlan = create && strcmp(ch->kind, "vxlan") == 0;
-        bool bridge = strcmp(ch->kind, "bridge") == 0;
+        const struct link_kind *k = link_kind_find(ch->kind);
+        bool data = k->has_data && k->has_data(ch, create);
+        struct nlattr *info, *nest;
 
-        if (!ch->kind[0] || (!create && !(bridge && bridge_opts_any(&ch->set.bridge))))
+        if (!ch->kind[0] || (!create && !data))
                 return 0;
         info = nla_nest_start(msg, IFLA_LINKINFO);
         if (!info || nla_put_string(msg, IFLA_INFO_KIND, ch->kind) < 0)
                 return -ENOMEM;
-        if (veth || vxlan || (bridge && bridge_opts_any(&ch->set.bridge))) {
-                data = nla_nest_start(msg, IFLA_INFO_DATA);
-                if (!data)
+        if (data) {
+                nest = nla_nest_start(msg, IFLA_INFO_DATA);
+                if (!nest || k->put(msg, ch, create, peer_fd) < 0)
                         return -ENOMEM;
-                if ((veth && put_veth_peer(msg, ch, peer_fd) < 0) || (vxlan && put_vxlan(msg, ch) < 0) ||
-                    (bridge && bridge_put_opts(msg, &ch->set.bridge) < 0))
-                        return -ENOMEM;
-                nla_nest_end(msg, data);
+                nla_nest_end(msg, nest);
         }
         nla_nest_end(msg, info);
         return 0;
@@ -636,13 +522,7 @@ void link_set_inverse(const struct fwsh_link *before, const struct change *ch, s
                 inv->has_alias = true;
                 snprintf(inv->alias, sizeof(inv->alias), "%s", before->alias);
         }
-#define UNDO_OPT(f) if (s->bridge.f >= 0) inv->set.bridge.f = before->bridge.opts.f
-        UNDO_OPT(stp);
-        UNDO_OPT(vlan_filtering);
-        UNDO_OPT(mcast_snooping);
-        UNDO_OPT(forward_delay_cs);
-        UNDO_OPT(ageing_time_cs);
-#undef UNDO_OPT
+        bridge_undo_opts(&s->bridge, &before->bridge.opts, &inv->set.bridge);
 }
 
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set)
@@ -655,7 +535,7 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
                 return r;
         if (set->name[0] && (r = fwsh_name_check(ctx, set->name)) < 0)
                 return r;
-        if (bridge_opts_any(&set->bridge) && strcmp(before.kind, "bridge") != 0)
+        if (bridge_opts_any(&set->bridge) && !link_kind_find(before.kind)->ports)
                 return ctx_fail(ctx, -EINVAL, "bridge options on a %s link",
                                 before.kind[0] ? before.kind : "plain");
         change_init(&ch, CH_LINK_SET, name);
@@ -678,40 +558,20 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
         return change_apply(ctx, &ch, set->netns ? NULL : &inv);
 }
 
-/* What would bring a deleted link back: bridges and taps with their settings
- * (not their ports); NULL for kinds that cannot be recreated alone. */
+/* What would bring a deleted link back, with its settings (not its ports):
+ * false for kinds that cannot be made again alone. */
 static bool recreate_change(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
 {
-        bool tap = strcmp(l->kind, "tap") == 0;
+        const struct link_kind *k = link_kind_find(l->kind);
 
-        if (!tap && strcmp(l->kind, "bridge") != 0)
+        if (!k->recreate || !k->recreate(ctx, l, inv))
                 return false;
-        change_init(inv, tap ? CH_TAP_NEW : CH_LINK_NEW, l->name);
         snprintf(inv->kind, sizeof(inv->kind), "%s", l->kind);
         inv->set.up = l->up;
         inv->set.mtu = l->mtu;
-        if (l->has_mac && !tap) {
-                inv->set.set_mac = true;
-                memcpy(inv->set.mac, l->mac, 6);
-        }
-        inv->set.bridge = l->bridge.opts;
-        /* Off is the default, and a kernel without VLAN filtering refuses the
-         * attribute even to turn it off. */
-        if (inv->set.bridge.vlan_filtering == 0)
-                inv->set.bridge.vlan_filtering = -1;
         inv->group = l->group;
         inv->has_alias = l->alias[0] != '\0';
         memcpy(inv->alias, l->alias, sizeof(inv->alias));
-        inv->tap.owner = l->tun.owner;
-        inv->tap.group = l->tun.group;
-        inv->tap.multi_queue = l->tun.multi_queue;
-        inv->tap.vnet_hdr = l->tun.vnet_hdr;
-        /* A non-grounding bridge comes back with IPv6 off before it is up. */
-        if (!tap && ipv6_disabled(ctx, l->name) == 1) {
-                snprintf(inv->sysctl.path, sizeof(inv->sysctl.path),
-                         "net/ipv6/conf/%s/disable_ipv6", l->name);
-                snprintf(inv->sysctl.value, sizeof(inv->sysctl.value), "1");
-        }
         return true;
 }
 

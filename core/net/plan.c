@@ -262,7 +262,7 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
                 m = find_link(p, s->master, NULL);
                 if (!m)
                         return ctx_fail(ctx, -ENODEV, "no such master");
-                if (strcmp(m->kind, "bridge") != 0)
+                if (!link_kind_find(m->kind)->ports)
                         return ctx_fail(ctx, -EOPNOTSUPP, "%s is not a bridge", m->name);
         }
         if (s->name[0] && find_link(p, 0, s->name))
@@ -287,13 +287,7 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
                 l->master = s->master;
         if (ch->has_alias)
                 snprintf(l->alias, sizeof(l->alias), "%s", ch->alias);
-#define SET_OPT(f) if (s->bridge.f >= 0) l->bridge.opts.f = s->bridge.f
-        SET_OPT(stp);
-        SET_OPT(vlan_filtering);
-        SET_OPT(mcast_snooping);
-        SET_OPT(forward_delay_cs);
-        SET_OPT(ageing_time_cs);
-#undef SET_OPT
+        bridge_apply_opts(&s->bridge, &l->bridge.opts);
         if (ch->netns[0])
                 drop_link(p, l->ifindex);
         return 0;
@@ -301,17 +295,14 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
 
 static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *kind)
 {
-        static const struct fwsh_bridge_opts bridge_defaults = {
-                .stp = 0, .vlan_filtering = 0, .mcast_snooping = 1,
-                .forward_delay_cs = 1500, .ageing_time_cs = 30000,
-        };
+        const struct link_kind *k = link_kind_find(kind);
         struct plan *p = ctx->plan;
         struct fwsh_link l = { 0 }, *at;
         struct change rest = *ch;
 
         if (find_link(p, 0, ch->name))
                 return -EEXIST;
-        if (ch->kind[0] && strcmp(ch->kind, "veth") == 0 && !ch->veth.peer_netns[0] &&
+        if (k->pair && !ch->veth.peer_netns[0] &&
             find_link(p, 0, ch->veth.peer))
                 return -EEXIST;
         l.ifindex = p->next_ifindex++;
@@ -324,15 +315,13 @@ static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *k
         l.tun.group = ch->tap.group;
         l.tun.multi_queue = ch->tap.multi_queue;
         l.tun.vnet_hdr = ch->tap.vnet_hdr;
-        l.tun.persist = strcmp(kind, "tap") == 0;
-        l.bridge.opts = bridge_defaults;
-        if (strcmp(kind, "bridge") != 0)
-                l.bridge.opts = (struct fwsh_bridge_opts)FWSH_BRIDGE_OPTS_INIT;
+        if (k->plan_new)
+                k->plan_new(&l, ch);
         snprintf(l.bridge.id, sizeof(l.bridge.id), "8000.000000000000");
         if (PUSH(p->links, p->nlinks, l) < 0)
                 return -ENOMEM;
         at = &p->links[p->nlinks - 1];
-        if (strcmp(kind, "veth") == 0 && !ch->veth.peer_netns[0]) {
+        if (k->pair && !ch->veth.peer_netns[0]) {
                 struct fwsh_link peer = *at;
                 peer.ifindex = p->next_ifindex++;
                 snprintf(peer.name, sizeof(peer.name), "%s", ch->veth.peer);
@@ -451,7 +440,7 @@ static int plan_apply(struct fwsh_ctx *ctx, const struct change *ch)
                         return ctx_fail(ctx, -ENODEV, "no such link");
                 if (ch->op == CH_LINK_SET)
                         return set_link(ctx, l, ch);
-                if (l->link && strcmp(l->kind, "veth") == 0)
+                if (l->link && link_kind_find(l->kind)->pair)
                         drop_link(p, l->link);
                 drop_link(p, l->ifindex);
                 return 0;

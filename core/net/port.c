@@ -13,7 +13,7 @@ int fwsh_port_attach(struct fwsh_ctx *ctx, const char *bridge, const char *port)
         if (r < 0)
                 return ctx_fail(ctx, r, "bridge %s: %s", bridge,
                                 r == -ENODEV ? "no such link" : ctx->detail);
-        if (strcmp(br.kind, "bridge") != 0)
+        if (!link_kind_find(br.kind)->ports)
                 return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", bridge,
                                 br.kind[0] ? br.kind : "plain link");
         r = fwsh_link_get(ctx, port, &p);

@@ -143,7 +143,7 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, in
                 struct fwsh_link br;
                 if ((r = fwsh_link_get_index(ctx, *ret_master, &br)) < 0)
                         return r;
-                if (strcmp(br.kind, "bridge") != 0)
+                if (!link_kind_find(br.kind)->ports)
                         return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", spec->bridge,
                                         br.kind[0] ? br.kind : "plain link");
         }
@@ -157,7 +157,7 @@ static int bad_master(struct fwsh_ctx *ctx, const char *bridge, int err)
         char why[FWSH_DETAIL_MAX];
 
         snprintf(why, sizeof(why), "%s", ctx->detail);
-        if (fwsh_link_get(ctx, bridge, &br) == 0 && strcmp(br.kind, "bridge") != 0)
+        if (fwsh_link_get(ctx, bridge, &br) == 0 && !link_kind_find(br.kind)->ports)
                 return ctx_fail(ctx, -EINVAL, "%s is a %s, not a bridge", bridge,
                                 br.kind[0] ? br.kind : "plain link");
         return ctx_fail(ctx, err, "%s", why);
@@ -249,3 +249,64 @@ int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
         r = fwsh_link_set(ctx, spec->name, &set);
         return r < 0 ? r : 0;
 }
+
+/* ---- the tap kind, and tun, which the kernel calls both ----------------------------- */
+
+static struct nla_policy tun_policy[IFLA_TUN_MAX + 1] = {
+        [IFLA_TUN_OWNER] = { .type = NLA_U32 },
+        [IFLA_TUN_GROUP] = { .type = NLA_U32 },
+        [IFLA_TUN_TYPE] = { .type = NLA_U8 },
+        [IFLA_TUN_VNET_HDR] = { .type = NLA_U8 },
+        [IFLA_TUN_PERSIST] = { .type = NLA_U8 },
+        [IFLA_TUN_MULTI_QUEUE] = { .type = NLA_U8 },
+        [IFLA_TUN_NUM_QUEUES] = { .type = NLA_U32 },
+};
+
+static void parse_tun(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *tb[IFLA_TUN_MAX + 1];
+
+        if (!data || nla_parse_nested(tb, IFLA_TUN_MAX, data, tun_policy) < 0)
+                return;
+        if (tb[IFLA_TUN_TYPE] && nla_get_u8(tb[IFLA_TUN_TYPE]) == IFF_TAP)
+                snprintf(l->kind, sizeof(l->kind), "tap");
+        if (tb[IFLA_TUN_OWNER])
+                l->tun.owner = nla_get_u32(tb[IFLA_TUN_OWNER]);
+        if (tb[IFLA_TUN_GROUP])
+                l->tun.group = nla_get_u32(tb[IFLA_TUN_GROUP]);
+        l->tun.vnet_hdr = tb[IFLA_TUN_VNET_HDR] && nla_get_u8(tb[IFLA_TUN_VNET_HDR]);
+        l->tun.persist = tb[IFLA_TUN_PERSIST] && nla_get_u8(tb[IFLA_TUN_PERSIST]);
+        l->tun.multi_queue = tb[IFLA_TUN_MULTI_QUEUE] && nla_get_u8(tb[IFLA_TUN_MULTI_QUEUE]);
+        /* Only a multi_queue tap reports its queues; one with a single queue
+         * has carrier exactly while that queue is attached. */
+        if (tb[IFLA_TUN_NUM_QUEUES])
+                l->tun.queues = nla_get_u32(tb[IFLA_TUN_NUM_QUEUES]);
+        else
+                l->tun.queues = l->carrier;
+}
+
+static void tap_plan_new(struct fwsh_link *l, const struct change *ch)
+{
+        (void)ch;
+        l->tun.persist = true;
+}
+
+static bool tap_recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
+{
+        (void)ctx;
+        change_init(inv, CH_TAP_NEW, l->name);
+        inv->tap.owner = l->tun.owner;
+        inv->tap.group = l->tun.group;
+        inv->tap.multi_queue = l->tun.multi_queue;
+        inv->tap.vnet_hdr = l->tun.vnet_hdr;
+        return true;
+}
+
+/* The kernel's kind is "tun" for both; parse_tun calls one in tap mode "tap". */
+static const struct link_kind tun_kind = { .name = "tun", .tun = true, .parse = parse_tun };
+static const struct link_kind tap_kind = {
+        .name = "tap", .type = "fwsh.tap", .tun = true, .parse = parse_tun, .plan_new = tap_plan_new,
+        .recreate = tap_recreate,
+};
+LINK_KIND_REGISTER(tun_kind)
+LINK_KIND_REGISTER(tap_kind)
