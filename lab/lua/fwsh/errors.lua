@@ -14,15 +14,22 @@ local function metatable()
 end
 
 --- errors.new(op, object, reason [, level]) -> an fwsh error (not raised):
---  message is "FILE:LINE: op object: reason", the place as error()'s level
+--  message is "FILE:LINE: op object: reason" ("op: reason" with no
+--  object), the place as error()'s level
 --  names it (1: the function calling errors.new), 0 no place
 function M.new(op, object, reason, level)
-  object, reason = tostring(object), tostring(reason)
+  reason = tostring(reason)
   local where = level == 0 and "" or debug.traceback("", (level or 1) + 1):match("\n%s*([^\n]-:%d+:)") or ""
-  local seen = object ~= "" and not object:find("^%s") and not object:find("%s$") and not object:find("[\t\n\r]")
-  local e = { op = op, object = object, reason = reason,
-              message = string.format(seen and "%s%s%s %s: %s" or "%s%s%s '%s': %s",
-                                      where, where ~= "" and " " or "", op, object, reason) }
+  if where ~= "" then where = where .. " " end
+  local e = { op = op, object = object, reason = reason }
+  if object == nil then -- no one object: the reason names what is wrong
+    e.message = string.format("%s%s: %s", where, op, reason)
+  else
+    object = tostring(object)
+    e.object = object
+    local seen = object ~= "" and not object:find("^%s") and not object:find("%s$") and not object:find("[\t\n\r]")
+    e.message = string.format(seen and "%s%s %s: %s" or "%s%s '%s': %s", where, op, object, reason)
+  end
   return setmetatable(e, metatable())
 end
 
