@@ -63,7 +63,8 @@ function M.timeline(path, r)
   add('<text x="%d" y="%d" text-anchor="middle">seconds since the probe started (%d replies, one tick each)</text>',
       (L + W - R) // 2, H - B + 36, #replies)
   add("</svg>")
-  local f = assert(io.open(path, "w"))
+  local f, err = io.open(path, "w")
+  if not f then require("fwsh.errors").raise("plot", path, err) end
   f:write(table.concat(out, "\n"), "\n")
   f:close()
   return path
