@@ -81,12 +81,12 @@ end
 --  this one, $FWSH_EXE)
 function M.start(n, o)
   o = o or {}
-  if not (math.tointeger(n) and n >= 1 and n <= 200) then error("emulate.start: 1 to 200 hosts", 2) end
+  if not (math.tointeger(n) and n >= 1 and n <= 200) then errors.raise("emulate.start", nil, "1 to 200 hosts") end
   if fwsh.mode() == "plan" then
-    error("emulate.start: emulated hosts are made for real, not planned: with --dry-run, give real hosts", 2)
+    errors.raise("emulate.start", nil, "emulated hosts are made for real, not planned: with --dry-run, give real hosts")
   end
   local exe = o.fwsh or os.getenv("FWSH_EXE")
-  if not exe then error("emulate.start: which fwsh do the hosts run? (fwsh=, or $FWSH_EXE)", 2) end
+  if not exe then errors.raise("emulate.start", nil, "which fwsh do the hosts run? (fwsh=, or $FWSH_EXE)") end
   local hosts = setmetatable({ procs = {}, netns = {}, made = {} }, Hosts)
   local ok, err = pcall(function()
     hosts.dir = fwsh.lab_dir()
@@ -125,7 +125,7 @@ function M.start(n, o)
       local ns = hosts[i].netns
       fwsh.wait{ fn = function()
         if not hosts.procs[i]:running() then
-          error("emulate: host " .. hosts[i].name .. "'s sshd ended: " .. read(dir .. "/h" .. i .. ".log"), 0)
+          errors.raise("emulate", hosts[i].name, "its sshd ended: " .. read(dir .. "/h" .. i .. ".log"), 0)
         end
         return listening(ns)
       end, interval = 0.02, timeout = 10 }

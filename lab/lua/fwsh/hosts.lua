@@ -33,7 +33,15 @@ local HOST, ID, PROC, CACHE, DEAD, ROOT = {}, {}, {}, {}, {}, {}
 local Obj, Fn, Ctx, Host = {}, {}, {}, {}
 local open_hosts = setmetatable({}, { __mode = "k" })
 
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+-- An fwsh error from a sentence "OP [OBJECT]: REASON" (fwsh.host h1: ...,
+-- hosts.stretch br0: ...): the same words, with their parts as fields.
+local function fail(fmt, ...)
+  local text = string.format(fmt, ...)
+  local head, reason = text:match("^(.-): (.*)$")
+  if not head then errors.raise("fwsh.host", nil, text, 0) end
+  local op, object = head:match("^(%S+) (.+)$")
+  errors.raise(op or head, object, reason, 0)
+end
 
 M.lab_dir = R.lab_dir
 local record = R.record

@@ -78,7 +78,7 @@ end
 --  underlay's link there, for VXLAN); # comments
 function R.read(path)
   local f, err = io.open(path, "r")
-  if not f then error("--hosts: " .. err, 0) end
+  if not f then errors.raise("--hosts", nil, err, 0) end
   local list = {}
   local n = 0
   for line in f:lines() do
@@ -87,14 +87,14 @@ function R.read(path)
     local words = {}
     for w in line:gmatch("%S+") do words[#words + 1] = w end
     if #words > 0 then
-      if #words < 2 then error(string.format("%s:%d: NAME USER@ADDRESS [key=value ...]", path, n), 0) end
+      if #words < 2 then errors.raise("--hosts", string.format("%s:%d", path, n), "NAME USER@ADDRESS [key=value ...]", 0) end
       local h = { name = words[1], ssh = words[2] }
       for i = 3, #words do
         local k, v = words[i]:match("^([%w_]+)=(.+)$")
         local known = { identity = true, known_hosts = true, fwsh = true, port = true, underlay = true, dev = true }
         if not k or not known[k] then
-          error(string.format("%s:%d: %s: one of identity=, known_hosts=, fwsh=, port=, underlay=, dev=", path, n,
-                              words[i]), 0)
+          errors.raise("--hosts", string.format("%s:%d", path, n),
+                       words[i] .. ": one of identity=, known_hosts=, fwsh=, port=, underlay=, dev=", 0)
         end
         h[k] = k == "port" and tonumber(v) or v
       end
