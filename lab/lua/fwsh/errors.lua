@@ -4,13 +4,19 @@
 -- teardown closes everything and still reports the first failure.
 local M = {}
 
--- The C side's metatable, so that both kinds print and concatenate alike;
--- a copy of its two methods when fwsh is not loaded (a plain lua5.4).
+-- The C side's metatable (bindings/base/error.c), so that both kinds print
+-- and concatenate alike. C makes it on its first error; if none came yet, it
+-- is made here, under the same registry name, with the same two methods,
+-- and C takes this one.
 local function metatable()
-  local mt = debug.getregistry()["fwsh.error"]
-  if mt then return mt end
-  return { __tostring = function(e) return e.message end,
+  local registry = debug.getregistry()
+  local mt = registry["fwsh.error"]
+  if not mt then
+    mt = { __name = "fwsh.error", __tostring = function(e) return e.message end,
            __concat = function(a, b) return tostring(a) .. tostring(b) end }
+    registry["fwsh.error"] = mt
+  end
+  return mt
 end
 
 --- errors.new(op, object, reason [, level]) -> an fwsh error (not raised):
