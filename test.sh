@@ -22,14 +22,20 @@ tap=build/specs.tap
 : > "$tap"
 
 # What the specs must leave as they found it: the host's namespaces and links,
-# the names in /tmp, /run (three levels) and what under /etc was written during
-# the run. The sandbox's mount points (/run/netns, /run/fwsh) are made on the
-# host if missing: empty ones it made are removed again before the comparison.
+# the names in /tmp, /run (three levels), the labs' cgroups, and what under
+# /etc was written during the run. The sandbox's mount points (/run/netns,
+# /run/fwsh) are made on the host if missing: empty ones it made are removed
+# again before the comparison.
 host_state() {
   ip netns list 2>/dev/null | awk '{print "netns " $1}'
   ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}'
   ls -A /tmp | sed 's|^|/tmp/|'
   find /run -mindepth 1 -maxdepth 3 ! -path '/run/user/*' ! -path '/run/systemd/*' 2>/dev/null
+  # the labs' cgroups (fwsh.LAB.NSINO) in the cgroup2 tree, wherever it is mounted
+  awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
+    /proc/self/mountinfo | while read -r m; do
+    find "$m" -maxdepth 4 -type d -name 'fwsh.*' 2>/dev/null
+  done
 }
 had_run_dirs=""
 for d in /run/netns /run/fwsh; do [ -e "$d" ] && had_run_dirs="$had_run_dirs $d"; done

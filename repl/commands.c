@@ -71,7 +71,8 @@ static int cmd_down(struct fwsh_ctx *ctx, int argc, char **argv)
                         status = fail(ctx, r, argv[i]);
                         continue;
                 }
-                printf("%s: removed %u links, %u namespaces", argv[i], done.links, done.netns);
+                printf("%s: %s %u links, %u namespaces", argv[i],
+                       fwsh_ctx_planned(ctx) ? "would remove" : "removed", done.links, done.netns);
                 if (done.dirs) /* state directories a killed lab script left */
                         printf(", %u director%s", done.dirs, done.dirs == 1 ? "y" : "ies");
                 putchar('\n');
@@ -100,13 +101,28 @@ int command_find(const char *word)
         return -1;
 }
 
-int command_run(int which, int argc, char **argv)
+static void print_lines(void *arg, const char *lines)
+{
+        (void)arg;
+        printf("%s\n", lines);
+        fflush(stdout);
+}
+
+int command_run(int which, int argc, char **argv, bool plan, bool explain)
 {
         struct fwsh_ctx *ctx = NULL;
         int r = fwsh_ctx_open(&ctx);
 
-        if (r < 0)
+        /* As a script's changes: `fwsh --dry-run down LAB` prints what it
+         * would remove, and removes nothing. */
+        if (r == 0 && plan)
+                r = fwsh_ctx_plan(ctx, NULL, false);
+        if (r < 0) {
+                fwsh_ctx_unref(ctx);
                 return fail(NULL, r, "netlink");
+        }
+        if (plan || explain)
+                fwsh_ctx_set_explain(ctx, print_lines, NULL);
         r = commands[which].run(ctx, argc, argv);
         fwsh_ctx_unref(ctx);
         return r;

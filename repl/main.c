@@ -49,11 +49,14 @@ static const char USAGE[] =
         "                 (default: the script's file name without .lua)\n"
         "  --netns NAME   run inside the named network namespace\n"
         "  --sandbox      run in a fresh private network and mount namespace:\n"
-        "                 nothing on the host changes, all is gone on exit\n"
+        "                 nothing on the host changes, all is gone on exit;\n"
+        "                 /etc and /boot are read-only (give boot files a root\n"
+        "                 of their own)\n"
         "  --dry-run      change nothing: run the script against a model of the\n"
-        "                 current state and print the ip/sysctl commands that\n"
-        "                 would make its changes (the script's own output goes\n"
-        "                 to standard error)\n"
+        "                 current state and print the commands that would make\n"
+        "                 its changes (ip, sysctl, nft, files written or removed,\n"
+        "                 programs run; the script's own output goes to\n"
+        "                 standard error)\n"
         "  --explain      make the changes, printing those commands as it goes\n"
         "  --keep-partial when the script fails, keep what it made so far\n"
         "                 (by default all of it is undone, newest first)\n"
@@ -664,7 +667,7 @@ int main(int argc, char **argv)
         if (script < argc && c.n_actions == 0 && !c.v && (cmd = command_find(argv[script])) >= 0) {
                 free(c.actions);
                 hosts_command(argv[script], argc - script, argv + script);
-                return command_run(cmd, argc - script, argv + script);
+                return command_run(cmd, argc - script, argv + script, c.dry_run, c.explain);
         }
         if (c.v) {
                 fputs(LUA_COPYRIGHT "\n", stdout);

@@ -50,7 +50,9 @@ int interrupt_final_signal(void);
  * or it is no subcommand. */
 int command_find(const char *word);
 /* Runs it with its words (argv[0] is the subcommand); returns the exit status. */
-int command_run(int which, int argc, char **argv);
+/* plan (--dry-run): what it would change is printed, and nothing changed;
+ * explain (--explain): printed as it is changed. */
+int command_run(int which, int argc, char **argv, bool plan, bool explain);
 /* fwsh console LAB NODE [-- CMD...]: a shell, or CMD, inside the lab's node. */
 struct fwsh_ctx;
 int console_command(struct fwsh_ctx *ctx, int argc, char **argv);

@@ -254,6 +254,44 @@ describe("fwsh.boot", function()
     assert.is_true(st.modules_load.exists)
   end)
 
+  it("persists all or nothing: without a grub file, modules-load.d is not written either", function()
+    local root = new_root(nil)
+    H.raises(function() fwsh.boot.persist(MODULES, { root = root }) end,
+             "no " .. root .. "/etc/default/grub: not a system that boots with GRUB")
+    assert.is_nil(conf(root))
+    assert.is_falsy(select(2, H.run({ "test", "-e", root .. "/etc/modules-load.d" })))
+  end)
+
+  it("persists all or nothing: modules-load.d is put back when grub fails after it", function()
+    local glued = 'GRUB_CMDLINE_LINUX="a"b\n'
+    local mine = "# mine\nloop\n"
+    local root = new_root(glued)
+    sh("mkdir -p " .. H.quote(root .. "/etc/modules-load.d"))
+    write(root .. "/etc/modules-load.d/fwsh.conf", mine)
+    H.raises(function() fwsh.boot.persist(MODULES, { root = root }) end, "not one quoted string or plain word")
+    assert.are.equal(mine, conf(root))
+    assert.are.equal(glued, grub(root))
+    local fresh = new_root(glued)
+    H.raises(function() fwsh.boot.persist(MODULES, { root = fresh }) end, "not one quoted string or plain word")
+    assert.is_nil(conf(fresh))
+    assert.is_falsy(select(2, H.run({ "test", "-e", fresh .. "/etc/modules-load.d" })))
+  end)
+
+  it("removes fwsh.conf only while it holds nothing but what fwsh wrote", function()
+    local root = new_root(nil)
+    fwsh.boot.persist(MODULES, { root = root, grub = false })
+    write(root .. "/etc/modules-load.d/fwsh.conf", conf(root) .. "# the admin's note\n")
+    local r = fwsh.boot.remove(nil, { root = root, grub = false })
+    assert.are.same(MODULES, r.modules_load.removed)
+    local left = conf(root)
+    assert.truthy(left and left:find("# the admin's note", 1, true), left)
+    assert.is_nil(left:find("br_netfilter", 1, true))
+    -- and once that is gone too, the file is fwsh's again, and goes
+    write(root .. "/etc/modules-load.d/fwsh.conf", (left:gsub("# the admin's note\n", "")) .. "loop\n")
+    fwsh.boot.remove({ "loop" }, { root = root, grub = false })
+    assert.is_nil(conf(root))
+  end)
+
   it("refuses what it cannot edit safely, and bad names, changing nothing", function()
     local glued = 'GRUB_CMDLINE_LINUX="a"b\n'
     local root = new_root(glued)

@@ -138,6 +138,26 @@ fwsh.link.get("lo"):set{ mtu = 1400 }
     assert.are.equal(before, ours())
   end)
 
+  it("keeps the host's /etc and /boot read-only to a --sandbox script", function()
+    -- access(2), not a write: on a build without this the write would land in the host's /etc.
+    local probe = [[
+for _, d in ipairs({ "/etc", "/etc/default", "/boot" }) do
+  local r = fwsh.proc.run({ "test", "-w", d })
+  print(d, r.ok)
+end
+print("tmp", fwsh.proc.run({ "test", "-w", "/tmp" }).ok)]]
+    local out, ok = H.fwsh_cmd({ "--sandbox", "-e", probe })
+    assert.is_true(ok, out)
+    assert.truthy(out:find("/etc\tfalse\n", 1, true), out)
+    assert.truthy(out:find("/etc/default\tfalse\n", 1, true), out)
+    if select(2, H.run({ "test", "-d", "/boot" })) then
+      assert.truthy(out:find("/boot\tfalse\n", 1, true), out)
+    end
+    assert.truthy(out:find("tmp\ttrue\n", 1, true), out)
+    -- and outside the sandbox, as they were
+    assert.is_true(select(2, H.run({ "test", "-w", "/etc" })))
+  end)
+
   it("starts a --sandbox script in an empty namespace of its own", H.ns(function(ns)
     fwsh.tap.add("mine0")
     local out, code = run({ "--sandbox", "-e", [[

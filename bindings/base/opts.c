@@ -131,15 +131,11 @@ const char *lfwsh_to_str(lua_State *L, int idx, int arg, const char *what)
 
 const char *lfwsh_field_str(lua_State *L, int idx, int t, const char *field)
 {
-        size_t len;
-        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+        const char *s;
 
-        if (!s)
-                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': string expected, got %s", field,
-                                                    luaL_typename(L, idx)));
-        if (strlen(s) != len)
-                luaL_argerror(L, t, lua_pushfstring(L, "field '%s': a string with a zero byte inside",
-                                                    field));
+        idx = lua_absindex(L, idx);
+        s = lfwsh_to_str(L, idx, t, lua_pushfstring(L, "field '%s'", field));
+        lua_pop(L, 1);
         return s;
 }
 

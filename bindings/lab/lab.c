@@ -103,7 +103,8 @@ static int l_lab_dir(lua_State *L)
         char path[PATH_MAX];
 
         lfwsh_check(L, ctx, fwsh_lab_dir_make(ctx, st->lab, path, sizeof(path)), "lab_dir", st->lab);
-        /* remembered with its lab, for lfwsh_lab_dirs_undo */
+        /* remembered with its lab, for lfwsh_lab_dirs_undo and lab_dir_remove
+         * (a plan's is in the model only: removing it is shown, not done) */
         luaL_getsubtable(L, LUA_REGISTRYINDEX, MADE_DIRS);
         lua_pushstring(L, st->lab);
         lua_setfield(L, -2, path);

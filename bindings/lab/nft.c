@@ -25,7 +25,7 @@ static int l_run(lua_State *L)
         ctx = lfwsh_ctx(L);
         if (ns)
                 lfwsh_check(L, ctx, fwsh_netns_open(ctx, ns, &fd), "nft.run", ns);
-        r = fwsh_nft_run(ctx, fd, cmds, json, &out);
+        r = fwsh_nft_run(ctx, fd, ns, cmds, json, &out);
         if (fd >= 0)
                 close(fd);
         lfwsh_check(L, ctx, r, "nft.run", ns ? ns : "(here)");

@@ -73,13 +73,15 @@ static int timeout_ms(lua_State *L, int t, const char *field, double def)
         return lfwsh_ms(lfwsh_opt_seconds(L, t, field, def));
 }
 
-/*** fwsh.proc.run(argv [, {netns=NAME, timeout=SECONDS, stdin=PATH}]) ->
+/*** fwsh.proc.run(argv [, {netns=NAME, timeout=SECONDS, stdin=PATH, query=false}]) ->
  * {ok=, code=|signal=, out=, err=}: runs the program to its end, capturing its
  * output; raises if it cannot be started or runs past timeout (default 30 s;
- * it is killed then). @see execvp(3) */
+ * it is killed then). Under --dry-run it is only shown, and taken as run well
+ * with no output, unless query=true says it changes nothing (it only reads).
+ * @see execvp(3) */
 static int l_run(lua_State *L)
 {
-        static const char *const known[] = { "netns", "timeout", "stdin", NULL };
+        static const char *const known[] = { "netns", "timeout", "stdin", "query", NULL };
         const char *argv[ARGV_MAX + 1];
         struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
         struct fwsh_proc_result res;
@@ -91,6 +93,7 @@ static int l_run(lua_State *L)
         ms = timeout_ms(L, 2, "timeout", 30);
         spec.argv = argv;
         spec.stdin_path = lfwsh_opt_string(L, 2, "stdin", NULL);
+        spec.query = lfwsh_opt_bool(L, 2, "query", false);
         ctx = lfwsh_ctx(L);
         spec.netns_fd = netns_opt(L, 2, "proc.run", argv[0]);
         r = fwsh_proc_run(ctx, &spec, ms, &res);
@@ -107,15 +110,18 @@ static int l_run(lua_State *L)
         return 1;
 }
 
-/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false}]) ->
+/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false, query=false}]) ->
  * proc: starts a program in its own process group and returns at once; output
  * goes to /dev/null unless a file is given (appended to). pipe=true: its
  * stdin and stdout are pipes to this program instead (proc:write, proc:read;
  * stderr still goes where stderr= says). The process belongs
- * to the lab: fwsh.proc.stop_lab() and the end of the Lua state stop it. */
+ * to the lab: fwsh.proc.stop_lab() and the end of the Lua state stop it.
+ * Under --dry-run it is only shown, and the proc is one that ended well at
+ * once, unless query=true says it changes nothing (it reads, or plans on its
+ * own: fwsh --serve --dry-run on another host) */
 static int l_spawn(lua_State *L)
 {
-        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", "pipe", NULL };
+        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", "pipe", "query", NULL };
         const char *argv[ARGV_MAX + 1];
         struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
         struct lproc *lp;
@@ -129,6 +135,7 @@ static int l_spawn(lua_State *L)
         spec.stdout_path = lfwsh_opt_string(L, 2, "stdout", NULL);
         spec.stderr_path = lfwsh_opt_string(L, 2, "stderr", NULL);
         spec.pipe = lfwsh_opt_bool(L, 2, "pipe", false);
+        spec.query = lfwsh_opt_bool(L, 2, "query", false);
         if (spec.pipe && (spec.stdin_path || spec.stdout_path))
                 luaL_argerror(L, 2, "pipe goes with neither stdin= nor stdout=");
         ctx = lfwsh_ctx(L);

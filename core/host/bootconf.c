@@ -3,12 +3,80 @@
  * /etc/default/grub (grub_cmdline.c). */
 #include "bootfile.h"
 
+/* ---- all or nothing -------------------------------------------------------------------------- */
+
+/* A file as it was before persist changed it, to put back if a later part fails. */
+struct saved {
+        bool dir_exists, exists;
+        struct text t;
+        struct stat st;
+};
+
+static int save(const struct place *pl, const char *dir, const char *name, struct saved *ret)
+{
+        int dirfd, r = dir_open(NULL, pl, dir, false, &dirfd);
+
+        ret->dir_exists = ret->exists = false;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        ret->dir_exists = true;
+        r = file_read(dirfd, name, &ret->t, &ret->st);
+        close(dirfd);
+        ret->exists = r == 0;
+        return r == -ENOENT ? 0 : r;
+}
+
+/* Puts back what save read: the file as it was, or none (and no directory,
+ * if persist made it and it is empty). */
+static void restore(struct fwsh_ctx *ctx, const struct place *pl, const char *dir, const char *name,
+                    const char *path, const struct saved *sv)
+{
+        const char *slash = strrchr(dir, '/');
+        char parent[PATH_MAX];
+        int dirfd, pfd;
+
+        if (dir_open(NULL, pl, dir, false, &dirfd) < 0)
+                return;
+        if (sv->exists)
+                file_write(ctx, dirfd, name, path, sv->t.p, sv->t.len, sv->st.st_mode, &sv->st);
+        else
+                file_remove(ctx, dirfd, name, path);
+        close(dirfd);
+        if (sv->dir_exists || !slash || fwsh_ctx_planned(ctx))
+                return;
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+        pfd = open_in_root(pl->rootfd, parent, O_RDONLY | O_DIRECTORY);
+        if (pfd >= 0) {
+                unlinkat(pfd, slash + 1, AT_REMOVEDIR);   /* only if empty */
+                close(pfd);
+        }
+}
+
+/* What grub_persist needs before anything is written: the file, readable. */
+static int grub_check(struct fwsh_ctx *ctx, const struct place *pl)
+{
+        struct saved sv = { false, false, { NULL, 0, 0 }, { 0 } };
+        char *path = place_shown(pl, GRUB_DIR "/" GRUB_FILE);
+        int r = path ? save(pl, GRUB_DIR, GRUB_FILE, &sv) : -ENOMEM;
+
+        if (r == 0 && !sv.exists)
+                r = ctx_fail(ctx, -ENOENT, "no %s: not a system that boots with GRUB", path);
+        else if (r < 0 && path)
+                r = read_fail(ctx, path, r);
+        text_free(&sv.t);
+        free(path);
+        return r;
+}
+
 /* ---- the entry points ---------------------------------------------------------------------- */
 
 static int boot_change(struct fwsh_ctx *ctx, const char *root, const char *const *modules, size_t n,
                        unsigned what, struct fwsh_boot_result *ret, bool persist)
 {
         struct fwsh_boot_result res = { { 0 }, { 0 } };
+        struct saved before = { false, false, { NULL, 0, 0 }, { 0 } };
         struct place pl = { -1, "" };
         int r;
 
@@ -23,12 +91,28 @@ static int boot_change(struct fwsh_ctx *ctx, const char *root, const char *const
         r = place_open(ctx, root, &pl);
         if (r < 0)
                 return r;
-        if (what & FWSH_BOOT_MODULES_LOAD)
+        /* Persist is all or nothing: what grub needs is checked before
+         * modules-load.d is written, and that is put back if grub fails later. */
+        if (persist && (what & FWSH_BOOT_GRUB))
+                r = grub_check(ctx, &pl);
+        if (r == 0 && persist && (what & FWSH_BOOT_MODULES_LOAD) &&
+            (r = save(&pl, MODULES_LOAD_DIR, MODULES_LOAD_FILE, &before)) < 0)
+                r = ctx_fail(ctx, r, "%s/" MODULES_LOAD_DIR "/" MODULES_LOAD_FILE ": %s", pl.root,
+                             strerror(-r));
+        if (r == 0 && (what & FWSH_BOOT_MODULES_LOAD))
                 r = persist ? modules_load_persist(ctx, &pl, modules, n, &res.modules_load)
                             : modules_load_remove(ctx, &pl, modules, n, &res.modules_load);
         if (r == 0 && (what & FWSH_BOOT_GRUB))
                 r = persist ? grub_persist(ctx, &pl, modules, n, &res.grub)
                             : grub_remove(ctx, &pl, modules, n, &res.grub);
+        if (r < 0 && persist && res.modules_load.changed) {
+                char detail[FWSH_DETAIL_MAX];
+
+                snprintf(detail, sizeof(detail), "%s", ctx ? fwsh_ctx_detail(ctx) : "");
+                restore(ctx, &pl, MODULES_LOAD_DIR, MODULES_LOAD_FILE, res.modules_load.path, &before);
+                ctx_fail(ctx, r, "%s", detail);   /* grub's reason, not the restore's */
+        }
+        text_free(&before.t);
         place_close(&pl);
         if (r < 0) {
                 fwsh_boot_result_clear(&res);

@@ -119,13 +119,26 @@ char *place_shown(const struct place *pl, const char *rel)
         return asprintf(&s, "%s/%s", pl->root, rel) < 0 ? NULL : s;
 }
 
-/* Opens ROOT/rel, a directory, making what is missing of it if create. */
+/* Opens ROOT/rel, a directory, making what is missing of it if create. In
+ * a plan, what is missing is only shown, and *ret_fd is -1: file_read finds
+ * nothing in it, file_write and file_remove only show what they would do. */
 int dir_open(struct fwsh_ctx *ctx, const struct place *pl, const char *rel, bool create,
                     int *ret_fd)
 {
         char prefix[PATH_MAX];
         int fd = open_in_root(pl->rootfd, rel, O_RDONLY | O_DIRECTORY);
 
+        if (fd == -ENOENT && create && fwsh_ctx_planned(ctx)) {
+                struct fwsh_line l = { .len = 0 };
+                char path[PATH_MAX + 64];
+
+                snprintf(path, sizeof(path), "%s/%s", pl->root, rel);
+                fwsh_line_add(&l, "mkdir -p --");
+                fwsh_line_word(&l, path);
+                fwsh_effect_line(ctx, &l);
+                *ret_fd = -1;
+                return 0;
+        }
         if (fd >= 0 || fd != -ENOENT || !create) {
                 if (fd < 0)
                         return ctx_fail(ctx, fd, "%s/%s: %s", pl->root, rel, strerror(-fd));
@@ -166,8 +179,11 @@ int file_read(int dirfd, const char *name, struct text *ret, struct stat *ret_st
         struct text t = { NULL, 0, 0 };
         char buf[8192];
         ssize_t n;
-        int r = 0, fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int r = 0, fd;
 
+        if (dirfd < 0)   /* a directory a plan only shows being made */
+                return -ENOENT;
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, ret_st) < 0) {
@@ -205,14 +221,26 @@ int read_fail(struct fwsh_ctx *ctx, const char *path, int r)
         return ctx_fail(ctx, r, "%s: %s", path, strerror(-r));
 }
 
+/* The path of name in the directory of path (which names a file beside it). */
+static const char *beside(const char *path, const char *name, char *buf, size_t size)
+{
+        const char *slash = strrchr(path, '/');
+
+        snprintf(buf, size, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name);
+        return buf;
+}
+
 /* Replaces dirfd/name with data: a temporary file beside it, synced, renamed
  * over it. mode and the owner of old (if not NULL) are kept. */
 int file_write(struct fwsh_ctx *ctx, int dirfd, const char *name, const char *path,
                       const char *data, size_t len, mode_t mode, const struct stat *old)
 {
         static unsigned counter;
-        char tmp[NAME_MAX + 1];
+        char tmp[NAME_MAX + 1], shown[PATH_MAX + 64];
         int fd = -1, r = 0;
+
+        if (fwsh_effect_write(ctx, beside(path, name, shown, sizeof(shown)), data, len) > 0)
+                return 0;
 
         for (int tries = 0; fd < 0 && tries < 100; tries++) {
                 snprintf(tmp, sizeof(tmp), ".%.200s.fwsh-%ld-%u", name, (long)getpid(), counter++);
@@ -250,6 +278,10 @@ int file_write(struct fwsh_ctx *ctx, int dirfd, const char *name, const char *pa
 
 int file_remove(struct fwsh_ctx *ctx, int dirfd, const char *name, const char *path)
 {
+        char shown[PATH_MAX + 64];
+
+        if (fwsh_effect_remove(ctx, beside(path, name, shown, sizeof(shown)), false) > 0)
+                return 0;
         if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
                 return ctx_fail(ctx, -errno, "removing %s: %s", path, strerror(errno));
         fsync(dirfd);

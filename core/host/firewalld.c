@@ -399,6 +399,20 @@ static int in_zone_runtime(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, cons
         return 0;
 }
 
+/* fwsh_effect for a change of firewalld's: the firewall-cmd line that makes
+ * it (option: "add-interface", "change-interface", "remove-interface"). 1 in
+ * a plan: the caller calls nothing. */
+static int shown(struct fwsh_ctx *ctx, const char *zone, const char *option, const char *iface,
+                 bool permanent)
+{
+        char z[128], o[128];
+
+        snprintf(z, sizeof(z), "--zone=%s", zone);
+        snprintf(o, sizeof(o), "--%s=%s", option, iface);
+        return fwsh_effect_argv(ctx, NULL, (const char *const[]){ "firewall-cmd", z, o,
+                                permanent ? "--permanent" : NULL, NULL }, NULL);
+}
+
 static int add_runtime(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const char *zone,
                        const char *iface, bool move)
 {
@@ -414,7 +428,7 @@ static int add_runtime(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const ch
         if (now && !move)
                 r = ctx_fail(ctx, -EEXIST, "%s is in zone %s (runtime); move it with move = true",
                              iface, now);
-        else
+        else if (shown(ctx, zone, now ? "change-interface" : "add-interface", iface, false) == 0)
                 r = call(ctx, fw, FW_PATH, FW_ZONE, now ? "changeZoneOfInterface" : "addInterface",
                          NULL, zone, iface, NULL);
         free(now);
@@ -442,12 +456,13 @@ static int add_permanent(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const 
         }
         if (now) {
                 r = config_zone(ctx, fw, now, &old);
-                if (r == 0)
+                if (r == 0 && shown(ctx, now, "remove-interface", iface, true) == 0)
                         r = call(ctx, fw, old, FW_CONFIG_ZONE, "removeInterface", NULL, iface, NULL);
                 if (r < 0)
                         goto out;
         }
-        r = call(ctx, fw, path, FW_CONFIG_ZONE, "addInterface", NULL, iface, NULL);
+        if (shown(ctx, zone, "add-interface", iface, true) == 0)
+                r = call(ctx, fw, path, FW_CONFIG_ZONE, "addInterface", NULL, iface, NULL);
         if (r == 0)
                 r = 1;
 out:
@@ -497,7 +512,9 @@ int fwsh_firewalld_remove(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const
                 r = in_zone_runtime(ctx, fw, zone, iface, &in);
                 if (r < 0)
                         return r;
-                if (in) {
+                if (in && shown(ctx, zone, "remove-interface", iface, false) > 0)
+                        changed |= FWSH_FIREWALLD_RUNTIME;
+                else if (in) {
                         r = call(ctx, fw, FW_PATH, FW_ZONE, "removeInterface", NULL, zone, iface, NULL);
                         if (r < 0)
                                 return r;
@@ -509,7 +526,8 @@ int fwsh_firewalld_remove(struct fwsh_ctx *ctx, struct fwsh_firewalld *fw, const
                 if (r == 0)
                         r = fwsh_firewalld_zone_of(ctx, fw, iface, FWSH_FIREWALLD_PERMANENT, &now);
                 if (r == 0 && now && strcmp(now, zone) == 0) {
-                        r = call(ctx, fw, path, FW_CONFIG_ZONE, "removeInterface", NULL, iface, NULL);
+                        if (shown(ctx, zone, "remove-interface", iface, true) == 0)
+                                r = call(ctx, fw, path, FW_CONFIG_ZONE, "removeInterface", NULL, iface, NULL);
                         changed |= r == 0 ? FWSH_FIREWALLD_PERMANENT : 0;
                 }
                 free(now);

@@ -473,13 +473,34 @@ static int load_error(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *
         }
 }
 
+/* The modprobe line a load is shown as: in a plan instead of it, under
+ * --explain once it is done. */
+static void show_modprobe(struct fwsh_ctx *ctx, const char *name, const char *params)
+{
+        struct fwsh_line l = { .len = 0 };
+        char word[256];
+
+        fwsh_line_add(&l, "modprobe");
+        fwsh_line_word(&l, name);
+        for (const char *p = params; p && *p;) {
+                size_t n = strcspn(p, " \t\n");
+                if (n) {
+                        snprintf(word, sizeof(word), "%.*s", (int)n, p);
+                        fwsh_line_word(&l, word);
+                }
+                p += n + strspn(p + n, " \t\n");
+        }
+        fwsh_effect_line(ctx, &l);
+}
+
 int fwsh_module_load(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *name,
                      const char *params, unsigned flags, char ***ret_steps, size_t *ret_n)
 {
         char source[FWSH_DETAIL_MAX];
         struct steps st = { NULL, 0, 0 };
         struct refused rf = { "", "" };
-        bool dry = flags & FWSH_MODULE_DRY_RUN;
+        /* A plan loads nothing either: it resolves, and shows the modprobe. */
+        bool dry = (flags & FWSH_MODULE_DRY_RUN) || fwsh_ctx_planned(ctx);
         struct kmod_list *e;
         struct found f;
         int state, r = find(ctx, m, name, &f);
@@ -531,6 +552,8 @@ int fwsh_module_load(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char *n
                 goto out;
         }
         r = st.n > 0;
+        if (r > 0 && !(flags & FWSH_MODULE_DRY_RUN))
+                show_modprobe(ctx, f.name, params);
 done:
         if (ret_steps) {
                 if (!st.v)
@@ -589,7 +612,13 @@ int fwsh_module_unload(struct fwsh_ctx *ctx, struct fwsh_modules *m, const char 
                 break;
         default:
                 m->log[0] = '\0';
-                r = sym_kmod_module_remove_module(f.mod, 0);
+                if (fwsh_ctx_planned(ctx) && sym_kmod_module_get_refcnt(f.mod) > 0)
+                        r = -EBUSY;   /* the kernel's refusal a plan can foresee */
+                else if (fwsh_effect_argv(ctx, NULL, (const char *const[]){ "modprobe", "-r", f.name, NULL },
+                                          NULL) > 0)
+                        r = 0;        /* a plan: shown, not done */
+                else
+                        r = sym_kmod_module_remove_module(f.mod, 0);
                 if (r == 0) {
                         r = 1;
                 } else if (r == -ENOENT) {

@@ -117,8 +117,10 @@ int modules_load_remove(struct fwsh_ctx *ctx, const struct place *pl,
                 left += l.len && !drop;
         }
         if (r == 0 && f->n_changed) {
-                /* Once it lists nothing, the file is fwsh's no more. */
-                if (left == 0)
+                /* Once it lists nothing, the file is fwsh's no more; it goes
+                 * only if what is left is what fwsh wrote (a line of
+                 * someone else's, a comment, keeps it). */
+                if (left == 0 && (out.len == 0 || strcmp(out.p, MODULES_LOAD_HEADER) == 0))
                         r = file_remove(ctx, dirfd, MODULES_LOAD_FILE, f->path);
                 else
                         r = file_write(ctx, dirfd, MODULES_LOAD_FILE, f->path, out.p, out.len,

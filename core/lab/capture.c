@@ -410,6 +410,43 @@ static int wait_ready(struct fwsh_ctx *ctx, struct fwsh_capture *c, int fd)
         }
 }
 
+/* fwsh_effect for a capture: the tcpdump line that makes the same file. */
+static int shown(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec)
+{
+        struct fwsh_line l = { .len = 0 };
+
+        if (!fwsh_effect_shown(ctx))
+                return 0;
+        fwsh_line_add(&l, "tcpdump -i");
+        fwsh_line_word(&l, spec->link);
+        fwsh_line_add(&l, " -w");
+        fwsh_line_word(&l, spec->path);
+        if (spec->count)
+                fwsh_line_add(&l, " -c %llu", (unsigned long long)spec->count);
+        if (spec->snaplen)
+                fwsh_line_add(&l, " -s %d", spec->snaplen);
+        if (!spec->promisc)
+                fwsh_line_add(&l, " -p");
+        if (spec->filter && spec->filter[0])
+                fwsh_line_word(&l, spec->filter);
+        fwsh_line_add(&l, " &");
+        return fwsh_effect_line(ctx, &l);
+}
+
+/* What a plan gives for a capture it does not start: one that ended at
+ * once, with nothing written. */
+static int planned(struct fwsh_capture **ret_capture)
+{
+        struct fwsh_capture *c;
+        int r = capture_new(false, &c);
+
+        if (r < 0)
+                return r;
+        c->ended = true;
+        *ret_capture = c;
+        return 0;
+}
+
 int fwsh_capture_start(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec,
                        struct fwsh_capture **ret_capture)
 {
@@ -420,7 +457,11 @@ int fwsh_capture_start(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spe
         int ready[2], r;
 
         ctx_clear(ctx);
-        if ((r = capture_check(ctx, spec, true)) < 0 || (r = dlib_open(ctx, &pcap)) < 0)
+        if ((r = capture_check(ctx, spec, true)) < 0)
+                return r;
+        if (shown(ctx, spec) > 0)
+                return planned(ret_capture);
+        if ((r = dlib_open(ctx, &pcap)) < 0)
                 return r;
         if ((r = capture_new(true, &c)) < 0)
                 return r;
@@ -466,7 +507,11 @@ int fwsh_capture_open(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec
         int saved = -1, r;
 
         ctx_clear(ctx);
-        if ((r = capture_check(ctx, spec, false)) < 0 || (r = dlib_open(ctx, &pcap)) < 0)
+        if ((r = capture_check(ctx, spec, false)) < 0)
+                return r;
+        if (spec->path && shown(ctx, spec) > 0)
+                return planned(ret_capture);
+        if ((r = dlib_open(ctx, &pcap)) < 0)
                 return r;
         if ((r = capture_new(false, &c)) < 0)
                 return r;
@@ -492,6 +537,8 @@ int fwsh_capture_open(struct fwsh_ctx *ctx, const struct fwsh_capture_spec *spec
 int fwsh_capture_run(struct fwsh_ctx *ctx, struct fwsh_capture *c)
 {
         ctx_clear(ctx);
+        if (c->ended && !c->proc && !c->p)
+                return 0;   /* a plan's: it ended at once */
         if (c->proc || !c->p)
                 return ctx_fail(ctx, -EINVAL, "not a capture open in this process");
         return cap_loop(ctx, c);

@@ -66,8 +66,13 @@ struct fwsh_proc_spec {
         /* spawn only: its stdin and stdout are pipes to the caller
          * (fwsh_proc_send, fwsh_proc_recv) instead of stdin_path, stdout_path */
         bool pipe;
+        /* The program changes nothing here (it reads, or it plans on its own,
+         * as `fwsh --serve --dry-run` over ssh does): a plan starts it too,
+         * where it starts nothing else (it shows the line, and gives a
+         * program that ended well at once). */
+        bool query;
 };
-#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false }
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false, false }
 
 struct fwsh_proc_result {
         int status;               /* as waitpid(2) gives it */
@@ -181,7 +186,9 @@ struct fwsh_capture *fwsh_capture_free(struct fwsh_capture *c);
  * through libnftables in the namespace netns_fd (-1: the caller's), as one
  * transaction: all or nothing. On success *ret_output (may be NULL) is what nft
  * printed (JSON if json), to free(). -EINVAL with nft's own message in ctx's
- * detail if it refuses. See nft(8), libnftables(3). */
-int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json, char **ret_output);
+ * detail if it refuses. In a plan, only shown (as run in netns_name, the name
+ * of netns_fd), and the output is "". See nft(8), libnftables(3). */
+int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *netns_name, const char *cmds, bool json,
+                 char **ret_output);
 
 #endif

@@ -40,6 +40,22 @@ static int labdir_root(struct fwsh_ctx *ctx, const char **ret_root)
         return 0;
 }
 
+/* fwsh_effect for making path, lab's: as sh would, under the name the plan
+ * goes on using (the template's, XXXXXX and all). */
+static int shown(struct fwsh_ctx *ctx, const char *path, const char *lab)
+{
+        struct fwsh_line l = { .len = 0 };
+
+        if (!fwsh_effect_shown(ctx))
+                return 0;
+        fwsh_line_add(&l, "mkdir -m 0700 --");
+        fwsh_line_word(&l, path);
+        fwsh_line_add(&l, " && echo " FWSH_TAG_PREFIX "%s >", lab);
+        fwsh_line_word(&l, path);
+        fwsh_line_add(&l, "/" LABDIR_TAG_FILE);
+        return fwsh_effect_line(ctx, &l);
+}
+
 int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, size_t size)
 {
         char path[PATH_MAX], tag[8 + FWSH_LAB_MAX], file[sizeof(path) + 16];
@@ -51,6 +67,12 @@ int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, siz
         snprintf(path, sizeof(path), "%s/fwsh-%s.XXXXXX", root, lab);
         if (strlen(path) >= size)
                 return ctx_fail(ctx, -ENAMETOOLONG, "no room for the path");
+        if (fwsh_ctx_planned(ctx)) {
+                /* A plan makes none: its path is the template's. */
+                shown(ctx, path, lab);
+                memcpy(ret_path, path, strlen(path) + 1);
+                return 0;
+        }
         if (!mkdtemp(path))
                 return ctx_fail(ctx, -errno, "mkdtemp %s: %s", path, strerror(errno));
         snprintf(file, sizeof(file), "%s/" LABDIR_TAG_FILE, path);
@@ -65,6 +87,7 @@ int fwsh_lab_dir_make(struct fwsh_ctx *ctx, const char *lab, char *ret_path, siz
                 return r;
         }
         close(fd);
+        shown(ctx, path, lab);   /* --explain: under the name it got */
         memcpy(ret_path, path, strlen(path) + 1);
         return 0;
 }
@@ -219,6 +242,10 @@ int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n)
         for (size_t i = 0; i < g.gl_pathc; i++) {
                 if (!is_labs(g.gl_pathv[i], lab))
                         continue;
+                if (fwsh_effect_remove(ctx, g.gl_pathv[i], true) > 0) {
+                        (*ret_n)++;   /* a plan: shown, not removed */
+                        continue;
+                }
                 r = remove_tree(ctx, g.gl_pathv[i]);
                 if (r == 0)
                         (*ret_n)++;
@@ -235,8 +262,11 @@ int fwsh_lab_dir_remove(struct fwsh_ctx *ctx, const char *lab, const char *path)
 
         if (r < 0)
                 return r;
-        if (!is_labs(path, lab))
+        /* A plan made its directories in the model only: they are not there. */
+        if (!is_labs(path, lab) && !(fwsh_ctx_planned(ctx) && access(path, F_OK) < 0))
                 return ctx_fail(ctx, -EPERM, "%s is no state directory of lab %s", path, lab);
+        if (fwsh_effect_remove(ctx, path, true) > 0)
+                return 0;
         return remove_tree(ctx, path);
 }
 

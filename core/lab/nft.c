@@ -43,7 +43,29 @@ static int nft_fail(struct fwsh_ctx *ctx, const char *text)
         return ctx_fail(ctx, -EINVAL, "%s", n ? buf : "nft refused the commands");
 }
 
-int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json, char **ret_output)
+/* fwsh_effect for nft commands: `nft -f -` given them on standard input. */
+static int shown(struct fwsh_ctx *ctx, const char *netns_name, const char *cmds)
+{
+        size_t len = strlen(cmds);
+        struct fwsh_line l = { .len = 0 };
+
+        if (!fwsh_effect_shown(ctx))
+                return 0;
+        if (netns_name) {
+                fwsh_line_add(&l, "ip netns exec");
+                fwsh_line_word(&l, netns_name);
+        }
+        if (strstr(cmds, "FWSH_EOF")) {
+                fwsh_line_add(&l, "%snft -f - # (%zu bytes of commands)", l.len ? " " : "", len);
+        } else {
+                fwsh_line_add(&l, "%snft -f - <<'FWSH_EOF'\n%s%sFWSH_EOF", l.len ? " " : "", cmds,
+                              len && cmds[len - 1] == '\n' ? "" : "\n");
+        }
+        return fwsh_effect_line(ctx, &l);
+}
+
+int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *netns_name, const char *cmds, bool json,
+                 char **ret_output)
 {
         struct nft_ctx *nft;
         const char *out;
@@ -51,6 +73,12 @@ int fwsh_nft_run(struct fwsh_ctx *ctx, int netns_fd, const char *cmds, bool json
         int saved = -1, r;
 
         ctx_clear(ctx);
+        if (shown(ctx, netns_fd >= 0 ? netns_name : NULL, cmds) > 0) {
+                /* A plan: nft is not in its model, so it prints nothing. */
+                if (ret_output && !(*ret_output = strdup("")))
+                        return -ENOMEM;
+                return 0;
+        }
         if ((r = dlib_open(ctx, &nftables)) < 0)
                 return r;
         /* libnftables opens its netlink socket in the namespace it is created in. */

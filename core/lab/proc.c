@@ -204,6 +204,67 @@ static void close_pair(int fds[2])
                 close(fds[1]);
 }
 
+/* fwsh_effect for starting spec's program (spawn: in the background): 1 in
+ * a plan, which starts nothing. */
+static int shown(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, bool spawn)
+{
+        struct fwsh_line l = { .len = 0 };
+
+        /* fn: a process of fwsh's own (capture), which shows its own line */
+        if (spec->query || spec->fn || !fwsh_effect_shown(ctx))
+                return 0;
+        for (size_t i = 0; spec->argv[i]; i++)
+                fwsh_line_word(&l, spec->argv[i]);
+        if (spec->stdin_path) {
+                fwsh_line_add(&l, " <");
+                fwsh_line_word(&l, spec->stdin_path);
+        }
+        if (spawn && spec->stdout_path) {
+                fwsh_line_add(&l, " >>");
+                fwsh_line_word(&l, spec->stdout_path);
+        }
+        if (spawn && spec->stderr_path) {
+                fwsh_line_add(&l, " 2>>");
+                fwsh_line_word(&l, spec->stderr_path);
+        }
+        if (spawn)
+                fwsh_line_add(&l, " &");
+        return fwsh_effect_line(ctx, &l);
+}
+
+/* What a plan gives for a program it does not start: one that has ended
+ * at once, well (status 0), having read and written nothing; with pipe, its
+ * ends closed (a write is EPIPE, a read the end of its output). */
+static int planned(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, bool spawn,
+                   struct fwsh_proc **ret)
+{
+        struct fwsh_proc *p = calloc(1, sizeof(*p));
+        int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
+
+        if (!p)
+                return -ENOMEM;
+        if (spawn && spec->pipe && (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)) {
+                int e = -errno;
+                close_pair(in);
+                free(p);
+                return ctx_fail(ctx, e, "pipe");
+        }
+        if (in[0] >= 0) {
+                close(in[0]);
+                close(outp[1]);
+        }
+        p->refs = 2;
+        p->to_child = in[1];
+        p->from_child = outp[0];
+        snprintf(p->lab, sizeof(p->lab), "%s", spec->lab ? spec->lab : fwsh_ctx_lab(ctx));
+        snprintf(p->name, sizeof(p->name), "%s",
+                 strrchr(spec->argv[0], '/') ? strrchr(spec->argv[0], '/') + 1 : spec->argv[0]);
+        p->next = registry;
+        registry = p;
+        *ret = p;
+        return 0;
+}
+
 static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int out[2], int err[2],
                  struct fwsh_proc **ret)
 {
@@ -217,6 +278,8 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                 return ctx_fail(ctx, -EINVAL, "empty argv");
         if (spec->fn && out)
                 return ctx_fail(ctx, -EINVAL, "a function is spawned, not run");
+        if (shown(ctx, spec, !out) > 0)
+                return planned(ctx, spec, !out, ret);
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;

@@ -72,7 +72,7 @@ local function sshd_config(addr)
 end
 
 local function listening(ns)
-  local r = fwsh.proc.run({ "cat", "/proc/net/tcp" }, { netns = ns })
+  local r = fwsh.proc.run({ "cat", "/proc/net/tcp" }, { netns = ns, query = true })
   return r.ok and r.out:find(":0016 00000000:0000 0A", 1, true) ~= nil
 end
 

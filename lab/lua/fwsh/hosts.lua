@@ -255,16 +255,20 @@ local function start(name, o)
     fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
   end
   local lab = o.lab or fwsh.lab()
-  local dir = o.dir or R.lab_dir(lab)
+  -- A plan makes no state directory, and needs none: no record, no control
+  -- socket, no log. It still connects: fwsh there plans too.
+  local planned = fwsh.mode() == "plan"
+  local dir = o.dir or (planned and "/dev/null" or R.lab_dir(lab))
   local opts = {}
   for k, v in pairs(o) do opts[k] = v end
   opts.fwsh = ofwsh
+  if planned then opts.control = false end
   local underlay = o.underlay or (o.ssh and (o.ssh:match("@([%d.]+)$") or o.ssh:match("^([%d.]+)$")))
   local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
                            log = dir .. "/" .. name .. ".log", control = dir .. "/" .. name .. ".ssh",
                            [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
   local argv = o.ssh == false and S.remote_argv(opts, lab) or S.ssh_argv(h, opts, lab)
-  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = h.log }))
+  rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = planned and "/dev/null" or h.log, query = true }))
   return h
 end
 

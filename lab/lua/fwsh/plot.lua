@@ -63,10 +63,7 @@ function M.timeline(path, r)
   add('<text x="%d" y="%d" text-anchor="middle">seconds since the probe started (%d replies, one tick each)</text>',
       (L + W - R) // 2, H - B + 36, #replies)
   add("</svg>")
-  local f, err = io.open(path, "w")
-  if not f then require("fwsh.errors").raise("plot", path, err) end
-  f:write(table.concat(out, "\n"), "\n")
-  f:close()
+  require("fwsh.effect").write(path, table.concat(out, "\n") .. "\n")
   return path
 end
 

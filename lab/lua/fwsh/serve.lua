@@ -31,14 +31,20 @@ local function extras()
     f:close()
     return s
   end
+  -- A session planning here (--dry-run --serve) shows these, and makes nothing.
+  local effect = require "fwsh.effect"
   function x.write_file(path, text)
+    if effect.planned() then return effect.write(path, text, "wb") end
     local f, err = io.open(path, "wb")
     if not f then error("write_file: " .. err, 2) end
     f:write(text)
     f:close()
     return true
   end
-  function x.remove_file(path) return os.remove(path) ~= nil end
+  function x.remove_file(path)
+    if effect.planned() then return effect.remove(path) end
+    return os.remove(path) ~= nil
+  end
   function x.info()
     local f = io.open("/proc/sys/kernel/hostname", "r")
     local name = f and f:read("l")

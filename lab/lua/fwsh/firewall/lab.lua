@@ -12,13 +12,8 @@ local Lab = {}
 Lab.__index = Lab
 M.Lab = Lab
 
---- write(path, text): a configuration file of the lab
-function M.write(path, text)
-  local f, err = io.open(path, "w")
-  if not f then errors.raise("firewall.write", path, err) end
-  f:write(text)
-  f:close()
-end
+-- a file of the lab: written, or under --dry-run only shown (fwsh.effect)
+M.write = require("fwsh.effect").write
 
 --- Lab:hold(seconds): keeps the experiment running for that long (a
 -- measurement window: there is no event to wait for)

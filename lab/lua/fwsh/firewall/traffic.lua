@@ -136,14 +136,10 @@ function Lab:ftp_serve(o)
   local root, empty = self:file("ftp"), self:file("ftp-empty")
   fwsh.proc.run({ "mkdir", "-p", "-m", "755", root, empty })
   local size = o.size or 4 * 1024 * 1024
-  local f, err = io.open(root .. "/data.bin", "wb")
-  if not f then errors.raise("lab:ftp_serve", root .. "/data.bin", err) end
   local block = {}
   for i = 1, 4096 do block[i] = string.char((i * 7) % 251) end
   block = table.concat(block)
-  for _ = 1, size // #block do f:write(block) end
-  f:write(block:sub(1, size % #block))
-  f:close()
+  write(root .. "/data.bin", block:rep(size // #block) .. block:sub(1, size % #block), "wb")
   local conf = self:file("vsftpd.conf")
   write(conf, ftp.server_config{ address = T.server, root = root, empty = empty,
                                  log = self:file("vsftpd.log"), rate = o.rate or 1024 * 1024 })

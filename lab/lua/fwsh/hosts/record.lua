@@ -21,6 +21,7 @@ end
 
 --- record(h, add): host context h's line in its lab's record, added or removed
 function R.record(h, add)
+  if fwsh.mode() == "plan" then return end -- a plan writes no file, the record neither
   local dir = R.lab_dir(h.lab)
   local path = dir .. "/hosts"
   local list = {}

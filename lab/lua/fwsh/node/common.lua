@@ -3,6 +3,7 @@
 -- paths, a daemon's log.
 local fwsh = fwsh or require "fwsh"
 local errors = require "fwsh.errors"
+local effect = require "fwsh.effect"
 
 local C = {}
 
@@ -51,6 +52,9 @@ end
 --- node.sysctl(path, value): sets /proc/sys/PATH here
 function C.sysctl(path, value)
   C.check_sysctl(path, value)
+  -- As fwsh's own changes: shown under --explain, and under --dry-run only shown.
+  fwsh.explain("sysctl -w " .. effect.word(path .. "=" .. value))
+  if effect.planned() then return end
   local f, err = io.open("/proc/sys/" .. path, "w")
   if not f then errors.raise("node.sysctl", path, err) end
   f:write(value)

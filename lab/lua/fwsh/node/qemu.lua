@@ -8,6 +8,7 @@
 local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
+local effect = require "fwsh.effect"
 
 local guest = require "fwsh.node.image"
 
@@ -134,10 +135,7 @@ local function write_boot(self)
   for _, name in ipairs(self.order) do
     boot_step(self, "spawn", C.daemon_log(self, name), table.unpack(self.daemons[name].argv))
   end
-  local f, err = io.open(self.dir .. "/" .. self.name .. ".boot", "w")
-  if not f then errors.raise("node.boot", self.name, err, 0) end
-  f:write(table.concat(self.boot, "\n"), "\n")
-  f:close()
+  effect.write(self.dir .. "/" .. self.name .. ".boot", table.concat(self.boot, "\n") .. "\n")
   self.boot = nil
 end
 
@@ -268,10 +266,7 @@ end
 
 function B.nft(self, text)
   local file = self.dir .. "/" .. self.name .. ".nft"
-  local f, err = io.open(file, "w")
-  if not f then errors.raise("node", self.name, "nft: " .. err, 3) end
-  f:write(text)
-  f:close()
+  effect.write(file, text)
   if self.boot then
     boot_step(self, "run", "nft", "-f", file)
   else
