@@ -78,7 +78,7 @@ end
 function M.ctl(conf, flag, binary)
   if not ({ ["-c"] = 1, ["-f"] = 1, ["-R"] = 1, ["-B"] = 1, ["-n"] = 1, ["-e"] = 1,
             ["-i"] = 1, ["-s"] = 1, ["-t"] = 1 })[flag] then
-    error(G .. ": unknown control flag " .. string.format("%q", tostring(flag)), 2)
+    V.fail(G, "unknown control flag %q", tostring(flag))
   end
   return { binary or "/usr/sbin/conntrackd", "-C", V.path(G, "conf", conf), flag }
 end

@@ -15,6 +15,7 @@
 -- hosts:close() stops the sshds (and what their sessions left) and removes
 -- the namespaces, the underlay and the keys.
 local fwsh = fwsh or require "fwsh"
+local errors = require "fwsh.errors"
 
 local M = {}
 M.prefix, M.controller, M.mtu, M.bridge = "192.0.2.", "192.0.2.254", 1550, "fwul"
@@ -23,13 +24,15 @@ local Hosts = {}
 Hosts.__index = Hosts
 
 local function write(path, text)
-  local f = assert(io.open(path, "w"))
+  local f, err = io.open(path, "w")
+  if not f then errors.raise("emulate", path, err) end
   f:write(text)
   f:close()
 end
 
 local function read(path)
-  local f = assert(io.open(path, "r"))
+  local f, err = io.open(path, "r")
+  if not f then errors.raise("emulate", path, err) end
   local s = f:read("a")
   f:close()
   return s
@@ -78,12 +81,12 @@ end
 --  this one, $FWSH_EXE)
 function M.start(n, o)
   o = o or {}
-  if not (math.tointeger(n) and n >= 1 and n <= 200) then error("emulate.start: 1 to 200 hosts", 2) end
+  if not (math.tointeger(n) and n >= 1 and n <= 200) then errors.raise("emulate.start", nil, "1 to 200 hosts") end
   if fwsh.mode() == "plan" then
-    error("emulate.start: emulated hosts are made for real, not planned: with --dry-run, give real hosts", 2)
+    errors.raise("emulate.start", nil, "emulated hosts are made for real, not planned: with --dry-run, give real hosts")
   end
   local exe = o.fwsh or os.getenv("FWSH_EXE")
-  if not exe then error("emulate.start: which fwsh do the hosts run? (fwsh=, or $FWSH_EXE)", 2) end
+  if not exe then errors.raise("emulate.start", nil, "which fwsh do the hosts run? (fwsh=, or $FWSH_EXE)") end
   local hosts = setmetatable({ procs = {}, netns = {}, made = {} }, Hosts)
   local ok, err = pcall(function()
     hosts.dir = fwsh.lab_dir()
@@ -122,7 +125,7 @@ function M.start(n, o)
       local ns = hosts[i].netns
       fwsh.wait{ fn = function()
         if not hosts.procs[i]:running() then
-          error("emulate: host " .. hosts[i].name .. "'s sshd ended: " .. read(dir .. "/h" .. i .. ".log"), 0)
+          errors.raise("emulate", hosts[i].name, "its sshd ended: " .. read(dir .. "/h" .. i .. ".log"), 0)
         end
         return listening(ns)
       end, interval = 0.02, timeout = 10 }
@@ -149,17 +152,14 @@ end
 function Hosts:close()
   if self.closed then return end
   self.closed = true
-  local first
-  local function try(fn, ...)
-    local ok, err = pcall(fn, ...)
-    if not ok and not first then first = err end
-  end
+  local c = errors.collect()
+  local function try(fn, ...) c:try(fn, ...) end
   for _, p in ipairs(self.procs) do try(p.stop, p, 1) end
   -- only what start() made, by identity: never one made under its name since
   for i = #self.netns, 1, -1 do try(fwsh.netns.delete_made, self.netns[i].name, self.netns[i].id) end
   if self.bridge then try(fwsh.link.delete_made, self.bridge.name, self.bridge.ifindex) end
   if self.dir then try(fwsh.lab_dir_remove, self.dir) end
-  if first then error(first, 0) end
+  c:done()
 end
 Hosts.__close = function(self) Hosts.close(self) end
 

@@ -21,7 +21,7 @@ function M.server_config(c)
   V.table(G, "the server configuration", c)
   local pasv = V.table(G, "pasv", c.pasv or { 40000, 40099 })
   local lo, hi = V.int(G, "pasv[1]", pasv[1], 1024, 65535), V.int(G, "pasv[2]", pasv[2], 1024, 65535)
-  if hi < lo then error(string.format("%s: pasv %d-%d refused: an empty range", G, lo, hi), 0) end
+  if hi < lo then V.fail(G, "pasv %d-%d refused: an empty range", lo, hi) end
   local timeout = V.int(G, "timeout", c.timeout or 5, 1, 3600)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
@@ -66,7 +66,7 @@ function M.client_script(c)
   V.table(G, "the client script", c)
   local mode = c.mode or "passive"
   if mode ~= "passive" and mode ~= "active" then
-    error(string.format("%s: mode %q refused: passive or active", G, tostring(mode)), 0)
+    V.fail(G, "mode %q refused: passive or active", tostring(mode))
   end
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end

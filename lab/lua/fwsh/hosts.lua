@@ -22,7 +22,10 @@
 -- a lab are recorded in its state directory here (a file "hosts"), so that
 -- `fwsh down LAB` and `fwsh labs` reach them without the script.
 local fwsh = fwsh or require "fwsh"
+local errors = require "fwsh.errors"
 local rpc = require "fwsh.rpc"
+local R = require "fwsh.hosts.record"
+local S = require "fwsh.hosts.ssh"
 
 local M = {}
 
@@ -30,78 +33,24 @@ local HOST, ID, PROC, CACHE, DEAD, ROOT = {}, {}, {}, {}, {}, {}
 local Obj, Fn, Ctx, Host = {}, {}, {}, {}
 local open_hosts = setmetatable({}, { __mode = "k" })
 
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+-- An fwsh error from a sentence "OP [OBJECT]: REASON" (fwsh.host h1: ...,
+-- hosts.stretch br0: ...): the same words, with their parts as fields.
+local function fail(fmt, ...)
+  local text = string.format(fmt, ...)
+  local head, reason = text:match("^(.-): (.*)$")
+  if not head then errors.raise("fwsh.host", nil, text, 0) end
+  local op, object = head:match("^(%S+) (.+)$")
+  errors.raise(op or head, object, reason, 0)
+end
+
+M.lab_dir = R.lab_dir
+local record = R.record
 
 local function check(what, s, pattern, hint)
   if type(s) ~= "string" or not s:match(pattern) then
     fail("fwsh.host: %s %s: %s", what, tostring(s), hint)
   end
   return s
-end
-
---- hosts.lab_dir() -> path: the state directory (fwsh.lab_dir) of this
---  lab's hosts here: the record, ssh's control sockets and logs
-function M.lab_dir(lab)
-  lab = lab or fwsh.lab()
-  M.dirs = M.dirs or {}
-  if not M.dirs[lab] then
-    assert(lab == fwsh.lab(), "hosts.lab_dir: only the current lab's is made")
-    M.dirs[lab] = fwsh.lab_dir()
-  end
-  return M.dirs[lab]
-end
-
--- ---- the record: one line per host, tab-separated ----------------------------
-
-local FIELDS = { "name", "ssh", "port", "identity", "known_hosts", "fwsh", "underlay" }
-
-local function read_record(path)
-  local out = {}
-  local f = io.open(path, "r")
-  if not f then return out end
-  for line in f:lines() do
-    local r, i = {}, 1
-    for v in (line .. "\t"):gmatch("([^\t]*)\t") do
-      if FIELDS[i] and v ~= "" then r[FIELDS[i]] = v end
-      i = i + 1
-    end
-    if r.name then out[#out + 1] = r end
-  end
-  f:close()
-  return out
-end
-
-local function write_record(path, list)
-  if #list == 0 then os.remove(path) return end
-  local f = assert(io.open(path .. ".new", "w"))
-  for _, r in ipairs(list) do
-    local v = {}
-    for i, k in ipairs(FIELDS) do v[i] = r[k] and tostring(r[k]) or "" end
-    f:write(table.concat(v, "\t"), "\n")
-  end
-  f:close()
-  assert(os.rename(path .. ".new", path))
-end
-
-local function record(h, add)
-  if fwsh.mode() == "plan" then return end -- a plan writes no file, the record neither
-  local dir = M.lab_dir(h.lab)
-  local path = dir .. "/hosts"
-  local list = {}
-  for _, r in ipairs(read_record(path)) do
-    if r.name ~= h.name then list[#list + 1] = r end
-  end
-  if add then
-    local o = h.opts
-    list[#list + 1] = { name = h.name, ssh = o.ssh, port = o.port, identity = o.identity,
-                        known_hosts = o.known_hosts, fwsh = o.fwsh, underlay = rawget(h, "underlay") }
-  end
-  write_record(path, list)
-  -- No host of the lab left here: its directory (the logs, ssh's sockets) goes.
-  if #list == 0 and h.lab == fwsh.lab() then
-    fwsh.lab_dir_remove(dir)
-    M.dirs[h.lab] = nil
-  end
 end
 
 -- ---- proxies -------------------------------------------------------------------
@@ -281,57 +230,15 @@ function M.close(list, commit)
   for i, h in ipairs(list) do
     if not rawget(h, "closed") then pending[i] = table.pack(close_send(h, commit)) end
   end
-  local first
+  local c = errors.collect()
   for i, h in ipairs(list) do
-    if pending[i] then
-      local ok, err = pcall(close_wait, h, table.unpack(pending[i], 1, pending[i].n))
-      if not ok and not first then first = err end
-    end
+    if pending[i] then c:try(close_wait, h, table.unpack(pending[i], 1, pending[i].n)) end
   end
-  if first then error(first, 0) end
+  c:done()
 end
 
 --- host:stats() -> { requests = N }: how many round trips this context made
 function Host.stats(h) return { requests = h.requests } end
-
-local function remote_argv(o, lab)
-  local argv = { o.fwsh or "fwsh", "--lab", lab }
-  -- as this session: a plan (--dry-run) plans there, --explain explains there
-  local mode = fwsh.mode()
-  if mode == "plan" then argv[#argv + 1] = "--dry-run" elseif mode == "explain" then argv[#argv + 1] = "--explain" end
-  argv[#argv + 1] = "--serve"
-  return argv
-end
-
-local function ssh_argv(h, o, lab)
-  local argv = { "ssh", "-T", "-x", "-a",
-    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=" .. tostring(o.connect_timeout or 10),
-    "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3" }
-  if o.control ~= false then
-    for _, x in ipairs({ "-o", "ControlMaster=yes", "-o", "ControlPersist=no",
-                         "-o", "ControlPath=" .. h.control }) do argv[#argv + 1] = x end
-  end
-  if o.known_hosts then
-    for _, x in ipairs({ "-o", "UserKnownHostsFile=" .. o.known_hosts }) do argv[#argv + 1] = x end
-  end
-  if o.identity then
-    for _, x in ipairs({ "-o", "IdentitiesOnly=yes", "-i", o.identity }) do argv[#argv + 1] = x end
-  end
-  if o.port then
-    argv[#argv + 1] = "-p"
-    argv[#argv + 1] = tostring(o.port)
-  end
-  argv[#argv + 1] = "--"
-  argv[#argv + 1] = o.ssh
-  for _, w in ipairs(remote_argv(o, lab)) do argv[#argv + 1] = w end
-  return argv
-end
-
--- The fwsh program to run here (o.ssh == false): this one.
-local function own_fwsh()
-  return os.getenv("FWSH_EXE") or "fwsh"
-end
 
 -- Checks the options and starts the connection: ssh, running fwsh --serve there.
 local function start(name, o)
@@ -342,7 +249,7 @@ local function start(name, o)
     check("ssh", o.ssh, "^[%w._%%:@%[%]-]+$", "user@address (letters, digits and . _ - : @ [ ])")
     if o.ssh:sub(1, 1) == "-" then fail("fwsh.host: ssh %s: does not start with '-'", o.ssh) end
   end
-  local ofwsh = o.ssh == false and own_fwsh() or o.fwsh or "fwsh"
+  local ofwsh = o.ssh == false and S.own_fwsh() or o.fwsh or "fwsh"
   check("fwsh", ofwsh, "^[%w/._+-]+$", "a path or a program name, without blanks or shell characters")
   if o.port ~= nil and not (math.tointeger(o.port) and o.port > 0 and o.port < 65536) then
     fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
@@ -351,7 +258,7 @@ local function start(name, o)
   -- A plan makes no state directory, and needs none: no record, no control
   -- socket, no log. It still connects: fwsh there plans too.
   local planned = fwsh.mode() == "plan"
-  local dir = o.dir or (planned and "/dev/null" or M.lab_dir(lab))
+  local dir = o.dir or (planned and "/dev/null" or R.lab_dir(lab))
   local opts = {}
   for k, v in pairs(o) do opts[k] = v end
   opts.fwsh = ofwsh
@@ -360,7 +267,7 @@ local function start(name, o)
   local h = setmetatable({ name = name, lab = lab, opts = opts, underlay = underlay, requests = 0,
                            log = dir .. "/" .. name .. ".log", control = dir .. "/" .. name .. ".ssh",
                            [CACHE] = setmetatable({}, { __mode = "v" }), [DEAD] = {}, [ROOT] = {} }, Ctx)
-  local argv = o.ssh == false and remote_argv(opts, lab) or ssh_argv(h, opts, lab)
+  local argv = o.ssh == false and S.remote_argv(opts, lab) or S.ssh_argv(h, opts, lab)
   rawset(h, PROC, fwsh.proc.spawn(argv, { pipe = true, stderr = planned and "/dev/null" or h.log, query = true }))
   return h
 end
@@ -467,39 +374,6 @@ function M.stretch(bridge, a, b, o)
   return va, vb
 end
 
---- hosts.read(path) -> { {name=, ssh=, ...}, ... }: a file of hosts,
---  one a line: NAME USER@ADDRESS [key=value ...] with identity=, known_hosts=,
---  fwsh=, port=, underlay=, dev= (fwsh.hosts.host's options; dev: the
---  underlay's link there, for VXLAN); # comments
-function M.read(path)
-  local f, err = io.open(path, "r")
-  if not f then error("--hosts: " .. err, 0) end
-  local list = {}
-  local n = 0
-  for line in f:lines() do
-    n = n + 1
-    line = line:gsub("#.*", "")
-    local words = {}
-    for w in line:gmatch("%S+") do words[#words + 1] = w end
-    if #words > 0 then
-      if #words < 2 then error(string.format("%s:%d: NAME USER@ADDRESS [key=value ...]", path, n), 0) end
-      local h = { name = words[1], ssh = words[2] }
-      for i = 3, #words do
-        local k, v = words[i]:match("^([%w_]+)=(.+)$")
-        local known = { identity = true, known_hosts = true, fwsh = true, port = true, underlay = true, dev = true }
-        if not k or not known[k] then
-          error(string.format("%s:%d: %s: one of identity=, known_hosts=, fwsh=, port=, underlay=, dev=", path, n,
-                              words[i]), 0)
-        end
-        h[k] = k == "port" and tonumber(v) or v
-      end
-      list[#list + 1] = h
-    end
-  end
-  f:close()
-  return list
-end
-
 --- hosts.finish(ok): closes every open host context, committing if ok (the
 --  fwsh program calls it when a script ends)
 function M.finish(ok)
@@ -508,83 +382,8 @@ function M.finish(ok)
   pcall(M.close, list, ok)
 end
 
---- hosts.recorded(lab) -> { {name=, ssh=, ...}, ... }: the hosts lab spans,
---  as its record here says (none: {})
-function M.recorded(lab)
-  local path = fwsh.lab_dir_find(lab, "hosts")
-  return path and read_record(path) or {}, path
-end
 
-local function connect_recorded(lab, r, path)
-  return M.host(r.name, { dir = path:match("^(.*)/[^/]*$"), ssh = r.ssh, port = tonumber(r.port), identity = r.identity,
-                          known_hosts = r.known_hosts, fwsh = r.fwsh, underlay = r.underlay,
-                          lab = lab, record = false, control = false, timeout = 15 })
-end
-
---- hosts.down(lab) -> { {host=, links=, netns=, dirs=} or {host=, error=}, ... }:
---  fwsh.down(lab) on every host lab's record names (`fwsh down LAB`)
-function M.down(lab)
-  local out = {}
-  local list, path = M.recorded(lab)
-  for _, r in ipairs(list) do
-    local ok, err = pcall(function()
-      local h = connect_recorded(lab, r, path)
-      local links, netns, dirs = h.down(lab)
-      h:close(true)
-      out[#out + 1] = { host = r.name, links = links, netns = netns, dirs = dirs }
-    end)
-    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
-  end
-  return out
-end
-
---- hosts.labs(lab) -> { {host=, links=, netns=} or {host=, error=}, ... }: what
---  lab has on each host its record names (`fwsh labs`)
-function M.labs(lab)
-  local out = {}
-  local list, path = M.recorded(lab)
-  for _, r in ipairs(list) do
-    local ok, err = pcall(function()
-      local h = connect_recorded(lab, r, path)
-      local row = { host = r.name, links = 0, netns = 0 }
-      for _, l in ipairs(h.labs()) do
-        if l.name == lab then row.links, row.netns = l.links, l.netns end
-      end
-      h:close(true)
-      out[#out + 1] = row
-    end)
-    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
-  end
-  return out
-end
-
---- hosts.command(word, ...): the hosts' part of `fwsh down LAB...` and
---  `fwsh labs` (main.c runs it before this host's part): one line per host
-function M.command(word, ...)
-  if word == "down" then
-    for _, lab in ipairs({ ... }) do
-      if lab:sub(1, 1) ~= "-" then
-        for _, r in ipairs(M.down(lab)) do
-          if r.error then
-            io.stderr:write(string.format("fwsh: down %s on host %s: %s\n", lab, r.host, r.error))
-          else
-            print(string.format("%s on host %s: removed %d links, %d namespaces, %d directories", lab, r.host,
-                                r.links, r.netns, r.dirs))
-          end
-        end
-      end
-    end
-  elseif word == "labs" then
-    for _, lab in ipairs(fwsh.lab_dir_labs("hosts")) do
-      for _, r in ipairs(M.labs(lab)) do
-        if r.error then
-          print(string.format("%-32s host %s: %s", lab, r.host, r.error))
-        else
-          print(string.format("%-32s %6d %6d  on host %s", lab, r.links, r.netns, r.host))
-        end
-      end
-    end
-  end
-end
+-- the lab's record and a file of hosts: fwsh.hosts.record
+M.read, M.recorded, M.down, M.labs, M.command = R.read, R.recorded, R.down, R.labs, R.command
 
 return M

@@ -56,8 +56,7 @@ function M.config(c)
     local version = V.int(G, f .. "version", inst.version or 3, 2, 3)
     local advert = V.number(G, f .. "advert_int", inst.advert_int or 1, 0.01, 255)
     if version == 2 and advert % 1 ~= 0 then
-      error(string.format("%s: %sadvert_int %g: VRRPv2 adverts are whole seconds; sub-second needs version = 3",
-                          G, f, advert), 0)
+      V.fail(G, "%sadvert_int %g: VRRPv2 adverts are whole seconds; sub-second needs version = 3", f, advert)
     end
     add("vrrp_instance %s {", V.name(G, f .. "name", inst.name))
     add("  state BACKUP") -- priority decides; BACKUP is what nopreempt needs

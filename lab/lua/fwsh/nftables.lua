@@ -49,11 +49,11 @@ function M.firewall(c)
       local f = "services[" .. i .. "]"
       if not HELPERS[s.helper] then
         V.name(G, f .. ".helper", tostring(s.helper))
-        error(string.format("%s: %s.helper %q refused: one of %s", G, f, tostring(s.helper), HELPER_LIST), 0)
+        V.fail(G, "%s.helper %q refused: one of %s", f, tostring(s.helper), HELPER_LIST)
       end
       if s.proto ~= HELPERS[s.helper] then
-        error(string.format("%s: %s.helper %q refused: it follows %s, not %s", G, f, s.helper,
-                            HELPERS[s.helper], tostring(s.proto)), 0)
+        V.fail(G, "%s.helper %q refused: it follows %s, not %s", f, s.helper,
+                            HELPERS[s.helper], tostring(s.proto))
       end
       add('  ct helper %s-%d { type "%s" protocol %s; l3proto ip; }', s.helper,
           V.int(G, f .. ".port", s.port, 1, 65535), s.helper, s.proto)
@@ -76,7 +76,7 @@ function M.firewall(c)
       add("%s %s dport %d%s accept", rule, s.proto, port, helper)
     else
       V.name(G, f .. ".proto", tostring(s.proto))
-      error(string.format("%s: %s.proto %q refused: tcp, udp or icmp", G, f, tostring(s.proto)), 0)
+      V.fail(G, "%s.proto %q refused: tcp, udp or icmp", f, tostring(s.proto))
     end
   end
   add("    counter name forward_dropped drop")
@@ -123,7 +123,7 @@ function M.nat(c)
   local net = V.ipv4(G, "nat.server_net", c.server_net, { prefix = true })
   local to = V.ipv4(G, "nat.to", c.to, { prefix = false })
   if not contains(net, to) then
-    error(string.format("%s: nat.to %s refused: not in the server network %s", G, to, net), 0)
+    V.fail(G, "nat.to %s refused: not in the server network %s", to, net)
   end
   return table.concat({
     "table ip fwsh_nat {",

@@ -13,7 +13,7 @@ local function esc(s)
 end
 
 function M.timeline(path, r)
-  assert(type(path) == "string", "plot.timeline: a file path expected")
+  if type(path) ~= "string" then require("fwsh.errors").raise("plot.timeline", nil, "a file path expected") end
   local replies = r.replies or {}
   local t_end = 0
   for _, t in ipairs(replies) do if t > t_end then t_end = t end end

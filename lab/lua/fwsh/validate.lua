@@ -3,10 +3,18 @@
 -- file's structure - a newline, a brace, a quote, a semicolon, '#' - is
 -- refused with an error that names the generator, the field and the value;
 -- nothing unchecked is ever written.
+local errors = require "fwsh.errors"
+
 local M = {}
 
+--- validate.fail(gen, fmt, ...): raises the generator's error, an fwsh error
+--  (op: the generator, "keepalived"; the reason formatted)
+function M.fail(gen, fmt, ...)
+  errors.raise(gen, nil, string.format(fmt, ...), 0)
+end
+
 local function refuse(gen, field, v, why)
-  error(string.format("%s: %s %s refused: %s", gen, field, string.format("%q", tostring(v)), why), 0)
+  M.fail(gen, "%s %s refused: %s", field, string.format("%q", tostring(v)), why)
 end
 
 local STRUCTURE = "[%c\"'{};#\\%s]"

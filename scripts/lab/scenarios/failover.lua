@@ -16,22 +16,18 @@
 -- min/median/p95/max, outage_ms (the largest), tcp_stream.
 local firewall = require "fwsh.firewall"
 
-local o = firewall.args({ ... })
-local mode = o.mode or "power"
-local lab <close> = firewall.build(o)
-local results = {}
-local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
-
-for i = 1, o.reps or 1 do
-  local r = lab:failover(mode, { down = o.down })
-  results[i] = r
-  io.stderr:write(string.format("run %d: %s, %s -> %s: outage %.1f ms, stream %s\n", i, mode, r.from,
-                                r.to, r.outage_ms or -1, r.stream))
-end
-
-firewall.capture_done(capture, o)
-if o.plot then firewall.plot(results, o.plot) end
-if not firewall.report(string.format("failover: %s, %s master first, adverts every %g s", mode,
-                                     o.master or "fw-1", o.advert_int or firewall.advert_int[o.backend or "netns"]), results) then
-  error("the TCP stream did not survive every run", 0)
-end
+firewall.scenario{
+  args = { ... },
+  title = function(o)
+    return string.format("failover: %s, %s master first, adverts every %g s", o.mode or "power", o.master or "fw-1",
+                         o.advert_int or firewall.advert_int[o.backend or "netns"])
+  end,
+  run = function(lab, o, i)
+    local mode = o.mode or "power"
+    local r = lab:failover(mode, { down = o.down })
+    io.stderr:write(string.format("run %d: %s, %s -> %s: outage %.1f ms, stream %s\n", i, mode, r.from,
+                                  r.to, r.outage_ms or -1, r.stream))
+    return r
+  end,
+  survive = "the TCP stream did not survive every run",
+}

@@ -59,7 +59,7 @@ end
 -- One run: the transfer, with the master failing in phase (nil: no failure).
 local function run(lab, mode, phase)
   local master, backup = lab:master()
-  assert(master, "no firewall holds the virtual IPs")
+  if not master then require("fwsh.errors").raise("ftp-survives", mode, "no firewall holds the virtual IPs", 0) end
   local dropped0 = lab:dropped()
   local t = lab:ftp_get{ mode = mode, pause = phase == "between" and 3 * lab.patience or 0 }
   local r = { mode = mode, phase = phase or "none" }

@@ -21,41 +21,35 @@
 --   tcp_stream  survived (no reset, every byte received, checked at both ends) / reset / lost N bytes
 --   dropped_forward  packets the firewalls' forward chains dropped during the runs (lab:dropped())
 local firewall = require "fwsh.firewall"
+local errors = require "fwsh.errors"
 
-local o = firewall.args({ ... })
-local lab <close> = firewall.build(o)
-local results = {}
-local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
-
-for i = 1, o.reps or 1 do
-  local master, backup = lab:master()
-  assert(master, "no firewall holds the virtual IPs")
-  local dropped0 = lab:dropped()
-  local traffic = lab:traffic_start()
-  lab:hold(0.5)                               -- steady state before the failure
-  local t0 = fwsh.proc.clock()
-  master:fail(o.fail or "power")
-  lab:wait_master(backup.name, 10)
-  local mac_ms = (fwsh.proc.clock() - t0) * 1000
-  lab:wait_master_server(backup.name, 10)
-  local mac0_ms = (fwsh.proc.clock() - t0) * 1000
-  lab:hold(2)                                 -- traffic goes on through the new master
-  local dropped = firewall.dropped_since(dropped0, lab:dropped())
-  local r = lab:traffic_stop(traffic)
-  r.dropped = dropped
-  r.mode = o.fail or "power"
-  if r.started then r.fault_ms = (t0 - r.started) * 1000; r.takeover_ms = r.fault_ms + mac_ms end
-  r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
-  results[i] = r
-  io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, MAC moved after %.1f ms, stream %s\n",
-                                i, master.name, backup.name, r.outage_ms or -1, mac_ms, r.stream))
-  master:start()                              -- back, as backup
-  lab:wait_ready(master.name)
-end
-
-firewall.capture_done(capture, o)
-if o.plot then firewall.plot(results, o.plot) end
-if not firewall.report(string.format("fw-1 dies (%s, %s master first)", o.fail or "power",
-                                     o.master or "fw-1"), results) then
-  error("the TCP stream did not survive every failover", 0)
-end
+firewall.scenario{
+  args = { ... },
+  title = function(o) return string.format("fw-1 dies (%s, %s master first)", o.fail or "power", o.master or "fw-1") end,
+  run = function(lab, o, i)
+    local master, backup = lab:master()
+    if not master then errors.raise("fw1-dies", "run " .. i, "no firewall holds the virtual IPs", 0) end
+    local dropped0 = lab:dropped()
+    local traffic = lab:traffic_start()
+    lab:hold(0.5)                               -- steady state before the failure
+    local t0 = fwsh.proc.clock()
+    master:fail(o.fail or "power")
+    lab:wait_master(backup.name, 10)
+    local mac_ms = (fwsh.proc.clock() - t0) * 1000
+    lab:wait_master_server(backup.name, 10)
+    local mac0_ms = (fwsh.proc.clock() - t0) * 1000
+    lab:hold(2)                                 -- traffic goes on through the new master
+    local dropped = firewall.dropped_since(dropped0, lab:dropped())
+    local r = lab:traffic_stop(traffic)
+    r.dropped = dropped
+    r.mode = o.fail or "power"
+    if r.started then r.fault_ms = (t0 - r.started) * 1000; r.takeover_ms = r.fault_ms + mac_ms end
+    r.from, r.to, r.mac_ms, r.mac0_ms = master.name, backup.name, mac_ms, mac0_ms
+    io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, MAC moved after %.1f ms, stream %s\n",
+                                  i, master.name, backup.name, r.outage_ms or -1, mac_ms, r.stream))
+    master:start()                              -- back, as backup
+    lab:wait_ready(master.name)
+    return r
+  end,
+  survive = "the TCP stream did not survive every failover",
+}

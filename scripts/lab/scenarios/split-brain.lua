@@ -9,15 +9,11 @@
 -- usage: fwsh --sandbox scripts/lab/scenarios/split-brain.lua [--master fw-2] [--loose]
 --            [--capture FILE [--capture-link br1]]
 local firewall = require "fwsh.firewall"
+local errors = require "fwsh.errors"
 
-local o = firewall.args({ ... })
-local lab <close> = firewall.build(o)
-local results = {}
-local capture = firewall.capture(lab, o) -- --capture FILE: br2's (--capture-link's) packets, kept as evidence
-
-local function phase(label, replicated)
+local function phase(lab, label, replicated)
   local master, backup = lab:master()
-  assert(master, "no firewall holds the virtual IPs")
+  if not master then errors.raise("split-brain", label, "no firewall holds the virtual IPs", 0) end
   local traffic = lab:traffic_start{ replicated = replicated }
   lab:hold(0.5)
   local new_ok = pcall(lab.nodes.client.wait_run, lab.nodes.client,
@@ -35,23 +31,27 @@ local function phase(label, replicated)
   print(string.format("%s: new connections through %s: %s; stream replicated to %s before the failover: %s; after it: %s",
                       label, master.name, new_ok and "ok" or "FAILED", backup.name, has and "yes" or "no",
                       r.stream))
-  results[#results + 1] = r
   master:start()
   lab:wait_ready(master.name)
-  return master
+  return r
 end
 
--- Phase 1: cut br2 on the master's side.
-local m = lab:master()
-m:cut("eth2")
-m:wait_link("eth2", { carrier = false, timeout = 2 })
-phase("sync cut", false)
-
--- Phase 2: heal, let the backup ask for a resync, run it again.
-local cut_node = lab.nodes[m.name]
-cut_node:restore("eth2")
-cut_node:wait_link("eth2", { carrier = true, timeout = 2 })
-phase("sync healed", true)
-
-firewall.capture_done(capture, o)
-firewall.report("split brain on br2 (1: sync cut, 2: healed)", results)
+-- two runs: the first with br2 cut on the master, the second once it healed
+local cut_node
+firewall.scenario{
+  args = { ... },
+  title = "split brain on br2 (1: sync cut, 2: healed)",
+  reps = 2,
+  run = function(lab, _, i)
+    if i == 1 then
+      local m = lab:master()
+      m:cut("eth2")
+      m:wait_link("eth2", { carrier = false, timeout = 2 })
+      cut_node = lab.nodes[m.name]
+      return phase(lab, "sync cut", false)
+    end
+    cut_node:restore("eth2")
+    cut_node:wait_link("eth2", { carrier = true, timeout = 2 })
+    return phase(lab, "sync healed", true)
+  end,
+}

@@ -11,38 +11,34 @@
 -- a VM lab has it in the guest's)
 local firewall = require "fwsh.firewall"
 
-local argv, rest, impair = { ... }, {}, { loss = 5, delay = 20 }
-local i = 1
-while argv[i] do
-  if argv[i] == "--loss" or argv[i] == "--delay" then
-    local v = tonumber(argv[i + 1])
-    if not v then error(argv[i] .. " needs a number", 0) end
-    impair[argv[i]:sub(3)] = v
-    i = i + 2
-  else
-    rest[#rest + 1] = argv[i]
-    i = i + 1
-  end
-end
-local o = firewall.args(rest)
-local lab <close> = firewall.build(o)
-for _, fw in ipairs({ "fw-1", "fw-2" }) do lab.nodes[fw]:impair("eth2", impair) end
+local replicated = {}
+local function impairment(o) return { loss = o.loss or 5, delay = o.delay or 20 } end
 
-local results, replicated = {}, {}
-for run = 1, o.reps or 1 do
-  local r = lab:failover("power")
-  results[run] = r
-  replicated[#replicated + 1] = r.replicated_ms
-  io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, replicated after %.0f ms, stream %s\n", run,
-                                r.from, r.to, r.outage_ms or -1, r.replicated_ms or -1, r.stream))
-  -- the restarted firewall's eth2 is a new link in a VM: impaired again
-  lab.nodes[r.from]:impair("eth2", impair)
-end
-
-print(string.format("sync_impairment: delay %g ms, loss %g %% on both firewalls' eth2", impair.delay, impair.loss))
-print("replicated_ms min/median/p95/max: " .. firewall.stats(replicated))
-if o.plot then firewall.plot(results, o.plot) end
-if not firewall.report(string.format("the master fails, the sync link impaired (delay %g ms, loss %g %%)",
-                                     impair.delay, impair.loss), results) then
-  error("the TCP stream did not survive every failover", 0)
-end
+firewall.scenario{
+  args = { ... },
+  options = { ["--loss"] = "loss", ["--delay"] = "delay" },
+  title = function(o)
+    local impair = impairment(o)
+    return string.format("the master fails, the sync link impaired (delay %g ms, loss %g %%)", impair.delay,
+                         impair.loss)
+  end,
+  setup = function(lab, o)
+    for _, fw in ipairs({ "fw-1", "fw-2" }) do lab.nodes[fw]:impair("eth2", impairment(o)) end
+  end,
+  run = function(lab, o, run)
+    local r = lab:failover("power")
+    replicated[#replicated + 1] = r.replicated_ms
+    io.stderr:write(string.format("run %d: %s -> %s outage %.1f ms, replicated after %.0f ms, stream %s\n", run,
+                                  r.from, r.to, r.outage_ms or -1, r.replicated_ms or -1, r.stream))
+    -- the restarted firewall's eth2 is a new link in a VM: impaired again
+    lab.nodes[r.from]:impair("eth2", impairment(o))
+    return r
+  end,
+  after = function(_, o)
+    local impair = impairment(o)
+    print(string.format("sync_impairment: delay %g ms, loss %g %% on both firewalls' eth2", impair.delay,
+                        impair.loss))
+    print("replicated_ms min/median/p95/max: " .. firewall.stats(replicated))
+  end,
+  survive = "the TCP stream did not survive every failover",
+}

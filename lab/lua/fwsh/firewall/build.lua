@@ -1,0 +1,295 @@
+-- build.lua - building the firewall lab from its topology: the bridges
+-- (once, here or on each host of a lab across hosts), the firewall nodes
+-- with their keepalived and conntrackd configurations and ruleset, the
+-- client, and the start in order (the first master first).
+local fwsh = fwsh or require "fwsh"
+local node = require "fwsh.node"
+local keepalived = require "fwsh.keepalived"
+local conntrackd = require "fwsh.conntrackd"
+local nftables = require "fwsh.nftables"
+local T = require "fwsh.firewall.topology"
+local base = require "fwsh.firewall.lab"
+local errors = require "fwsh.errors"
+
+local M = {}
+local Lab, write = base.Lab, base.write
+
+-- The nodes' qemu options: the lab's own (o.qemu), with its display.
+local function qemu_opts(lab, o)
+  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  local q = {}
+  for k, v in pairs(o.qemu or {}) do q[k] = v end
+  q.display = o.display
+  return q
+end
+
+local client_spec, start_nodes, build_across
+
+local function firewall_node(lab, name, o)
+  local a = T.fw[name]
+  local n = node.new{
+    name = name, dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
+    ports = {
+      { name = "eth0", bridge = T.port_bridge.eth0, tap = a.taps.eth0, address = a.eth0 },
+      { name = "eth1", bridge = T.port_bridge.eth1, tap = a.taps.eth1, address = a.eth1 },
+      { name = "eth2", bridge = T.port_bridge.eth2, tap = a.taps.eth2, address = a.eth2 },
+    },
+    sysctls = {
+      { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" },
+      { "net/ipv4/ip_forward", "1" },
+      { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
+    },
+  }
+  -- where a daemon's socket, lock and pid files go: the node's own /run in
+  -- a VM (a socket cannot live on the 9p share), the lab's directory otherwise
+  local function run_file(what)
+    return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
+  end
+  local master = (o.master or "fw-1") == name
+  local prio = master and 150 or 100
+  local ctconf = lab:file(name .. "-conntrackd.conf")
+  local kaconf = lab:file(name .. "-keepalived.conf")
+  n.conntrackd_conf = ctconf
+  write(ctconf, conntrackd.config{
+    local_address = T.host(a.eth2), peer_address = T.host(T.fw[a.peer].eth2), interface = "eth2", port = T.sync_port,
+    socket = run_file("conntrackd.ctl"), lock = run_file("conntrackd.lock"),
+    log = lab:file(name .. "-conntrackd.log"),
+    ignore = { "127.0.0.1", table.unpack(T.own_addresses()) },
+    expectations = o.ftp and { "ftp" } or nil,
+  })
+  local instance = function(side, iface, vip, vmac)
+    return { name = side, interface = iface, vrid = T.vrid[side:lower()], priority = prio,
+             advert_int = o.advert_int or T.advert_int[lab.backend], version = o.version or 3, vips = { vip },
+             vmac = vmac, nopreempt = o.preempt ~= true }
+  end
+  write(kaconf, keepalived.config{
+    router_id = name,
+    sync_group = {
+      name = "FW",
+      -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
+      -- a new master commits the peer's connections into its kernel table;
+      -- a backup asks the master for a full resync.
+      notify_master = conntrackd.ctl(ctconf, "-c"),
+      notify_backup = conntrackd.ctl(ctconf, "-n"),
+    },
+    instances = {
+      instance("CLIENT", T.side_port.client, T.vip.client .. "/32", T.vmac_link.client),
+      instance("SERVER", T.side_port.server, T.vip.server .. "/32", T.vmac_link.server),
+    },
+  })
+  -- A restarted firewall comes back as a rebooted one would: without the
+  -- virtual MAC links and addresses keepalived left, with an empty conntrack
+  -- table (a VM does reboot).
+  n.reset = function()
+    n:exec(function()
+      node.sysctl("net/ipv4/ip_forward", "1")
+      for _, l in ipairs({ T.vmac_link.client, T.vmac_link.server }) do
+        if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
+      end
+    end)
+    n:run{ "conntrack", "-F" }
+    -- and without the files a killed conntrackd left (a reboot clears /run)
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.lock"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.ctl"))
+  end
+  -- once up, before its daemons: the firewall's own settings and ruleset
+  n.setup = function(self)
+    if not o.tcp_loose then self:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
+    self:nft(o.ruleset)
+  end
+  n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
+  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = run_file("keepalived.pid"),
+                                          vrrp_pid = run_file("vrrp.pid") })
+  return n
+end
+
+--- firewall.node_on_host(name, o) -> node: firewall name (fw-1, fw-2) built
+--  here, in the directory o.dir, from build's options (firewall_node's o,
+--  data only): how a lab across hosts builds a firewall on its host
+function M.node_on_host(name, o)
+  if not T.fw[name] then errors.raise("firewall.node_on_host", tostring(name), "fw-1 or fw-2 expected") end
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns" }, Lab)
+  return firewall_node(site, name, o)
+end
+
+-- The client's node: on br1, the VRRP address its gateway.
+function client_spec(lab, o, dir)
+  return { name = "client", dir = dir, backend = lab.backend, qemu = qemu_opts(lab, o),
+    ports = { { name = T.client.port, bridge = T.client.bridge, tap = T.client.tap, address = T.client.address } },
+    routes = { { dst = "default", via = T.vip.client } },
+    sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
+end
+
+-- Starts the nodes, the first master first (with nopreempt, whoever timed
+-- out first would win otherwise): it takes both virtual IPs before its peer
+-- starts; VMs: the second firewall and the client boot side by side, once
+-- the first is master.
+function start_nodes(lab, o)
+  local first = o.master or "fw-1"
+  local second = first == "fw-1" and "fw-2" or "fw-1"
+  -- VMs take seconds each: a terminal sees which step the build is at
+  local function step(text) if lab.backend == "qemu" then base.progress("firewall lab: " .. text) end end
+  step("booting " .. first)
+  lab.nodes[first]:up()
+  lab:wait_ready(first)
+  lab:wait_master(first)
+  step(first .. " is master; booting " .. second .. " and the client")
+  lab.nodes[second]:launch()
+  lab.nodes.client:launch()
+  lab.nodes[second]:ready()
+  lab:wait_ready(second)
+  step(second .. " is backup; waiting for the client")
+  lab.nodes.client:ready()
+  lab.nodes.client:wait_run({ "ping", "-c1", "-W1", T.server }, 10 * lab.patience)
+  step("")
+end
+
+-- The lab's bridges on api (fwsh, or a host's context), each made one
+-- recorded by mine: br0 grounded, with the server's address, on the server
+-- side only. -> { br0 = bridge, ... }
+local function make_bridges(api, mine, server_side)
+  local made = {}
+  for _, br in ipairs(T.bridges) do
+    local address = server_side and T.grounded[br]
+    made[br] = mine(api.bridge.ensure(br, address and { grounding = true, address = address }
+                                              or { grounding = false }))
+  end
+  return made
+end
+
+-- The route back to the client network, through the server side's virtual IP.
+local function route_back(api)
+  api.route.add{ dst = T.net.client, via = T.vip.server }
+end
+
+-- The lab across two hosts (o.hosts: a count, emulated here by fwsh.emulate,
+-- or a list of fwsh.hosts.host options): fw-1 and the client on the first,
+-- fw-2 and the server side (br0's address, the route back) on the second;
+-- br0, br1 and br2 on both, stretched by VXLAN (fwsh.hosts.stretch).
+function build_across(lab, o, fo)
+  local hosts = require "fwsh.hosts"
+  local list = o.hosts
+  if type(o.hosts) == "number" then
+    lab.emulated = require("fwsh.emulate").start(o.hosts)
+    list = lab.emulated
+  end
+  if #list ~= 2 then errors.raise("firewall.build", "hosts", "2 of them: fw-1 on the first, fw-2 on the second", 0) end
+  lab.made_at, lab.host_dir, lab.dir_at = {}, {}, {}
+  lab.hosts = hosts.connect(list)
+  local a, b = lab.hosts[1], lab.hosts[2]
+  lab.at = { ["fw-1"] = a, client = a, ["fw-2"] = b, server = b }
+  for _, h in ipairs(lab.hosts) do
+    lab.host_dir[h] = h.lab_dir()
+    local made = {}
+    lab.made_at[h] = made
+    local function mine(l, created)
+      if created then made[#made + 1] = node.made(l) end
+      return l
+    end
+    make_bridges(h, mine, h == b)
+  end
+  for role, h in pairs(lab.at) do lab.dir_at[role] = lab.host_dir[h] end
+  for k, br in ipairs(T.bridges) do
+    local va, vb = hosts.stretch(br, a, b, { id = T.vni + k - 1, dev_a = list[1].dev, dev_b = list[2].dev })
+    lab.made_at[a][#lab.made_at[a] + 1] = node.made(va)
+    lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
+  end
+  if not o.nat then
+    route_back(b)
+    lab.route_made = true
+  end
+  for _, name in ipairs({ "fw-1", "fw-2" }) do
+    local h = lab.at[name]
+    local ho = {}
+    for k, v in pairs(fo) do ho[k] = v end
+    ho.dir = lab.dir_at[name]
+    lab.nodes[name] = h.require("fwsh.firewall").node_on_host(name, ho)
+  end
+  lab.nodes.client = a.require("fwsh.node").new(client_spec(lab, o, lab.dir_at.client))
+end
+
+--- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
+--  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil} -> lab, built and
+--  running (nat: the firewalls translate the client network's addresses to
+--  nat_to, the server side's virtual IP by default, and the host has no
+--  route back to the client network; ftp: the client may use FTP on the
+--  server, "rule" with the ftp conntrack helper set by a rule and its
+--  expectations replicated by conntrackd, "none" without a helper; see
+--  lab:ftp_serve; display: "vnc" or "spice", a screen on each VM, its
+--  address node.display and `fwsh console LAB NODE --display`): the master holds both virtual
+--  IPs and the client reaches the server. All of it, or nothing (a failure
+--  tears down what was made). tcp_loose=false (default) makes the firewalls'
+--  conntrack refuse to pick up a TCP connection mid-stream, so only
+--  conntrackd's replicated state lets an established connection survive.
+function M.build(o)
+  o = o or {}
+  if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
+  -- made (and a bad address refused) before anything else is
+  local nat = o.nat and nftables.nat{ from = T.net.client, out = { T.side_port.server, T.vmac_link.server },
+                                      to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
+  if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
+    errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
+  end
+  if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
+    errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
+  end
+  local services = { { proto = "tcp", port = T.stream_port }, { proto = "udp", port = T.probe_port },
+                     { proto = "icmp" } }
+  if o.ftp then
+    services[#services + 1] = { proto = "tcp", port = T.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
+  end
+  if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
+    errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
+  end
+  if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
+  local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
+                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+  -- A VM answers later than a namespace (under TCG, much later): every
+  -- deadline of the lab is this many times longer.
+  lab.patience = lab.backend == "qemu" and 4 or 1
+  -- what each firewall node is built from (data: on a lab across hosts, it
+  -- is built on its host, by firewall.node_on_host)
+  local fo = {}
+  for k, v in pairs(o) do if k ~= "hosts" then fo[k] = v end end
+  fo.ruleset = nftables.firewall{
+    client = { ifaces = { T.side_port.client, T.vmac_link.client }, net = T.net.client },
+    server = { ifaces = { T.side_port.server, T.vmac_link.server }, net = T.net.server },
+    sync = { iface = "eth2", port = T.sync_port },
+    services = services,
+  } .. nat
+  local ok, err = pcall(function()
+    if o.hosts then
+      build_across(lab, o, fo)
+      return start_nodes(lab, o)
+    end
+    -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
+    lab.dir = fwsh.lab_dir()
+    local made = {}
+    local function mine(l, created)
+      if created then made[#made + 1] = node.made(l) end
+      return l
+    end
+    fwsh.transaction(function()
+      lab.bridges = make_bridges(fwsh, mine, true)
+      if lab.backend == "qemu" then
+        for _, t in ipairs(T.taps()) do mine(fwsh.tap.ensure(t[1], { bridge = t[2] })) end
+      end
+      -- With NAT the server answers the virtual IP, on its own network: no route back.
+      if not o.nat then route_back(fwsh) end
+    end)
+    lab.made, lab.route_made = made, not o.nat
+    for _, name in ipairs({ "fw-1", "fw-2" }) do
+      lab.nodes[name] = firewall_node(lab, name, fo)
+    end
+    lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
+    start_nodes(lab, o)
+  end)
+  if not ok then
+    if lab.backend == "qemu" then base.progress("") end
+    pcall(Lab.close, lab)
+    error(err, 0)
+  end
+  return lab
+end
+
+return M

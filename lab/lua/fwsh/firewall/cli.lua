@@ -1,0 +1,186 @@
+-- cli.lua - the firewall lab from the command line: the options every
+-- scenario shares (firewall.args), the capture they may keep, the scenario
+-- runner (build, the runs, capture, plots, report, verdict) and
+-- scripts/lab/firewall.lua's main.
+local fwsh = fwsh or require "fwsh"
+local T = require "fwsh.firewall.topology"
+local build = require "fwsh.firewall.build"
+local traffic = require "fwsh.firewall.traffic"
+local report = require "fwsh.firewall.report"
+local errors = require "fwsh.errors"
+
+local M = {}
+
+--- firewall.args(arg) -> options from the command line: --master fw-2,
+--  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
+--  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
+--  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
+--  --display vnc|spice (a screen on each VM), --capture FILE (the
+--  scenario's packets on br2, or on --capture-link LINK, kept as evidence
+--  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
+--  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several),
+--  --expect EXPR (repeatable: o.expect, fwsh.verdict's expectations),
+--  --json FILE, --junit FILE (the verdict, written by firewall.scenario);
+--  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
+local function hosts_arg(v)
+  local n = math.tointeger(tonumber(v))
+  if n then return n == 2 and n or nil end
+  return require("fwsh.hosts").read(v)
+end
+
+function M.args(argv, extra)
+  local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
+                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
+                .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
+                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE"
+  local function value(a, v, check, what)
+    local x = v and check(v)
+    if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
+    return x
+  end
+  local function number(v) return tonumber(v) end
+  local function count(v) local n = math.tointeger(tonumber(v)) return n and n > 0 and n or nil end
+  local function one_of(...)
+    local set = {}
+    for _, x in ipairs({ ... }) do set[x] = x end
+    return function(v) return set[v] end
+  end
+  local o = {}
+  local i = 1
+  while argv and argv[i] do
+    local a, v = argv[i], argv[i + 1]
+    if a == "--master" then o.master = value(a, v, one_of("fw-1", "fw-2"), "fw-1 or fw-2"); i = i + 2
+    elseif a == "--advert" then o.advert_int = value(a, v, number, "seconds"); i = i + 2
+    elseif a == "--version" then o.version = value(a, v, function(x) return ({ ["2"] = 2, ["3"] = 3 })[x] end, "2 or 3"); i = i + 2
+    elseif a == "--reps" then o.reps = value(a, v, count, "a count"); i = i + 2
+    elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
+    elseif a == "--loose" then o.tcp_loose = true; i = i + 1
+    elseif a == "--nat" then o.nat = true; i = i + 1
+    elseif a == "--plot" then o.plot = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif a == "--display" then o.display = value(a, v, one_of("vnc", "spice"), "vnc or spice"); i = i + 2
+    elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
+    elseif a == "--mode" then o.mode = value(a, v, one_of(table.unpack(traffic.modes)), "a mode"); i = i + 2
+    elseif a == "--down" then o.down = value(a, v, number, "seconds"); i = i + 2
+    elseif a == "--capture" then o.capture = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif a == "--hosts" then o.hosts = value(a, v, hosts_arg, "2, or a file of hosts"); i = i + 2
+    elseif a == "--capture-link" then o.capture_link = value(a, v, one_of("br0", "br1", "br2"), "br0, br1 or br2"); i = i + 2
+    elseif a == "--expect" then
+      o.expect = o.expect or {}
+      o.expect[#o.expect + 1] = value(a, v, function(x) return x ~= "" and x or nil end, "an expectation")
+      i = i + 2
+    elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2
+    else errors.raise("firewall.args", a, "unknown option (" .. usage .. ")", 0) end
+  end
+  return o
+end
+
+--- firewall.capture(lab, o) -> capture or nil: with --capture FILE (o.capture),
+--  lab:capture of br2 (o.capture_link) into FILE, for a scenario to keep
+--  what went over the wire during its runs; firewall.capture_done(capture,
+--  o) stops it and prints "capture: FILE (N packets)"
+function M.capture(lab, o)
+  if not o.capture then return nil end
+  return lab:capture(o.capture_link or "br2", { file = o.capture })
+end
+
+function M.capture_done(c, o)
+  if not c then return end
+  local n, dropped = c:stop()
+  print(string.format("capture: %s (%d packets%s)", o.capture, n,
+                      dropped > 0 and string.format(", %d dropped by the kernel", dropped) or ""))
+end
+
+--- firewall.main(...) -> builds the lab from the command line's options (see
+--  firewall.args), shows the master and a ping through it, tears it down
+function M.main(...)
+  local o = M.args({ ... })
+  local lab <close> = build.build(o)
+  if lab.backend == "qemu" then
+    for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
+      local n = lab.nodes[name]
+      print(string.format("%s: qemu pid %d, %s, booted and configured in %.1f s%s", name, n.vm:pid(),
+                          n.accel, n.boot_s or -1, n.display and (", display " .. n.display) or ""))
+    end
+  end
+  local master = lab:master()
+  print(string.format("master: %s (VRRP MAC %s on br1)", master and master.name or "none", T.vmac.client))
+  local r = lab.nodes.client:run{ "ping", "-c3", "-i0.2", T.server }
+  io.write(r.out)
+  io.write(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
+end
+
+
+-- A run's result as a verdict step's values: its numbers and words, flat
+-- (a number read as text is a number; the probe's timeline, the raw lines
+-- and the clock readings stay out).
+local OUT = { replies = true, client_line = true, server_line = true, started = true, gap_at = true }
+local function measured(r)
+  local v = {}
+  for k, x in pairs(r) do
+    if type(k) == "string" and not OUT[k] then
+      if type(x) == "string" then v[k] = tonumber(x) or x
+      elseif type(x) == "number" then v[k] = x
+      elseif type(x) == "boolean" then v[k] = x and "yes" or "no" end
+    end
+  end
+  return v
+end
+
+-- The first failed check, as the sentence a structured error carries.
+local function first_failure(v)
+  for _, line in ipairs(v:lines()) do
+    if line:find("^expect .*: fail") then return line:match("^expect (.*)$") end
+  end
+  return "an expectation failed"
+end
+
+--- firewall.scenario{ args = { ... }, title = TEXT | function(o) -> TEXT,
+--  run = function(lab, o, i) -> result, reps = N | nil, setup = function(lab, o),
+--  after = function(lab, o, results), options = { ["--loss"] = "loss" },
+--  survive = "the TCP stream did not survive every run" | nil } -> results:
+--  what every scenario script does around its own experiment. It reads the
+--  command line (firewall.args; options are the scenario's own numbers),
+--  builds the lab, keeps --capture's packets, calls run for each of --reps
+--  runs (reps, when the scenario fixes it), plots (--plot), prints the
+--  report; then, with --expect, --json or --junit, the verdict: each run is
+--  a step "run N" whose values are the result's numbers and words
+--  (outage_ms, mac_ms, lost, stream, dropped...) and whose files are its
+--  plot and the capture. Raises (an fwsh error: op scenario, the title,
+--  the first failed expectation and its step) when an expectation failed,
+--  or with survive's words when a run's TCP stream did not survive.
+function M.scenario(s)
+  local o = M.args(s.args or {}, s.options)
+  local title = type(s.title) == "function" and s.title(o) or s.title
+  local verdict = require "fwsh.verdict"
+  local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build
+  local results, files = {}, {}
+  do
+    local lab <close> = build.build(o)
+    if s.setup then s.setup(lab, o) end
+    local capture = M.capture(lab, o)
+    for i = 1, s.reps or o.reps or 1 do results[i] = s.run(lab, o, i) end
+    M.capture_done(capture, o)
+    if s.after then s.after(lab, o, results) end
+  end
+  for i = 1, #results do
+    files[i] = {}
+    if o.plot then
+      files[i][1] = #results == 1 and o.plot or (o.plot:gsub("%.svg$", "") .. "-" .. i .. ".svg")
+    end
+    if o.capture then files[i][#files[i] + 1] = o.capture end
+  end
+  if o.plot then report.plot(results, o.plot) end
+  local survived = report.report(title, results)
+  if o.expect or o.json or o.junit then
+    for i, r in ipairs(results) do v:step("run " .. i, measured(r), files[i]) end
+    for _, line in ipairs(v:lines()) do print(line) end
+    v:write{ json = o.json, junit = o.junit }
+    if not v:passed() then errors.raise("scenario", title, "expect " .. first_failure(v), 0) end
+  end
+  if s.survive and not survived then errors.raise("scenario", title, s.survive, 0) end
+  return results
+end
+
+return M

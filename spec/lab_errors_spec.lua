@@ -1,0 +1,67 @@
+-- lab_errors_spec.lua - the lab library's errors are fwsh errors as the C
+-- side raises them: a table with op, object, reason and message, sharing
+-- the C errors' metatable (tostring is the sentence, with the caller's
+-- place); a library function raises one naming operation, object and
+-- reason; errors.collect closes everything and keeps the first failure.
+local H = require "helper"
+package.path = H.root .. "/lab/lua/?.lua;" .. package.path
+local fwsh = H.fwsh
+local errors = require "fwsh.errors"
+
+describe("fwsh.errors", function()
+  it("makes errors like the C side's, placed at the caller", function()
+    local function lib() errors.raise("lab:thing", "br1", "no such thing") end
+    local ok, err = pcall(function()
+      lib() -- the line named
+    end)
+    assert.is_false(ok)
+    assert.are.equal("lab:thing", err.op)
+    assert.are.equal("br1", err.object)
+    assert.are.equal("no such thing", err.reason)
+    assert.truthy(tostring(err):find("lab_errors_spec.lua:%d+: lab:thing br1: no such thing$"), tostring(err))
+    assert.are.equal(err.message, tostring(err))
+    -- the C side's metatable: both kinds print and concatenate alike
+    local _, c = pcall(fwsh.link.get, "no-such-link-x")
+    assert.are.equal(getmetatable(c), getmetatable(err))
+    assert.are.equal("x: " .. err.message, "x: " .. err)
+    -- no object: "op: reason"; an object with blanks at its ends is quoted
+    assert.are.equal("node: name \"a;b\": bad", tostring(errors.new("node", nil, "name \"a;b\": bad", 0)))
+    assert.are.equal("op ' x': r", tostring(errors.new("op", " x", "r", 0)))
+    assert.is_true(errors.is(err))
+    assert.is_true(errors.is(c))
+    assert.is_false(errors.is("a string"))
+  end)
+
+  it("is what the lab library raises for a user's mistake", function()
+    local node = require "fwsh.node"
+    local ok, err = pcall(node.new, { name = "a", dir = "/nonexistent", backend = "lxc" })
+    assert.is_false(ok)
+    assert.is_true(errors.is(err), tostring(err))
+    assert.are.equal("node.new", err.op)
+    assert.are.equal("a", err.object)
+    local firewall = require "fwsh.firewall"
+    ok, err = pcall(firewall.args, { "--reps", "0" })
+    assert.is_false(ok)
+    assert.are.equal("firewall.args", err.op)
+    assert.are.equal("--reps", err.object)
+    ok, err = pcall(require("fwsh.keepalived").config, { router_id = "a;b", instances = {} })
+    assert.is_false(ok)
+    assert.is_true(errors.is(err), tostring(err))
+    assert.are.equal("keepalived", err.op)
+  end)
+
+  it("collects: every part is closed, the first error is raised after", function()
+    local c, closed = errors.collect(), {}
+    for i = 1, 3 do
+      c:try(function()
+        closed[#closed + 1] = i
+        if i > 1 then error("part " .. i .. " failed", 0) end
+      end)
+    end
+    assert.are.same({ 1, 2, 3 }, closed)
+    local ok, err = pcall(c.done, c)
+    assert.is_false(ok)
+    assert.are.equal("part 2 failed", err)
+    assert.is_true(pcall(errors.collect().done, errors.collect()))
+  end)
+end)
