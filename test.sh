@@ -79,6 +79,13 @@ if [ -z "$SPECS" ]; then
     echo "not ok - the .deb check: no clean Debian 12 root could be made in $deb_root" | tee -a "$tap"
   elif deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
     echo "ok - the .deb installs in a clean Debian 12 root, works, and purges to nothing" | tee -a "$tap"
+    # docs/ci's workflow, its own commands, on that package in that root
+    if tools/ci-recipe-check.sh "$deb_root" "$deb" > build-deb/recipe.log 2>&1; then
+      echo "ok - the CI recipe installs the .deb and its failover suite passes and fails as it should" | tee -a "$tap"
+    else
+      grep -v '^[WE]: \|debconf\|invoke-rc' build-deb/recipe.log | tail -20
+      echo "not ok - the CI recipe check (tools/ci-recipe-check.sh, build-deb/recipe.log)" | tee -a "$tap"
+    fi
   else
     tail -20 build-deb/check.log 2>/dev/null
     echo "not ok - the .deb check (tools/deb-check.sh, build-deb/check.log)" | tee -a "$tap"

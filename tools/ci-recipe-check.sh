@@ -20,6 +20,8 @@ cache=$(dirname "$root")/apt-archives
 mkdir -p "$cache"
 unshare --mount --propagation private sh -eu -c '
   w=$1 name=$2 cache=$3
+  # the copy a mount of its own, so that fwsh --sandbox can make its / private
+  mount --bind "$w" "$w"
   mount -t proc proc "$w/proc"
   mount -t sysfs sysfs "$w/sys"
   mount -t tmpfs tmpfs "$w/run"
@@ -29,7 +31,7 @@ unshare --mount --propagation private sh -eu -c '
   inroot apt-get update -qq
   # the workflow install step, word for word
   inroot apt-get install -y -qq --no-install-recommends "/tmp/$name" \
-    keepalived conntrackd conntrack nftables iproute2 libnftables1 libpcap0.8 libkmod2 >/dev/null
+    keepalived conntrackd conntrack nftables netbase iproute2 iputils-ping libnftables1 libpcap0.8 libkmod2 >/dev/null
   inroot apt-get install -y -qq --no-install-recommends python3-jsonschema python3-junitparser >/dev/null
   # the workflow run step, with a short suite
   inroot /usr/share/fwsh/ci/failover-suite.sh -o /tmp/reports -e "outage_ms<5000" -e stream=survived \

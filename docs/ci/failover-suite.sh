@@ -52,7 +52,8 @@ EXPECT
     echo "pass: $name $args"
   else
     echo "FAIL: $name $args (see $base.log)"
-    grep '^expect .*: fail' "$base.log" | sed 's/^/  /'
+    # the expectations that failed, or how the run ended
+    grep '^expect .*: fail' "$base.log" | sed 's/^/  /' | grep . || tail -n 5 "$base.log" | sed 's/^/  /'
     echo 1 > "$out/.failed"
   fi
 done
