@@ -8,26 +8,7 @@
 local H = require "helper"
 
 local SCENARIO = H.root .. "/scripts/lab/scenarios/fw1-dies.lua"
-local PY = "/usr/bin/python3" -- the system's, with python3-jsonschema and python3-junitparser
-
-local VALIDATE = [[
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-doc = json.load(open(sys.argv[2]))
-jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-print("valid")
-]]
-
-local JUNIT = [[
-import sys
-from junitparser import JUnitXml, Failure
-xml = JUnitXml.fromfile(sys.argv[1])
-for suite in xml:
-    print("suite", suite.name, suite.tests, suite.failures)
-    for case in suite:
-        bad = [r.message for r in case.result if isinstance(r, Failure)]
-        print("case", case.name, "|", bad[0] if bad else "ok")
-]]
+local readers = require "verdict_readers"
 
 -- A directory of the test's own, removed after fn.
 local function in_dir(fn)
@@ -55,8 +36,7 @@ describe("the scenario runner's verdict", function()
       assert.truthy(report, out)
       assert.truthy(out:find("\nexpect outage_ms<5000: pass (1 step)\n", report, true), out)
       assert.truthy(out:find("\nexpect stream=survived: pass (1 step)\nverdict: pass\n", report, true), out)
-      local out_v, valid = H.run({ PY, "-c", VALIDATE, H.root .. "/docs/verdict.schema.json", json },
-                                 { stderr = true })
+      local out_v, valid = readers.validate(json)
       assert(valid, out_v)
       local doc = require("dkjson").decode(H.read_file(json))
       assert.is_true(doc.passed)
@@ -66,7 +46,7 @@ describe("the scenario runner's verdict", function()
       assert.are.equal(outage, math.floor(doc.steps[1].values.outage_ms * 10 + 0.5) / 10)
       assert.are.equal("survived", doc.steps[1].values.stream)
       assert.are.equal("number", type(doc.steps[1].values.lost))
-      local cases, parsed = H.run({ PY, "-c", JUNIT, junit }, { stderr = true })
+      local cases, parsed = readers.junit(junit)
       assert(parsed, cases)
       assert.truthy(cases:find("^suite fw%-1 dies %(power, fw%-1 master first%) 2 0\n"), cases)
       assert.truthy(cases:find("\ncase run 1: outage_ms<5000 | ok\n", 1, true), cases)
@@ -89,7 +69,7 @@ describe("the scenario runner's verdict", function()
                              1, true), out)
       local doc = require("dkjson").decode(H.read_file(json))
       assert.is_false(doc.passed)
-      local cases = H.run({ PY, "-c", JUNIT, junit }, { stderr = true })
+      local cases = readers.junit(junit)
       assert.truthy(cases:find("^suite [^\n]* 2 1\n"), cases)
       assert.truthy(cases:find("\ncase run 1: outage_ms<0 | outage_ms was ", 1, true), cases)
     end)

@@ -6,37 +6,13 @@ local H = require "helper"
 package.path = H.root .. "/lab/lua/?.lua;" .. package.path
 local verdict = require "fwsh.verdict"
 
-local PY = "/usr/bin/python3"
+local readers = require "verdict_readers"
 
 local function tmpfile(suffix)
   local f = os.tmpname()
   os.remove(f)
   return f .. suffix
 end
-
--- Runs python code with args; returns stdout, ok.
-local function py(code, ...)
-  return H.run({ PY, "-c", code, ... }, { stderr = true })
-end
-
-local VALIDATE = [[
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-doc = json.load(open(sys.argv[2]))
-jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-print("valid")
-]]
-
-local JUNIT = [[
-import sys
-from junitparser import JUnitXml, Failure
-xml = JUnitXml.fromfile(sys.argv[1])
-for suite in xml:
-    print("suite", suite.name, suite.tests, suite.failures)
-    for case in suite:
-        bad = [r.message for r in case.result if isinstance(r, Failure)]
-        print("case", case.name, "|", bad[0] if bad else "ok")
-]]
 
 describe("fwsh.verdict", function()
   it("parses NAME OP VALUE, a step's prefix, and refuses what it cannot check", function()
@@ -84,13 +60,12 @@ describe("fwsh.verdict", function()
   end)
 
   it("writes JSON valid against its schema, and the schema can fail", function()
-    local schema = H.root .. "/docs/verdict.schema.json"
     local v = verdict.new("title with \255 and \"quotes\"", { "outage_ms<100", "run 3: stream=survived" })
     v:step("run 1", { outage_ms = 62.1, stream = "survived", lost = 0 }, { "plot-1.svg" })
     v:step("run 2", { outage_ms = 0 / 0, stream = "reset" })
     local file = tmpfile(".json")
     v:write({ json = file })
-    local out, ok = py(VALIDATE, schema, file)
+    local out, ok = readers.validate(file)
     assert(ok, out)
     assert.are.equal("valid\n", out)
     -- the document says what happened
@@ -102,7 +77,7 @@ describe("fwsh.verdict", function()
     -- a document that breaks the schema is refused
     H.write_file(file, '{"fwsh_verdict": 1, "title": "t", "passed": "yes", "started": "now", '
                        .. '"expectations": [], "steps": []}')
-    out, ok = py(VALIDATE, schema, file)
+    out, ok = readers.validate(file)
     os.remove(file)
     assert.falsy(ok, out)
   end)
@@ -113,7 +88,7 @@ describe("fwsh.verdict", function()
     v:step("run 2", { outage_ms = 140, stream = "survived" })
     local file = tmpfile(".xml")
     v:write({ junit = file })
-    local out, ok = py(JUNIT, file)
+    local out, ok = readers.junit(file)
     os.remove(file)
     assert(ok, out)
     assert.truthy(out:find("^suite fw%-1 dies <power> & hang 5 2\n"), out)

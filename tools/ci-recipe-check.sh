@@ -10,7 +10,8 @@ set -eu
 root=$1 deb=$2
 [ -x "$root/usr/bin/apt-get" ] || { echo "ci-recipe-check: $root is no Debian root" >&2; exit 2; }
 work=$(mktemp -d /var/tmp/fwsh-ci-check.XXXXXX)
-trap 'umount -R "$work" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT
+# (its mounts are made in a mount namespace of their own and go with it)
+trap 'rm -rf --one-file-system "$work"' EXIT
 cp -a "$root/." "$work/"
 cp "$deb" "$work/tmp/"
 cp /etc/resolv.conf "$work/etc/resolv.conf"

@@ -119,41 +119,43 @@ local function connect_recorded(lab, r, path)
                           lab = lab, record = false, control = false, timeout = 15 })
 end
 
---- hosts.down(lab) -> { {host=, links=, netns=, dirs=} or {host=, error=}, ... }:
---  fwsh.down(lab) on every host lab's record names (`fwsh down LAB`)
-function R.down(lab)
+-- fn(h) on each host lab's record names, connected for it and closed after:
+-- its row, or {host=, error=} for a host that could not be reached or failed.
+local function each_recorded(lab, fn)
   local out = {}
   local list, path = R.recorded(lab)
   for _, r in ipairs(list) do
-    local ok, err = pcall(function()
+    local ok, row = pcall(function()
       local h = connect_recorded(lab, r, path)
-      local links, netns, dirs = h.down(lab)
+      local row = fn(h)
       h:close(true)
-      out[#out + 1] = { host = r.name, links = links, netns = netns, dirs = dirs }
+      row.host = r.name
+      return row
     end)
-    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
+    out[#out + 1] = ok and row or { host = r.name, error = tostring(row) }
   end
   return out
+end
+
+--- hosts.down(lab) -> { {host=, links=, netns=, dirs=} or {host=, error=}, ... }:
+--  fwsh.down(lab) on every host lab's record names (`fwsh down LAB`)
+function R.down(lab)
+  return each_recorded(lab, function(h)
+    local links, netns, dirs = h.down(lab)
+    return { links = links, netns = netns, dirs = dirs }
+  end)
 end
 
 --- hosts.labs(lab) -> { {host=, links=, netns=} or {host=, error=}, ... }: what
 --  lab has on each host its record names (`fwsh labs`)
 function R.labs(lab)
-  local out = {}
-  local list, path = R.recorded(lab)
-  for _, r in ipairs(list) do
-    local ok, err = pcall(function()
-      local h = connect_recorded(lab, r, path)
-      local row = { host = r.name, links = 0, netns = 0 }
-      for _, l in ipairs(h.labs()) do
-        if l.name == lab then row.links, row.netns = l.links, l.netns end
-      end
-      h:close(true)
-      out[#out + 1] = row
-    end)
-    if not ok then out[#out + 1] = { host = r.name, error = tostring(err) } end
-  end
-  return out
+  return each_recorded(lab, function(h)
+    local row = { links = 0, netns = 0 }
+    for _, l in ipairs(h.labs()) do
+      if l.name == lab then row.links, row.netns = l.links, l.netns end
+    end
+    return row
+  end)
 end
 
 --- hosts.command(word, ...): the hosts' part of `fwsh down LAB...` and
