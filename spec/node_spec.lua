@@ -80,7 +80,8 @@ describe("fwsh.node", function()
     H.run({ "ip", "link", "add", "net12", "type", "veth", "peer", "name", "fpeer" })
     local name = "n3-" .. math.random(1, 1e6)
     H.run({ "ip", "netns", "add", name .. "x" })
-    local n = node.new{ name = name, dir = tmpdir(), ports = {
+    local dirs = { tmpdir(), tmpdir() }
+    local n = node.new{ name = name, dir = dirs[1], ports = {
       { name = "eth1", bridge = "br1", tap = "net11" },
       { name = "eth2", bridge = "br1", tap = "net12" } } } -- net12 is someone else's
     local ok, err = pcall(n.up, n)
@@ -91,7 +92,7 @@ describe("fwsh.node", function()
     assert.is_not_nil(H.link(ns, "net12"))                -- not this one
     assert.is_not_nil(H.link(ns, "fpeer"))
     -- A node named as a namespace that was there fails in up() and leaves it.
-    local m = node.new{ name = name .. "x", dir = tmpdir(), ports = {} }
+    local m = node.new{ name = name .. "x", dir = dirs[2], ports = {} }
     assert.is_false(pcall(m.up, m))
     m:down()
     local names = {}
@@ -99,6 +100,7 @@ describe("fwsh.node", function()
     assert.is_true(names[name .. "x"])
     assert.is_nil(names[name])
     H.run({ "ip", "netns", "delete", name .. "x" })
+    H.run({ "rm", "-rf", "--", dirs[1], dirs[2] })
   end))
 
   it("refuses names that do not fit", function()
