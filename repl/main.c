@@ -499,6 +499,7 @@ struct run {
         FILE *plan_out;             /* --dry-run: where the plan goes */
         int serve_fd;               /* --serve: where the replies go */
         int status;                 /* the chunks': a lua_pcall status */
+        int signal;                 /* what interrupted them (between two, too), or 0 */
         struct lfwsh_atomic whole;  /* every chunk's changes, LUA_INIT's too */
         bool whole_open;
 };
@@ -548,6 +549,10 @@ static int run_chunks(lua_State *L)
                 r->whole_open = true;
         }
 
+        /* A signal between two chunks is theirs too (a server's loop is
+         * not: it ends at a signal, as before). */
+        if (!c->serve)
+                interrupt_hold();
         /* lua.c's order: LUA_INIT, then -e, -l and -W in order, then the script */
         if (status == LUA_OK && !c->E)
                 status = handle_luainit(L, c->keep_partial, o);
@@ -571,6 +576,12 @@ static int run_chunks(lua_State *L)
                 status = show_command_run(L, argc - script, argv + script, o);
         else if (status == LUA_OK && script < argc)
                 status = handle_script(L, argv, script, c->keep_partial, o);
+        r->signal = interrupt_release();
+        if (r->signal && status == LUA_OK) { /* after the last chunk: the run is undone */
+                fprintf(stderr, "fwsh: interrupted by %s\n", r->signal == SIGTERM ? "SIGTERM" :
+                        r->signal == SIGHUP ? "SIGHUP" : "SIGINT");
+                status = LUA_ERRRUN;
+        }
         r->status = status;
         return 0;
 }
@@ -698,8 +709,8 @@ int main(int argc, char **argv)
         free(c.actions);
         if (r.plan_out)
                 fclose(r.plan_out);
-        if (r.status != LUA_OK && run_last_signal())
-                return 128 + run_last_signal();
+        if (r.status != LUA_OK && r.signal)
+                return 128 + r.signal;
         if (run_exit_code() >= 0) /* os.exit(code), the script unwound */
                 return run_exit_code();
         if (interrupt_final_signal()) /* the stop was hurried: the program was asked to end */
