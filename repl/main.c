@@ -166,8 +166,10 @@ static void preload(lua_State *L)
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
         run_keep_module(L);
         run_guard_searchers(L);
-        if (in_build_tree())
-                run_add_lab_searcher(L, FWSH_LUA_DIR);
+        if (in_build_tree()) {
+                static const char *const dirs[] = { FWSH_MODULE_LUA_DIR, FWSH_LAB_LUA_DIR };
+                run_add_source_searcher(L, dirs, FWSH_N(dirs));
+        }
 }
 
 /* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if
