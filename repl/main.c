@@ -145,10 +145,12 @@ const char *fwsh_tools_dir(void)
 
 static void preload(lua_State *L)
 {
-        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools: from
-         * the build for the build tree's fwsh, after what package.path finds
-         * (LUA_PATH's, or Lua's own), so that what the user set comes first;
-         * installed, they are on Lua's own path and in FWSH_INSTALL_TOOLS_DIR. */
+        /* The pure-Lua parts (the module's: require "fwsh.hosts", ...; the lab
+         * library's: require "fwsh.node", ...) and the lab's tools: from the
+         * source and the build for the build tree's fwsh, after what
+         * package.path finds (LUA_PATH's, or Lua's own), so that what the user
+         * set comes first; installed, they are on Lua's own path and in
+         * FWSH_INSTALL_TOOLS_DIR. */
         setenv("FWSH_TOOLS", fwsh_tools_dir(), 0);
         {
                 /* this program, for what runs it again (fwsh.hosts: a local host, emulated hosts) */
@@ -166,8 +168,10 @@ static void preload(lua_State *L)
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
         run_keep_module(L);
         run_guard_searchers(L);
-        if (in_build_tree())
-                run_add_lab_searcher(L, FWSH_LUA_DIR);
+        if (in_build_tree()) {
+                static const char *const dirs[] = { FWSH_MODULE_LUA_DIR, FWSH_LAB_LUA_DIR };
+                run_add_source_searcher(L, dirs, FWSH_N(dirs));
+        }
 }
 
 /* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if

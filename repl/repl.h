@@ -34,8 +34,8 @@ void run_keep_module(lua_State *L);
 void run_push_kept(lua_State *L, const char *name);
 /* Lua's C searchers never load fwsh.so for "fwsh" or "fwsh.*" (module.c). */
 void run_guard_searchers(lua_State *L);
-/* Finds "fwsh.NAME" in dir (the build tree's lab library) after package.path. */
-void run_add_lab_searcher(lua_State *L, const char *dir);
+/* Finds "fwsh.NAME" in dirs (the build tree's Lua parts), in order, after package.path. */
+void run_add_source_searcher(lua_State *L, const char *const dirs[], int n);
 
 /* Catches SIGINT, SIGTERM and SIGHUP while L runs a chunk (see signal.c). */
 void interrupt_arm(lua_State *L);

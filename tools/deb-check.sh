@@ -26,6 +26,7 @@ unshare --mount --propagation private sh -eu -c '
   echo "man fwsh: $(inroot man -P cat fwsh 2>/dev/null | grep -m1 "fwsh - ")"
   echo "lua5.4 require: $(inroot lua5.4 -e "local f = require \"fwsh\"; print(f.version, type(f.bridge.add))")"
   echo "lua5.4 require fwsh.firewall: $(inroot lua5.4 -e "print(type(require(\"fwsh.firewall\").build))")"
+  echo "lua5.4 require fwsh.hosts: $(inroot lua5.4 -e "print(type(require(\"fwsh.hosts\").host))")"
   inroot dpkg -L fwsh | sort > "$w/tmp/files"
   inroot apt-get purge -y -qq fwsh >/dev/null
   left=""
