@@ -173,6 +173,16 @@ end
 --  or with survive's words when a run's TCP stream did not survive.
 function M.scenario(s)
   local o = M.args(s.args or {}, s.options)
+  if o.config and not o.master then
+    -- the title names who starts master: with --config, the files say (what
+    -- is wrong with them, the build says)
+    local ok, f = pcall(function()
+      local config = require "fwsh.firewall.config"
+      local src = config.source(o)
+      return config.facts(src.texts, src.files)
+    end)
+    if ok then o.master = f.master end
+  end
   local title = type(s.title) == "function" and s.title(o) or s.title
   local verdict = require "fwsh.verdict"
   local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build
