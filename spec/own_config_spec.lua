@@ -256,6 +256,39 @@ describe("--config", function()
     end))
   end
 
+  it("takes the files as Lua strings, and names a missing or refused one by its key", H.ns(function(ns)
+    in_dir(function(dir)
+      export(ns, dir .. "/cfg")
+      local script = string.format([[
+local function read(p) local f = assert(io.open(p)) local s = f:read("a") f:close() return s end
+local config = {}
+for _, fw in ipairs({ "fw-1", "fw-2" }) do
+  local d = %q .. "/" .. fw .. "/"
+  config[fw] = { keepalived = read(d .. "keepalived.conf"), conntrackd = read(d .. "conntrackd.conf"),
+                 ruleset = read(d .. "ruleset.nft") }
+end
+local firewall = require "fwsh.firewall"
+local mode = ...
+if mode == "missing" then config["fw-2"].conntrackd = nil end
+if mode == "refused" then config["fw-2"].ruleset = config["fw-2"].ruleset:gsub("policy drop", "policy dorp", 1) end
+local lab <close> = firewall.build{ config = config }
+print("master " .. lab:master().name)
+]], dir .. "/cfg")
+      H.write_file(dir .. "/strings.lua", script)
+      local out, ok = fwsh_in(ns, { dir .. "/strings.lua" })
+      assert(ok, out)
+      assert.truthy(out:find("master fw-1\n", 1, true), out)
+      local before = leftovers(ns)
+      out, ok = fwsh_in(ns, { dir .. "/strings.lua", "missing" })
+      assert.falsy(ok, out)
+      assert.truthy(out:find('firewall.config config["fw-2"].conntrackd: missing: a string expected', 1, true), out)
+      out, ok = fwsh_in(ns, { dir .. "/strings.lua", "refused" })
+      assert.falsy(ok, out)
+      assert.truthy(out:find('firewall.config config["fw-2"].ruleset: nft -c -f refused it: config["fw-2"].ruleset:', 1, true), out)
+      assert.are.equal(before, leftovers(ns))
+    end)
+  end))
+
   it("runs a scenario from the files, and a broken configuration fails with a verdict", H.ns(function(ns)
     in_dir(function(dir)
       local cfg = dir .. "/cfg"
