@@ -80,8 +80,8 @@ local function firewall_node(lab, name, o)
     end)
     n:run{ "conntrack", "-F" }
     -- and without the files a killed conntrackd left (a reboot clears /run)
-    require("fwsh.effect").remove(run_file(lab, name, "conntrackd.lock"))
-    require("fwsh.effect").remove(run_file(lab, name, "conntrackd.ctl"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.lock"))
+    require("fwsh.effect").remove(lab:file(name .. "-conntrackd.ctl"))
   end
   -- once up, before its daemons: the firewall's own settings and ruleset
   n.setup = function(self)
