@@ -260,6 +260,34 @@ describe("--config", function()
     end))
   end
 
+  it("maps the seed's tap names and --map's names to the lab's ports", H.ns(function(ns)
+    in_dir(function(dir)
+      local cfg = dir .. "/cfg"
+      export(ns, cfg)
+      -- fw-1's files name its ports as the seed names their taps (net01, net11,
+      -- net21), fw-2's as another machine might (ens18, ens19, ens20)
+      for _, f in ipairs(FILES) do
+        for fw, name in pairs({ ["fw-1"] = function(d) return "net" .. d .. "1" end,
+                                ["fw-2"] = function(d) return "ens" .. (18 + d) end }) do
+          local path = cfg .. "/" .. fw .. "/" .. f
+          local text = H.read_file(path):gsub("%f[%w]eth(%d)%f[^%w]", function(d) return name(tonumber(d)) end)
+          assert.falsy(text:find("eth%d"), text)
+          H.write_file(path, text)
+        end
+      end
+      local out, ok = fwsh_in(ns, { FIREWALL, "--config", cfg })
+      assert.falsy(ok, out)
+      -- unmapped, ens19 is no interface of the lab: keepalived's own check says so
+      assert.truthy(out:find("fw-2/keepalived.conf: keepalived --config-test refused it: ", 1, true), out)
+      assert.truthy(out:find("interface ens19 for vrrp_instance CLIENT doesn't exist", 1, true), out)
+      out, ok = fwsh_in(ns, { FIREWALL, "--config", cfg, "--map", "ens18=eth0", "--map", "ens19=eth1",
+                              "--map", "ens20=eth2" })
+      assert(ok, out)
+      assert.truthy(out:find("master: fw-1 ", 1, true), out)
+      assert.truthy(out:find("3 packets transmitted, 3 received", 1, true), out)
+    end)
+  end))
+
   it("takes the files as Lua strings, and names a missing or refused one by its key", H.ns(function(ns)
     in_dir(function(dir)
       export(ns, dir .. "/cfg")
