@@ -1,12 +1,13 @@
 -- build.lua - building the firewall lab from its topology: the bridges
 -- (once, here or on each host of a lab across hosts), the firewall nodes
--- with their keepalived and conntrackd configurations and ruleset, the
--- client, and the start in order (the first master first).
+-- with their keepalived and conntrackd configurations and ruleset (the
+-- lab's own or the user's: fwsh.firewall.config), the client, and the
+-- start in order (the first master first).
 local fwsh = fwsh or require "fwsh"
 local node = require "fwsh.node"
 local keepalived = require "fwsh.keepalived"
 local conntrackd = require "fwsh.conntrackd"
-local nftables = require "fwsh.nftables"
+local config = require "fwsh.firewall.config"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
@@ -25,14 +26,39 @@ end
 
 local client_spec, start_nodes, build_across
 
+-- Where a daemon's socket, lock and pid files go: the node's own /run in
+-- a VM (a socket cannot live on the 9p share), the lab's directory otherwise.
+local function run_file(lab, name, what)
+  return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
+end
+
+-- Firewall name's configuration (texts: config.source's) made the lab's
+-- (config.localize) and written to the lab's directory, once:
+-- -> { keepalived=, conntrackd=, ruleset= } the files' paths, texts = what they hold.
+local function place(lab, name, texts)
+  lab.placed = lab.placed or {}
+  if lab.placed[name] then return lab.placed[name] end
+  local files = { keepalived = lab:file(name .. "-keepalived.conf"), conntrackd = lab:file(name .. "-conntrackd.conf"),
+                  ruleset = lab:file(name .. "-ruleset.nft") }
+  local t = config.localize(texts, { conntrackd_conf = files.conntrackd, lock = run_file(lab, name, "conntrackd.lock"),
+                                     socket = run_file(lab, name, "conntrackd.ctl"),
+                                     log = lab:file(name .. "-conntrackd.log") })
+  for _, p in ipairs({ "keepalived", "conntrackd", "ruleset" }) do write(files[p], t[p]) end
+  files.texts = t
+  lab.placed[name] = files
+  return files
+end
+
 local function firewall_node(lab, name, o)
   local a = T.fw[name]
+  local facts = o.facts
   local n = node.new{
     name = name, dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
     ports = {
       { name = "eth0", bridge = T.port_bridge.eth0, tap = a.taps.eth0, address = a.eth0 },
       { name = "eth1", bridge = T.port_bridge.eth1, tap = a.taps.eth1, address = a.eth1 },
-      { name = "eth2", bridge = T.port_bridge.eth2, tap = a.taps.eth2, address = a.eth2 },
+      { name = "eth2", bridge = T.port_bridge.eth2, tap = a.taps.eth2,
+        address = facts.sync[name].address .. "/" .. T.net.sync:match("/(%d+)$") },
     },
     sysctls = {
       { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" },
@@ -40,50 +66,15 @@ local function firewall_node(lab, name, o)
       { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
     },
   }
-  -- where a daemon's socket, lock and pid files go: the node's own /run in
-  -- a VM (a socket cannot live on the 9p share), the lab's directory otherwise
-  local function run_file(what)
-    return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
-  end
-  local master = (o.master or "fw-1") == name
-  local prio = master and 150 or 100
-  local ctconf = lab:file(name .. "-conntrackd.conf")
-  local kaconf = lab:file(name .. "-keepalived.conf")
-  n.conntrackd_conf = ctconf
-  write(ctconf, conntrackd.config{
-    local_address = T.host(a.eth2), peer_address = T.host(T.fw[a.peer].eth2), interface = "eth2", port = T.sync_port,
-    socket = run_file("conntrackd.ctl"), lock = run_file("conntrackd.lock"),
-    log = lab:file(name .. "-conntrackd.log"),
-    ignore = { "127.0.0.1", table.unpack(T.own_addresses()) },
-    expectations = o.ftp and { "ftp" } or nil,
-  })
-  local instance = function(side, iface, vip, vmac)
-    return { name = side, interface = iface, vrid = T.vrid[side:lower()], priority = prio,
-             advert_int = o.advert_int or T.advert_int[lab.backend], version = o.version or 3, vips = { vip },
-             vmac = vmac, nopreempt = o.preempt ~= true }
-  end
-  write(kaconf, keepalived.config{
-    router_id = name,
-    sync_group = {
-      name = "FW",
-      -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
-      -- a new master commits the peer's connections into its kernel table;
-      -- a backup asks the master for a full resync.
-      notify_master = conntrackd.ctl(ctconf, "-c"),
-      notify_backup = conntrackd.ctl(ctconf, "-n"),
-    },
-    instances = {
-      instance("CLIENT", T.side_port.client, T.vip.client .. "/32", T.vmac_link.client),
-      instance("SERVER", T.side_port.server, T.vip.server .. "/32", T.vmac_link.server),
-    },
-  })
+  local files = place(lab, name, o.texts[name])
+  n.conntrackd_conf = files.conntrackd
   -- A restarted firewall comes back as a rebooted one would: without the
   -- virtual MAC links and addresses keepalived left, with an empty conntrack
   -- table (a VM does reboot).
   n.reset = function()
     n:exec(function()
       node.sysctl("net/ipv4/ip_forward", "1")
-      for _, l in ipairs({ T.vmac_link.client, T.vmac_link.server }) do
+      for _, l in ipairs({ facts.vmac_link.client, facts.vmac_link.server }) do
         if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
       end
     end)
@@ -95,11 +86,11 @@ local function firewall_node(lab, name, o)
   -- once up, before its daemons: the firewall's own settings and ruleset
   n.setup = function(self)
     if not o.tcp_loose then self:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
-    self:nft(o.ruleset)
+    self:nft(files.texts.ruleset)
   end
-  n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
-  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = run_file("keepalived.pid"),
-                                          vrrp_pid = run_file("vrrp.pid") })
+  n:daemon("conntrackd", conntrackd.argv{ conf = files.conntrackd })
+  n:daemon("keepalived", keepalived.argv{ conf = files.keepalived, pid = run_file(lab, name, "keepalived.pid"),
+                                          vrrp_pid = run_file(lab, name, "vrrp.pid") })
   return n
 end
 
@@ -116,7 +107,7 @@ end
 function client_spec(lab, o, dir)
   return { name = "client", dir = dir, backend = lab.backend, qemu = qemu_opts(lab, o),
     ports = { { name = T.client.port, bridge = T.client.bridge, tap = T.client.tap, address = T.client.address } },
-    routes = { { dst = "default", via = T.vip.client } },
+    routes = { { dst = "default", via = lab.facts.vip.client } },
     sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
 end
 
@@ -125,7 +116,7 @@ end
 -- starts; VMs: the second firewall and the client boot side by side, once
 -- the first is master.
 function start_nodes(lab, o)
-  local first = o.master or "fw-1"
+  local first = lab.facts.master
   local second = first == "fw-1" and "fw-2" or "fw-1"
   -- VMs take seconds each: a terminal sees which step the build is at
   local function step(text) if lab.backend == "qemu" then base.progress("firewall lab: " .. text) end end
@@ -158,8 +149,8 @@ local function make_bridges(api, mine, server_side)
 end
 
 -- The route back to the client network, through the server side's virtual IP.
-local function route_back(api)
-  api.route.add{ dst = T.net.client, via = T.vip.server }
+local function route_back(api, facts)
+  api.route.add{ dst = T.net.client, via = facts.vip.server }
 end
 
 -- The lab across two hosts (o.hosts: a count, emulated here by fwsh.emulate,
@@ -195,7 +186,7 @@ function build_across(lab, o, fo)
     lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
   end
   if not o.nat then
-    route_back(b)
+    route_back(b, lab.facts)
     lab.route_made = true
   end
   for _, name in ipairs({ "fw-1", "fw-2" }) do
@@ -209,7 +200,8 @@ function build_across(lab, o, fo)
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
---  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil} -> lab, built and
+--  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil,
+--  config=nil, map=nil} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
 --  route back to the client network; ftp: the client may use FTP on the
@@ -221,49 +213,74 @@ end
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
 --  conntrackd's replicated state lets an established connection survive.
+--  config: the firewalls run the user's configuration instead of the lab's
+--  own, a directory (DIR/fw-1/keepalived.conf, conntrackd.conf, ruleset.nft,
+--  the same for fw-2: what firewall.export writes) or Lua strings ({ ["fw-1"]
+--  = { keepalived = TEXT, conntrackd = TEXT, ruleset = TEXT }, ["fw-2"] = ... });
+--  map: interface names of those files to the lab's ({ ens18 = "eth0" }; the
+--  seed's tap names, net01 for fw-1's eth0..., are mapped without it). Each
+--  file is checked by its daemon's own check before anything is built, and
+--  who starts master, the virtual addresses and the sync link are read from
+--  them (master, advert_int, version, ftp and preempt are the files' then).
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
-  -- made (and a bad address refused) before anything else is
-  local nat = o.nat and nftables.nat{ from = T.net.client, out = { T.side_port.server, T.vmac_link.server },
-                                      to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
   end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
   end
-  local services = { { proto = "tcp", port = T.stream_port }, { proto = "udp", port = T.probe_port },
-                     { proto = "icmp" } }
-  if o.ftp then
-    services[#services + 1] = { proto = "tcp", port = T.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
-  end
   if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
     errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
+  if o.config ~= nil then
+    for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to" }) do
+      if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
+    end
+    if o.hosts ~= nil or (o.backend or "netns") ~= "netns" then
+      errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
+    end
+  end
+  -- every configuration made or read (a bad address, a missing file
+  -- refused) before anything else is; the user's checked by its daemons
+  -- first, then what the lab needs read from it (facts)
+  local source = config.source(o)
+  local function facts()
+    local f = config.facts(source.texts, source.files)
+    if o.master and o.master ~= f.master then
+      errors.raise("firewall.build", o.master, "the configuration makes " .. f.master
+                   .. " master (its priority): master is what the files say", 0)
+    end
+    return f
+  end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp,
+                             facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
   -- what each firewall node is built from (data: on a lab across hosts, it
   -- is built on its host, by firewall.node_on_host)
   local fo = {}
-  for k, v in pairs(o) do if k ~= "hosts" then fo[k] = v end end
-  fo.ruleset = nftables.firewall{
-    client = { ifaces = { T.side_port.client, T.vmac_link.client }, net = T.net.client },
-    server = { ifaces = { T.side_port.server, T.vmac_link.server }, net = T.net.server },
-    sync = { iface = "eth2", port = T.sync_port },
-    services = services,
-  } .. nat
+  for k, v in pairs(o) do if k ~= "hosts" and k ~= "config" then fo[k] = v end end
+  fo.texts = source.texts
   local ok, err = pcall(function()
     if o.hosts then
+      fo.facts = lab.facts
       build_across(lab, o, fo)
       return start_nodes(lab, o)
     end
     -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
     lab.dir = fwsh.lab_dir()
+    if source.own then -- the user's files, as the lab will run them, checked first
+      local placed = {}
+      for _, name in ipairs({ "fw-1", "fw-2" }) do placed[name] = place(lab, name, source.texts[name]) end
+      config.check(placed, source.files, lab.dir:match("([^./]+)$"))
+      lab.facts = facts()
+    end
+    fo.facts = lab.facts
     local made = {}
     local function mine(l, created)
       if created then made[#made + 1] = node.made(l) end
@@ -275,7 +292,7 @@ function M.build(o)
         for _, t in ipairs(T.taps()) do mine(fwsh.tap.ensure(t[1], { bridge = t[2] })) end
       end
       -- With NAT the server answers the virtual IP, on its own network: no route back.
-      if not o.nat then route_back(fwsh) end
+      if not o.nat then route_back(fwsh, lab.facts) end
     end)
     lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
