@@ -92,6 +92,23 @@ describe("fwsh.node: the user's own image", function()
     H.raises(function() m:up() end, "node o2", "set up by itself")
   end)
 
+  it("the firewall lab takes an image per firewall or for both, from Lua or --image, and refuses what cannot be", H.ns(function(ns)
+    local firewall = require "fwsh.firewall"
+    local o = firewall.args{ "--image", "fw-1=/a.qcow2", "--image", "fw-2=/b.qcow2", "--ready-line", "^up$",
+                             "--ready-port", "22", "--kernel", "/k", "--initrd", "/i", "--append", "root=/dev/vda" }
+    assert.are.same({ ["fw-1"] = "/a.qcow2", ["fw-2"] = "/b.qcow2" }, o.image)
+    assert.are.same({ "^up$", 22, "/k", "/i", "root=/dev/vda" }, { o.ready_line, o.ready_port, o.kernel, o.initrd, o.append })
+    assert.are.equal("/a.qcow2", firewall.args{ "--image", "/a.qcow2" }.image)
+    H.raises(function() firewall.args{ "--image", "/a", "--image", "fw-1=/b" } end, "firewall.args --image", "not both")
+    H.raises(function() firewall.args{ "--ready-port", "70000" } end, "firewall.args --ready-port", "a TCP port")
+    -- refused before anything is made: no bridge appears
+    local links = H.link_names(ns)
+    H.raises(function() firewall.build{ image = "/x" } end, "firewall.build image", "when is it ready?")
+    H.raises(function() firewall.build{ image = { ["fw-3"] = "/x" }, ready_line = "x" } end, '"fw-3" is not a firewall')
+    H.raises(function() firewall.build{ image = "/x", ready_line = "x", backend = "netns" } end, 'backend = "qemu"')
+    assert.are.same(links, H.link_names(ns))
+  end))
+
   it("boots from an overlay, ready by console line then by port; hang, cable and power seen from outside; "
      .. "the image untouched, nothing left", H.ns(function(ns)
     if not img then pending("no qemu or no guest image with its packages (lab/guest/image.sh)") return end

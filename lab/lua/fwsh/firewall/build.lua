@@ -10,6 +10,7 @@ local nftables = require "fwsh.nftables"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+local own = require "fwsh.firewall.image"
 
 local M = {}
 local Lab, write = base.Lab, base.write
@@ -221,6 +222,12 @@ end
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
 --  conntrackd's replicated state lets an established connection survive.
+--  image = PATH | { ["fw-1"] = PATH | {disk=, format=, kernel=, initrd=,
+--  append=, ready=}, ... }: a firewall boots the user's own VM image
+--  (qemu, from an overlay: node.new's qemu.disk) instead of fwsh's, with
+--  kernel=, initrd=, append=, ready_line=, ready_port=, ready_timeout= as
+--  the defaults of each (ready_port is tried on its server-side address,
+--  from the host); see fwsh.firewall.image for what the lab expects of it.
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
@@ -242,8 +249,10 @@ function M.build(o)
     errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
+  local images = own.check(o) -- the firewalls' own VM images, if any: then VMs
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+                             backend = o.backend or (images and "qemu") or "netns", nat = o.nat == true,
+                             ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -279,7 +288,8 @@ function M.build(o)
     end)
     lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
-      lab.nodes[name] = firewall_node(lab, name, fo)
+      lab.nodes[name] = images and images[name] and own.node(lab, name, images[name], qemu_opts(lab, o))
+                        or firewall_node(lab, name, fo)
     end
     lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
     start_nodes(lab, o)

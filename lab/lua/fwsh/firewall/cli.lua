@@ -21,6 +21,10 @@ local M = {}
 --  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several),
 --  --expect EXPR (repeatable: o.expect, fwsh.verdict's expectations),
 --  --json FILE, --junit FILE (the verdict, written by firewall.scenario);
+--  --image PATH | fw-1=PATH (repeatable: the firewalls' own VM images, see
+--  firewall.build's image), with --kernel FILE, --initrd FILE, --append
+--  TEXT (direct boot of an image with no boot loader), --ready-line
+--  PATTERN, --ready-port N, --ready-timeout S (when such a VM is ready);
 --  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
@@ -32,7 +36,9 @@ function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
-                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE"
+                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --image [fw-N=]PATH, "
+                .. "--kernel FILE, --initrd FILE, --append TEXT, --ready-line PATTERN, --ready-port N, "
+                .. "--ready-timeout S"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
@@ -68,6 +74,20 @@ function M.args(argv, extra)
       o.expect = o.expect or {}
       o.expect[#o.expect + 1] = value(a, v, function(x) return x ~= "" and x or nil end, "an expectation")
       i = i + 2
+    elseif a == "--image" then
+      local img = value(a, v, function(x) return x ~= "" and x or nil end, "a disk image, or fw-1=PATH")
+      local name, path = img:match("^(fw%-%d)=(.+)$")
+      if type(o.image) == "string" or (o.image and not name) then
+        errors.raise("firewall.args", a, "one image for both (PATH), or one per firewall (fw-1=PATH), not both", 0)
+      end
+      if name then o.image = o.image or {}; o.image[name] = path else o.image = img end
+      i = i + 2
+    elseif a == "--kernel" or a == "--initrd" or a == "--append" or a == "--ready-line" then
+      o[a:sub(3):gsub("-", "_")] = value(a, v, function(x) return x ~= "" and x or nil end, "a value"); i = i + 2
+    elseif a == "--ready-port" then
+      o.ready_port = value(a, v, function(x) local n = count(x) return n and n < 65536 and n or nil end, "a TCP port")
+      i = i + 2
+    elseif a == "--ready-timeout" then o.ready_timeout = value(a, v, number, "seconds"); i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2

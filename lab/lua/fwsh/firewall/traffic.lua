@@ -15,7 +15,8 @@ local write, listening = base.write, base.listening
 --- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
 -- UDP probe and a counted TCP stream from the client to the server, running
 -- through the master; returns once the stream's connection is replicated to
--- the backup (unless replicated=false)
+-- the backup (unless replicated=false, or the backup runs its own image:
+-- nothing asks its conntrackd)
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -35,7 +36,7 @@ function Lab:traffic_start(o)
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
   local _, backup = self:master()
-  if backup and not backup.stopped and o.replicated ~= false then
+  if backup and not backup.stopped and o.replicated ~= false and not backup.agentless then
     t.replicated_ms = self:synced(backup.name, T.stream_port) * 1000
   end
   return t
@@ -92,12 +93,12 @@ end
 
 --- lab:dropped() -> { ["fw-1"] = { forward = PACKETS, input = PACKETS }, ["fw-2"] = ... }:
 --  what each running firewall's ruleset dropped so far, read from its
---  counters (a firewall that is down has no entry)
+--  counters (a firewall that is down, or runs its own image, has no entry)
 function Lab:dropped()
   local out = {}
   for _, name in ipairs({ "fw-1", "fw-2" }) do
     local n = self.nodes[name]
-    if n and not n.stopped then
+    if n and not n.stopped and not n.agentless then
       local r = n:run({ "nft", "list", "counters", "table", "inet", "fwsh" })
       if r.ok then
         local d = {}
@@ -244,7 +245,9 @@ function Lab:failover(mode, o)
   end
   if cable then
     master:restore(cable)
-    master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
+    if not master.agentless then -- its own image's link is seen by the traffic only
+      master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
+    end
   end
   self:hold(2)                                     -- traffic goes on through the new master
   r.dropped = M.dropped_since(dropped0, self:dropped())
