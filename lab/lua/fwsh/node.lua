@@ -103,7 +103,8 @@ function M.new(o)
     n.ports[i] = { name = check_name("port", p.name), bridge = check_name("bridge", p.bridge),
                    tap = check_name("tap", p.tap), address = p.address }
   end
-  if n.impl.check then n.impl.check(n) end
+  n.impl = n.impl.select and n.impl.select(n) or n.impl -- qemu: its own image's methods, if it has one
+  n.agentless = n.impl.agentless
   return n
 end
 

@@ -6,13 +6,15 @@
 -- ready when its serial console prints a line the user names, or a TCP port
 -- answers from where the user says, or both; its faults come from outside
 -- (power: qemu killed; hang: QMP stop; cable: QMP set_link), and whatever is
--- measured is measured from the other nodes.
+-- measured is measured from the other nodes. The qemu backend's methods,
+-- but for what the VM boots from and what would need an agent.
 local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
 local effect = require "fwsh.effect"
+local B = require "fwsh.node.qemu"
 
-local O = {}
+local O = setmetatable({}, { __index = B })
 
 --- The options that only an own image takes, checked at node.new:
 -- qemu.disk (a path), format, kernel, initrd, append, and ready =
@@ -43,6 +45,7 @@ function O.check(n)
   end
 end
 
+-- As qemu-img reads a backing file's path: from the overlay's directory, unless absolute.
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
   return (os.getenv("PWD") or ".") .. "/" .. path
@@ -81,9 +84,14 @@ local function overlay(self)
   return file
 end
 
---- O.args(self, add): qemu's arguments for the disk, the kernel (when the
--- image has no boot loader) and the serial console, logged to a file
-function O.args(self, add)
+-- No guest image: the accelerator is probed with the lab's guest, if there is one.
+function O.media()
+  return nil, os.getenv("FWSH_GUEST")
+end
+
+-- qemu's arguments for the disk, the kernel (when the image has no boot
+-- loader) and the serial console, logged to a file
+function O.boot_args(self, add)
   local q = self.qemu
   add("-drive", "file=" .. overlay(self) .. ",if=virtio,format=qcow2")
   if q.kernel then
@@ -126,10 +134,10 @@ local function port_answers(r)
   return fwsh.proc.run(argv, { timeout = 5 }).ok
 end
 
---- O.ready(self): until what qemu.ready names is seen from outside; raises
--- naming the node, what was awaited and the console's last lines when the
--- VM stops or the time runs out
-function O.ready(self)
+-- Until what qemu.ready names is seen from outside; raises naming the node,
+-- what was awaited and the console's last lines when the VM stops or the
+-- time runs out.
+function O.await(self)
   local r = self.qemu.ready
   local timeout = r.timeout or self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
   local awaited = {}
@@ -145,24 +153,49 @@ function O.ready(self)
     seen_port = seen_port or port_answers(r)
     return seen_console and seen_port
   end, interval = 0.2, timeout = timeout })
-  if ok and not gone then return end
+  if ok and not gone then
+    self.boot_s = fwsh.proc.clock() - self.booted_at
+    return
+  end
   errors.raise("node", self.name, string.format("%s while awaiting %s (%s); the console's last lines:\n%s",
                gone and "qemu ended" or string.format("not ready after %g s", timeout),
                table.concat(awaited, " and "), self.accel, last_lines(self, 8)), 0)
 end
 
---- O.refuse(self, what): what needs an agent inside, refused on an own image
-function O.refuse(self, what)
-  errors.raise("node", self.name, what .. ": it runs its own image (qemu.disk), with no agent inside: "
-               .. "fwsh runs nothing in it; measure it from outside (the client and server nodes)", 4)
+-- It is set up by itself: what fwsh would give a node is refused.
+function O.launch(self)
+  local addressed = false
+  for _, p in ipairs(self.ports) do addressed = addressed or p.address ~= nil end
+  if next(self.daemons) or self.setup or #self.sysctls > 0 or #self.routes > 0 or addressed then
+    errors.raise("node", self.name, "its own image (qemu.disk) is set up by itself: fwsh gives it no "
+                 .. "daemons, setup, sysctls, routes or port addresses", 0)
+  end
+  return B.launch(self)
 end
 
---- O.remove(self): the overlay goes with the node
-function O.remove(self)
+-- What needs an agent inside: refused, naming the node.
+-- (x: the argv, the path, port or name asked for; a ruleset is not named)
+local function refuse(what, named)
+  return function(self, x)
+    local object = named and (type(x) == "table" and x[1] or x)
+    errors.raise("node", self.name, what .. (object and " " .. tostring(object) or "") .. ": it runs its own "
+                 .. "image (qemu.disk), with no agent inside: fwsh runs nothing in it; measure it from outside "
+                 .. "(the client and server nodes)", 3)
+  end
+end
+O.run, O.spawn, O.wait_run = refuse("run", true), refuse("spawn", true), refuse("wait_run", true)
+O.wait_link, O.sysctl, O.tool = refuse("wait_link", true), refuse("sysctl", true), refuse("tool", true)
+O.impair, O.nft = refuse("impair", true), refuse("nft", false)
+
+-- The VM as qemu's, then the overlay: it goes with the node.
+function O.reap(self, try)
+  B.reap(self, try)
   if self.overlay then
-    effect.remove(O.overlay_path(self))
+    try(effect.remove, O.overlay_path(self))
     self.overlay = nil
   end
 end
+
+O.agentless = true
 
 return O

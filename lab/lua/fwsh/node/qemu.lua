@@ -3,26 +3,27 @@
 -- QMP socket. It boots the lab's guest image (lab/guest), whose init,
 -- fwsh-agent, mounts the node's directory over 9p at the same path, applies
 -- the node's boot file from it and then serves the host on a virtio-serial
--- port: run, spawn and the rest go through it, never a shell or ssh. Or it
--- boots the user's own disk image (qemu.disk, fwsh/node/ownimage.lua), with
--- no agent: then fwsh runs nothing inside. The methods node.lua calls
--- through node.impl, and node.image, node.accel.
+-- port: run, spawn and the rest go through it, never a shell or ssh. The
+-- methods node.lua calls through node.impl, and node.image, node.accel.
+-- What a VM boots from is three of them (media, boot_args, await): the
+-- user's own disk image (qemu.disk) is this table with those, and no agent
+-- (fwsh/node/ownimage.lua, which B.select picks).
 local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
 local effect = require "fwsh.effect"
 
 local guest = require "fwsh.node.image"
-local own = require "fwsh.node.ownimage"
 
 local B = { has_display = true, image = guest.image, accel = guest.accel }
 
--- node.new's check of the options: those of an own image, when it has one
-function B.check(n)
-  if n.qemu.disk ~= nil or n.qemu.ready ~= nil then
-    own.check(n)
-    n.agentless = true
-  end
+--- B.select(n) -> the node's methods: these, or the own image's (qemu.disk),
+-- its options checked
+function B.select(n)
+  if n.qemu.disk == nil and n.qemu.ready == nil then return B end
+  local own = require "fwsh.node.ownimage"
+  own.check(n)
+  return own
 end
 
 local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15,
@@ -150,10 +151,43 @@ local function write_boot(self)
   self.boot = nil
 end
 
+-- The guest's image (its directory), or none (qemu.image = false: the
+-- user's qemu.args boot it), and the one the accelerator is probed with.
+function B.media(self)
+  local q = self.qemu
+  local image = q.image ~= false and (q.image or guest.image()) or nil
+  return image, image
+end
+
+-- qemu's arguments for the guest: its kernel and initramfs, the boot file
+-- and the share, the agent's port, the serial console.
+function B.boot_args(self, add, image)
+  local q = self.qemu
+  if not image then return end
+  write_boot(self)
+  self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
+  os.remove(self.agent_socket)
+  os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
+  -- with a display, the kernel speaks on its first terminal too, and the
+  -- agent keeps a shell there (ttyS0 stays /dev/console: the last one)
+  local display = q.display and "console=tty0 fwsh.display " or ""
+  add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
+      "-append", display .. "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
+      -- the serial console: a socket for `fwsh console`, logged to a file
+      "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
+                  .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
+      "-serial", "chardev:console",
+      "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
+      "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
+      "-device", "virtio-serial-pci",
+      "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
+      "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
+end
+
 local function qemu_start(self)
   local q = self.qemu
-  local image = not self.agentless and q.image ~= false and (q.image or guest.image()) or nil
-  self.accel = q.accel or guest.accel(image or (self.agentless and os.getenv("FWSH_GUEST")))
+  local image, probe = self.impl.media(self)
+  self.accel = q.accel or guest.accel(probe)
   if self.dir:find(",", 1, true) then
     errors.raise("node", self.name, "qemu cannot take a directory with a comma: " .. self.dir, 0)
   end
@@ -167,28 +201,7 @@ local function qemu_start(self)
     add("-netdev", string.format("tap,id=%s,ifname=%s,script=no,downscript=no", p.name, p.tap),
         "-device", string.format("virtio-net-pci,netdev=%s,id=nic-%s,mac=%s", p.name, p.name, mac(self, i)))
   end
-  if self.agentless then
-    own.args(self, add)
-  elseif image then
-    write_boot(self)
-    self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
-    os.remove(self.agent_socket)
-    os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
-    -- with a display, the kernel speaks on its first terminal too, and the
-    -- agent keeps a shell there (ttyS0 stays /dev/console: the last one)
-    local display = q.display and "console=tty0 fwsh.display " or ""
-    add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
-        "-append", display .. "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
-        -- the serial console: a socket for `fwsh console`, logged to a file
-        "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
-                    .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
-        "-serial", "chardev:console",
-        "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
-        "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
-        "-device", "virtio-serial-pci",
-        "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
-        "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
-  end
+  self.impl.boot_args(self, add, image)
   -- A display, on request, for this host's user only: VNC on 127.0.0.1 (the
   -- first free display from :0, asked back from QMP once it runs), SPICE
   -- on a unix socket in the lab's directory (no TCP port at all)
@@ -233,20 +246,21 @@ local function qemu_ready(self)
   self.booting = nil
   fwsh.wait{ run = { C.tool("qmp"), self.qmp_socket, '{"execute": "query-status"}' },
              timeout = 20, interval = 0.05 }
-  if self.agentless then
-    own.ready(self)
-    self.boot_s = fwsh.proc.clock() - self.booted_at
-  elseif self.image then
-    local timeout = self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
-    local r = agent(self, { "ping" }, timeout)
-    if not r.ok then
-      errors.raise("node", self.name, string.format("the guest did not come up (%s, %g s): %s%s(console: %s)",
-                   self.accel, timeout, r.out, r.err, self.dir .. "/" .. self.name .. "-console.log"), 0)
-    end
-    self.boot_report = r.out
-    self.boot_s = fwsh.proc.clock() - self.booted_at
-  end
+  self.impl.await(self)
   display_address(self)
+end
+
+-- Until the guest's agent says it booted and applied its boot file.
+function B.await(self)
+  if not self.image then return end
+  local timeout = self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
+  local r = agent(self, { "ping" }, timeout)
+  if not r.ok then
+    errors.raise("node", self.name, string.format("the guest did not come up (%s, %g s): %s%s(console: %s)",
+                 self.accel, timeout, r.out, r.err, self.dir .. "/" .. self.name .. "-console.log"), 0)
+  end
+  self.boot_report = r.out
+  self.boot_s = fwsh.proc.clock() - self.booted_at
 end
 
 
@@ -264,11 +278,6 @@ local function vm_kill(self, sig)
 end
 
 function B.launch(self)
-  if self.agentless and (next(self.daemons) or self.setup or #self.sysctls > 0 or #self.routes > 0
-                         or self.ports[1] and self.ports[1].address) then
-    errors.raise("node", self.name, "its own image (qemu.disk) is set up by itself: fwsh gives it no "
-                 .. "daemons, setup, sysctls, routes or port addresses", 3)
-  end
   self.qmp_socket = self.dir .. "/" .. self.name .. ".qmp"
   self.is_up = true
   qemu_start(self) -- setup and the daemons are in its boot file
@@ -277,7 +286,6 @@ end
 B.ready = qemu_ready
 
 function B.sysctl(self, path, value)
-  if self.agentless then own.refuse(self, "sysctl " .. path) end
   if self.boot then
     boot_step(self, "write", "/proc/sys/" .. path, value)
   else
@@ -287,7 +295,6 @@ function B.sysctl(self, path, value)
 end
 
 function B.nft(self, text)
-  if self.agentless then own.refuse(self, "nft") end
   local file = self.dir .. "/" .. self.name .. ".nft"
   effect.write(file, text)
   if self.boot then
@@ -299,13 +306,11 @@ function B.nft(self, text)
 end
 
 function B.tool(self, name)
-  if self.agentless then own.refuse(self, "tool " .. tostring(name)) end
   if self.agent_socket then return "/usr/bin/fwsh-" .. name end
   return C.tool(name)
 end
 
 function B.run(self, argv, opts)
-  if self.agentless then own.refuse(self, "run " .. tostring(argv[1])) end
   if not self.agent_socket then
     errors.raise("node", self.name, "run needs the guest image's agent (qemu.image)", 3)
   end
@@ -315,13 +320,11 @@ function B.run(self, argv, opts)
 end
 
 function B.wait_run(self, argv, timeout)
-  if self.agentless then own.refuse(self, "wait_run " .. tostring(argv[1])) end
   return (fwsh.wait{ fn = function() return self:run(argv, { timeout = 5 }).ok end, interval = 0.05,
                      timeout = timeout or 10 })
 end
 
 function B.wait_link(self, name, o)
-  if self.agentless then own.refuse(self, "wait_link " .. tostring(name)) end
   local path = "/sys/class/net/" .. name .. (o.carrier ~= nil and "/carrier" or "/ifindex")
   return (fwsh.wait{ fn = function()
     local r = self:run({ "cat", path }, { timeout = 5 })
@@ -330,7 +333,6 @@ function B.wait_link(self, name, o)
 end
 
 function B.spawn(self, argv, opts)
-  if self.agentless then own.refuse(self, "spawn " .. tostring(argv[1])) end
   local args = { "spawn", opts.stdout or "-" }
   for _, a in ipairs(argv) do args[#args + 1] = a end
   local r = agent(self, args, 10)
@@ -355,7 +357,6 @@ function B.start(self)
 end
 
 function B.impair(self, port, o)
-  if self.agentless then own.refuse(self, "impair " .. port) end
   local fields = {}
   for _, k in ipairs({ "delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate" }) do
     if o[k] ~= nil then fields[#fields + 1] = string.format("%s = %q", k, o[k]) end
@@ -381,7 +382,6 @@ function B.reap(self, try)
     local p = self.procs[i]
     if getmetatable(p) ~= GuestProc then try(p.stop, p, 1) end
   end
-  try(own.remove, self)
 end
 
 return B
