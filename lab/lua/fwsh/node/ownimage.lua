@@ -59,6 +59,15 @@ function O.console_log(self)
   return self.dir .. "/" .. self.name .. "-console.log"
 end
 
+-- qemu-img, under qemu's own wrapper (qemu.wrapper: e.g. env -u LD_PRELOAD)
+local function qemu_img(self, ...)
+  local argv = {}
+  for _, w in ipairs(self.qemu.wrapper or {}) do argv[#argv + 1] = w end
+  argv[#argv + 1] = "qemu-img"
+  for _, a in ipairs({ ... }) do argv[#argv + 1] = a end
+  return fwsh.proc.run(argv, { timeout = 30 })
+end
+
 -- The overlay the VM writes to, made once per node's life: a power cycle
 -- keeps what the machine wrote to its disk, as a real one would.
 local function overlay(self)
@@ -72,13 +81,12 @@ local function overlay(self)
   local format = q.format
   if not format then
     -- -U: never wait for, nor take, the image's lock (another VM may run from it)
-    local r = fwsh.proc.run({ "qemu-img", "info", "-U", "--output=json", disk }, { timeout = 30 })
+    local r = qemu_img(self, "info", "-U", "--output=json", disk)
     format = r.ok and r.out:match('"format":%s*"([%w_-]+)"')
     if not format then errors.raise("node", self.name, "image " .. disk .. ": qemu-img info: " .. r.err, 0) end
   end
   fwsh.explain("qemu-img create -f qcow2 -b " .. effect.word(disk) .. " -F " .. format .. " " .. effect.word(file))
-  local r = fwsh.proc.run({ "qemu-img", "create", "-q", "-f", "qcow2", "-b", disk, "-F", format, file },
-                          { timeout = 30 })
+  local r = qemu_img(self, "create", "-q", "-f", "qcow2", "-b", disk, "-F", format, file)
   if not r.ok then errors.raise("node", self.name, "overlay on " .. disk .. ": " .. r.out .. r.err, 0) end
   self.overlay = true
   return file
