@@ -106,6 +106,7 @@ describe("fwsh.node: the user's own image", function()
     H.raises(function() firewall.build{ image = "/x" } end, "firewall.build image", "when is it ready?")
     H.raises(function() firewall.build{ image = { ["fw-3"] = "/x" }, ready_line = "x" } end, '"fw-3" is not a firewall')
     H.raises(function() firewall.build{ image = "/x", ready_line = "x", backend = "netns" } end, 'backend = "qemu"')
+    H.raises(function() firewall.build{ image = "/x", ready_line = "x", ftp = "rule" } end, "ftp needs the lab's own ruleset")
     assert.are.same(links, H.link_names(ns))
   end))
 

@@ -19,6 +19,7 @@ function M.check(o)
   local function bad(why) errors.raise("firewall.build", "image", why, 4) end
   if (o.backend or "qemu") ~= "qemu" then bad("a firewall's own image is a qemu VM: backend = \"qemu\"") end
   if o.hosts ~= nil then bad("not yet on a lab across hosts") end
+  if o.ftp ~= nil then bad("ftp needs the lab's own ruleset and conntrackd (its helper, its expectations)") end
   local given = o.image
   if type(given) == "string" then given = { ["fw-1"] = given, ["fw-2"] = given } end
   if type(given) ~= "table" then bad("a disk image's path, or { [\"fw-1\"] = PATH, ... }") end
