@@ -98,6 +98,10 @@ describe("fwsh.node: the user's own image", function()
                              "--ready-port", "22", "--kernel", "/k", "--initrd", "/i", "--append", "root=/dev/vda" }
     assert.are.same({ ["fw-1"] = "/a.qcow2", ["fw-2"] = "/b.qcow2" }, o.image)
     assert.are.same({ "^up$", 22, "/k", "/i", "root=/dev/vda" }, { o.ready_line, o.ready_port, o.kernel, o.initrd, o.append })
+    assert.are.equal("tap", firewall.args{ "--cable", "tap" }.cable)
+    H.raises(function() firewall.args{ "--cable", "cut" } end, "firewall.args --cable", "qmp or tap")
+    H.raises(function() node.new{ name = "o1", backend = "qemu", dir = "/x", qemu = { cable = "x" } } end,
+             "node.new o1", "qemu.cable")
     assert.are.equal("/a.qcow2", firewall.args{ "--image", "/a.qcow2" }.image)
     H.raises(function() firewall.args{ "--image", "/a", "--image", "fw-1=/b" } end, "firewall.args --image", "not both")
     H.raises(function() firewall.args{ "--ready-port", "70000" } end, "firewall.args --ready-port", "a TCP port")
@@ -141,6 +145,15 @@ describe("fwsh.node: the user's own image", function()
       assert.is_true(carrier(ns, "net11"))
       vm:restore("eth0")
       assert.truthy(H.wait_for(function() return pings(ns, "10.9.0.2") end, 20))
+      -- or the tap's link down on the host (qemu.cable = "tap")
+      vm.qemu.cable = "tap"
+      vm:cut("eth0")
+      assert.is_false(H.has_flag(H.link(ns, "net11"), "UP"))
+      assert.is_false(pings(ns, "10.9.0.2"))
+      vm:restore("eth0")
+      assert.is_true(H.has_flag(H.link(ns, "net11"), "UP"))
+      assert.truthy(H.wait_for(function() return pings(ns, "10.9.0.2") end, 20))
+      vm.qemu.cable = nil
       -- power: qemu killed, the tap loses its carrier; start() boots it again
       -- from the same overlay, ready this time when its port answers
       vm:fail("power")

@@ -50,7 +50,7 @@ end
 --- node.new{name=, backend="netns"|"qemu", ports={ {name=, bridge=, tap=, address=}, ... },
 --  routes={ {dst=, via=}, ... }, dir=, sysctls=, setup=, reset=,
 --  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=, display=,
---        disk=, format=, kernel=, initrd=, append=, ready=}}
+--        disk=, format=, kernel=, initrd=, append=, ready=, cable=}}
 --  -> node (not yet up). dir is where logs, sockets and pid files go (a
 --  per-lab temporary directory); sysctls ({ {path, value}, ... }) are set in
 --  the new namespace before its ports exist; setup(node) runs after the
@@ -74,6 +74,9 @@ end
 --  ADDRESS (a TCP port that answers there), from = node (where the port is
 --  tried from: a node, the host by default), timeout = S } all hold; a
 --  timeout names the node, what it awaited and the console's last lines.
+--  qemu.cable: how node:cut pulls a VM's cable: "qmp" (default, QMP
+--  set_link: the guest sees no carrier) or "tap" (the tap's link down on
+--  the host: the guest keeps its carrier, its frames go nowhere).
 function M.new(o)
   local n = setmetatable({
     name = check_name("name", o.name),
@@ -260,7 +263,8 @@ function Node:impair(port, o)
 end
 
 --- node:cut(port) / node:restore(port) -> node: one port loses its link: the
---  host end goes down (netns: the node sees no carrier), or QMP set_link (qemu)
+--  host end goes down (netns: the node sees no carrier), or QMP set_link
+--  (qemu; the tap down with qemu.cable = "tap")
 function Node:cut(port)
   self.impl.set_link(self, self:port(port), false)
   return self

@@ -15,12 +15,13 @@ local own = require "fwsh.firewall.image"
 local M = {}
 local Lab, write = base.Lab, base.write
 
--- The nodes' qemu options: the lab's own (o.qemu), with its display.
+-- The nodes' qemu options: the lab's own (o.qemu), with its display and
+-- how a cable is pulled.
 local function qemu_opts(lab, o)
-  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  if not (o.display or o.cable) or lab.backend ~= "qemu" then return o.qemu end
   local q = {}
   for k, v in pairs(o.qemu or {}) do q[k] = v end
-  q.display = o.display
+  q.display, q.cable = o.display or q.display, o.cable or q.cable
   return q
 end
 
@@ -236,6 +237,9 @@ function M.build(o)
                                       to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
+  end
+  if o.cable ~= nil and ((o.backend or (o.image and "qemu")) ~= "qemu" or (o.cable ~= "qmp" and o.cable ~= "tap")) then
+    errors.raise("firewall.build", "cable", "cable is \"qmp\" or \"tap\", with the qemu backend")
   end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")

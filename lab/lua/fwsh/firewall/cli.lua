@@ -25,6 +25,7 @@ local M = {}
 --  firewall.build's image), with --kernel FILE, --initrd FILE, --append
 --  TEXT (direct boot of an image with no boot loader), --ready-line
 --  PATTERN, --ready-port N, --ready-timeout S (when such a VM is ready);
+--  --cable qmp|tap (how a VM's cable is pulled: node.new's qemu.cable);
 --  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
@@ -38,7 +39,7 @@ function M.args(argv, extra)
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
                 .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --image [fw-N=]PATH, "
                 .. "--kernel FILE, --initrd FILE, --append TEXT, --ready-line PATTERN, --ready-port N, "
-                .. "--ready-timeout S"
+                .. "--ready-timeout S, --cable qmp|tap"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
@@ -87,6 +88,7 @@ function M.args(argv, extra)
     elseif a == "--ready-port" then
       o.ready_port = value(a, v, function(x) local n = count(x) return n and n < 65536 and n or nil end, "a TCP port")
       i = i + 2
+    elseif a == "--cable" then o.cable = value(a, v, one_of("qmp", "tap"), "qmp or tap"); i = i + 2
     elseif a == "--ready-timeout" then o.ready_timeout = value(a, v, number, "seconds"); i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2

@@ -20,6 +20,10 @@ local B = { has_display = true, image = guest.image, accel = guest.accel }
 --- B.select(n) -> the node's methods: these, or the own image's (qemu.disk),
 -- its options checked
 function B.select(n)
+  local cable = n.qemu.cable
+  if cable ~= nil and cable ~= "qmp" and cable ~= "tap" then
+    errors.raise("node.new", n.name, "qemu.cable is \"qmp\" or \"tap\", not " .. tostring(cable), 3)
+  end
   if n.qemu.disk == nil and n.qemu.ready == nil then return B end
   local own = require "fwsh.node.ownimage"
   own.check(n)
@@ -366,7 +370,15 @@ function B.impair(self, port, o)
   if not r.ok then errors.raise("node", self.name, "impair: " .. port .. ": " .. r.out .. r.err, 3) end
 end
 
+-- A cable: QMP set_link on the NIC (the guest sees no carrier), or with
+-- qemu.cable = "tap" the host's end goes down (the guest keeps its carrier,
+-- and what it sends goes nowhere)
 function B.set_link(self, p, up)
+  if self.qemu.cable == "tap" then
+    local l = fwsh.link.get(p.tap)
+    if up then l:up() else l:down() end
+    return
+  end
   self:qmp("set_link", { name = "nic-" .. p.name, up = up })
 end
 
