@@ -195,6 +195,13 @@ end
 
 M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
 
+-- Whether a pulled cable is seen inside the node as its carrier, to wait for:
+-- not in a VM whose tap goes down (qemu.cable = "tap": it keeps its carrier),
+-- and nothing is asked inside an own image (its link is seen by the traffic).
+local function sees_carrier(n)
+  return not n.agentless and n.qemu.cable ~= "tap"
+end
+
 --- lab:failover(mode [, {down=SECONDS}]) -> result: one experiment with traffic
 --  flowing (see lab:traffic_start): the master fails as mode says, the
 --  backup takes over, traffic goes on through it for 2 s, and the failed one
@@ -222,7 +229,7 @@ function Lab:failover(mode, o)
   local r = { mode = mode, from = master.name }
   if cable then
     master:cut(cable)
-    if not master.agentless then -- its own image's link is seen by the traffic only
+    if sees_carrier(master) then
       master:wait_link(cable, { carrier = false, timeout = 2 * self.patience })
     end
   else
@@ -248,7 +255,7 @@ function Lab:failover(mode, o)
   end
   if cable then
     master:restore(cable)
-    if not master.agentless then -- its own image's link is seen by the traffic only
+    if sees_carrier(master) then
       master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
     end
   end
