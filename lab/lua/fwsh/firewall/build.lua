@@ -11,16 +11,18 @@ local config = require "fwsh.firewall.config"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+local own = require "fwsh.firewall.image"
 
 local M = {}
 local Lab, write = base.Lab, base.write
 
--- The nodes' qemu options: the lab's own (o.qemu), with its display.
+-- The nodes' qemu options: the lab's own (o.qemu), with its display and
+-- how a cable is pulled.
 local function qemu_opts(lab, o)
-  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  if not (o.display or o.cable) or lab.backend ~= "qemu" then return o.qemu end
   local q = {}
   for k, v in pairs(o.qemu or {}) do q[k] = v end
-  q.display = o.display
+  q.display, q.cable = o.display or q.display, o.cable or q.cable
   return q
 end
 
@@ -222,11 +224,20 @@ end
 --  file is checked by its daemon's own check before anything is built, and
 --  who starts master, the virtual addresses and the sync link are read from
 --  them (master, advert_int, version, ftp and preempt are the files' then).
+--  image = PATH | { ["fw-1"] = PATH | {disk=, format=, kernel=, initrd=,
+--  append=, ready=}, ... }: a firewall boots the user's own VM image
+--  (qemu, from an overlay: node.new's qemu.disk) instead of fwsh's, with
+--  kernel=, initrd=, append=, ready_line=, ready_port=, ready_timeout= as
+--  the defaults of each (ready_port is tried on its server-side address,
+--  from the host); see fwsh.firewall.image for what the lab expects of it.
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
+  end
+  if o.cable ~= nil and ((o.backend or (o.image and "qemu")) ~= "qemu" or (o.cable ~= "qmp" and o.cable ~= "tap")) then
+    errors.raise("firewall.build", "cable", "cable is \"qmp\" or \"tap\", with the qemu backend")
   end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
@@ -239,7 +250,7 @@ function M.build(o)
     for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to" }) do
       if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
     end
-    if o.hosts ~= nil or (o.backend or "netns") ~= "netns" then
+    if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
       errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
     end
   end
@@ -255,9 +266,10 @@ function M.build(o)
     end
     return f
   end
+  local images = own.check(o) -- the firewalls' own VM images, if any: then VMs
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp,
-                             facts = not source.own and facts() or nil }, Lab)
+                             backend = o.backend or (images and "qemu") or "netns", nat = o.nat == true,
+                             ftp = o.ftp, facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -296,7 +308,8 @@ function M.build(o)
     end)
     lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
-      lab.nodes[name] = firewall_node(lab, name, fo)
+      lab.nodes[name] = images and images[name] and own.node(lab, name, images[name], qemu_opts(lab, o))
+                        or firewall_node(lab, name, fo)
     end
     lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
     start_nodes(lab, o)

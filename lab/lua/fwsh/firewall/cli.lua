@@ -20,10 +20,15 @@ local M = {}
 --  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
 --  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several),
 --  --expect EXPR (repeatable: o.expect, fwsh.verdict's expectations),
---  --json FILE, --junit FILE (the verdict, written by firewall.scenario),
+--  --json FILE, --junit FILE (the verdict, written by firewall.scenario);
 --  --config DIR (the firewalls run DIR/fw-1/keepalived.conf, conntrackd.conf,
 --  ruleset.nft and fw-2's: see firewall.build's config), --map NAME=ethN
 --  (repeatable: an interface name of those files and the lab's port it is);
+--  --image PATH | fw-1=PATH (repeatable: the firewalls' own VM images, see
+--  firewall.build's image), with --kernel FILE, --initrd FILE, --append
+--  TEXT (direct boot of an image with no boot loader), --ready-line
+--  PATTERN, --ready-port N, --ready-timeout S (when such a VM is ready);
+--  --cable qmp|tap (how a VM's cable is pulled: node.new's qemu.cable);
 --  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
@@ -35,7 +40,9 @@ function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
-                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --config DIR, --map NAME=eth0|eth1|eth2"
+                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --config DIR, --map NAME=eth0|eth1|eth2, "
+                .. "--image [fw-N=]PATH, --kernel FILE, --initrd FILE, --append TEXT, --ready-line PATTERN, "
+                .. "--ready-port N, --ready-timeout S, --cable qmp|tap"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
@@ -78,6 +85,21 @@ function M.args(argv, extra)
       o.map = o.map or {}
       o.map[from] = to
       i = i + 2
+    elseif a == "--image" then
+      local img = value(a, v, function(x) return x ~= "" and x or nil end, "a disk image, or fw-1=PATH")
+      local name, path = img:match("^(fw%-%d)=(.+)$")
+      if type(o.image) == "string" or (o.image and not name) then
+        errors.raise("firewall.args", a, "one image for both (PATH), or one per firewall (fw-1=PATH), not both", 0)
+      end
+      if name then o.image = o.image or {}; o.image[name] = path else o.image = img end
+      i = i + 2
+    elseif a == "--kernel" or a == "--initrd" or a == "--append" or a == "--ready-line" then
+      o[a:sub(3):gsub("-", "_")] = value(a, v, function(x) return x ~= "" and x or nil end, "a value"); i = i + 2
+    elseif a == "--ready-port" then
+      o.ready_port = value(a, v, function(x) local n = count(x) return n and n < 65536 and n or nil end, "a TCP port")
+      i = i + 2
+    elseif a == "--cable" then o.cable = value(a, v, one_of("qmp", "tap"), "qmp or tap"); i = i + 2
+    elseif a == "--ready-timeout" then o.ready_timeout = value(a, v, number, "seconds"); i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2
@@ -129,7 +151,9 @@ function M.main(...)
   print(string.format("master: %s (VRRP MAC %s on br1)", master and master.name or "none", T.vmac.client))
   local r = lab.nodes.client:run{ "ping", "-c3", "-i0.2", T.server }
   io.write(r.out)
-  io.write(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
+  if not master.agentless then -- its own image: nothing is asked inside
+    io.write(lab.nodes[master.name]:run{ "nft", "list", "counter", "inet", "fwsh", "forward_dropped" }.out)
+  end
 end
 
 
