@@ -139,7 +139,9 @@ end
 --- firewall.scenario{ args = { ... }, title = TEXT | function(o) -> TEXT,
 --  run = function(lab, o, i) -> result, reps = N | nil, setup = function(lab, o),
 --  after = function(lab, o, results), options = { ["--loss"] = "loss" },
---  survive = "the TCP stream did not survive every run" | nil } -> results:
+--  survive = "the TCP stream did not survive every run" | nil,
+--  timeline = STEPS, seed = N, verbs = {...} (a fault timeline instead of
+--  run: see fwsh.firewall.timeline_run) } -> results:
 --  what every scenario script does around its own experiment. It reads the
 --  command line (firewall.args; options are the scenario's own numbers),
 --  builds the lab, keeps --capture's packets, calls run for each of --reps
@@ -151,6 +153,8 @@ end
 --  the first failed expectation and its step) when an expectation failed,
 --  or with survive's words when a run's TCP stream did not survive.
 function M.scenario(s)
+  -- a timeline's scenario: its runs, report and verdict steps (timeline_run.scenario)
+  if s.timeline then s = require("fwsh.firewall.timeline_run").scenario(s) end
   local o = M.args(s.args or {}, s.options)
   local title = type(s.title) == "function" and s.title(o) or s.title
   local verdict = require "fwsh.verdict"
@@ -173,8 +177,12 @@ function M.scenario(s)
   end
   if o.plot then report.plot(results, o.plot) end
   local survived = report.report(title, results)
-  if o.expect or o.json or o.junit then
-    for i, r in ipairs(results) do v:step("run " .. i, measured(r), files[i]) end
+  -- a scenario's own verdict steps (and expectations: then it returns true)
+  local own = s.verdict and s.verdict(v, results, files, measured)
+  if o.expect or o.json or o.junit or own then
+    if not s.verdict then
+      for i, r in ipairs(results) do v:step("run " .. i, measured(r), files[i]) end
+    end
     for _, line in ipairs(v:lines()) do print(line) end
     v:write{ json = o.json, junit = o.junit }
     if not v:passed() then errors.raise("scenario", title, "expect " .. first_failure(v), 0) end
