@@ -7,7 +7,8 @@
 -- usage: fwsh timeline_lab_run.lua STEPS.lua SEED
 --   STEPS.lua returns { steps = {...}, probe = "NAME" } where the step whose
 --   verb is probe reads the state during the run; every verb but the lab's
---   is the spec's: look (the reading) and boom (a step that fails)
+--   is the spec's: look (the reading; it also makes the file
+--   $FWSH_TIMELINE_LOOKED, if set) and boom (a step that fails)
 local firewall = require "fwsh.firewall"
 local run = require "fwsh.firewall.timeline_run"
 local verdict = require "fwsh.verdict"
@@ -39,7 +40,12 @@ end
 
 local out = {}
 local verbs = {
-  look = { apply = function() out.during = state() end },
+  look = { apply = function()
+    out.during = state()
+    -- for a spec that interrupts the run once the faults are in place
+    local mark = os.getenv("FWSH_TIMELINE_LOOKED")
+    if mark then io.open(mark, "w"):close() end
+  end },
   boom = { apply = function() out.boom = state(); error("it broke") end },
 }
 local lab <close> = firewall.build{}

@@ -2,8 +2,8 @@
 -- same seed gives the same sequence of events (10 of 10 runs over cheap
 -- verbs with the lab's names and fields, then the real lab, in-process and
 -- by scripts/lab/scenarios/timeline.lua); the faults are in place while the
--- timeline runs and gone after it, also when a step fails, as ip, tc, nft
--- and the namespace's process list show; a step's expectations are judged
+-- timeline runs and gone after it, also when a step fails or the run is
+-- interrupted, as ip, tc, nft and the namespace's process list show; a step's expectations are judged
 -- with the step named, in the lines, the JSON and the JUnit XML.
 local H = require "helper"
 package.path = H.root .. "/lab/lua/?.lua;" .. package.path
@@ -157,6 +157,35 @@ describe("a fault timeline on the firewall lab", function()
     assert.is_true(H.has_flag(link_in(r.after.links, "net12"), "UP"))
     assert.are_not.equal("tbf", (root_qdisc(r.after.fw1_eth2) or {}).kind, r.after.fw1_eth2)
     assert.are.same({ "lo" }, H.link_names(ns))
+  end))
+
+  it("undoes what was in place when the run is interrupted (SIGINT)", H.ns(function(ns)
+    local dir = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
+    local ok2, err = pcall(function()
+      local file, log = dir .. "/steps.lua", dir .. "/out"
+      H.write_file(file, [[return { steps = { { at = 0.1, fail = "fw-1", mode = "sync-cut" },
+                                              { at = 0.2, look = "now" }, { at = 30, mark = "late" } } }]])
+      local looked = dir .. "/looked"
+      local p = H.fwsh.proc.spawn({ "env", "FWSH_TIMELINE_LOOKED=" .. looked, H.build .. "/fwsh",
+                                    H.root .. "/spec/timeline_lab_run.lua", file, "1" }, { stdout = log })
+      -- once the faults are in place (the look step made its file), Ctrl-C
+      local ready = pcall(H.fwsh.wait, { fn = function() return H.read_file(looked) ~= nil end,
+                                         interval = 0.02, timeout = 60 })
+      if not ready then p:stop(1) end
+      assert.is_true(ready, H.read_file(log))
+      assert.is_false(H.has_flag(H.link(ns, "net21"), "UP"))
+      p:kill("INT")
+      local r = p:wait(60)
+      local out = H.read_file(log) or ""
+      assert.are.equal(0, r.code, out) -- the script caught it, read the state, printed it
+      local got = json.decode(out:match("(%{[^\n]*)\n?$") or "")
+      assert(got, out)
+      assert.truthy(got.error:find("interrupted by SIGINT", 1, true), got.error)
+      assert.is_true(H.has_flag(link_in(got.after.links, "net21"), "UP"), got.error)
+      assert.are.same({ "lo" }, H.link_names(ns))
+    end)
+    H.run({ "rm", "-rf", "--", dir })
+    assert(ok2, err)
   end))
 
   it("as a scenario: the step named in the verdict, JSON and JUnit, the same sequence", H.ns(function(ns)

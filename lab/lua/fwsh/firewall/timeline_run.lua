@@ -131,18 +131,29 @@ function Lab:timeline(steps, o)
   local dropped0 = self:dropped()
   local flow = self:traffic_start()
   local to, dropped
+  -- Ctrl-C: a call blocked in C returns cancelled, and the interrupt's own
+  -- error comes once more at the next Lua instruction, wherever that is;
+  -- the inner pcall takes the first, the outer one the second, so that the
+  -- end of the run below is not cut short by it
   local ok, err = pcall(function()
-    self:hold(o.before or 0.5)
-    t:run(ctx)
-    self:hold(o.after or 1)
-    to = self:master()
-    dropped = traffic.dropped_since(dropped0, self:dropped())
+    local ok1, err1 = pcall(function()
+      self:hold(o.before or 0.5)
+      t:run(ctx)
+      self:hold(o.after or 1)
+      to = self:master()
+      dropped = traffic.dropped_since(dropped0, self:dropped())
+    end)
+    if not ok1 then error(err1, 0) end
   end)
   local stopped = fwsh.proc.clock()
   local sok, r = pcall(self.traffic_stop, self, flow)
   local undo_err = t:undo(ctx)
   local settled, serr = pcall(verbs.settle, ctx)
-  if not ok then error(err, 0) end
+  if not ok then
+    -- the run's failure first; an undo that failed too is said with it
+    if undo_err then errors.raise("lab:timeline", "run", tostring(err) .. "; then the " .. undo_err, 0) end
+    error(err, 0)
+  end
   if not sok then error(r, 0) end
   if undo_err then errors.raise("lab:timeline", "undo", undo_err) end
   if not settled then error(serr, 0) end

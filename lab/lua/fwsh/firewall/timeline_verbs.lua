@@ -50,7 +50,7 @@ local function undo_fault(ctx, name, mode)
   local port = CABLE[mode]
   if port then
     n:restore(port)
-  else
+  elseif n.stopped then -- not if the fault never took (a step interrupted early)
     n:start()
     ctx.started[name] = true
   end
