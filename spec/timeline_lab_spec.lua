@@ -167,12 +167,13 @@ describe("a fault timeline on the firewall lab", function()
                                               { at = 0.2, look = "now" }, { at = 30, mark = "late" } } }]])
       local looked = dir .. "/looked"
       local p = H.fwsh.proc.spawn({ "env", "FWSH_TIMELINE_LOOKED=" .. looked, H.build .. "/fwsh",
-                                    H.root .. "/spec/timeline_lab_run.lua", file, "1" }, { stdout = log })
+                                    H.root .. "/spec/timeline_lab_run.lua", file, "1" },
+                                  { stdout = log, stderr = log .. ".err" })
       -- once the faults are in place (the look step made its file), Ctrl-C
       local ready = pcall(H.fwsh.wait, { fn = function() return H.read_file(looked) ~= nil end,
-                                         interval = 0.02, timeout = 60 })
+                                         interval = 0.02, timeout = 180 })
       if not ready then p:stop(1) end
-      assert.is_true(ready, H.read_file(log))
+      assert.is_true(ready, (H.read_file(log) or "") .. (H.read_file(log .. ".err") or ""))
       assert.is_false(H.has_flag(H.link(ns, "net21"), "UP"))
       p:kill("INT")
       local r = p:wait(60)
