@@ -110,7 +110,8 @@ local function window(replies, from, to, last)
 end
 
 --- lab:timeline(steps [, {seed=, verbs=, before=, after=}]) -> result: the
---  steps (plain, see timeline_run.split) applied at their times, seconds
+--  steps (their expectations are the scenario's to judge, and left out
+--  here: timeline_run.split) applied at their times, seconds
 --  after the traffic (lab:traffic_start) has run for before seconds (0.5);
 --  after the last, traffic goes on for after seconds (1), stops, and every
 --  fault still in place is undone (also when a step fails or the run is
@@ -124,7 +125,7 @@ end
 function Lab:timeline(steps, o)
   o = o or {}
   local actions = verbs.actions(o.verbs)
-  local t = timeline.new(steps, { actions = actions, seed = o.seed })
+  local t = timeline.new((M.split(steps, actions)), { actions = actions, seed = o.seed })
   verbs.check(t.plan)
   local ctx = verbs.context(self)
   local master = self:master()
