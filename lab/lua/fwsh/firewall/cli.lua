@@ -182,9 +182,14 @@ local function first_failure(v)
 end
 
 --- firewall.scenario{ args = { ... }, title = TEXT | function(o) -> TEXT,
---  run = function(lab, o, i) -> result, reps = N | nil, setup = function(lab, o),
---  after = function(lab, o, results), options = { ["--loss"] = "loss" },
---  survive = "the TCP stream did not survive every run" | nil } -> results:
+--  run = function(lab, o, i) -> result, reps = N | function(o) -> N | nil,
+--  setup = function(lab, o), after = function(lab, o, results),
+--  options = { ["--loss"] = "loss" }, variants = function(o) -> { {OPTIONS},
+--  ... } (a lab each, built with those options over o's; reps runs in each),
+--  report = function(title, results) -> survived (instead of firewall.report),
+--  survive = "the TCP stream did not survive every run" | nil,
+--  timeline = STEPS, seed = N, verbs = {...} (a fault timeline instead of
+--  run: see fwsh.firewall.timeline_run) } -> results:
 --  what every scenario script does around its own experiment. It reads the
 --  command line (firewall.args; options are the scenario's own numbers),
 --  builds the lab, keeps --capture's packets, calls run for each of --reps
@@ -196,6 +201,8 @@ end
 --  the first failed expectation and its step) when an expectation failed,
 --  or with survive's words when a run's TCP stream did not survive.
 function M.scenario(s)
+  -- a timeline's scenario: its runs, report and verdict steps (timeline_run.scenario)
+  if s.timeline then s = require("fwsh.firewall.timeline_run").scenario(s) end
   local o = M.args(s.args or {}, s.options)
   if o.config and not o.master then
     -- the title names who starts master: with --config, the files say (what
@@ -211,13 +218,22 @@ function M.scenario(s)
   local verdict = require "fwsh.verdict"
   local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build
   local results, files = {}, {}
-  do
-    local lab <close> = build.build(o)
-    if s.setup then s.setup(lab, o) end
-    local capture = M.capture(lab, o)
-    for i = 1, s.reps or o.reps or 1 do results[i] = s.run(lab, o, i) end
-    M.capture_done(capture, o)
-    if s.after then s.after(lab, o, results) end
+  local reps = type(s.reps) == "function" and s.reps(o) or s.reps or o.reps or 1
+  -- one lab, or one per variant, each built with the variant's options over
+  -- the command line's (ftp-survives: helper by rule x NAT)
+  for _, variant in ipairs(s.variants and s.variants(o) or { {} }) do
+    local vo = {}
+    for k, x in pairs(o) do vo[k] = x end
+    for k, x in pairs(variant) do vo[k] = x end
+    local lab <close> = build.build(vo)
+    if s.setup then s.setup(lab, vo) end
+    local capture = M.capture(lab, vo)
+    for _ = 1, reps do
+      local r = s.run(lab, vo, #results + 1)
+      results[#results + 1] = r
+    end
+    M.capture_done(capture, vo)
+    if s.after then s.after(lab, vo, results) end
   end
   for i = 1, #results do
     files[i] = {}
@@ -227,9 +243,13 @@ function M.scenario(s)
     if o.capture then files[i][#files[i] + 1] = o.capture end
   end
   if o.plot then report.plot(results, o.plot) end
-  local survived = report.report(title, results)
-  if o.expect or o.json or o.junit then
-    for i, r in ipairs(results) do v:step("run " .. i, measured(r), files[i]) end
+  local survived = (s.report or report.report)(title, results)
+  -- a scenario's own verdict steps (and expectations: then it returns true)
+  local own = s.verdict and s.verdict(v, results, files, measured)
+  if o.expect or o.json or o.junit or own then
+    if not s.verdict then
+      for i, r in ipairs(results) do v:step("run " .. i, measured(r), files[i]) end
+    end
     for _, line in ipairs(v:lines()) do print(line) end
     v:write{ json = o.json, junit = o.junit }
     if not v:passed() then errors.raise("scenario", title, "expect " .. first_failure(v), 0) end
