@@ -194,7 +194,7 @@ function build_across(lab, o, fo)
     lab.made_at[a][#lab.made_at[a] + 1] = node.made(va)
     lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
   end
-  if not o.nat then
+  if not o.nat or o.nat == "half" then
     route_back(b)
     lab.route_made = true
   end
@@ -225,7 +225,13 @@ function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
   -- made (and a bad address refused) before anything else is
-  local nat = o.nat and nftables.nat{ from = T.net.client, out = { T.side_port.server, T.vmac_link.server },
+  if o.nat ~= nil and o.nat ~= true and o.nat ~= false and o.nat ~= "half" then
+    errors.raise("firewall.build", "nat", "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
+  end
+  -- "half": only the flows' NAT addresses are translated; the rest of the
+  -- client network is routed back as without NAT
+  local half = o.nat == "half"
+  local nat = o.nat and nftables.nat{ from = half and T.flows_src.nat or T.net.client, out = { T.side_port.server, T.vmac_link.server },
                                       to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
@@ -238,12 +244,17 @@ function M.build(o)
   if o.ftp then
     services[#services + 1] = { proto = "tcp", port = T.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
   end
+  -- the flow tool's ports (lab:flows_start), with o.flows only
+  for k = 1, o.flows and T.flows_ports or 0 do
+    services[#services + 1] = { proto = "tcp", port = T.flows_port + k - 1 }
+  end
   if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
     errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+                             backend = o.backend or "netns", nat = o.nat == true or half and "half",
+                             ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
@@ -275,9 +286,9 @@ function M.build(o)
         for _, t in ipairs(T.taps()) do mine(fwsh.tap.ensure(t[1], { bridge = t[2] })) end
       end
       -- With NAT the server answers the virtual IP, on its own network: no route back.
-      if not o.nat then route_back(fwsh) end
+      if not o.nat or half then route_back(fwsh) end
     end)
-    lab.made, lab.route_made = made, not o.nat
+    lab.made, lab.route_made = made, not o.nat or half
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = firewall_node(lab, name, fo)
     end

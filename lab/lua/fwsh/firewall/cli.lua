@@ -15,6 +15,7 @@ local M = {}
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
 --  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
 --  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
+--  --fix on|off (o.fix: the lab's fix of the reset window, on by default),
 --  --display vnc|spice (a screen on each VM), --capture FILE (the
 --  scenario's packets on br2, or on --capture-link LINK, kept as evidence
 --  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
@@ -30,7 +31,7 @@ end
 
 function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
+                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, --fix on|off, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
                 .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE"
   local function value(a, v, check, what)
@@ -56,6 +57,7 @@ function M.args(argv, extra)
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
     elseif a == "--nat" then o.nat = true; i = i + 1
+    elseif a == "--fix" then o.fix = value(a, v, one_of("on", "off"), "on or off"); i = i + 2
     elseif a == "--plot" then o.plot = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--display" then o.display = value(a, v, one_of("vnc", "spice"), "vnc or spice"); i = i + 2
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
@@ -138,6 +140,7 @@ end
 
 --- firewall.scenario{ args = { ... }, title = TEXT | function(o) -> TEXT,
 --  run = function(lab, o, i) -> result, reps = N | nil, setup = function(lab, o),
+--  prepare = function(o) (the options read, before anything is built),
 --  after = function(lab, o, results), options = { ["--loss"] = "loss" },
 --  survive = "the TCP stream did not survive every run" | nil } -> results:
 --  what every scenario script does around its own experiment. It reads the
@@ -152,6 +155,7 @@ end
 --  or with survive's words when a run's TCP stream did not survive.
 function M.scenario(s)
   local o = M.args(s.args or {}, s.options)
+  if s.prepare then s.prepare(o) end
   local title = type(s.title) == "function" and s.title(o) or s.title
   local verdict = require "fwsh.verdict"
   local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build

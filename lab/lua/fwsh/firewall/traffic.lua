@@ -7,6 +7,7 @@ local ftp = require "fwsh.ftp"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+require "fwsh.firewall.flows" -- lab:flows_start, lab:flows_stop: failover's o.flows
 
 local M = {}
 local Lab = base.Lab
@@ -205,6 +206,12 @@ M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
 --                   over, and traffic must not notice
 --  result: the fields of lab:traffic_stop, plus mode, from, to, mac_ms
 --  (br1 learned the client-side VRRP MAC on the new master's port), mac0_ms (br0)
+--  o.flows = lab:flows_start's options: many connections run too, from
+--  before the failure (their first ones replicated to the backup, as far
+--  as it does in time) until traffic has gone on through the new master for
+--  longer than their stall bound; result.flows is lab:flows_stop's result
+--  (each connection's outcome), result.flows_synced_s how long the backup
+--  took to hold them, result.flows_replicated how many it held
 function Lab:failover(mode, o)
   o = o or {}
   local master, backup = self:master()
@@ -214,6 +221,9 @@ function Lab:failover(mode, o)
     errors.raise("lab:failover", tostring(mode), "the mode is one of " .. table.concat(M.modes, ", "))
   end
   local dropped0 = self:dropped()
+  local flows = o.flows and self:flows_start(o.flows)
+  local synced, replicated
+  if flows then synced, replicated = self:flows_synced(backup.name, flows.n) end
   local traffic = self:traffic_start()
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
@@ -246,9 +256,14 @@ function Lab:failover(mode, o)
     master:restore(cable)
     master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
   end
-  self:hold(2)                                     -- traffic goes on through the new master
+  -- traffic goes on through the new master (with flows: until a stall would show)
+  self:hold(flows and math.max(2, flows.stall_ms / 1000 + 1) or 2)
   r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  if flows then
+    r.flows = self:flows_stop(flows, { fault = t0, takeover = r.mac_ms and t0 + r.mac_ms / 1000 })
+    r.flows_synced_s, r.flows_replicated = synced, replicated
+  end
   r.replicated_ms = traffic.replicated_ms
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay
