@@ -11,7 +11,10 @@
 -- usage: fwsh --sandbox scripts/lab/scenarios/many-flows.lua --flows N [--new-rate R] [--nat]
 --            [--mode M] [--reps K] [--fix on|off] [--backend netns] [--stall-ms MS]
 --            [--interval MS (default: flows / 10, within 100..2000)] [--plot FILE.svg]
---            [--expect EXPR] [--json FILE] [--junit FILE]
+--            [--expect EXPR] [--json FILE] [--junit FILE] [--tsv FILE]
+-- --tsv FILE keeps each run's per-connection table (fwsh-flows merge's:
+-- proto, id, client's class, server's class, class, longest gap in ms),
+-- FILE-N.tsv for run N of several.
 -- --nat: half of the connections come from client addresses the firewalls
 -- translate (firewall.build{nat = "half"}), half from addresses they route.
 -- --fix: passed to the lab (o.fix), the fix of the reset window.
@@ -48,7 +51,7 @@ local function num(v) return v and string.format("%.1f", v) or "n/a" end
 firewall.scenario{
   args = { ... },
   options = { ["--flows"] = "flows", ["--new-rate"] = "new_rate", ["--stall-ms"] = "stall_ms",
-              ["--interval"] = "interval" },
+              ["--interval"] = "interval", ["--tsv"] = { "tsv", "a file" } },
   prepare = function(o)
     o.flows = math.tointeger(o.flows or 1000)
     if not o.flows or o.flows < 1 then error("many-flows: --flows takes a whole number of connections", 0) end
@@ -88,7 +91,14 @@ firewall.scenario{
     end
     print(string.format("flows_replicated: %d of %d before the failure%s", r.flows_replicated or 0, o.flows,
                         r.flows_synced_s and string.format(" (in %.1f s)", r.flows_synced_s) or " (not all in time)"))
-    print("flows_report: " .. f.merged)
+    if o.tsv then
+      -- kept: the lab's directory goes with the lab
+      local file = (o.reps or 1) > 1 and (o.tsv:gsub("%.tsv$", "") .. "-" .. i .. ".tsv") or o.tsv
+      local src = assert(io.open(f.merged, "r"))
+      require("fwsh.effect").write(file, src:read("a"))
+      src:close()
+      print("flows_report: " .. file)
+    end
     for _, c in ipairs(outcome.classes) do r[c] = f[c] end
     r.total = f.total
     r.survived_pct = f.total > 0 and 100 * f.survived / f.total or 0

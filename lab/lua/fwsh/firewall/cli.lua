@@ -22,7 +22,8 @@ local M = {}
 --  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several),
 --  --expect EXPR (repeatable: o.expect, fwsh.verdict's expectations),
 --  --json FILE, --junit FILE (the verdict, written by firewall.scenario);
---  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
+--  extra: { ["--loss"] = "loss", ["--tsv"] = { "tsv", "a file" }, ... }, a
+--  scenario's own options: numbers, or (a table: the key and what it is) words
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
   if n then return n == 2 and n or nil end
@@ -72,6 +73,8 @@ function M.args(argv, extra)
       i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif extra and type(extra[a]) == "table" then
+      o[extra[a][1]] = value(a, v, function(x) return x ~= "" and x or nil end, extra[a][2] or "a word"); i = i + 2
     elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2
     else errors.raise("firewall.args", a, "unknown option (" .. usage .. ")", 0) end
   end
