@@ -8,21 +8,34 @@
 -- It prints each mode's distribution (min / median / p95 / max) and ends with
 -- "N failovers, N leaks".
 --
+-- With --flows N, each failover also carries N connections (fwsh-flows, a
+-- byte every 100 ms each, --new-rate R new ones a second): each run's
+-- outcome of them is printed, and for the runs over 100 ms when the
+-- connections' own gaps began and ended, from the fault: whether the
+-- probe's long gap was the path's (every connection's gap as long) or the
+-- probe's own.
+--
 -- usage: fwsh --sandbox scripts/lab/soak.lua [--runs 100] [--advert S] [--backend qemu] [--master fw-2]
+--            [--flows N [--new-rate R]] [--mode M (only that mode)]
 local firewall = require "fwsh.firewall"
 
-local argv, runs = {}, 100
+local argv, runs, flows, new_rate = {}, 100, nil, 0
 do
   local a, i = { ... }, 1
   while a[i] do
     if a[i] == "--runs" then
       runs = math.tointeger(tonumber(a[i + 1])) or error("--runs needs a count", 0); i = i + 2
+    elseif a[i] == "--flows" then
+      flows = math.tointeger(tonumber(a[i + 1])) or error("--flows needs a count", 0); i = i + 2
+    elseif a[i] == "--new-rate" then
+      new_rate = math.tointeger(tonumber(a[i + 1])) or error("--new-rate needs a count a second", 0); i = i + 2
     else
       argv[#argv + 1] = a[i]; i = i + 1
     end
   end
 end
 local o = firewall.args(argv)
+o.flows = flows -- the flow tool's ports in the ruleset (and conntrackd sized for them)
 
 local function my_pid()
   local f = assert(io.open("/proc/self/stat", "r"))
@@ -89,13 +102,20 @@ local lab = firewall.build(o)
 local ok, err = pcall(function()
   local t0 = fwsh.proc.clock()
   for i = 1, runs do
-    local mode = firewall.modes[(i - 1) % #firewall.modes + 1]
-    local r = lab:failover(mode, { down = o.down })
+    local mode = o.mode or firewall.modes[(i - 1) % #firewall.modes + 1]
+    local r = lab:failover(mode, { down = o.down, flows = flows and {
+      flows = flows, new_rate = new_rate, interval = 100, stall_ms = 5000 } })
     results[i] = r
     by_mode[mode] = by_mode[mode] or {}
     table.insert(by_mode[mode], r)
     if i == 1 then fds_first = fds() end
     fds_last = fds()
+    if r.flows then
+      local f = r.flows
+      print(string.format("run %d %s: connections: total %d survived %d stalled %d reset %d lost_bytes %d; "
+                          .. "probe gap %.1f ms from %s ms", i, mode, f.total, f.survived, f.stalled, f.reset,
+                          f.lost_bytes, r.outage_ms or -1, r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?"))
+    end
     firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, runs, mode,
                                     r.from, r.to, r.outage_ms or -1, r.stream, fwsh.proc.clock() - t0))
   end
@@ -131,6 +151,9 @@ for i, r in ipairs(results) do
                         r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?",
                         r.mac_ms and string.format("%.0f", r.mac_ms) or "-",
                         r.mac0_ms and string.format("%.0f", r.mac0_ms) or "-"))
+    if r.flows then
+      for _, line in ipairs(require("fwsh.firewall.outcome").lines(r.flows)) do print("  " .. line) end
+    end
   end
 end
 

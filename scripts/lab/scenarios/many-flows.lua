@@ -67,8 +67,9 @@ firewall.scenario{
       flows = o.flows, new_rate = math.tointeger(o.new_rate or 0), nat = o.nat == "half",
       stall_ms = math.tointeger(o.stall_ms or 5000), interval = math.tointeger(o.interval or interval_for(o.flows)) } })
     local f = r.flows
-    print(string.format("run %d: %s -> %s, MAC moved after %s ms, %d flow processes, RSS max client %d kB server %d kB",
-                        i, r.from, r.to or "-", num(r.mac_ms), f.processes, f.rss_kb.client, f.rss_kb.server))
+    print(string.format("run %d: %s -> %s, MAC moved after %s ms, %d flow processes, RSS max client %d kB "
+                        .. "server %d kB, client send lag max %s ms", i, r.from, r.to or "-", num(r.mac_ms),
+                        f.processes, f.rss_kb.client, f.rss_kb.server, num(f.send_lag_ms)))
     for _, line in ipairs(outcome.lines(f)) do
       print(line)
       if line:find("^resets_by:") then

@@ -220,14 +220,14 @@ local function summary(text)
            cpu_s = (tonumber(text:match("cpu_s: user ([%d.]+)")) or 0) + (tonumber(text:match("sys ([%d.]+)")) or 0) }
 end
 
---- lab:flows_stop(flows [, {fault=SECONDS, takeover=SECONDS}]) -> result:
+--- lab:flows_stop(flows [, {fault=SECONDS}]) -> result:
 --  the clients end their streams and drain, then the servers stop, the
 --  reports are joined; result (fwsh.firewall.outcome.decide's, plus):
 --  { merged = PATH (fwsh-flows merge's TSV), client_tsv =, server_tsv =,
 --    rss_kb = { client = MAX, server = MAX }, processes = K, somaxconn =,
 --    conntrack_max = { ["fw-1"] = N, ... }, rst_packets = N }.
---  fault and takeover (fwsh.proc.clock() times) tell the outcome when the
---  failure was; nothing of the flows runs afterwards (on an error too).
+--  fault (a fwsh.proc.clock() time) tells the outcome when the failure
+--  was (result.fault_gap_start/_end); nothing of the flows runs afterwards (on an error too).
 function Lab:flows_stop(f, o)
   o = o or {}
   local c = errors.collect()
@@ -268,7 +268,7 @@ function Lab:flows_stop(f, o)
   end
   local r = outcome.decide(outcome.read(ctext), outcome.read(stext), {
     stall_ms = f.stall_ms, nat_prefix = f.nat and T.flows_src.nat or nil, rsts = packets,
-    server = T.server, fault_ms = o.fault and o.fault * 1000, takeover_ms = o.takeover and o.takeover * 1000,
+    server = T.server, fault_ms = o.fault and o.fault * 1000,
   })
   r.merged, r.client_tsv, r.server_tsv, r.merge_summary = merged, ctsv, stsv, m.out
   r.rst_packets, r.processes = #packets, #f.clients

@@ -147,23 +147,32 @@ end
 local function tally(list)
   local t = { total = #list, resets_by = { firewall = 0, server = 0, client = 0, unseen = 0 } }
   for _, c in ipairs(CLASSES) do t[c] = 0 end
-  local gaps = {}
+  local gaps, starts, ends = {}, {}, {}
   for _, c in ipairs(list) do
     t[c.class] = t[c.class] + 1
     if c.class == "reset" then t.resets_by[c.reset_by or "unseen"] = t.resets_by[c.reset_by or "unseen"] + 1 end
     if c.gap then gaps[#gaps + 1] = c.gap end
+    -- the gaps that the fault made: begun within a second of it
+    if c.gap_from_fault and c.gap_from_fault > -1000 and c.gap_from_fault < 1000 then
+      starts[#starts + 1], ends[#ends + 1] = c.gap_from_fault, c.gap_from_fault + c.gap
+    end
   end
   t.gap, t.gap_values = M.gaps(gaps), gaps
+  t.fault_gap_start, t.fault_gap_end = M.gaps(starts), M.gaps(ends)
   return t
 end
 
---- outcome.decide(client, server, {stall_ms=, nat_prefix=, rsts=, server=})
+--- outcome.decide(client, server, {stall_ms=, nat_prefix=, rsts=, server=, fault_ms=})
 --  -> result: client and server are outcome.read's tables; every client
 --  connection gets { id=, class=, gap=MS (the longer of the two sides'
 --  longest gaps), nat=, reset_by=, first_reset="client"|"server" (which
 --  end saw its reset first) }. result: { total=, survived=, stalled=,
 --  reset=, lost_bytes=, failed=, resets_by = { firewall=, server=, client=,
 --  unseen= }, gap = { min=, median=, p99=, max= }, gap_values = {...},
+--  fault_gap_start, fault_gap_end = { min=, median=, p99=, max=, n= } (with
+--  o.fault_ms, the fault on the monotonic clock: of the connections whose
+--  longest gap began within a second of it, when it began and ended, in
+--  ms from the fault),
 --  connections = { [id] = connection }, nat = <the same for the NAT half>,
 --  plain = <and for the rest> } (nat and plain with nat_prefix only)
 function M.decide(client, server, o)
@@ -185,6 +194,11 @@ function M.decide(client, server, o)
     if s and s.max_gap_ms and (gap == nil or s.max_gap_ms > gap) then gap = s.max_gap_ms end
     local x = { id = id, class = cls, gap = gap, nat = in_prefix(c.src:match("^[^:]+"), o.nat_prefix),
                 src = c.src, server_src = s and s.src }
+    -- when that gap began, from the fault (the side whose gap it is)
+    if gap and o.fault_ms then
+      local side = s and s.max_gap_ms == gap and s or c
+      x.gap_from_fault = side.t0 + side.gap_at_ms - o.fault_ms
+    end
     if cls == "reset" then
       local ct = c["end"] == "reset" and c.ended_abs or math.huge
       local st = s and s["end"] == "reset" and s.ended_abs or math.huge
@@ -240,6 +254,12 @@ function M.lines(r, name)
   end
   out[#out + 1] = string.format("connection_gap_ms%s min/median/p99/max: %s / %s / %s / %s", sfx, ms(r.gap.min),
                                 ms(r.gap.median), ms(r.gap.p99), ms(r.gap.max))
+  if not name and r.fault_gap_start and r.fault_gap_start.n > 0 then
+    local a, b = r.fault_gap_start, r.fault_gap_end
+    out[#out + 1] = string.format("fault_gap_ms from/to min/median/p99/max: %s / %s / %s / %s to %s / %s / %s / %s"
+                                  .. " (%d connections)", ms(a.min), ms(a.median), ms(a.p99), ms(a.max), ms(b.min),
+                                  ms(b.median), ms(b.p99), ms(b.max), a.n)
+  end
   return out
 end
 

@@ -261,7 +261,7 @@ function Lab:failover(mode, o)
   r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
   if flows then
-    r.flows = self:flows_stop(flows, { fault = t0, takeover = r.mac_ms and t0 + r.mac_ms / 1000 })
+    r.flows = self:flows_stop(flows, { fault = t0 })
     r.flows_synced_s, r.flows_replicated = synced, replicated
   end
   r.replicated_ms = traffic.replicated_ms
