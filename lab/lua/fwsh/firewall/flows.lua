@@ -147,7 +147,9 @@ function Lab:flows_start(o)
     server = self:capture("br0", { filter = RST_FILTER, promisc = false, file = self:file(f.tag .. "-rst-server.pcap") }),
   }
   local tool = self:tool("server", "flows")
-  local opened_s = n / open_rate + 30
+  -- opening is the kernel's work more than the tool's: on a loaded machine
+  -- 10,000 took more than 30 s here
+  local opened_s = 60 + n / 200
   local server_s = duration + opened_s + 2 * n / 1000 + 60
   local id = 0
   for i, p in ipairs(plan) do
@@ -185,8 +187,18 @@ function Lab:flows_start(o)
     return true
   end, interval = 0.05, timeout = opened_s })
   if not ok then
-    self:flows_stop(f)
-    error(err, 0)
+    local late = {}
+    for i, c in ipairs(f.clients) do
+      local text = self:read(c.out:match("[^/]+$"))
+      if not text:find("ready:", 1, true) then
+        late[#late + 1] = string.format("client %d (%d connections): %s", i, c.n,
+                                        text:match("([^\r\n]*)[\r\n]*$") or "")
+      end
+    end
+    pcall(self.flows_stop, self, f)
+    if #late == 0 or tostring(err):find("ended before", 1, true) then error(err, 0) end
+    errors.raise("lab:flows_start", f.tag, string.format("connections not up after %.0f s: %s", opened_s,
+                                                         table.concat(late, "; ")))
   end
   f.ready = fwsh.proc.clock()
   return f
