@@ -13,10 +13,11 @@ local M = {}
 local Lab = base.Lab
 local write, listening = base.write, base.listening
 
---- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
--- UDP probe and a counted TCP stream from the client to the server, running
--- through the master; returns once the stream's connection is replicated to
--- the backup (unless replicated=false)
+--- lab:traffic_start([{rate=BYTES_PER_S, replicated=true, backup=NODE}]) -> traffic:
+-- a 10 ms UDP probe and a counted TCP stream from the client to the server,
+-- running through the master; returns once the stream's connection is
+-- replicated to the backup (unless replicated=false; backup: that node,
+-- else the one lab:master() says now)
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -35,7 +36,9 @@ function Lab:traffic_start(o)
   t.stream = client:spawn({ client:tool("stream"), "client", T.server, tostring(T.stream_port),
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
-  local _, backup = self:master()
+  -- the caller may know the backup better than the FDB does now: with many
+  -- connections running the virtual MACs move between the two firewalls' ports
+  local backup = o.backup or select(2, self:master())
   if backup and not backup.stopped and o.replicated ~= false then
     t.replicated_ms = self:synced(backup.name, T.stream_port) * 1000
   end
@@ -224,7 +227,7 @@ function Lab:failover(mode, o)
   local flows = o.flows and self:flows_start(o.flows)
   local synced, replicated
   if flows then synced, replicated = self:flows_synced(backup.name, flows.n) end
-  local traffic = self:traffic_start()
+  local traffic = self:traffic_start{ backup = backup }
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
   local r = { mode = mode, from = master.name }
