@@ -221,17 +221,23 @@ end
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
 --  conntrackd's replicated state lets an established connection survive.
+--  nat="half": only the flow tool's NAT addresses (topology.flows_src.nat)
+--  are translated, the rest of the client network is routed back;
+--  flows=N: the ruleset lets the flow tool's ports through
+--  (topology.flows_port and the next ones: lab:flows_start)
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
   -- made (and a bad address refused) before anything else is
   if o.nat ~= nil and o.nat ~= true and o.nat ~= false and o.nat ~= "half" then
-    errors.raise("firewall.build", "nat", "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
+    errors.raise("firewall.build", "nat",
+                 "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
   end
   -- "half": only the flows' NAT addresses are translated; the rest of the
   -- client network is routed back as without NAT
   local half = o.nat == "half"
-  local nat = o.nat and nftables.nat{ from = half and T.flows_src.nat or T.net.client, out = { T.side_port.server, T.vmac_link.server },
+  local nat = o.nat and nftables.nat{ from = half and T.flows_src.nat or T.net.client,
+                                      out = { T.side_port.server, T.vmac_link.server },
                                       to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")

@@ -32,7 +32,8 @@ end
 
 function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, --fix on|off, "
+                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|")
+                .. ", --down S, --loose, --nat, --fix on|off, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
                 .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE"
   local function value(a, v, check, what)

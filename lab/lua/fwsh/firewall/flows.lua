@@ -87,7 +87,8 @@ function Lab:flows_start(o)
   o = o or {}
   if self.hosts then errors.raise("lab:flows_start", "flows", "not yet on a lab across hosts") end
   if self.backend ~= "netns" then
-    errors.raise("lab:flows_start", "flows", "not yet on the " .. self.backend .. " backend: its guest image has no fwsh-flows")
+    errors.raise("lab:flows_start", "flows",
+                 "not yet on the " .. self.backend .. " backend: its guest image has no fwsh-flows")
   end
   local n = check_int(o.flows, "flows", 1, M.per_process * T.flows_ports)
   local new_rate = check_int(o.new_rate or 0, "new_rate", 0, 100000)
@@ -143,7 +144,8 @@ function Lab:flows_start(o)
   end
   -- what the resets were and where they went, from the start
   f.captures = {
-    client = self:capture(T.client.tap, { filter = RST_FILTER, promisc = false, file = self:file(f.tag .. "-rst-client.pcap") }),
+    client = self:capture(T.client.tap, { filter = RST_FILTER, promisc = false,
+                                          file = self:file(f.tag .. "-rst-client.pcap") }),
     server = self:capture("br0", { filter = RST_FILTER, promisc = false, file = self:file(f.tag .. "-rst-server.pcap") }),
   }
   local tool = self:tool("server", "flows")
@@ -151,26 +153,37 @@ function Lab:flows_start(o)
   -- 10,000 took more than 30 s here
   local opened_s = 60 + n / 200
   local server_s = duration + opened_s + 2 * n / 1000 + 60
+  -- the servers first, all listening before any connection exists (with
+  -- tens of thousands open, reading /proc/net/tcp to see a listener is slow)
   local id = 0
   for i, p in ipairs(plan) do
-    local port = T.flows_port + i - 1
-    local rate = n > 0 and new_rate * p.n / n or 0
-    local new_max = math.min(M.per_process - p.n, math.ceil(rate * duration))
-    p.port, p.id_base = port, id
-    local sfile, cfile = self:file(f.tag .. "-server-" .. i), self:file(f.tag .. "-client-" .. i)
-    f.servers[i] = { proc = self:spawn_host({ tool, "server", "--listen", T.server .. ":" .. port,
+    p.port = T.flows_port + i - 1
+    p.rate = n > 0 and new_rate * p.n / n or 0
+    p.new_max = math.max(0, math.min(M.per_process - p.n, math.ceil(p.rate * duration)))
+    p.id_base, id = id, id + p.n + p.new_max
+    local sfile = self:file(f.tag .. "-server-" .. i)
+    f.servers[i] = { proc = self:spawn_host({ tool, "server", "--listen", T.server .. ":" .. p.port,
                                               "--duration", tostring(math.ceil(server_s)),
                                               "--stall-ms", tostring(stall_ms), "--report", sfile .. ".tsv" },
                                             sfile .. ".out"), out = sfile .. ".out", tsv = sfile .. ".tsv" }
-    fwsh.wait{ fn = function() return self:listening(port) end, interval = 0.01, timeout = 5 }
+  end
+  local up, why = pcall(fwsh.wait, { fn = function()
+    for _, p in ipairs(plan) do if not self:listening(p.port) then return false end end
+    return true
+  end, interval = 0.02, timeout = 30 })
+  if not up then
+    pcall(self.flows_stop, self, f)
+    errors.raise("lab:flows_start", f.tag, "its servers do not listen: " .. tostring(why))
+  end
+  for i, p in ipairs(plan) do
+    local cfile = self:file(f.tag .. "-client-" .. i)
     f.clients[i] = { out = cfile .. ".out", tsv = cfile .. ".tsv", n = p.n }
-    f.clients[i].proc = client:spawn({ client:tool("flows"), "client", "--connect", T.server .. ":" .. port,
+    f.clients[i].proc = client:spawn({ client:tool("flows"), "client", "--connect", T.server .. ":" .. p.port,
       "--src", p.src .. "+" .. p.count, "--flows", tostring(p.n), "--open-rate", tostring(open_rate),
-      "--new-rate", tostring(math.ceil(rate)), "--new-max", tostring(math.max(0, new_max)),
+      "--new-rate", tostring(math.ceil(p.rate)), "--new-max", tostring(p.new_max),
       "--interval", tostring(interval), "--chunk", tostring(chunk), "--stall-ms", tostring(stall_ms),
-      "--duration", tostring(duration), "--id-base", tostring(id), "--report", cfile .. ".tsv" },
+      "--duration", tostring(duration), "--id-base", tostring(p.id_base), "--report", cfile .. ".tsv" },
       { stdout = cfile .. ".out" })
-    id = id + p.n + math.max(0, new_max)
   end
   f.plan = plan
   -- up: each client has said its first connections are (or failed)
