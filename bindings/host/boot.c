@@ -225,13 +225,9 @@ static int l_regenerate(lua_State *L)
         return 2;
 }
 
-int lfwsh_open_boot(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "persist", l_persist }, { "remove", l_remove }, { "status", l_status },
-                { "regenerate", l_regenerate }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "persist", l_persist }, { "remove", l_remove }, { "status", l_status },
+        { "regenerate", l_regenerate }, { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_boot = { .field = "boot", .fns = fns };

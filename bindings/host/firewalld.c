@@ -140,13 +140,9 @@ static int l_zone_of(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_firewalld(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "running", l_running },       { "add", l_add },         { "remove", l_remove },
-                { "interfaces", l_interfaces }, { "zone_of", l_zone_of }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "running", l_running },       { "add", l_add },         { "remove", l_remove },
+        { "interfaces", l_interfaces }, { "zone_of", l_zone_of }, { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_firewalld = { .field = "firewalld", .fns = fns };

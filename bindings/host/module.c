@@ -225,13 +225,9 @@ static int l_info(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_module(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "status", l_status }, { "load", l_load }, { "unload", l_unload },
-                { "info", l_info },     { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "status", l_status }, { "load", l_load }, { "unload", l_unload },
+        { "info", l_info },     { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_module = { .field = "module", .fns = fns };

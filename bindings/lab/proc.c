@@ -79,7 +79,7 @@ static int timeout_ms(lua_State *L, int t, const char *field, double def)
  * it is killed then). Under --dry-run it is only shown, and taken as run well
  * with no output, unless query=true says it changes nothing (it only reads).
  * @see execvp(3) */
-static int l_run(lua_State *L)
+int lfwsh_proc_run(lua_State *L)
 {
         static const char *const known[] = { "netns", "timeout", "stdin", "query", NULL };
         const char *argv[ARGV_MAX + 1];
@@ -357,14 +357,9 @@ static int sentinel_gc(lua_State *L)
         return 0;
 }
 
-int lfwsh_open_proc(lua_State *L)
+/* The handles' metatable, and the sentinel that stops what is left at lua_close. */
+static void init(lua_State *L)
 {
-        static const luaL_Reg fns[] = {
-                { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
-                { "clock", l_clock },
-                { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
-                { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
-        };
         static const luaL_Reg methods[] = {
                 { "kill", m_kill }, { "wait", m_wait }, { "stop", m_stop },
                 { "write", m_write }, { "read", m_read },
@@ -391,6 +386,13 @@ int lfwsh_open_proc(lua_State *L)
                 lua_rawsetp(L, LUA_REGISTRYINDEX, &SENTINEL_KEY);
         }
         lua_pop(L, 1);
-        luaL_newlib(L, fns);
-        return 1;
 }
+
+static const luaL_Reg fns[] = {
+        { "run", lfwsh_proc_run }, { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
+        { "clock", l_clock },
+        { "kill", m_kill },        { "wait", m_wait },   { "stop", m_stop },
+        { "running", m_running },  { "pid", m_pid },     { NULL, NULL },
+};
+
+const struct lfwsh_part lfwsh_part_proc = { .field = "proc", .fns = fns, .init = init };

@@ -242,16 +242,11 @@ static const luaL_Reg methods[] = {
         { "grounding", l_grounding }, { NULL, NULL },
 };
 
-int lfwsh_open_bridge(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
-                { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
+        { NULL, NULL },
+};
 
-        lfwsh_new_link_type(L, "bridge", lfwsh_link_methods, methods);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        luaL_setfuncs(L, methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_bridge = {
+        .field = "bridge", .fns = fns, .kind = "bridge", .methods = methods,
+};

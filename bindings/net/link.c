@@ -231,15 +231,9 @@ const luaL_Reg lfwsh_link_methods[] = {
         { NULL, NULL },
 };
 
-int lfwsh_open_link(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "get", l_get }, { "exists", l_exists }, { "list", l_list },
-                { "delete_made", l_delete_made }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "get", l_get }, { "exists", l_exists }, { "list", l_list },
+        { "delete_made", l_delete_made }, { NULL, NULL },
+};
 
-        lfwsh_new_link_type(L, "", lfwsh_link_methods, NULL);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_link = { .field = "link", .fns = fns, .kind = "" };

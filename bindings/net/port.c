@@ -34,10 +34,6 @@ static int l_detach(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_port(lua_State *L)
-{
-        static const luaL_Reg fns[] = { { "attach", l_attach }, { "detach", l_detach }, { NULL, NULL } };
+static const luaL_Reg fns[] = { { "attach", l_attach }, { "detach", l_detach }, { NULL, NULL } };
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_port = { .field = "port", .fns = fns };
