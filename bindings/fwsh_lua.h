@@ -139,8 +139,13 @@ void lfwsh_push_strv(lua_State *L, char *const *v, size_t n);
 
 /* ---- from net/port.c ------------------------------------------------------------ */
 
-/* Takes the link at idx (a name or a handle) off its bridge; raises as port.detach. */
-void lfwsh_port_detach(lua_State *L, int idx);
+/* Makes the link at idx (a name or a handle) a port of bridge, in ctx (the
+ * bridge's); raises as op, naming "PORT to BRIDGE". */
+void lfwsh_port_attach(lua_State *L, struct fwsh_ctx *ctx, const char *bridge, int idx, const char *op);
+/* Takes the link at idx (a name or a handle) off its bridge; raises as op.
+ * With br (a bridge in ctx), only if it is a port of br. */
+void lfwsh_port_detach(lua_State *L, int idx, const char *op, struct fwsh_ctx *ctx,
+                       const struct fwsh_link *br);
 
 /* ---- from net/link.c ------------------------------------------------------------ */
 

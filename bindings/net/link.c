@@ -219,7 +219,7 @@ static int l_delete(lua_State *L)
 /*** link:detach() -> link; takes it off its bridge (brctl delif) */
 static int l_detach(lua_State *L)
 {
-        lfwsh_port_detach(L, 1);
+        lfwsh_port_detach(L, 1, "port.detach", NULL, NULL);
         lua_settop(L, 1);
         return 1;
 }
