@@ -111,11 +111,7 @@ static int l_interfaces(lua_State *L)
 
         fwsh_firewalld_close(fw);
         lfwsh_check(L, ctx, r, "firewalld.interfaces", zone);
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_strv(L, v, n);
         fwsh_strv_free(v, n);
         return 1;
 }

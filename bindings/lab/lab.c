@@ -83,11 +83,7 @@ static int l_lab_dir_labs(lua_State *L)
         size_t n = 0;
 
         lfwsh_check(L, ctx, fwsh_lab_dir_labs(ctx, name, &v, &n), "lab_dir_labs", name);
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_strv(L, v, n);
         fwsh_strv_free(v, n);
         return 1;
 }
