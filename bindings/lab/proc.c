@@ -178,7 +178,7 @@ static int signal_arg(lua_State *L, int idx, int def)
         s = lfwsh_check_str(L, idx);
         if (strncmp(s, "SIG", 3) == 0)
                 s += 3;
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (size_t i = 0; i < FWSH_N(names); i++)
                 if (strcmp(s, names[i].name) == 0)
                         return names[i].sig;
         return luaL_argerror(L, idx, lua_pushfstring(L, "unknown signal '%s'", s));

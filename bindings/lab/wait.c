@@ -38,7 +38,7 @@ static const char *operstate_name(uint8_t s)
 {
         static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
                                              "testing", "dormant", "up" };
-        return s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
+        return s < FWSH_N(names) ? names[s] : "(unknown)";
 }
 
 /* 1 if the condition holds, 0 if not, -errno if it cannot be read. */

@@ -64,7 +64,7 @@ static int check(struct fwsh_ctx *ctx, const struct fwsh_impair *im)
 
         if (!(im->delay_ms >= 0 && im->delay_ms <= 60000) || !(im->jitter_ms >= 0 && im->jitter_ms <= 60000))
                 return ctx_fail(ctx, -EINVAL, "delay and jitter are 0 to 60000 ms");
-        for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+        for (size_t i = 0; i < FWSH_N(pct); i++)
                 if (!(pct[i].v >= 0 && pct[i].v <= 100))
                         return ctx_fail(ctx, -EINVAL, "%s is a percentage, 0 to 100, not %g", pct[i].name,
                                         pct[i].v);
