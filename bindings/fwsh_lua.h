@@ -102,10 +102,8 @@ void lfwsh_mark_deleted(lua_State *L, int idx);
 /* Option tables: the field's value, or def when absent; raises on a wrong type,
  * naming the field. */
 bool lfwsh_opt_bool(lua_State *L, int t, const char *field, bool def);
-lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def);
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def);
-/* The field as an integer from min to max: never wrapped to fit (lfwsh_opt_int:
- * 0 to LUA_MAXINTEGER). */
+/* The field as an integer from min to max: never wrapped to fit. */
 lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer def,
                             lua_Integer min, lua_Integer max);
 /* The field of an option row, by its unit (a boolean; an integer up to the
@@ -154,8 +152,6 @@ extern const luaL_Reg lfwsh_link_methods[];
 /* Two of them, of net/impair.c: link:impair and link:clear_impairment. */
 int lfwsh_link_impair(lua_State *L);
 int lfwsh_link_clear_impairment(lua_State *L);
-/* Pushes an impairment as link:impair() reads it back (net/impair.c). */
-void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
 /* Reads the bridge options (the rows of fwsh_bridge_opt_rows, each by its unit) from the option
  * table at t (net/bridge_opts.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);

@@ -98,7 +98,8 @@ static double pct_field(lua_State *L, const char *field)
                        100.0 / UINT32_MAX, "1/2^32 of 100%");
 }
 
-void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im)
+/* An impairment as link:impair() reads it back. */
+static void push_impairment(lua_State *L, const struct fwsh_impair *im)
 {
         lua_createtable(L, 0, 7);
         const struct { const char *name; double v; } f[] = {
@@ -138,7 +139,7 @@ int lfwsh_link_impair(lua_State *L)
                 if (r == 0)
                         lua_pushnil(L);
                 else
-                        lfwsh_push_impairment(L, &im);
+                        push_impairment(L, &im);
                 return 1;
         }
         luaL_checktype(L, 2, LUA_TTABLE);

@@ -218,11 +218,6 @@ struct fwsh_modules *fwsh_modules_free(struct fwsh_modules *m)
         return NULL;
 }
 
-const char *fwsh_modules_dir(const struct fwsh_modules *m)
-{
-        return m->dir;
-}
-
 /* ---- finding a module ------------------------------------------------------------- */
 
 static int check_name(struct fwsh_ctx *ctx, const char *name)
