@@ -35,10 +35,10 @@ static const struct fwsh_opt_row ROWS[] = {
           "send IGMP/MLD queries when no other querier does (off)" },
 };
 
-_Static_assert(FWSH_N(ROWS) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
+_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_BRIDGE_OPTS_MAX, "a value per row");
 _Static_assert(FWSH_BRIDGE_OPTS_MAX <= 32, "a bit per row in set");
 
-#define NROWS FWSH_N(ROWS)
+#define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
 const struct fwsh_opt_row *fwsh_bridge_opt_rows(size_t *ret_n)
 {
