@@ -152,6 +152,8 @@ extern const luaL_Reg lfwsh_link_methods[];
 /* Two of them, of net/impair.c: link:impair and link:clear_impairment. */
 int lfwsh_link_impair(lua_State *L);
 int lfwsh_link_clear_impairment(lua_State *L);
+/* Pushes an impairment as link:impair() reads it back (net/impair.c). */
+void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
 /* Reads the bridge options (the rows of fwsh_bridge_opt_rows, each by its unit) from the option
  * table at t (net/bridge_opts.c). */
 void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);

@@ -98,8 +98,7 @@ static double pct_field(lua_State *L, const char *field)
                        100.0 / UINT32_MAX, "1/2^32 of 100%");
 }
 
-/* An impairment as link:impair() reads it back. */
-static void push_impairment(lua_State *L, const struct fwsh_impair *im)
+void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im)
 {
         lua_createtable(L, 0, 7);
         const struct { const char *name; double v; } f[] = {
@@ -139,7 +138,7 @@ int lfwsh_link_impair(lua_State *L)
                 if (r == 0)
                         lua_pushnil(L);
                 else
-                        push_impairment(L, &im);
+                        lfwsh_push_impairment(L, &im);
                 return 1;
         }
         luaL_checktype(L, 2, LUA_TTABLE);
