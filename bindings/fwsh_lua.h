@@ -190,8 +190,9 @@ void lfwsh_lab_dirs_undo(lua_State *L);
 
 /* ---- from lab/proc.c ------------------------------------------------------------ */
 
-/* fwsh.proc.run, which fwsh.wait{run=} calls. */
-int lfwsh_proc_run(lua_State *L);
+/* fwsh.proc.run, which fwsh.wait{run=} calls (whatever a script puts in the
+ * table's field). */
+extern const lua_CFunction lfwsh_proc_run;
 
 /* ---- the parts of the module, one per file: fwsh.c opens them ------------------- */
 

@@ -79,7 +79,7 @@ static int timeout_ms(lua_State *L, int t, const char *field, double def)
  * it is killed then). Under --dry-run it is only shown, and taken as run well
  * with no output, unless query=true says it changes nothing (it only reads).
  * @see execvp(3) */
-int lfwsh_proc_run(lua_State *L)
+static int l_run(lua_State *L)
 {
         static const char *const known[] = { "netns", "timeout", "stdin", "query", NULL };
         const char *argv[ARGV_MAX + 1];
@@ -109,6 +109,8 @@ int lfwsh_proc_run(lua_State *L)
         fwsh_proc_result_clear(&res);
         return 1;
 }
+
+const lua_CFunction lfwsh_proc_run = l_run;
 
 /*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false, query=false}]) ->
  * proc: starts a program in its own process group and returns at once; output
@@ -389,10 +391,10 @@ static void init(lua_State *L)
 }
 
 static const luaL_Reg fns[] = {
-        { "run", lfwsh_proc_run }, { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
+        { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
         { "clock", l_clock },
-        { "kill", m_kill },        { "wait", m_wait },   { "stop", m_stop },
-        { "running", m_running },  { "pid", m_pid },     { NULL, NULL },
+        { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
+        { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
 };
 
 const struct lfwsh_part lfwsh_part_proc = { .field = "proc", .fns = fns, .init = init };
