@@ -25,8 +25,6 @@ static int l_host(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_host(lua_State *L)
-{
-        lua_pushcfunction(L, l_host);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "host", l_host }, { NULL, NULL } };
+
+const struct lfwsh_part lfwsh_part_host = { .fns = fns };

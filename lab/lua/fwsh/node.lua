@@ -292,8 +292,7 @@ end
 --  removes the ports and the namespace; keeps going past failures and
 --  raises the first after
 function Node:down()
-  local c = errors.collect()
-  local function try(fn, ...) c:try(fn, ...) end
+  local try = errors.collect()
   self.impl.reap(self, try)
   self.procs, self.vm = {}, nil
   for _, d in pairs(self.daemons) do d.proc = nil end
@@ -305,7 +304,7 @@ function Node:down()
   if made.netns then try(fwsh.netns.delete_made, self.name, made.netns) end
   self.made = nil
   self.is_up = false
-  c:done()
+  try:done()
   return self
 end
 

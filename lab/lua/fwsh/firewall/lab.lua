@@ -207,8 +207,7 @@ end
 function Lab:close()
   if self.closed then return end
   self.closed = true
-  local c = errors.collect()
-  local function try(fn, ...) c:try(fn, ...) end
+  local try = errors.collect()
   -- captures first: their files complete, and none holds a node's namespace
   for i = #self.captures, 1, -1 do try(self.captures[i].stop, self.captures[i]) end
   for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
@@ -237,7 +236,7 @@ function Lab:close()
   elseif self.dir then
     try(fwsh.lab_dir_remove, self.dir)
   end
-  c:done()
+  try:done()
 end
 Lab.__close = function(self) Lab.close(self) end
 
