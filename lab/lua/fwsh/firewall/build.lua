@@ -56,22 +56,48 @@ local function firewall_node(lab, name, o)
     log = lab:file(name .. "-conntrackd.log"),
     ignore = { "127.0.0.1", table.unpack(T.own_addresses()) },
     expectations = o.ftp and { "ftp" } or nil,
+    flows = o.flows,
   })
   local instance = function(side, iface, vip, vmac)
     return { name = side, interface = iface, vrid = T.vrid[side:lower()], priority = prio,
              advert_int = o.advert_int or T.advert_int[lab.backend], version = o.version or 3, vips = { vip },
              vmac = vmac, nopreempt = o.preempt ~= true }
   end
+  -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
+  -- a new master commits the peer's connections into its kernel table;
+  -- a backup asks the master for a full resync. Where the lab's tools are
+  -- (not in a VM's image), each runs under fwsh-notify, which records in
+  -- NAME-notify.log when it started and ended (fwsh.firewall.sync reads
+  -- the commit's time there), and with the fix on, the new master opens its
+  -- ruleset's `pending` gate after the commit, a backup closes it first.
+  local notify_master, notify_backup = conntrackd.ctl(ctconf, "-c"), conntrackd.ctl(ctconf, "-n")
+  local tool = lab.backend == "netns" and node.tool("notify")
+  if tool and tool:sub(1, 1) ~= "/" then tool = nil end
+  if o.fix_on and not tool then
+    errors.raise("firewall.build", "fix", "fix = \"on\" needs fwsh-notify at an absolute path (FWSH_TOOLS)")
+  end
+  if tool then
+    local log = lab:file(name .. "-notify.log")
+    local function timed(event, ...)
+      local argv = { tool, log, event }
+      for _, cmd in ipairs({ ... }) do
+        argv[#argv + 1] = "--"
+        table.move(cmd, 1, #cmd, #argv + 1, argv)
+      end
+      return argv
+    end
+    if o.fix_on then
+      local again, text = nftables.pending_again(lab:file(name .. "-pending.nft"))
+      write(lab:file(name .. "-pending.nft"), text)
+      notify_master = timed("master", notify_master, nftables.pending_done())
+      notify_backup = timed("backup", again, notify_backup)
+    else
+      notify_master, notify_backup = timed("master", notify_master), timed("backup", notify_backup)
+    end
+  end
   write(kaconf, keepalived.config{
     router_id = name,
-    sync_group = {
-      name = "FW",
-      -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
-      -- a new master commits the peer's connections into its kernel table;
-      -- a backup asks the master for a full resync.
-      notify_master = conntrackd.ctl(ctconf, "-c"),
-      notify_backup = conntrackd.ctl(ctconf, "-n"),
-    },
+    sync_group = { name = "FW", notify_master = notify_master, notify_backup = notify_backup },
     instances = {
       instance("CLIENT", T.side_port.client, T.vip.client .. "/32", T.vmac_link.client),
       instance("SERVER", T.side_port.server, T.vip.server .. "/32", T.vmac_link.server),
@@ -209,7 +235,8 @@ function build_across(lab, o, fo)
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
---  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil} -> lab, built and
+--  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil,
+--  flows=nil, fix="on"} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
 --  route back to the client network; ftp: the client may use FTP on the
@@ -221,6 +248,14 @@ end
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
 --  conntrackd's replicated state lets an established connection survive.
+--  flows: the connections the lab will carry; conntrackd's hash and buffers
+--  follow it (fwsh.conntrackd.sizing), and a host whose nf_conntrack_max
+--  cannot hold twice as many is refused. fix: "on" (netns default) the new
+--  master drops packets of connections it does not know until its
+--  `conntrackd -c` is done (nftables' `pending` gate); "off" (the qemu
+--  default) as keepalived's users have it: with tcp_loose = true and NAT,
+--  such packets are picked up mid-stream under a new translation and the
+--  server resets the connection (see README, "The RST window").
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
@@ -242,6 +277,32 @@ function M.build(o)
     errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
+  local backend = o.backend or "netns"
+  if o.fix ~= nil and o.fix ~= "on" and o.fix ~= "off" then
+    errors.raise("firewall.build", "fix", "fix is \"on\" (the default) or \"off\"")
+  end
+  -- the gate needs fwsh-notify to open it, which a VM's image does not have
+  if o.fix == "on" and backend ~= "netns" then
+    errors.raise("firewall.build", "fix", "fix = \"on\" needs the netns backend (fwsh-notify is not in the VM image)")
+  end
+  local fix_on = backend == "netns" and o.fix ~= "off"
+  if o.flows ~= nil then
+    if math.type(o.flows) ~= "integer" or o.flows < 1 or o.flows > conntrackd.max_flows then
+      errors.raise("firewall.build", "flows", string.format("flows is a count of connections, 1 to %d",
+                                                            conntrackd.max_flows))
+    end
+    -- A namespace cannot raise nf_conntrack_max: it is the host's (read-only
+    -- outside the initial namespace), so a table that cannot fit is refused
+    -- here, not found full in the middle of a run.
+    local f = backend == "netns" and io.open("/proc/sys/net/netfilter/nf_conntrack_max", "r")
+    local max = f and tonumber(f:read("l"))
+    if f then f:close() end
+    if max and max < 2 * o.flows then
+      errors.raise("firewall.build", "flows", string.format(
+        "%d connections need nf_conntrack_max >= %d (twice, for those opened while others close); the host's is %d",
+        o.flows, 2 * o.flows, max))
+    end
+  end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
@@ -251,7 +312,9 @@ function M.build(o)
   -- is built on its host, by firewall.node_on_host)
   local fo = {}
   for k, v in pairs(o) do if k ~= "hosts" then fo[k] = v end end
+  fo.fix_on = fix_on
   fo.ruleset = nftables.firewall{
+    pending = fix_on,
     client = { ifaces = { T.side_port.client, T.vmac_link.client }, net = T.net.client },
     server = { ifaces = { T.side_port.server, T.vmac_link.server }, net = T.net.server },
     sync = { iface = "eth2", port = T.sync_port },
