@@ -19,7 +19,9 @@
 -- addresses, virtual IPs, VRIDs, tap<->bridge pairs), build, lab (a built
 -- lab: masters, waits, captures, files, teardown), traffic (the
 -- experiments), report (statistics and what scenarios print), cli (the
--- command line and the scenario runner). This module is their one face.
+-- command line and the scenario runner), sync (conntrackd's replication
+-- lag and commit time, a takeover with many connections: require
+-- "fwsh.firewall.sync"). This module is their one face.
 local T = require "fwsh.firewall.topology"
 local ftp = require "fwsh.ftp"
 

@@ -304,7 +304,8 @@ function M.build(o)
     end
   end
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp,
+                             fix_on = fix_on, flows = o.flows }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
