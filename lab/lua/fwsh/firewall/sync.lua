@@ -36,27 +36,36 @@ local function sources(lab, n)
   return string.format("%s%d+%d", prefix, FIRST_SOURCE, n)
 end
 
--- One fwsh-flows pair: o.flows connections opened at o.open_rate a second,
--- then o.new more at o.rate a second, each sending 64 bytes every o.interval
--- ms, for o.duration seconds; returns once the first o.flows are up.
+-- A fwsh-flows client in the client node, its report and summary in the
+-- lab's files NAME.tsv and NAME.out: o.flows connections opened at
+-- o.open_rate a second (ids from o.id_base), then o.new more at o.rate a
+-- second, each sending 64 bytes every o.interval ms, for o.duration seconds.
+local function client_start(lab, f, o, name)
+  local client = lab.nodes.client
+  local argv = { client:tool("flows"), "client", "--connect", f.addr, "--src", sources(lab, o.sources),
+                 "--flows", tostring(o.flows), "--open-rate", tostring(o.open_rate),
+                 "--interval", tostring(o.interval), "--duration", tostring(o.duration),
+                 "--id-base", tostring(o.id_base or 0), "--report", lab:file(name .. ".tsv") }
+  if (o.new or 0) > 0 then
+    table.move({ "--new-rate", tostring(o.rate), "--new-max", tostring(o.new) }, 1, 4, #argv + 1, argv)
+  end
+  local p = client:spawn(argv, { stdout = lab:file(name .. ".out") })
+  f.clients[#f.clients + 1] = { proc = p, name = name }
+  return p
+end
+
+-- One fwsh-flows pair (client_start's o); returns once the first o.flows
+-- connections are up. f.tag names its files: TAG-client.tsv, TAG-server.tsv.
 local function flows_start(lab, o)
   lab.flow_runs = (lab.flow_runs or 0) + 1
   local tag = "sync-" .. lab.flow_runs
-  local f = { tag = tag, port = o.port or T.stream_port }
-  local addr = T.server .. ":" .. f.port
-  f.server = lab:spawn_host({ lab:tool("server", "flows"), "server", "--listen", addr,
+  local f = { tag = tag, port = o.port or T.stream_port, clients = {} }
+  f.addr = T.server .. ":" .. f.port
+  f.server = lab:spawn_host({ lab:tool("server", "flows"), "server", "--listen", f.addr,
                               "--duration", tostring(o.duration + 60), "--report", lab:file(tag .. "-server.tsv") },
                             lab:file(tag .. "-server.out"))
   fwsh.wait{ fn = function() return lab:listening(f.port) end, interval = 0.01, timeout = 5 }
-  local client = lab.nodes.client
-  local argv = { client:tool("flows"), "client", "--connect", addr, "--src", sources(lab, o.sources),
-                 "--flows", tostring(o.flows), "--open-rate", tostring(o.open_rate),
-                 "--interval", tostring(o.interval), "--duration", tostring(o.duration),
-                 "--report", lab:file(tag .. "-client.tsv") }
-  if o.new > 0 then
-    table.move({ "--new-rate", tostring(o.rate), "--new-max", tostring(o.new) }, 1, 4, #argv + 1, argv)
-  end
-  f.client = client:spawn(argv, { stdout = lab:file(tag .. "-client.out") })
+  f.client = client_start(lab, f, o, tag .. "-client")
   local ok, err = pcall(fwsh.wait, { fn = function() return lab:read(tag .. "-client.out"):find("ready:") ~= nil end,
                                      interval = 0.02, timeout = 10 + o.flows / o.open_rate * 2 })
   if not ok then
@@ -69,11 +78,16 @@ local function flows_start(lab, o)
   return f
 end
 
--- Waits for the client's end (its --duration, then its drain), stops the
--- server; -> { client=, server=, merged= } summaries' text
-local function flows_stop(lab, f, timeout)
-  pcall(f.client.wait, f.client, timeout)
-  f.client:stop(1)
+-- Waits for the clients' end (their --duration, then their drain; o.early:
+-- ends the first one now, as its duration would), stops the server;
+-- -> { client=, server=, merged= } summaries' text (of the first client)
+local function flows_stop(lab, f, timeout, early)
+  for i = #f.clients, 1, -1 do
+    local c = f.clients[i].proc
+    if early and i == 1 then pcall(c.kill, c, "TERM") end
+    pcall(c.wait, c, timeout)
+    c:stop(1)
+  end
   pcall(f.server.kill, f.server, "TERM")
   pcall(f.server.wait, f.server, 10)
   f.server:stop(1)
@@ -92,25 +106,26 @@ local function outcome(text)
 end
 M.outcome = outcome
 
--- The client's report: TCP connections by their source "addr:port", each
--- with when it was opened (CLOCK_MONOTONIC ms).
+-- The client's report: when each TCP connection was opened (its SYN),
+-- CLOCK_MONOTONIC ms, in order.
 local function opened(text)
   local start = tonumber(text:match("start_monotonic_ms ([%d.]+)"))
-  local by = {}
+  local list = {}
   for line in text:gmatch("[^\n]+") do
-    local proto, src, at = line:match("^(%a+)\t%d+\t(%S+)\t%S+\t([%d.]+)")
-    if proto == "tcp" and start then by[src] = start + tonumber(at) end
+    local at = line:match("^tcp\t%d+\t%S+\t%S+\t([%d.]+)")
+    if at and start then list[#list + 1] = start + tonumber(at) end
   end
-  return by
+  table.sort(list)
+  return list
 end
 
--- What a conntrackd cache dump holds: { ["addr:sport"] = true } for port
-local function entries(text, port)
-  local seen = {}
-  for src, sport in text:gmatch("src=(%S+) dst=%S+ sport=(%d+) dport=" .. port .. "%f[^%d]") do
-    seen[src .. ":" .. sport] = true
+-- fwsh-ctstat's lines: { { t0, t1, created }, ... }
+local function counts(text)
+  local list = {}
+  for t0, t1, created in text:gmatch("([%d.]+) ([%d.]+) (%d+) %d+\n") do
+    list[#list + 1] = { tonumber(t0), tonumber(t1), tonumber(created) }
   end
-  return seen
+  return list
 end
 
 local function percentile(sorted, p)
@@ -118,69 +133,97 @@ local function percentile(sorted, p)
   return sorted[math.max(1, math.ceil(p / 100 * #sorted))]
 end
 
---- sync.lag(lab [, o]) -> { p50 = ms, p99 = ms, samples = n, resolution_ms =, table = n } |
---  nil, reason: replication lag. o.flows connections (default 100) are
---  opened first, then o.new (200) more at o.rate (50) a second; while
---  those open, the backup's external cache (`conntrackd -e`) is read again
---  and again. A connection's lag: from its SYN (the client's clock, the same
---  monotonic clock as here) until the first dump that holds it, taken as
---  the middle of the time it can have appeared in (after the later of its
---  SYN and the start of the dump before, by the end of this one);
---  resolution_ms is half that time on average: what a dump of a table this
---  large allows. table: the entries of the last dump. Other fields of o:
---  sources (50 client addresses), interval (ms between a connection's
---  chunks, 1000), open_rate (2000 a second), port.
+--- sync.lag(lab [, o]) -> { p50 = ms, p99 = ms, samples = n, resolution_ms =,
+--  opened =, replicated =, table =, outcome = } | nil, reason: replication
+--  lag. o.flows connections (default 100: the table) are opened first; once
+--  the backup's conntrackd has taken all it will of them (its count still
+--  for 300 ms), o.new (200) more are opened at o.rate (50) a second by a
+--  second client, while fwsh-ctstat asks the backup's conntrackd every 5 ms
+--  how many entries its external cache has taken. conntrackd replicates in
+--  the order the master's kernel reports new connections, so the m-th of
+--  the new connections is the m-th entry the backup took after the table:
+--  its lag is from its SYN (the client's report, the same monotonic clock)
+--  until the count reached m, taken as the middle of the time that can have
+--  happened in (after the later of its SYN and the request before, by the
+--  end of this one); resolution_ms is half that time on average. opened:
+--  new connections the client opened, replicated: entries the backup took
+--  meanwhile (fewer: some were lost, and the later lags are too long by one
+--  new connection's interval each); table: the entries the backup held
+--  when the new ones began. Other fields of o: sources (50 client
+--  addresses), interval (ms between a connection's chunks, 1000),
+--  open_rate (2000 a second), port. Needs the netns backend (the tool runs
+--  beside the socket).
 function M.lag(lab, o)
   o = o or {}
   local c = { flows = count(o, "flows", 100, 1, conntrackd.max_flows), new = count(o, "new", 200, 1, 100000),
               rate = count(o, "rate", 50, 1, 100000), sources = count(o, "sources", 50, 1, 150),
               interval = count(o, "interval", 1000, 1, 60000), open_rate = count(o, "open_rate", 2000, 1, 100000),
               port = o.port }
+  if lab.backend ~= "netns" then return nil, "sync.lag needs the netns backend" end
   local _, backup = lab:master()
   if not backup or backup.stopped then return nil, "no backup firewall is running" end
   local new_s = c.new / c.rate
-  c.duration = math.ceil(c.flows / c.open_rate + new_s + 3)
-  local f = flows_start(lab, c)
-  local first = {}       -- source -> { after = s, by = s }
-  local prev = fwsh.proc.clock()
-  local periods, last_table = {}, 0
-  local t_end = f.ready + new_s + 1.5
-  while fwsh.proc.clock() < t_end do
-    local t_a = fwsh.proc.clock()
-    local r = backup:run(conntrackd.ctl(backup.conntrackd_conf, "-e"))
-    local t_b = fwsh.proc.clock()
-    if r.ok then
-      local seen = entries(r.out, f.port)
-      last_table = 0
-      for src in pairs(seen) do
-        last_table = last_table + 1
-        if not first[src] then first[src] = { after = prev, by = t_b } end
-      end
-      periods[#periods + 1] = t_b - prev
-      prev = t_a
-    end
+  local SETTLE = 30
+  c.duration = math.ceil(c.flows / c.open_rate + SETTLE + new_s + 5)
+  local stat_file = "ctstat-" .. ((lab.flow_runs or 0) + 1) .. ".out"
+  local stat = backup:spawn({ backup:tool("ctstat"), lab:file(backup.name .. "-conntrackd.ctl"), "5",
+                              tostring(c.duration + 30) }, { stdout = lab:file(stat_file) })
+  fwsh.wait{ fn = function() return lab:read(stat_file):find("\n") ~= nil end, interval = 0.01, timeout = 5 }
+  local base = counts(lab:read(stat_file))[1][3]
+  local table_c = { flows = c.flows, open_rate = c.open_rate, interval = c.interval, duration = c.duration,
+                    sources = c.sources, port = c.port }
+  local ok, f = pcall(flows_start, lab, table_c)
+  if not ok then
+    stat:stop(1)
+    error(f, 0)
   end
-  local result = flows_stop(lab, f, c.duration + 30)
-  local born = opened(lab:read(f.tag .. "-client.tsv"))
-  local lags = {}
-  local t_first = f.ready * 1000
-  for src, at in pairs(born) do
-    local s = first[src]
-    if s and at >= t_first then
-      local from = math.max(s.after * 1000, at)
-      lags[#lags + 1] = math.max(0, (from + s.by * 1000) / 2 - at)
+  -- the table is in: the count has not moved for 300 ms
+  local ref
+  pcall(fwsh.wait, { interval = 0.05, timeout = SETTLE, fn = function()
+    local polls = counts(lab:read(stat_file))
+    local last = polls[#polls]
+    for i = #polls, 1, -1 do
+      if polls[i][3] ~= last[3] then return false end
+      if last[2] - polls[i][1] >= 300 then ref = polls[#polls]; return true end
     end
+    return false
+  end })
+  if not ref then
+    stat:stop(1)
+    flows_stop(lab, f, 5, true)
+    return nil, "the backup's conntrackd kept taking entries of the table for " .. SETTLE .. " s"
+  end
+  local name = f.tag .. "-new"
+  client_start(lab, f, { flows = c.new, open_rate = c.rate, interval = c.interval, duration = math.ceil(new_s + 2),
+                         sources = c.sources, id_base = c.flows }, name)
+  lab:hold(new_s + 1.5)
+  pcall(stat.kill, stat, "TERM")
+  pcall(stat.wait, stat, 5)
+  stat:stop(1)
+  local result = flows_stop(lab, f, c.duration + 30, true)
+  local born = opened(lab:read(name .. ".tsv"))
+  local polls = counts(lab:read(stat_file))
+  local lags, windows = {}, {}
+  local i = 1
+  while i <= #polls and polls[i][1] < ref[1] do i = i + 1 end
+  for m, at in ipairs(born) do
+    while i <= #polls and polls[i][3] - ref[3] < m do i = i + 1 end
+    if i > #polls then break end
+    local from = math.max(polls[i - 1][1], at)
+    lags[#lags + 1] = math.max(0, (from + polls[i][2]) / 2 - at)
+    windows[#windows + 1] = (polls[i][2] - from) / 2
   end
   table.sort(lags)
+  local replicated = polls[#polls][3] - ref[3]
   if #lags == 0 then
-    return nil, "no connection opened while the backup's cache was read reached it: "
-                .. (outcome(result.merged).total and result.merged or result.client)
+    return nil, string.format("none of the %d new connections reached the backup (it took %d entries): %s",
+                              #born, replicated, lab:read(name .. ".out"))
   end
   local sum = 0
-  for _, p in ipairs(periods) do sum = sum + p end
+  for _, w in ipairs(windows) do sum = sum + w end
   return { p50 = percentile(lags, 50), p99 = percentile(lags, 99), samples = #lags,
-           resolution_ms = sum / #periods * 1000 / 2, table = last_table, dumps = #periods,
-           outcome = outcome(result.merged), text = result }
+           resolution_ms = sum / #windows, opened = #born, replicated = replicated, table = ref[3] - base,
+           outcome = outcome(result.merged), new_outcome = outcome(lab:read(name .. ".out")), text = result }
 end
 
 --- sync.notifications(lab, fw) -> { { event=, launched=, started=, ends = { ms... },
