@@ -67,7 +67,7 @@ local function flows_start(lab, o)
   fwsh.wait{ fn = function() return lab:listening(f.port) end, interval = 0.01, timeout = 5 }
   f.client = client_start(lab, f, o, tag .. "-client")
   local ok, err = pcall(fwsh.wait, { fn = function() return lab:read(tag .. "-client.out"):find("ready:") ~= nil end,
-                                     interval = 0.02, timeout = 10 + o.flows / o.open_rate * 2 })
+                                     interval = 0.02, timeout = 30 + o.flows / o.open_rate * 20 })
   if not ok then
     pcall(f.client.stop, f.client, 1)
     pcall(f.server.stop, f.server, 1)
@@ -164,7 +164,9 @@ function M.lag(lab, o)
   if not backup or backup.stopped then return nil, "no backup firewall is running" end
   local new_s = c.new / c.rate
   local SETTLE = 30
-  c.duration = math.ceil(c.flows / c.open_rate + SETTLE + new_s + 5)
+  -- the clients are ended when done (flows_stop's early): a duration only
+  -- long enough for a loaded machine's slow opening (here 160 a second)
+  c.duration = math.ceil(c.flows / c.open_rate * 20 + 30 + SETTLE + new_s + 5)
   local stat_file = "ctstat-" .. ((lab.flow_runs or 0) + 1) .. ".out"
   local stat = backup:spawn({ backup:tool("ctstat"), lab:file(backup.name .. "-conntrackd.ctl"), "5",
                               tostring(c.duration + 30) }, { stdout = lab:file(stat_file) })
@@ -200,7 +202,7 @@ function M.lag(lab, o)
   pcall(stat.kill, stat, "TERM")
   pcall(stat.wait, stat, 5)
   stat:stop(1)
-  local result = flows_stop(lab, f, c.duration + 30, true)
+  local result = flows_stop(lab, f, 60 + c.flows / 200, true)
   local born = opened(lab:read(name .. ".tsv"))
   local polls = counts(lab:read(stat_file))
   local lags, windows = {}, {}
@@ -282,7 +284,7 @@ function M.takeover(lab, o)
               sources = count(o, "sources", 50, 1, 150), interval = count(o, "interval", 50, 1, 60000),
               open_rate = count(o, "open_rate", 2000, 1, 100000), port = o.port }
   local before, after = o.before or 2, o.after or 3
-  c.duration = math.ceil(c.flows / c.open_rate + before + after + 3)
+  c.duration = math.ceil(c.flows / c.open_rate * 20 + 30 + before + after + 3)
   local master, backup = lab:master()
   if not master or not backup then errors.raise("firewall.sync", "takeover", "no master and backup now") end
   local f = flows_start(lab, c)
@@ -294,7 +296,7 @@ function M.takeover(lab, o)
   local r = { from = master.name, to = backup.name, mac_ms = (fwsh.proc.clock() - t0) * 1000 }
   lab:hold(after)
   r.gate_dropped = gate_dropped(backup)
-  local s = flows_stop(lab, f, c.duration + 30)
+  local s = flows_stop(lab, f, 60 + c.flows / 200, true)
   r.connections = outcome(s.merged)
   r.client, r.server = outcome(s.client), outcome(s.server)
   r.server_reset = r.server.reset
