@@ -69,6 +69,13 @@ describe("conntrackd sized for the table", function()
     end
   end)
 
+  it("refuses a fix that is neither on nor off, and the fix on VMs, before building", H.ns(function(ns)
+    H.raises(function() firewall.build{ fix = "maybe" } end, "firewall.build", "fix is \"on\"")
+    H.raises(function() firewall.build{ fix = true } end, "firewall.build", "fix is \"on\"")
+    H.raises(function() firewall.build{ fix = "on", backend = "qemu" } end, "firewall.build", "netns backend")
+    assert.are.same({ "lo" }, H.link_names(ns))
+  end))
+
   it("refuses a table the host's nf_conntrack_max cannot hold, before building", H.ns(function(ns)
     local max = tonumber(H.read_file("/proc/sys/net/netfilter/nf_conntrack_max"))
     if not max or max // 2 + 1 > conntrackd.max_flows then pending("nf_conntrack_max is not readable or too large") return end
@@ -133,7 +140,7 @@ describe("replication lag and commit time", function()
 end)
 
 describe("the RST window of a takeover", function()
-  -- As keepalived's users have it (issue 2254 there): NAT, and the kernel
+  -- As keepalived's users have it (its bug report #2254): NAT, and the kernel
   -- picking up a TCP connection mid-stream (nf_conntrack_tcp_loose 1).
   local function run(fix)
     local lab <close> = firewall.build{ nat = true, tcp_loose = true, fix = fix, flows = 1000, advert_int = 0.1 }
