@@ -5,19 +5,21 @@
 -- (`conntrackd -c` at a power-loss takeover: sync.takeover, sync.commit_ms).
 --
 -- usage: fwsh --sandbox bench/conntrack.lua [--sizes 1000,10000] [--rates 50,200,1000]
---          [--runs 1] [--out bench/results/conntrack]
+--          [--runs 1] [--nat] [--out bench/results/conntrack]
 -- Writes OUT.tsv (one line a measurement), OUT-size.svg (lag and commit
 -- time against the table) and OUT-rate.svg (lag against the rate of new
 -- connections, at a table of the first size); prints the tables. Each size
 -- gets a lab of its own, sized for it (firewall.build{flows=}). A table is
 -- held by one fwsh-flows client: at most about 19,000 connections (the
--- machine's hard limit of 20,000 descriptors a process).
+-- machine's hard limit of 20,000 descriptors a process). --nat: every
+-- connection through the firewalls' source NAT (run it apart, with its own
+-- --out, to report NAT and non-NAT side by side).
 local fwsh = require "fwsh"
 local firewall = require "fwsh.firewall"
 local sync = require "fwsh.firewall.sync"
 local plot = require "fwsh.plot"
 
-local o = { sizes = { 1000, 10000 }, rates = { 50, 200, 1000 }, runs = 1, out = "bench/results/conntrack" }
+local o = { sizes = { 1000, 10000 }, rates = { 50, 200, 1000 }, runs = 1, out = "bench/results/conntrack", nat = false }
 local i = 1
 while i <= #arg do
   local k, v = arg[i], arg[i + 1]
@@ -31,8 +33,9 @@ while i <= #arg do
   elseif k == "--rates" then o.rates = list()
   elseif k == "--runs" then o.runs = list()[1]
   elseif k == "--out" and v then o.out = v
+  elseif k == "--nat" then o.nat = true; i = i - 1
   else error("usage: fwsh --sandbox bench/conntrack.lua [--sizes 1000,10000] [--rates 50,200,1000] "
-             .. "[--runs 1] [--out PREFIX]", 0) end
+             .. "[--runs 1] [--nat] [--out PREFIX]", 0) end
   i = i + 2
 end
 
@@ -71,7 +74,7 @@ end
 -- Adverts every 100 ms: on a shared machine 10 ms ones let a starved backup
 -- take over for a moment, which is not what is measured here.
 local function with_lab(n, fn)
-  local lab <close> = firewall.build{ flows = n, advert_int = 0.1 }
+  local lab <close> = firewall.build{ flows = n, advert_int = 0.1, nat = o.nat }
   fn(lab)
 end
 
@@ -124,7 +127,8 @@ local function series(what, key, field)
 end
 local loads = {}
 for _, r in ipairs(rows) do loads[#loads + 1] = tonumber(r.load1) or 0 end
-local note = string.format(" (load %.1f-%.1f on 2 cores)", math.min(table.unpack(loads)), math.max(table.unpack(loads)))
+local note = string.format("%s (load %.1f-%.1f on 2 cores)", o.nat and ", NAT" or "", math.min(table.unpack(loads)),
+                           math.max(table.unpack(loads)))
 plot.curves(o.out .. "-size.svg", {
   title = "conntrackd against the table's size" .. note, x_label = "connections in the table",
   y_label = "ms", log_x = true,
