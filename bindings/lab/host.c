@@ -1,5 +1,5 @@
 /* host.c - fwsh.host: another host's fwsh, over ssh. The work is Lua's
- * (lab/lua/fwsh/hosts.lua: the connection, the proxies, the record); this
+ * (bindings/lua/fwsh/hosts.lua: the connection, the proxies, the record); this
  * is its name on the fwsh module. */
 #include "fwsh_lua.h"
 

@@ -99,3 +99,18 @@ int fwsh_netns_open(struct fwsh_ctx *ctx, const char *name, int *ret_fd)
         *ret_fd = fd;
         return 0;
 }
+
+int ns_call(struct fwsh_ctx *ctx, const char *name, int (*fn)(void *arg), void *arg)
+{
+        int fd, saved, r = fwsh_netns_open(ctx, name, &fd);
+
+        if (r < 0)
+                return r;
+        r = fwsh_netns_enter(fd, &saved);
+        close(fd);
+        if (r < 0)
+                return r;
+        r = fn(arg);
+        fwsh_netns_leave(saved);
+        return r;
+}

@@ -13,7 +13,10 @@
 -- (ExpectationSync), so that a new master knows the data connection an FTP
 -- control connection announced before the failover
 -- conntrackd.argv{ conf= } -> argv (foreground); conntrackd.ctl(conf, flag) -> argv
+-- conntrackd.read(text, file) -> what a lab needs of a conntrackd.conf (see there).
 local V = require "fwsh.validate"
+local blocks = require "fwsh.blocks"
+local errors = require "fwsh.errors"
 
 local M = {}
 local G = "conntrackd"
@@ -107,6 +110,48 @@ function M.config(c)
   add("  }")
   add("}")
   return table.concat(out, "\n") .. "\n"
+end
+
+--- conntrackd.read(text, file) -> { sync = { address=, peer=, interface=, port=, line= },
+--  lock = statement|nil, log = statement|nil, socket = statement|nil,
+--  general = statement, unix = statement|nil }: Sync's UDP block (the
+--  addresses and the interface replication uses; port 3780 when not given,
+--  as conntrackd takes it) and the statements of General that name files
+--  (LockFile, LogFile, UNIX's Path), each { words=, line= }. Raises, naming
+--  FILE:LINE, for what is missing: Sync, its UDP block (Multicast is not
+--  read), IPv4_address, IPv4_Destination_Address, Interface, General.
+function M.read(text, file)
+  local op = "conntrackd.read"
+  local top = blocks.parse(text, file, { op = op, comments = "#" })
+  local function fail(line, why) errors.raise(op, file .. ":" .. line, why, 0) end
+  local sync = blocks.find(top, "Sync")
+  if not sync or not sync.block then fail(1, "no Sync block") end
+  local udp = blocks.find(sync.block, "UDP")
+  if not udp or not udp.block then
+    local mc = blocks.find(sync.block, "Multicast")
+    fail(sync.line, mc and "Sync replicates by Multicast: the lab reads a UDP block (IPv4_address, "
+                           .. "IPv4_Destination_Address, Interface)" or "Sync has no UDP block")
+  end
+  local function need(list, key, owner, what)
+    local s = blocks.find(list, key)
+    if not s or not s.words[2] then fail(owner.line, what .. " has no " .. key) end
+    return s.words[2]
+  end
+  local out = { sync = { line = udp.line } }
+  out.sync.address = need(udp.block, "IPv4_address", udp, "Sync's UDP block")
+  out.sync.peer = need(udp.block, "IPv4_Destination_Address", udp, "Sync's UDP block")
+  out.sync.interface = need(udp.block, "Interface", udp, "Sync's UDP block")
+  local port = blocks.find(udp.block, "Port")
+  out.sync.port = math.tointeger(tonumber(port and port.words[2] or "3780"))
+  if not out.sync.port then fail(port.line, "Port " .. tostring(port.words[2]) .. " is not a number") end
+  local general = blocks.find(top, "General")
+  if not general or not general.block then fail(1, "no General block") end
+  out.general = general
+  out.lock = blocks.find(general.block, "LockFile")
+  out.log = blocks.find(general.block, "LogFile")
+  out.unix = blocks.find(general.block, "UNIX")
+  out.socket = out.unix and blocks.find(out.unix.block or {}, "Path")
+  return out
 end
 
 function M.argv(o)

@@ -138,11 +138,13 @@ local function ip_number(s)
   return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
 end
 
+--- nftables.contains(net, addr) -> whether the IPv4 address addr is in the prefix net
 local function contains(net, addr)
   local bits = tonumber(net:match("/(%d+)$"))
   local size = 1 << (32 - bits)
   return ip_number(net) // size == ip_number(addr) // size
 end
+M.contains = contains
 
 --- nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" }, to = "10.0.0.254",
 --  server_net = "10.0.0.0/24" } -> text: source NAT of what comes from the

@@ -20,7 +20,10 @@ local M = {}
 --  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
 --  timeline, fwsh.plot: FILE.svg, or FILE-N.svg for run N of several),
 --  --expect EXPR (repeatable: o.expect, fwsh.verdict's expectations),
---  --json FILE, --junit FILE (the verdict, written by firewall.scenario);
+--  --json FILE, --junit FILE (the verdict, written by firewall.scenario),
+--  --config DIR (the firewalls run DIR/fw-1/keepalived.conf, conntrackd.conf,
+--  ruleset.nft and fw-2's: see firewall.build's config), --map NAME=ethN
+--  (repeatable: an interface name of those files and the lab's port it is);
 --  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
@@ -32,7 +35,7 @@ function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
                 .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
-                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE"
+                .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --config DIR, --map NAME=eth0|eth1|eth2"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
@@ -68,6 +71,13 @@ function M.args(argv, extra)
       o.expect = o.expect or {}
       o.expect[#o.expect + 1] = value(a, v, function(x) return x ~= "" and x or nil end, "an expectation")
       i = i + 2
+    elseif a == "--config" then o.config = value(a, v, function(x) return x ~= "" and x or nil end, "a directory"); i = i + 2
+    elseif a == "--map" then
+      local from, to = value(a, v, function(x) return x:match("^([%w][%w._-]*)=(eth[012])$") and x end,
+                             "NAME=eth0|eth1|eth2"):match("^(.-)=(.*)$")
+      o.map = o.map or {}
+      o.map[from] = to
+      i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2
@@ -93,9 +103,20 @@ function M.capture_done(c, o)
 end
 
 --- firewall.main(...) -> builds the lab from the command line's options (see
---  firewall.args), shows the master and a ping through it, tears it down
+--  firewall.args), shows the master and a ping through it, tears it down;
+--  main("export", DIR, ...) writes the configuration the lab would run with
+--  those options as plain files instead (firewall.export), building nothing
 function M.main(...)
-  local o = M.args({ ... })
+  local argv = { ... }
+  if argv[1] == "export" then
+    if not argv[2] or argv[2]:find("^%-%-") then
+      errors.raise("firewall export", argv[2], "a directory to write to expected: export DIR [options]", 0)
+    end
+    local o = M.args({ table.unpack(argv, 3) })
+    for _, path in ipairs(require("fwsh.firewall.config").export(argv[2], o)) do print(path) end
+    return
+  end
+  local o = M.args(argv)
   local lab <close> = build.build(o)
   if lab.backend == "qemu" then
     for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
@@ -152,6 +173,16 @@ end
 --  or with survive's words when a run's TCP stream did not survive.
 function M.scenario(s)
   local o = M.args(s.args or {}, s.options)
+  if o.config and not o.master then
+    -- the title names who starts master: with --config, the files say (what
+    -- is wrong with them, the build says)
+    local ok, f = pcall(function()
+      local config = require "fwsh.firewall.config"
+      local src = config.source(o)
+      return config.facts(src.texts, src.files)
+    end)
+    if ok then o.master = f.master end
+  end
   local title = type(s.title) == "function" and s.title(o) or s.title
   local verdict = require "fwsh.verdict"
   local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build

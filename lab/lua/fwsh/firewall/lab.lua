@@ -27,7 +27,7 @@ end
 -- MAC, as br1's FDB says (nil if nobody does now)
 function Lab:master()
   for _, name in ipairs({ "fw-1", "fw-2" }) do
-    local ok = pcall(self:api(name).wait, { fdb = T.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
+    local ok = pcall(self:api(name).wait, { fdb = self.facts.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
                                             timeout = 0 })
     if ok then return self.nodes[name], self.nodes[name == "fw-1" and "fw-2" or "fw-1"] end
   end
@@ -35,14 +35,14 @@ end
 
 --- lab:wait_master(name [, timeout]) -> seconds: until br1 learned the VRRP MAC on name's port
 function Lab:wait_master(name, timeout)
-  return (self:api(name).wait{ fdb = T.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
+  return (self:api(name).wait{ fdb = self.facts.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
                                timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
 -- server-side VRRP MAC on name's port
 function Lab:wait_master_server(name, timeout)
-  return (self:api(name).wait{ fdb = T.vmac.server, bridge = "br0", port = T.fw[name].taps.eth0,
+  return (self:api(name).wait{ fdb = self.facts.vmac.server, bridge = "br0", port = T.fw[name].taps.eth0,
                                timeout = (timeout or 10) * self.patience })
 end
 
@@ -51,8 +51,8 @@ end
 function Lab:wait_ready(fw, timeout)
   local n = self.nodes[fw]
   timeout = (timeout or 10) * self.patience
-  n:wait_link(T.vmac_link.client, { timeout = timeout })
-  n:wait_link(T.vmac_link.server, { timeout = timeout })
+  n:wait_link(self.facts.vmac_link.client, { timeout = timeout })
+  n:wait_link(self.facts.vmac_link.server, { timeout = timeout })
   n:wait_run(conntrackd.ctl(n.conntrackd_conf, "-s"), timeout)
 end
 
@@ -216,7 +216,7 @@ function Lab:close()
   -- Only what build() made: a bridge or tap that was there before (ensure
   -- accepted it) stays, with the route, if it was not ours either.
   if self.route_made then
-    try(self:api("server").route.delete, { dst = T.net.client, via = T.vip.server })
+    try(self:api("server").route.delete, { dst = T.net.client, via = self.facts.vip.server })
   end
   for i = #self.made, 1, -1 do try(node.delete_made, self.made[i]) end
   -- across hosts: each host's part, its directory, the connection

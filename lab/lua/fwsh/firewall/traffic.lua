@@ -15,7 +15,9 @@ local write, listening = base.write, base.listening
 --- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
 -- UDP probe and a counted TCP stream from the client to the server, running
 -- through the master; returns once the stream's connection is replicated to
--- the backup (unless replicated=false)
+-- the backup (unless replicated=false), or once lab:synced gave up: a
+-- replication that did not come is a result (traffic.replicated "no", the
+-- conntrackds' report on standard error), for a verdict to name, not an error
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -36,13 +38,20 @@ function Lab:traffic_start(o)
                           { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
   local _, backup = self:master()
   if backup and not backup.stopped and o.replicated ~= false then
-    t.replicated_ms = self:synced(backup.name, T.stream_port) * 1000
+    local ok, waited = pcall(self.synced, self, backup.name, T.stream_port)
+    if ok then
+      t.replicated, t.replicated_ms = "yes", waited * 1000
+    else
+      t.replicated = "no"
+      io.stderr:write(tostring(waited), "\n")
+    end
   end
   return t
 end
 
 --- lab:traffic_stop(traffic) -> { outage_ms=, sent=, received=, lost=,
---  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received= }
+--  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received=,
+--  replicated = "yes" | "no" | nil (not waited for), replicated_ms= }
 function Lab:traffic_stop(t)
   -- either may have ended on its own (the stream on a reset): what it
   -- printed says how, not a failed kill
@@ -73,6 +82,7 @@ function Lab:traffic_stop(t)
     c = self:read("stream-client-" .. t.tag .. ".out", "client")
   end
   r.nat = self.nat
+  r.replicated, r.replicated_ms = t.replicated, t.replicated_ms
   r.hosts = self.hosts and #self.hosts or 1
   r.peer = s:match("\npeer ([%d.]+):%d+")
   local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")

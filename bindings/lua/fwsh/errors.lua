@@ -1,7 +1,8 @@
--- errors.lua - the lab library's errors are fwsh errors, as the C side
--- raises them (README, Errors): a table with op, object, reason and the
--- sentence in message, tostring'd as that sentence. And the one way a
--- teardown closes everything and still reports the first failure.
+-- errors.lua - the errors of fwsh's Lua code (the module's Lua half and the
+-- lab library on it) are fwsh errors, as the C side raises them (README,
+-- Errors): a table with op, object, reason and the sentence in message,
+-- tostring'd as that sentence. And the one way a teardown closes everything
+-- and still reports the first failure.
 local M = {}
 
 -- The C side's metatable (bindings/base/error.c), so that both kinds print
