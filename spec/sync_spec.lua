@@ -73,6 +73,11 @@ describe("conntrackd sized for the table", function()
     H.raises(function() firewall.build{ fix = "maybe" } end, "firewall.build", "fix is \"on\"")
     H.raises(function() firewall.build{ fix = true } end, "firewall.build", "fix is \"on\"")
     H.raises(function() firewall.build{ fix = "on", backend = "qemu" } end, "firewall.build", "netns backend")
+    -- a configuration of one's own has no gate: fix and flows are the files'
+    H.raises(function() firewall.build{ fix = "on", config = "/nonexistent" } end, "firewall.build", "fix",
+             "comes from the configuration")
+    H.raises(function() firewall.build{ flows = 1000, config = "/nonexistent" } end, "firewall.build", "flows",
+             "comes from the configuration")
     assert.are.same({ "lo" }, H.link_names(ns))
   end))
 
@@ -107,6 +112,16 @@ end)
 -- shared with other work a starved backup took over for a moment again and
 -- again (its notifications recorded it), and those flaps stalled
 -- connections that the measurement is not about.
+describe("export", function()
+  it("writes no gate: a firewall outside the lab has no fwsh-notify to open it", function()
+    local texts = require("fwsh.firewall.config").generated{}
+    assert.is_nil(texts["fw-1"].ruleset:find("pending", 1, true))
+    assert.truthy(texts["fw-1"].keepalived:find('notify_master "/usr/sbin/conntrackd -C /etc/conntrackd/conntrackd.conf -c"', 1, true))
+    local sized = require("fwsh.firewall.config").generated{ flows = 100000 }
+    assert.are.equal(262144, value(sized["fw-2"].conntrackd, "HashLimit"))
+  end)
+end)
+
 describe("replication lag and commit time", function()
   it("are measured on a small lab: 200 new connections, one takeover", H.ns(function()
     local lab <close> = firewall.build{ flows = 400, advert_int = 0.1 }
