@@ -9,20 +9,9 @@
 -- "N failovers, N leaks".
 --
 -- usage: fwsh --sandbox scripts/lab/soak.lua [--runs 100] [--advert S] [--backend qemu] [--master fw-2]
+--            [--expect EXPR] [--json FILE] [--junit FILE]   (firewall.scenario runs it: a step a failover)
 local firewall = require "fwsh.firewall"
-
-local argv, runs = {}, 100
-do
-  local a, i = { ... }, 1
-  while a[i] do
-    if a[i] == "--runs" then
-      runs = math.tointeger(tonumber(a[i + 1])) or error("--runs needs a count", 0); i = i + 2
-    else
-      argv[#argv + 1] = a[i]; i = i + 1
-    end
-  end
-end
-local o = firewall.args(argv)
+local errors = require "fwsh.errors"
 
 local function my_pid()
   local f = assert(io.open("/proc/self/stat", "r"))
@@ -84,28 +73,34 @@ local function diff(what, before, after, out)
 end
 
 local before = state()
-local results, by_mode, fds_first, fds_last = {}, {}, nil, nil
-local lab = firewall.build(o)
-local ok, err = pcall(function()
-  local t0 = fwsh.proc.clock()
-  for i = 1, runs do
+local by_mode, fds_first, fds_last, t0 = {}, nil, nil, nil
+local results = firewall.scenario{
+  args = { ... },
+  options = { ["--runs"] = "runs" },
+  reps = function(o)
+    local n = o.runs == nil and 100 or math.tointeger(o.runs)
+    if not n or n < 1 then errors.raise("soak", "--runs", "needs a count", 0) end
+    return n
+  end,
+  title = function(o)
+    return string.format("soak: %d failovers, adverts every %g s, %s backend", o.runs or 100,
+                         o.advert_int or firewall.advert_int[o.backend or "netns"], o.backend or "netns")
+  end,
+  run = function(lab, o, i)
+    t0 = t0 or fwsh.proc.clock()
     local mode = firewall.modes[(i - 1) % #firewall.modes + 1]
     local r = lab:failover(mode, { down = o.down })
-    results[i] = r
     by_mode[mode] = by_mode[mode] or {}
     table.insert(by_mode[mode], r)
     if i == 1 then fds_first = fds() end
     fds_last = fds()
-    firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, runs, mode,
+    firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, o.runs or 100, mode,
                                     r.from, r.to, r.outage_ms or -1, r.stream, fwsh.proc.clock() - t0))
-  end
-end)
-firewall.progress("")
-lab:close()
-if not ok then error(err, 0) end
+    return r
+  end,
+  after = function() firewall.progress("") end,
+}
 
-firewall.report(string.format("soak: %d failovers, adverts every %g s, %s backend", runs,
-                              o.advert_int or firewall.advert_int[o.backend or "netns"], o.backend or "netns"), results)
 print(string.format("%-13s %5s  %-34s %-34s %s", "by mode", "runs", "outage_ms min/median/p95/max",
                     "mac_move_ms min/median/p95/max", "tcp_stream"))
 local all_survived = true
@@ -142,5 +137,5 @@ end
 for _, l in ipairs(leaks) do print("leak: " .. l) end
 print(string.format("file descriptors of fwsh: %d after the first failover, %d after the last",
                     fds_first and #fds_first or -1, fds_last and #fds_last or -1))
-print(string.format("%d failovers, %d leaks", runs, #leaks))
+print(string.format("%d failovers, %d leaks", #results, #leaks))
 if #leaks > 0 or not all_survived then os.exit(1) end

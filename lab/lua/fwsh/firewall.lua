@@ -21,7 +21,8 @@
 -- experiments), report (statistics and what scenarios print), cli (the
 -- command line and the scenario runner), config (the firewalls'
 -- configurations: the lab's own, exported, or the user's, read and checked),
--- sync (conntrackd's replication lag and commit time, a takeover with many
+-- timeline_verbs and timeline_run (a scenario as a fault timeline), sync
+-- (conntrackd's replication lag and commit time, a takeover with many
 -- connections: require "fwsh.firewall.sync"). This module is their one face.
 local T = require "fwsh.firewall.topology"
 local ftp = require "fwsh.ftp"
@@ -44,5 +45,7 @@ export("fwsh.firewall.build", { "build", "node_on_host" })
 export("fwsh.firewall.report", { "stats", "plot", "report" })
 export("fwsh.firewall.cli", { "args", "capture", "capture_done", "main", "scenario" })
 export("fwsh.firewall.config", { "export" })
+export("fwsh.firewall.timeline_run", { "expect" })
+M.timeline_load = require("fwsh.firewall.timeline_run").load
 
 return M

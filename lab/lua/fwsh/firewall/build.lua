@@ -12,16 +12,18 @@ local config = require "fwsh.firewall.config"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+local own = require "fwsh.firewall.image"
 
 local M = {}
 local Lab, write = base.Lab, base.write
 
--- The nodes' qemu options: the lab's own (o.qemu), with its display.
+-- The nodes' qemu options: the lab's own (o.qemu), with its display and
+-- how a cable is pulled.
 local function qemu_opts(lab, o)
-  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  if not (o.display or o.cable) or lab.backend ~= "qemu" then return o.qemu end
   local q = {}
   for k, v in pairs(o.qemu or {}) do q[k] = v end
-  q.display = o.display
+  q.display, q.cable = o.display or q.display, o.cable or q.cable
   return q
 end
 
@@ -262,6 +264,12 @@ end
 --  file is checked by its daemon's own check before anything is built, and
 --  who starts master, the virtual addresses and the sync link are read from
 --  them (master, advert_int, version, ftp and preempt are the files' then).
+--  image = PATH | { ["fw-1"] = PATH | {disk=, format=, kernel=, initrd=,
+--  append=, ready=}, ... }: a firewall boots the user's own VM image
+--  (qemu, from an overlay: node.new's qemu.disk) instead of fwsh's, with
+--  kernel=, initrd=, append=, ready_line=, ready_port=, ready_timeout= as
+--  the defaults of each (ready_port is tried on its server-side address,
+--  from the host); see fwsh.firewall.image for what the lab expects of it.
 --  flows: the connections the lab will carry; conntrackd's hash and buffers
 --  follow it (fwsh.conntrackd.sizing), and a host whose nf_conntrack_max
 --  cannot hold twice as many is refused. fix: "on" (the default on
@@ -278,6 +286,9 @@ function M.build(o)
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
   end
+  if o.cable ~= nil and ((o.backend or (o.image and "qemu")) ~= "qemu" or (o.cable ~= "qmp" and o.cable ~= "tap")) then
+    errors.raise("firewall.build", "cable", "cable is \"qmp\" or \"tap\", with the qemu backend")
+  end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
   end
@@ -289,11 +300,12 @@ function M.build(o)
     for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to", "fix", "flows" }) do
       if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
     end
-    if o.hosts ~= nil or (o.backend or "netns") ~= "netns" then
+    if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
       errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
     end
   end
-  local backend = o.backend or "netns"
+  -- (a firewall's own VM image makes the lab's nodes VMs: firewall.image)
+  local backend = o.backend or (o.image ~= nil and "qemu") or "netns"
   if o.fix ~= nil and o.fix ~= "on" and o.fix ~= "off" then
     errors.raise("firewall.build", "fix", "fix is \"on\" (the default) or \"off\"")
   end
@@ -336,9 +348,10 @@ function M.build(o)
     end
     return f
   end
+  local images = own.check(o) -- the firewalls' own VM images, if any: then VMs
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp,
-                             fix_on = o.fix_on, flows = o.flows,
+                             backend = o.backend or (images and "qemu") or "netns", nat = o.nat == true,
+                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
@@ -378,7 +391,8 @@ function M.build(o)
     end)
     lab.made, lab.route_made = made, not o.nat
     for _, name in ipairs({ "fw-1", "fw-2" }) do
-      lab.nodes[name] = firewall_node(lab, name, fo)
+      lab.nodes[name] = images and images[name] and own.node(lab, name, images[name], qemu_opts(lab, o))
+                        or firewall_node(lab, name, fo)
     end
     lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
     start_nodes(lab, o)
