@@ -35,12 +35,8 @@ local function run_file(lab, name, what)
   return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
 end
 
--- keepalived's notify commands on a firewall of the lab (text: its
--- keepalived.conf, localized), each run under fwsh-notify, which records in
--- NAME-notify.log when keepalived launched it and when each command ended
--- (fwsh.firewall.sync reads the commit's time there); with the fix on (the
--- generated ruleset's `pending` gate), the new master opens the gate after
--- its commit and a backup closes it before its resync request. -> text
+-- keepalived's notify commands run under fwsh-notify where the lab's tools
+-- are (config.timed_notify); with the fix on, they open and close the gate.
 local function timed_notify(lab, name, text)
   local tool = lab.backend == "netns" and node.tool("notify")
   if not tool or tool:sub(1, 1) ~= "/" then
@@ -49,28 +45,10 @@ local function timed_notify(lab, name, text)
     end
     return text
   end
-  local log = lab:file(name .. "-notify.log")
-  local again, gate_text = nftables.pending_again(lab:file(name .. "-pending.nft"))
-  if lab.fix_on then write(lab:file(name .. "-pending.nft"), gate_text) end
-  local lines = {}
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-  if text:sub(-1) == "\n" then lines[#lines] = nil end
-  for _, n in ipairs(keepalived.read(text, name .. "-keepalived.conf").notify) do
-    local event = ({ notify_master = "master", notify_backup = "backup", notify_fault = "fault" })[n.key]
-    if event then
-      local cmds = { n.words }
-      if lab.fix_on and event == "master" then cmds[2] = nftables.pending_done()
-      elseif lab.fix_on then table.insert(cmds, 1, again) end
-      local argv = { tool, log, event }
-      for _, cmd in ipairs(cmds) do
-        argv[#argv + 1] = "--"
-        table.move(cmd, 1, #cmd, #argv + 1, argv)
-      end
-      local indent = lines[n.line]:match("^(%s*)")
-      lines[n.line] = indent .. n.key .. ' "' .. table.concat(argv, " ") .. '"'
-    end
-  end
-  return table.concat(lines, "\n") .. "\n"
+  local gate = lab.fix_on and lab:file(name .. "-pending.nft")
+  if gate then write(gate, select(2, nftables.pending_again(gate))) end
+  return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
+                                     file = name .. "-keepalived.conf" })
 end
 
 -- Firewall name's configuration (texts: config.source's) made the lab's

@@ -278,6 +278,35 @@ function M.localize(texts, paths, files)
            ruleset = texts.ruleset }
 end
 
+--- config.timed_notify(text, { tool=, log=, gate=, file= }) -> text: a
+--  keepalived.conf (text, named file in messages) whose notify commands
+--  each run under fwsh-notify (tool), which records in log when keepalived
+--  launched it and when each command ended (fwsh.firewall.sync reads the
+--  commit's time there); gate: the file that puts tcp back into the
+--  ruleset's `pending` set (nftables.pending_again): the new master opens
+--  the gate after its commit, a backup closes it before its resync request
+function M.timed_notify(text, o)
+  local lines = {}
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  if text:sub(-1) == "\n" then lines[#lines] = nil end
+  for _, n in ipairs(keepalived.read(text, o.file or "keepalived.conf").notify) do
+    local event = ({ notify_master = "master", notify_backup = "backup", notify_fault = "fault" })[n.key]
+    if event then
+      local cmds = { n.words }
+      if o.gate and event == "master" then cmds[2] = nftables.pending_done()
+      elseif o.gate then table.insert(cmds, 1, (nftables.pending_again(o.gate))) end
+      local argv = { o.tool, o.log, event }
+      for _, cmd in ipairs(cmds) do
+        argv[#argv + 1] = "--"
+        table.move(cmd, 1, #cmd, #argv + 1, argv)
+      end
+      local indent = lines[n.line]:match("^(%s*)")
+      lines[n.line] = indent .. n.key .. ' "' .. table.concat(argv, " ") .. '"'
+    end
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
 --- config.check(placed, files, tag): each firewall's files checked by the
 --  daemons' own checks, in a namespace of their own (keepalived needs the
 --  interfaces it names to exist: eth0, eth1, eth2 there are bridges), removed
