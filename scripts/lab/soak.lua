@@ -8,8 +8,16 @@
 -- It prints each mode's distribution (min / median / p95 / max) and ends with
 -- "N failovers, N leaks".
 --
+-- With --flows N, each failover also carries N connections (fwsh-flows, a
+-- byte every 100 ms each, --new-rate R new ones a second): each run's
+-- outcome of them is printed, and for the runs over 100 ms when the
+-- connections' own gaps began and ended, from the fault: whether the
+-- probe's long gap was the path's (every connection's gap as long) or the
+-- probe's own.
+--
 -- usage: fwsh --sandbox scripts/lab/soak.lua [--runs 100] [--advert S] [--backend qemu] [--master fw-2]
 --            [--expect EXPR] [--json FILE] [--junit FILE]   (firewall.scenario runs it: a step a failover)
+--            [--flows N [--new-rate R]] [--mode M (only that mode)]
 local firewall = require "fwsh.firewall"
 local errors = require "fwsh.errors"
 
@@ -76,7 +84,8 @@ local before = state()
 local by_mode, fds_first, fds_last, t0 = {}, nil, nil, nil
 local results = firewall.scenario{
   args = { ... },
-  options = { ["--runs"] = "runs" },
+  -- --flows: the flow tool's ports in the ruleset (and conntrackd sized for them)
+  options = { ["--runs"] = "runs", ["--flows"] = "flows", ["--new-rate"] = "new_rate" },
   reps = function(o)
     local n = o.runs == nil and 100 or math.tointeger(o.runs)
     if not n or n < 1 then errors.raise("soak", "--runs", "needs a count", 0) end
@@ -88,12 +97,19 @@ local results = firewall.scenario{
   end,
   run = function(lab, o, i)
     t0 = t0 or fwsh.proc.clock()
-    local mode = firewall.modes[(i - 1) % #firewall.modes + 1]
-    local r = lab:failover(mode, { down = o.down })
+    local mode = o.mode or firewall.modes[(i - 1) % #firewall.modes + 1]
+    local r = lab:failover(mode, { down = o.down, flows = o.flows and {
+      flows = o.flows, new_rate = o.new_rate or 0, interval = 100, stall_ms = 5000 } })
     by_mode[mode] = by_mode[mode] or {}
     table.insert(by_mode[mode], r)
     if i == 1 then fds_first = fds() end
     fds_last = fds()
+    if r.flows then
+      local f = r.flows
+      print(string.format("run %d %s: connections: total %d survived %d stalled %d reset %d lost_bytes %d; "
+                          .. "probe gap %.1f ms from %s ms", i, mode, f.total, f.survived, f.stalled, f.reset,
+                          f.lost_bytes, r.outage_ms or -1, r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?"))
+    end
     firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, o.runs or 100, mode,
                                     r.from, r.to, r.outage_ms or -1, r.stream, fwsh.proc.clock() - t0))
     return r
@@ -126,6 +142,9 @@ for i, r in ipairs(results) do
                         r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?",
                         r.mac_ms and string.format("%.0f", r.mac_ms) or "-",
                         r.mac0_ms and string.format("%.0f", r.mac0_ms) or "-"))
+    if r.flows then
+      for _, line in ipairs(require("fwsh.firewall.outcome").lines(r.flows)) do print("  " .. line) end
+    end
   end
 end
 

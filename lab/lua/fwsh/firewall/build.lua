@@ -205,7 +205,7 @@ function build_across(lab, o, fo)
     lab.made_at[a][#lab.made_at[a] + 1] = node.made(va)
     lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
   end
-  if not o.nat then
+  if not o.nat or o.nat == "half" then
     route_back(b, lab.facts)
     lab.route_made = true
   end
@@ -248,7 +248,11 @@ end
 --  kernel=, initrd=, append=, ready_line=, ready_port=, ready_timeout= as
 --  the defaults of each (ready_port is tried on its server-side address,
 --  from the host); see fwsh.firewall.image for what the lab expects of it.
---  flows: the connections the lab will carry; conntrackd's hash and buffers
+--  nat="half": only the flow tool's NAT addresses (topology.flows_src.nat)
+--  are translated, the rest of the client network is routed back;
+--  flows=N: the ruleset lets the flow tool's ports through
+--  (topology.flows_port and the next ones: lab:flows_start)
+--  flows also sizes the firewalls for the connections: conntrackd's hash and buffers
 --  follow it (fwsh.conntrackd.sizing), and a host whose nf_conntrack_max
 --  cannot hold twice as many is refused. fix: "on" (the default on
 --  namespace nodes with the lab's own configuration) the new master drops
@@ -261,6 +265,13 @@ end
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
+  if o.nat ~= nil and o.nat ~= true and o.nat ~= false and o.nat ~= "half" then
+    errors.raise("firewall.build", "nat",
+                 "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
+  end
+  -- "half": only the flows' NAT addresses are translated; the rest of the
+  -- client network is routed back as without NAT (config.generated)
+  local half = o.nat == "half"
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
   end
@@ -328,7 +339,8 @@ function M.build(o)
   end
   local images = own.check(o) -- the firewalls' own VM images, if any: then VMs
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or (images and "qemu") or "netns", nat = o.nat == true,
+                             backend = o.backend or (images and "qemu") or "netns",
+                             nat = o.nat == true or half and "half",
                              ftp = o.ftp, fix_on = o.fix_on, flows = o.flows,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
@@ -365,9 +377,9 @@ function M.build(o)
         for _, t in ipairs(T.taps()) do mine(fwsh.tap.ensure(t[1], { bridge = t[2] })) end
       end
       -- With NAT the server answers the virtual IP, on its own network: no route back.
-      if not o.nat then route_back(fwsh, lab.facts) end
+      if not o.nat or half then route_back(fwsh, lab.facts) end
     end)
-    lab.made, lab.route_made = made, not o.nat
+    lab.made, lab.route_made = made, not o.nat or half
     for _, name in ipairs({ "fw-1", "fw-2" }) do
       lab.nodes[name] = images and images[name] and own.node(lab, name, images[name], qemu_opts(lab, o))
                         or firewall_node(lab, name, fo)

@@ -15,6 +15,7 @@ local M = {}
 --  --advert SECONDS, --version 2|3, --reps N, --backend netns|qemu, --loose,
 --  --fail power|hang (fw1-dies), --mode MODE (failover.lua: see
 --  lab:failover), --down SECONDS (how long a cable stays pulled), --nat,
+--  --fix on|off (o.fix: the lab's fix of the reset window, on by default),
 --  --display vnc|spice (a screen on each VM), --capture FILE (the
 --  scenario's packets on br2, or on --capture-link LINK, kept as evidence
 --  in FILE: see firewall.capture), --plot FILE.svg (each run's outage
@@ -29,7 +30,8 @@ local M = {}
 --  TEXT (direct boot of an image with no boot loader), --ready-line
 --  PATTERN, --ready-port N, --ready-timeout S (when such a VM is ready);
 --  --cable qmp|tap (how a VM's cable is pulled: node.new's qemu.cable);
---  extra: { ["--loss"] = "loss", ... }, a scenario's own numeric options
+--  extra: { ["--loss"] = "loss", ["--tsv"] = { "tsv", "a file" }, ... }, a
+--  scenario's own options: numbers, or (a table: the key and what it is) words
 local function hosts_arg(v)
   local n = math.tointeger(tonumber(v))
   if n then return n == 2 and n or nil end
@@ -38,7 +40,8 @@ end
 
 function M.args(argv, extra)
   local usage = "--master fw-1|fw-2, --advert S, --version 2|3, --reps N, --backend netns|qemu, "
-                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|") .. ", --down S, --loose, --nat, "
+                .. "--fail power|hang, --mode " .. table.concat(traffic.modes, "|")
+                .. ", --down S, --loose, --nat, --fix on|off, "
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
                 .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --config DIR, --map NAME=eth0|eth1|eth2, "
                 .. "--image [fw-N=]PATH, --kernel FILE, --initrd FILE, --append TEXT, --ready-line PATTERN, "
@@ -66,6 +69,7 @@ function M.args(argv, extra)
     elseif a == "--backend" then o.backend = value(a, v, one_of("netns", "qemu"), "netns or qemu"); i = i + 2
     elseif a == "--loose" then o.tcp_loose = true; i = i + 1
     elseif a == "--nat" then o.nat = true; i = i + 1
+    elseif a == "--fix" then o.fix = value(a, v, one_of("on", "off"), "on or off"); i = i + 2
     elseif a == "--plot" then o.plot = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--display" then o.display = value(a, v, one_of("vnc", "spice"), "vnc or spice"); i = i + 2
     elseif a == "--fail" then o.fail = value(a, v, one_of("power", "hang"), "power or hang"); i = i + 2
@@ -102,6 +106,8 @@ function M.args(argv, extra)
     elseif a == "--ready-timeout" then o.ready_timeout = value(a, v, number, "seconds"); i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
+    elseif extra and type(extra[a]) == "table" then
+      o[extra[a][1]] = value(a, v, function(x) return x ~= "" and x or nil end, extra[a][2] or "a word"); i = i + 2
     elseif extra and extra[a] then o[extra[a]] = value(a, v, number, "a number"); i = i + 2
     else errors.raise("firewall.args", a, "unknown option (" .. usage .. ")", 0) end
   end
@@ -183,7 +189,8 @@ end
 
 --- firewall.scenario{ args = { ... }, title = TEXT | function(o) -> TEXT,
 --  run = function(lab, o, i) -> result, reps = N | function(o) -> N | nil,
---  setup = function(lab, o), after = function(lab, o, results),
+--  setup = function(lab, o), prepare = function(o) (the options read,
+--  before anything is built), after = function(lab, o, results),
 --  options = { ["--loss"] = "loss" }, variants = function(o) -> { {OPTIONS},
 --  ... } (a lab each, built with those options over o's; reps runs in each),
 --  report = function(title, results) -> survived (instead of firewall.report),
@@ -214,6 +221,7 @@ function M.scenario(s)
     end)
     if ok then o.master = f.master end
   end
+  if s.prepare then s.prepare(o) end
   local title = type(s.title) == "function" and s.title(o) or s.title
   local verdict = require "fwsh.verdict"
   local v = verdict.new(title, o.expect or {}) -- a bad expectation is refused before any build

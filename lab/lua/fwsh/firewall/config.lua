@@ -39,7 +39,13 @@ function M.generated(o)
   if o.ftp then
     services[#services + 1] = { proto = "tcp", port = T.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
   end
-  local nat = o.nat and nftables.nat{ from = T.net.client, out = { T.side_port.server, T.vmac_link.server },
+  -- the flow tool's ports (lab:flows_start), with o.flows only
+  for k = 1, o.flows and T.flows_ports or 0 do
+    services[#services + 1] = { proto = "tcp", port = T.flows_port + k - 1 }
+  end
+  -- nat = "half": only the flows' NAT addresses are translated
+  local nat = o.nat and nftables.nat{ from = o.nat == "half" and T.flows_src.nat or T.net.client,
+                                      out = { T.side_port.server, T.vmac_link.server },
                                       to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   local ruleset = nftables.firewall{
     pending = o.fix_on == true,

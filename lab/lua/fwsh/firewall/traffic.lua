@@ -7,18 +7,20 @@ local ftp = require "fwsh.ftp"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+require "fwsh.firewall.flows" -- lab:flows_start, lab:flows_stop: failover's o.flows
 
 local M = {}
 local Lab = base.Lab
 local write, listening = base.write, base.listening
 
---- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
--- UDP probe and a counted TCP stream from the client to the server, running
--- through the master; returns once the stream's connection is replicated to
--- the backup (unless replicated=false, or the backup runs its own image:
--- nothing asks its conntrackd), or once lab:synced gave up: a
--- replication that did not come is a result (traffic.replicated "no", the
--- conntrackds' report on standard error), for a verdict to name, not an error
+--- lab:traffic_start([{rate=BYTES_PER_S, replicated=true, backup=NODE}]) -> traffic:
+-- a 10 ms UDP probe and a counted TCP stream from the client to the server,
+-- running through the master; returns once the stream's connection is
+-- replicated to the backup (unless replicated=false, or the backup runs its
+-- own image: nothing asks its conntrackd; backup: that node, else the one
+-- lab:master() says now), or once lab:synced gave up: a replication that
+-- did not come is a result (traffic.replicated "no", the conntrackds' report
+-- on standard error), for a verdict to name, not an error
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -37,7 +39,9 @@ function Lab:traffic_start(o)
   t.stream = client:spawn({ client:tool("stream"), "client", T.server, tostring(T.stream_port),
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
-  local _, backup = self:master()
+  -- the caller may know the backup better than the FDB does now: with many
+  -- connections running the virtual MACs move between the two firewalls' ports
+  local backup = o.backup or select(2, self:master())
   if backup and not backup.stopped and o.replicated ~= false and not backup.agentless then
     local ok, waited = pcall(self.synced, self, backup.name, T.stream_port)
     if ok then
@@ -224,6 +228,12 @@ end
 --                   over, and traffic must not notice
 --  result: the fields of lab:traffic_stop, plus mode, from, to, mac_ms
 --  (br1 learned the client-side VRRP MAC on the new master's port), mac0_ms (br0)
+--  o.flows = lab:flows_start's options: many connections run too, from
+--  before the failure (their first ones replicated to the backup, as far
+--  as it does in time) until traffic has gone on through the new master for
+--  longer than their stall bound; result.flows is lab:flows_stop's result
+--  (each connection's outcome), result.flows_synced_s how long the backup
+--  took to hold them, result.flows_replicated how many it held
 function Lab:failover(mode, o)
   o = o or {}
   local master, backup = self:master()
@@ -233,7 +243,10 @@ function Lab:failover(mode, o)
     errors.raise("lab:failover", tostring(mode), "the mode is one of " .. table.concat(M.modes, ", "))
   end
   local dropped0 = self:dropped()
-  local traffic = self:traffic_start()
+  local flows = o.flows and self:flows_start(o.flows)
+  local synced, replicated
+  if flows then synced, replicated = self:flows_synced(backup.name, flows.n) end
+  local traffic = self:traffic_start{ backup = backup }
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
   local r = { mode = mode, from = master.name }
@@ -269,9 +282,14 @@ function Lab:failover(mode, o)
       master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
     end
   end
-  self:hold(2)                                     -- traffic goes on through the new master
+  -- traffic goes on through the new master (with flows: until a stall would show)
+  self:hold(flows and math.max(2, flows.stall_ms / 1000 + 1) or 2)
   r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  if flows then
+    r.flows = self:flows_stop(flows, { fault = t0 })
+    r.flows_synced_s, r.flows_replicated = synced, replicated
+  end
   r.replicated_ms = traffic.replicated_ms
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay
