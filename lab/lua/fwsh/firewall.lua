@@ -21,8 +21,9 @@
 -- experiments), report (statistics and what scenarios print), cli (the
 -- command line and the scenario runner), config (the firewalls'
 -- configurations: the lab's own, exported, or the user's, read and checked),
--- timeline_verbs and timeline_run (a scenario as a fault timeline). This
--- module is their one face.
+-- timeline_verbs and timeline_run (a scenario as a fault timeline), sync
+-- (conntrackd's replication lag and commit time, a takeover with many
+-- connections: require "fwsh.firewall.sync"). This module is their one face.
 local T = require "fwsh.firewall.topology"
 local ftp = require "fwsh.ftp"
 

@@ -7,6 +7,7 @@ local fwsh = fwsh or require "fwsh"
 local node = require "fwsh.node"
 local keepalived = require "fwsh.keepalived"
 local conntrackd = require "fwsh.conntrackd"
+local nftables = require "fwsh.nftables"
 local config = require "fwsh.firewall.config"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
@@ -34,6 +35,22 @@ local function run_file(lab, name, what)
   return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
 end
 
+-- keepalived's notify commands run under fwsh-notify where the lab's tools
+-- are (config.timed_notify); with the fix on, they open and close the gate.
+local function timed_notify(lab, name, text)
+  local tool = lab.backend == "netns" and node.tool("notify")
+  if not tool or tool:sub(1, 1) ~= "/" then
+    if lab.fix_on then
+      errors.raise("firewall.build", "fix", "fix = \"on\" needs fwsh-notify at an absolute path (FWSH_TOOLS)")
+    end
+    return text
+  end
+  local gate = lab.fix_on and lab:file(name .. "-pending.nft")
+  if gate then write(gate, select(2, nftables.pending_again(gate))) end
+  return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
+                                     file = name .. "-keepalived.conf" })
+end
+
 -- Firewall name's configuration (texts: config.source's) made the lab's
 -- (config.localize) and written to the lab's directory, once:
 -- -> { keepalived=, conntrackd=, ruleset= } the files' paths, texts = what they hold.
@@ -45,6 +62,7 @@ local function place(lab, name, texts)
   local t = config.localize(texts, { conntrackd_conf = files.conntrackd, lock = run_file(lab, name, "conntrackd.lock"),
                                      socket = run_file(lab, name, "conntrackd.ctl"),
                                      log = lab:file(name .. "-conntrackd.log") })
+  t.keepalived = timed_notify(lab, name, t.keepalived)
   for _, p in ipairs({ "keepalived", "conntrackd", "ruleset" }) do write(files[p], t[p]) end
   files.texts = t
   lab.placed[name] = files
@@ -101,7 +119,7 @@ end
 --  data only): how a lab across hosts builds a firewall on its host
 function M.node_on_host(name, o)
   if not T.fw[name] then errors.raise("firewall.node_on_host", tostring(name), "fw-1 or fw-2 expected") end
-  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns" }, Lab)
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on }, Lab)
   return firewall_node(site, name, o)
 end
 
@@ -203,7 +221,7 @@ end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
 --  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil,
---  config=nil, map=nil} -> lab, built and
+--  config=nil, map=nil, flows=nil, fix="on"} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
 --  route back to the client network; ftp: the client may use FTP on the
@@ -234,6 +252,16 @@ end
 --  are translated, the rest of the client network is routed back;
 --  flows=N: the ruleset lets the flow tool's ports through
 --  (topology.flows_port and the next ones: lab:flows_start)
+--  flows also sizes the firewalls for the connections: conntrackd's hash and buffers
+--  follow it (fwsh.conntrackd.sizing), and a host whose nf_conntrack_max
+--  cannot hold twice as many is refused. fix: "on" (the default on
+--  namespace nodes with the lab's own configuration) the new master drops
+--  packets of connections it does not know until its `conntrackd -c` is
+--  done (nftables' `pending` gate, opened by keepalived's notify under
+--  fwsh-notify); "off" (qemu, a configuration of one's own) as keepalived's
+--  users have it: with tcp_loose = true and NAT such packets are picked up
+--  mid-stream under a new translation and the server resets the connection
+--  (README, "conntrackd at the table's size").
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
@@ -258,12 +286,44 @@ function M.build(o)
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
   if o.config ~= nil then
-    for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to" }) do
+    for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to", "fix", "flows" }) do
       if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
     end
     if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
       errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
     end
+  end
+  -- (a firewall's own VM image makes the lab's nodes VMs: firewall.image)
+  local backend = o.backend or (o.image ~= nil and "qemu") or "netns"
+  if o.fix ~= nil and o.fix ~= "on" and o.fix ~= "off" then
+    errors.raise("firewall.build", "fix", "fix is \"on\" (the default) or \"off\"")
+  end
+  -- the gate needs fwsh-notify to open it, which a VM's image does not have
+  if o.fix == "on" and backend ~= "netns" then
+    errors.raise("firewall.build", "fix", "fix = \"on\" needs the netns backend (fwsh-notify is not in the VM image)")
+  end
+  if o.flows ~= nil then
+    if math.type(o.flows) ~= "integer" or o.flows < 1 or o.flows > conntrackd.max_flows then
+      errors.raise("firewall.build", "flows", string.format("flows is a count of connections, 1 to %d",
+                                                            conntrackd.max_flows))
+    end
+    -- A namespace cannot raise nf_conntrack_max: it is the host's (read-only
+    -- outside the initial namespace), so a table that cannot fit is refused
+    -- here, not found full in the middle of a run.
+    local f = backend == "netns" and io.open("/proc/sys/net/netfilter/nf_conntrack_max", "r")
+    local max = f and tonumber(f:read("l"))
+    if f then f:close() end
+    if max and max < 2 * o.flows then
+      errors.raise("firewall.build", "flows", string.format(
+        "%d connections need nf_conntrack_max >= %d (twice, for those opened while others close); the host's is %d",
+        o.flows, 2 * o.flows, max))
+    end
+  end
+  do -- the options as the configuration is made from them: the gate is the generated lab's
+    local given = o
+    o = {}
+    for k, v in pairs(given) do o[k] = v end
+    o.fix_on = backend == "netns" and given.fix ~= "off" and given.config == nil
   end
   -- every configuration made or read (a bad address, a missing file
   -- refused) before anything else is; the user's checked by its daemons
@@ -281,7 +341,8 @@ function M.build(o)
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or (images and "qemu") or "netns",
                              nat = o.nat == true or half and "half",
-                             ftp = o.ftp, facts = not source.own and facts() or nil }, Lab)
+                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows,
+                             facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1

@@ -30,8 +30,9 @@ M.paths = { conntrackd_conf = "/etc/conntrackd/conntrackd.conf", lock = "/var/lo
 
 --- config.generated(o) -> { ["fw-1"] = { keepalived=, conntrackd=, ruleset= }, ["fw-2"] = ... }:
 --  the lab's own configuration, from firewall.build's options (master,
---  advert_int, version, preempt, ftp, nat, nat_to, backend), with the Debian
---  paths of config.paths
+--  advert_int, version, preempt, ftp, nat, nat_to, backend, flows: conntrackd
+--  sized for the table; fix_on: the ruleset's `pending` gate, which only the
+--  lab opens, so export writes none), with the Debian paths of config.paths
 function M.generated(o)
   local services = { { proto = "tcp", port = T.stream_port }, { proto = "udp", port = T.probe_port },
                      { proto = "icmp" } }
@@ -47,6 +48,7 @@ function M.generated(o)
                                       out = { T.side_port.server, T.vmac_link.server },
                                       to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
   local ruleset = nftables.firewall{
+    pending = o.fix_on == true,
     client = { ifaces = { T.side_port.client, T.vmac_link.client }, net = T.net.client },
     server = { ifaces = { T.side_port.server, T.vmac_link.server }, net = T.net.server },
     sync = { iface = "eth2", port = T.sync_port },
@@ -67,6 +69,7 @@ function M.generated(o)
         port = T.sync_port, socket = M.paths.socket, lock = M.paths.lock, log = M.paths.log,
         ignore = { "127.0.0.1", table.unpack(T.own_addresses()) },
         expectations = o.ftp and { "ftp" } or nil,
+        flows = o.flows,
       },
       keepalived = keepalived.config{
         router_id = name,
@@ -279,6 +282,35 @@ function M.localize(texts, paths, files)
   end
   return { conntrackd = table.concat(out, "\n") .. "\n", keepalived = table.concat(klines, "\n") .. "\n",
            ruleset = texts.ruleset }
+end
+
+--- config.timed_notify(text, { tool=, log=, gate=, file= }) -> text: a
+--  keepalived.conf (text, named file in messages) whose notify commands
+--  each run under fwsh-notify (tool), which records in log when keepalived
+--  launched it and when each command ended (fwsh.firewall.sync reads the
+--  commit's time there); gate: the file that puts tcp back into the
+--  ruleset's `pending` set (nftables.pending_again): the new master opens
+--  the gate after its commit, a backup closes it before its resync request
+function M.timed_notify(text, o)
+  local lines = {}
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  if text:sub(-1) == "\n" then lines[#lines] = nil end
+  for _, n in ipairs(keepalived.read(text, o.file or "keepalived.conf").notify) do
+    local event = ({ notify_master = "master", notify_backup = "backup", notify_fault = "fault" })[n.key]
+    if event then
+      local cmds = { n.words }
+      if o.gate and event == "master" then cmds[2] = nftables.pending_done()
+      elseif o.gate then table.insert(cmds, 1, (nftables.pending_again(o.gate))) end
+      local argv = { o.tool, o.log, event }
+      for _, cmd in ipairs(cmds) do
+        argv[#argv + 1] = "--"
+        table.move(cmd, 1, #cmd, #argv + 1, argv)
+      end
+      local indent = lines[n.line]:match("^(%s*)")
+      lines[n.line] = indent .. n.key .. ' "' .. table.concat(argv, " ") .. '"'
+    end
+  end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 --- config.check(placed, files, tag): each firewall's files checked by the
