@@ -50,6 +50,30 @@ describe("fwsh.errors", function()
     assert.are.equal("keepalived", err.op)
   end)
 
+  it("refuses an option the library does not know, naming it, before anything is made", function()
+    local node, hosts = require "fwsh.node", require "fwsh.hosts"
+    local dir = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
+    local cases = {
+      { node.new, { name = "k1", dir = dir, sysclts = {} }, "node.new", "k1", '"sysclts"' },
+      { node.new, { name = "k1", dir = dir, backend = "qemu", qemu = { memroy = 256 } }, "node.new", "k1", '"memroy"' },
+      { node.new, { name = "k1", dir = dir, ports = { { name = "eth0", bridge = "b", tap = "t", adress = "x" } } },
+        "node.new", "k1", '"adress"' },
+      { function(o) return hosts.host("h1", o) end, { ssh = false, idnetity = "x" }, "fwsh.host", "h1", '"idnetity"' },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(c[1], c[2])
+      assert.is_false(ok, c[5])
+      assert.is_true(errors.is(err), tostring(err))
+      assert.are.equal(c[3], err.op)
+      assert.are.equal(c[4], err.object)
+      assert.truthy(err.reason:find("unknown option " .. c[5], 1, true), err.reason)
+      assert.truthy(tostring(err):find("lab_errors_spec.lua:%d+:"), tostring(err))
+    end
+    -- nothing was made: no process, no file in the node's directory
+    assert.are.equal("", H.run({ "ls", "-A", dir }))
+    H.run({ "rmdir", dir })
+  end)
+
   it("collects: every part is closed, the first error is raised after", function()
     local c, closed = errors.collect(), {}
     for i = 1, 3 do

@@ -74,4 +74,22 @@ function M.collect()
   return setmetatable({}, Collector)
 end
 
+--- errors.keys(op, object, t, known [, level]) -> t: raises an fwsh error
+--  naming every key of the options table t that the list known does not
+--  hold (a misspelt option is an error, as in the C side's option tables,
+--  never silently ignored); level as errors.raise's
+function M.keys(op, object, t, known, level)
+  local set, bad = {}, {}
+  for _, k in ipairs(known) do set[k] = true end
+  for k in pairs(t) do
+    if not set[k] then bad[#bad + 1] = string.format("%q", tostring(k)) end
+  end
+  if #bad > 0 then
+    table.sort(bad)
+    M.raise(op, object, string.format("unknown option%s %s (known: %s)", #bad > 1 and "s" or "",
+                                      table.concat(bad, ", "), table.concat(known, ", ")), (level or 2) + 1)
+  end
+  return t
+end
+
 return M

@@ -241,8 +241,15 @@ end
 function Host.stats(h) return { requests = h.requests } end
 
 -- Checks the options and starts the connection: ssh, running fwsh --serve there.
+-- (name: hosts.connect's lists carry it; dev: a hosts file's underlay device,
+-- for stretch; netns: fwsh.emulate's say where the host is; record=false: the
+-- lab's record of its hosts is not written; control=false: no ssh master)
+local KEYS = { "name", "ssh", "port", "identity", "known_hosts", "fwsh", "underlay", "timeout", "lab", "dir",
+               "connect_timeout", "dev", "netns", "record", "control" }
+
 local function start(name, o)
   o = o or {}
+  errors.keys("fwsh.host", name, o, KEYS, 3)
   check("name", name, "^[%w][%w._-]*$", "a host's name has letters, digits, '.', '_' and '-'")
   if #name > 32 then fail("fwsh.host: name %s: at most 32 bytes", name) end
   if o.ssh ~= false then

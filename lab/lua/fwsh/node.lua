@@ -77,7 +77,18 @@ end
 --  qemu.cable: how node:cut pulls a VM's cable: "qmp" (default, QMP
 --  set_link: the guest sees no carrier) or "tap" (the tap's link down on
 --  the host: the guest keeps its carrier, its frames go nowhere).
+local KEYS = { "name", "backend", "ports", "routes", "dir", "sysctls", "setup", "reset", "qemu" }
+local QEMU_KEYS = { "binary", "accel", "memory", "image", "args", "wrapper", "timeout", "display", "disk",
+                    "format", "kernel", "initrd", "append", "ready", "cable" }
+local PORT_KEYS = { "name", "bridge", "tap", "address" }
+
 function M.new(o)
+  if type(o) ~= "table" then errors.raise("node.new", nil, "an options table expected") end
+  errors.keys("node.new", o.name, o, KEYS)
+  if type(o.qemu) == "table" then errors.keys("node.new", o.name, o.qemu, QEMU_KEYS) end
+  for _, p in ipairs(type(o.ports) == "table" and o.ports or {}) do
+    if type(p) == "table" then errors.keys("node.new", o.name, p, PORT_KEYS) end
+  end
   local n = setmetatable({
     name = check_name("name", o.name),
     backend = o.backend or "netns",
