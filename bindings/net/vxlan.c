@@ -2,37 +2,33 @@
  * host (fwsh.hosts.stretch makes a pair and their ports). */
 #include "fwsh_lua.h"
 
-/*** fwsh.vxlan.add(name, {id=VNI [, local=ADDRESS, remote=ADDRESS, dstport=4789,
- * dev=LINK, mtu=, learning=true, up=true]}) -> vxlan: a VXLAN link (ip-link(8)
- * "type vxlan"): id, the VNI (1 to 16777215); local, the outer packets'
- * source; remote, the peer (or a multicast group), IPv4 or IPv6 as local;
- * dev, the underlay's link. mtu: by default the kernel's, dev's MTU less the
- * outer headers (50 bytes over IPv4, 70 over IPv6; 1450 without dev): a
- * bridge it joins takes the smallest MTU of its ports */
+/*** fwsh.vxlan.add(name, {id=VNI [, local=ADDRESS, remote=ADDRESS, dev=LINK, mtu=, up=true,
+ * and the VXLAN options]}) -> vxlan: a VXLAN link (ip-link(8) "type vxlan"):
+ * id, the VNI (1 to 16777215); local, the outer packets' source; remote, the
+ * peer (or a multicast group), IPv4 or IPv6 as local; dev, the underlay's
+ * link. mtu: by default the kernel's, dev's MTU less the outer headers (50
+ * bytes over IPv4, 70 over IPv6; 1450 without dev): a bridge it joins takes
+ * the smallest MTU of its ports. The VXLAN options are those
+ * vxlan:info().vxlan shows (id, dstport=4789, learning=true, ...) */
 static int l_add(lua_State *L)
 {
-        static const char *const known[] = { "id", "local", "remote", "dstport", "dev", "mtu", "learning", "up",
-                                             NULL };
+        /* and the VXLAN's option rows (id, dstport, learning...) */
+        static const char *const own[] = { "local", "remote", "dev", "mtu", "up", NULL };
+        const char *known[LFWSH_KIND_FIELDS_MAX];
         struct fwsh_vxlan_spec spec = { 0 };
         struct fwsh_ctx *ctx;
-        lua_Integer id, port, mtu;
 
         spec.name = lfwsh_check_str(L, 1);
         luaL_checktype(L, 2, LUA_TTABLE);
-        lfwsh_check_fields(L, 2, known);
+        lfwsh_check_fields(L, 2, lfwsh_kind_fields("vxlan", own, known));
         if (lua_getfield(L, 2, "id") == LUA_TNIL)
                 return luaL_argerror(L, 2, "id (the VNI, 1 to 16777215) is needed");
         lua_pop(L, 1);
-        id = lfwsh_opt_range(L, 2, "id", 0, 0, 0xffffffffLL);
-        spec.id = (uint32_t)id;
+        lfwsh_kind_opts(L, 2, "vxlan", &spec.opts);
         spec.local = lfwsh_opt_string(L, 2, "local", NULL);
         spec.remote = lfwsh_opt_string(L, 2, "remote", NULL);
         spec.dev = lfwsh_opt_string(L, 2, "dev", NULL);
-        port = lfwsh_opt_range(L, 2, "dstport", 4789, 1, 65535);
-        spec.dstport = (uint16_t)port;
-        mtu = lfwsh_opt_range(L, 2, "mtu", -1, 68, 65535); /* absent: -1, the kernel's default */
-        spec.mtu = mtu;
-        spec.learning = lfwsh_opt_bool(L, 2, "learning", true);
+        spec.mtu = lfwsh_opt_range(L, 2, "mtu", -1, 68, 65535); /* absent: -1, the kernel's default */
         spec.up = lfwsh_opt_bool(L, 2, "up", true);
         ctx = lfwsh_ctx(L);
         lfwsh_check(L, ctx, fwsh_vxlan_add(ctx, &spec), "vxlan.add", spec.name);

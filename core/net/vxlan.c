@@ -10,6 +10,26 @@
 
 #include "internal.h"
 
+/* ---- a VXLAN's options, one row each -------------------------------------------------- */
+
+/* The outer addresses and the underlay's link are not rows: they are
+ * addresses and a name, which fwsh_vxlan_add checks and puts itself. The
+ * VNI's range (1 to 16777215) is checked there too, with its reason. Each
+ * row: name, ip's word, attribute, width, unit, flags, min, max, default,
+ * config, help. */
+enum { ID, PORT, LEARNING };
+static const struct fwsh_opt_row ROWS[] = {
+        [ID] = { "id", "id", IFLA_VXLAN_ID, NLA_U32, FWSH_OPT_INT, 0, 0, UINT32_MAX, -1, NULL,
+                 "the VNI, 1 to 16777215 (needed)" },
+        [PORT] = { "dstport", "dstport", IFLA_VXLAN_PORT, NLA_U16, FWSH_OPT_INT, FWSH_ROW_BE16, 1,
+                   UINT16_MAX, 4789, NULL, "the UDP port of the outer packets (4789, IANA's)" },
+        [LEARNING] = { "learning", "learning", IFLA_VXLAN_LEARNING, NLA_U8, FWSH_OPT_BOOL,
+                       FWSH_ROW_WORD, 0, 1, 1, NULL, "learn remote MACs from what arrives (on)" },
+};
+_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
+
+static const struct fwsh_opt_table vxlan_opts = { "vxlan", ROWS, sizeof(ROWS) / sizeof(ROWS[0]) };
+
 /* An IPv4 or IPv6 address into buf (16 bytes); its family, or 0. */
 static int parse_addr(const char *s, uint8_t *buf)
 {
@@ -22,13 +42,16 @@ static int parse_addr(const char *s, uint8_t *buf)
 
 int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
 {
+        int64_t id = fwsh_opt_get(&spec->opts, ID);
         struct change ch, inv;
         int r, lf = 0, rf = 0;
 
         if ((r = fwsh_name_check(ctx, spec->name)) < 0)
                 return r;
-        if (spec->id < 1 || spec->id > 0xffffff)
-                return ctx_fail(ctx, -EINVAL, "id %u: a VNI is 1 to 16777215", spec->id);
+        if (id < 1 || id > 0xffffff)
+                return ctx_fail(ctx, -EINVAL, "id %lld: a VNI is 1 to 16777215", (long long)id);
+        if ((r = opts_check(ctx, &vxlan_opts, &spec->opts)) < 0)
+                return r;
         change_init(&ch, CH_LINK_NEW, spec->name);
         snprintf(ch.kind, sizeof(ch.kind), "vxlan");
         if (spec->local && !(lf = parse_addr(spec->local, ch.vxlan.local)))
@@ -46,12 +69,13 @@ int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
                 if ((ch.vxlan.dev = fwsh_link_index(ctx, spec->dev)) < 0)
                         return ctx_fail(ctx, ch.vxlan.dev, "dev %s: no such link", spec->dev);
         }
-        ch.vxlan.id = spec->id;
         ch.vxlan.family = lf ? lf : rf;
         ch.vxlan.has_local = lf != 0;
         ch.vxlan.has_remote = rf != 0;
-        ch.vxlan.dstport = spec->dstport ? spec->dstport : 4789;
-        ch.vxlan.nolearning = !spec->learning;
+        ch.set.opts = spec->opts;
+        /* ip's port, which is not the kernel's (8472, from before IANA's) */
+        if (fwsh_opt_get(&ch.set.opts, PORT) < 0)
+                fwsh_opt_put(&ch.set.opts, PORT, (uint32_t)ROWS[PORT].dflt);
         ch.set.mtu = spec->mtu;
         ch.set.up = spec->up;
         lab_mark(ctx, &ch);
@@ -71,9 +95,7 @@ static int put(struct nl_msg *msg, const struct change *ch, bool create, int pee
         (void)create;
         (void)peer_fd;
 
-        if (nla_put_u32(msg, IFLA_VXLAN_ID, ch->vxlan.id) < 0 ||
-            nla_put_u16(msg, IFLA_VXLAN_PORT, htons(ch->vxlan.dstport)) < 0 ||
-            nla_put_u8(msg, IFLA_VXLAN_LEARNING, !ch->vxlan.nolearning) < 0)
+        if (opts_put(&vxlan_opts, msg, &ch->set.opts) < 0)
                 return -ENOMEM;
         if (ch->vxlan.has_local &&
             nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL, alen, ch->vxlan.local) < 0)
@@ -92,14 +114,15 @@ static bool has_data(const struct change *ch, bool create)
         return create;
 }
 
-/* ip-link(8)'s words for a VXLAN: id, local, remote (or group), dstport, dev */
+/* ip-link(8)'s words for a VXLAN: its rows, local, remote (or group), dev */
 static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create)
 {
-        char a[INET6_ADDRSTRLEN];
+        char a[INET6_ADDRSTRLEN], words[256];
         struct fwsh_link dev;
 
         (void)create;
-        out_put(o, " id %u", ch->vxlan.id);
+        opts_explain(&vxlan_opts, &ch->set.opts, words, sizeof(words));
+        out_put(o, "%s", words);
         if (ch->vxlan.has_local) {
                 out_put(o, " local");
                 out_word(o, inet_ntop(ch->vxlan.family, ch->vxlan.local, a, sizeof(a)));
@@ -110,16 +133,23 @@ static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch
                 out_put(o, group ? " group" : " remote");
                 out_word(o, inet_ntop(ch->vxlan.family, ch->vxlan.remote, a, sizeof(a)));
         }
-        out_put(o, " dstport %u", ch->vxlan.dstport);
         if (ch->vxlan.dev > 0 && fwsh_link_get_index(ctx, ch->vxlan.dev, &dev) == 0) {
                 out_put(o, " dev");
                 out_word(o, dev.name);
         }
-        if (ch->vxlan.nolearning)
-                out_put(o, " nolearning");
+}
+
+static void parse(struct nlattr *data, struct fwsh_link *l)
+{
+        struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+
+        /* No policy: the option rows check their attributes' widths. */
+        if (data && nla_parse_nested(tb, IFLA_VXLAN_MAX, data, NULL) >= 0)
+                opts_parse(&vxlan_opts, tb, &l->opts);
 }
 
 static const struct link_kind vxlan_kind = {
-        .name = "vxlan", .type = "fwsh.vxlan", .has_data = has_data, .put = put, .explain = explain,
+        .name = "vxlan", .type = "fwsh.vxlan", .opts = &vxlan_opts, .parse = parse,
+        .has_data = has_data, .put = put, .explain = explain,
 };
 LINK_KIND_REGISTER(vxlan_kind)
