@@ -37,6 +37,12 @@ describe("fwsh.vxlan", function()
     assert.is_false(H.has_flag(l, "UP"))
   end))
 
+  it("sets the outer packets' TTL", H.ns(function(ns)
+    local vx = fwsh.vxlan.add("vx0", { id = 42, ttl = 16 })
+    assert.are.equal(16, H.link(ns, "vx0").linkinfo.info_data.ttl)
+    assert.are.equal(16, vx:info().vxlan.ttl)
+  end))
+
   it("carries IPv6 outer addresses", H.ns(function(ns)
     fwsh.vxlan.add("vx6", { id = 16777215, ["local"] = "2001:db8::1", remote = "2001:db8::2" })
     local d = H.link(ns, "vx6").linkinfo.info_data

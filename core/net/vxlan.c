@@ -17,7 +17,7 @@
  * VNI's range (1 to 16777215) is checked there too, with its reason. Each
  * row: name, ip's word, attribute, width, unit, flags, min, max, default,
  * config, help. */
-enum { ID, PORT, LEARNING };
+enum { ID, PORT, LEARNING, TTL };
 static const struct fwsh_opt_row ROWS[] = {
         [ID] = { "id", "id", IFLA_VXLAN_ID, NLA_U32, FWSH_OPT_INT, 0, 0, UINT32_MAX, -1, NULL,
                  "the VNI, 1 to 16777215 (needed)" },
@@ -25,6 +25,8 @@ static const struct fwsh_opt_row ROWS[] = {
                    UINT16_MAX, 4789, NULL, "the UDP port of the outer packets (4789, IANA's)" },
         [LEARNING] = { "learning", "learning", IFLA_VXLAN_LEARNING, NLA_U8, FWSH_OPT_BOOL,
                        FWSH_ROW_WORD, 0, 1, 1, NULL, "learn remote MACs from what arrives (on)" },
+        [TTL] = { "ttl", "ttl", IFLA_VXLAN_TTL, NLA_U8, FWSH_OPT_INT, 0, 0, UINT8_MAX, 0, NULL,
+                  "the outer packets' TTL; 0: the kernel's route default (0)" },
 };
 _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
 
