@@ -169,8 +169,11 @@ function M.calls(fw, FAKE)
       function(o) return fw.tap.ensure("t0", o) end,
     },
     ["bindings/net/veth.c:l_add"] = { function(o) return fw.veth.add("v0", "v1", o) end },
-    ["bindings/net/vxlan.c:l_add"] = { function(o) return fw.vxlan.add("x0", o) end,
-                                       base = function() return { id = 42 } end },
+    ["bindings/net/vxlan.c:SPEC_FIELDS"] = {
+      function(o) return fw.vxlan.add("x0", o) end,
+      function(o) return fw.vxlan.ensure("x0", o) end,
+      base = function() return { id = 42 } end,
+    },
   }
   return calls
 end

@@ -96,6 +96,12 @@ struct fwsh_link {
                 char id[24];       /* "8000.aabbccddeeff", as brctl shows it */
         } bridge;
         struct {
+                int family;            /* of local and remote: AF_INET, AF_INET6, 0 (neither) */
+                bool has_local, has_remote;
+                uint8_t local[16], remote[16];
+                int dev;               /* the underlay's ifindex, 0 */
+        } vxlan;                   /* its ends, which are not option rows */
+        struct {
                 bool persist;
                 unsigned queues;       /* queues attached: > 0 while a process holds it open */
         } tun;
@@ -274,6 +280,11 @@ struct fwsh_vxlan_spec {
 /* Adds a VXLAN link (ip-link(8) "type vxlan"); everything is checked before
  * anything is asked of the kernel. */
 int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec);
+/* Adds the VXLAN and returns 1, or accepts an existing one with every setting
+ * spec gives (its rows, dstport 4789 if not given, local, remote, dev, mtu)
+ * and returns 0, bringing it up if spec says up. -EEXIST, the first
+ * difference in ctx's detail, if one exists otherwise. */
+int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec);
 
 /* ---- addresses ---------------------------------------------------------------------- */
 

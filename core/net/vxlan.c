@@ -42,10 +42,10 @@ static int parse_addr(const char *s, uint8_t *buf)
         return 0;
 }
 
-int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
+/* The creation spec asks for, checked, into *ch. */
+static int vxlan_change(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec, struct change *ch)
 {
         int64_t id = fwsh_opt_get(&spec->opts, ID);
-        struct change ch, inv;
         int r, lf = 0, rf = 0;
 
         if ((r = fwsh_name_check(ctx, spec->name)) < 0)
@@ -54,11 +54,11 @@ int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
                 return ctx_fail(ctx, -EINVAL, "id %lld: a VNI is 1 to 16777215", (long long)id);
         if ((r = opts_check(ctx, &vxlan_opts, &spec->opts)) < 0)
                 return r;
-        change_init(&ch, CH_LINK_NEW, spec->name);
-        snprintf(ch.kind, sizeof(ch.kind), "vxlan");
-        if (spec->local && !(lf = parse_addr(spec->local, ch.vxlan.local)))
+        change_init(ch, CH_LINK_NEW, spec->name);
+        snprintf(ch->kind, sizeof(ch->kind), "vxlan");
+        if (spec->local && !(lf = parse_addr(spec->local, ch->vxlan.local)))
                 return ctx_fail(ctx, -EINVAL, "local %s: not an IPv4 or IPv6 address", spec->local);
-        if (spec->remote && !(rf = parse_addr(spec->remote, ch.vxlan.remote)))
+        if (spec->remote && !(rf = parse_addr(spec->remote, ch->vxlan.remote)))
                 return ctx_fail(ctx, -EINVAL, "remote %s: not an IPv4 or IPv6 address", spec->remote);
         if (lf && rf && lf != rf)
                 return ctx_fail(ctx, -EINVAL, "local %s and remote %s: not of one family", spec->local,
@@ -68,21 +68,44 @@ int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
         if (spec->dev) {
                 if ((r = fwsh_name_check(ctx, spec->dev)) < 0)
                         return r;
-                if ((ch.vxlan.dev = fwsh_link_index(ctx, spec->dev)) < 0)
-                        return ctx_fail(ctx, ch.vxlan.dev, "dev %s: no such link", spec->dev);
+                if ((ch->vxlan.dev = fwsh_link_index(ctx, spec->dev)) < 0)
+                        return ctx_fail(ctx, ch->vxlan.dev, "dev %s: no such link", spec->dev);
         }
-        ch.vxlan.family = lf ? lf : rf;
-        ch.vxlan.has_local = lf != 0;
-        ch.vxlan.has_remote = rf != 0;
-        ch.set.opts = spec->opts;
+        ch->vxlan.family = lf ? lf : rf;
+        ch->vxlan.has_local = lf != 0;
+        ch->vxlan.has_remote = rf != 0;
+        ch->set.opts = spec->opts;
         /* ip's port, which is not the kernel's (8472, from before IANA's) */
-        if (fwsh_opt_get(&ch.set.opts, PORT) < 0)
-                fwsh_opt_put(&ch.set.opts, PORT, (uint32_t)ROWS[PORT].dflt);
-        ch.set.mtu = spec->mtu;
-        ch.set.up = spec->up;
-        lab_mark(ctx, &ch);
+        if (fwsh_opt_get(&ch->set.opts, PORT) < 0)
+                fwsh_opt_put(&ch->set.opts, PORT, (uint32_t)ROWS[PORT].dflt);
+        ch->set.mtu = spec->mtu;
+        ch->set.up = spec->up;
+        lab_mark(ctx, ch);
+        return 0;
+}
+
+int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
+{
+        struct change ch, inv;
+        int r = vxlan_change(ctx, spec, &ch);
+
+        if (r < 0)
+                return r;
         change_init(&inv, CH_LINK_DEL, spec->name);
         return change_apply(ctx, &ch, &inv);
+}
+
+int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
+{
+        struct change want;
+        int r = vxlan_change(ctx, spec, &want);
+
+        if (r < 0)
+                return r;
+        r = link_ensure(ctx, &want);
+        if (r == 1 && (r = fwsh_vxlan_add(ctx, spec)) == 0)
+                return 1;
+        return r;
 }
 
 /* ---- the vxlan kind ----------------------------------------------------------------- */
@@ -141,17 +164,100 @@ static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch
         }
 }
 
+/* One end's address, IPv4 or IPv6, into a (16 bytes) and *family: whether there is one. */
+static bool end(const struct nlattr *v4, const struct nlattr *v6, int *family, uint8_t *a)
+{
+        if (v4 && nla_len(v4) >= 4) {
+                memcpy(a, nla_data(v4), 4);
+                *family = AF_INET;
+                return true;
+        }
+        if (v6 && nla_len(v6) >= 16) {
+                memcpy(a, nla_data(v6), 16);
+                *family = AF_INET6;
+                return true;
+        }
+        return false;
+}
+
 static void parse(struct nlattr *data, struct fwsh_link *l)
 {
         struct nlattr *tb[IFLA_VXLAN_MAX + 1];
 
-        /* No policy: the option rows check their attributes' widths. */
-        if (data && nla_parse_nested(tb, IFLA_VXLAN_MAX, data, NULL) >= 0)
-                opts_parse(&vxlan_opts, tb, &l->opts);
+        /* No policy: the option rows check their attributes' widths, and
+         * end() the addresses'. */
+        if (!data || nla_parse_nested(tb, IFLA_VXLAN_MAX, data, NULL) < 0)
+                return;
+        opts_parse(&vxlan_opts, tb, &l->opts);
+        l->vxlan.has_local = end(tb[IFLA_VXLAN_LOCAL], tb[IFLA_VXLAN_LOCAL6], &l->vxlan.family,
+                                 l->vxlan.local);
+        l->vxlan.has_remote = end(tb[IFLA_VXLAN_GROUP], tb[IFLA_VXLAN_GROUP6], &l->vxlan.family,
+                                  l->vxlan.remote);
+        if (tb[IFLA_VXLAN_LINK] && nla_len(tb[IFLA_VXLAN_LINK]) >= 4)
+                l->vxlan.dev = (int)nla_get_u32(tb[IFLA_VXLAN_LINK]);
+}
+
+static void plan_new(struct fwsh_link *l, const struct change *ch)
+{
+        l->vxlan.family = ch->vxlan.family;
+        l->vxlan.has_local = ch->vxlan.has_local;
+        l->vxlan.has_remote = ch->vxlan.has_remote;
+        memcpy(l->vxlan.local, ch->vxlan.local, 16);
+        memcpy(l->vxlan.remote, ch->vxlan.remote, 16);
+        l->vxlan.dev = ch->vxlan.dev;
+}
+
+/* A deleted VXLAN comes back with its rows and its ends (its dev by the
+ * ifindex it had: if that is gone, the kernel refuses, and says so). */
+static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
+{
+        (void)ctx;
+        change_init(inv, CH_LINK_NEW, l->name);
+        opts_recreate(&vxlan_opts, &l->opts, &inv->set.opts);
+        inv->vxlan.family = l->vxlan.family;
+        inv->vxlan.has_local = l->vxlan.has_local;
+        inv->vxlan.has_remote = l->vxlan.has_remote;
+        memcpy(inv->vxlan.local, l->vxlan.local, 16);
+        memcpy(inv->vxlan.remote, l->vxlan.remote, 16);
+        inv->vxlan.dev = l->vxlan.dev;
+        return true;
+}
+
+/* An address as text, or "none". */
+static const char *say(int family, bool has, const uint8_t *a, char *buf)
+{
+        return has && inet_ntop(family, a, buf, INET6_ADDRSTRLEN) ? buf : "none";
+}
+
+/* What ensure asks of a VXLAN beyond its rows: the ends asked for. */
+static int matches(struct fwsh_ctx *ctx, const struct change *want, const struct fwsh_link *l)
+{
+        const uint8_t *w[2] = { want->vxlan.local, want->vxlan.remote };
+        const uint8_t *h[2] = { l->vxlan.local, l->vxlan.remote };
+        bool wants[2] = { want->vxlan.has_local, want->vxlan.has_remote };
+        bool has[2] = { l->vxlan.has_local, l->vxlan.has_remote };
+        static const char *const what[2] = { "local", "remote" };
+        size_t alen = want->vxlan.family == AF_INET6 ? 16 : 4;
+
+        for (int i = 0; i < 2; i++) {
+                char hb[INET6_ADDRSTRLEN], wb[INET6_ADDRSTRLEN];
+
+                if (!wants[i] || (has[i] && l->vxlan.family == want->vxlan.family &&
+                                  memcmp(w[i], h[i], alen) == 0))
+                        continue;
+                return ctx_fail(ctx, -EEXIST, "exists with %s %s, not %s", what[i],
+                                say(l->vxlan.family, has[i], h[i], hb),
+                                say(want->vxlan.family, true, w[i], wb));
+        }
+        if (want->vxlan.dev > 0 && l->vxlan.dev != want->vxlan.dev)
+                return ctx_fail(ctx, -EEXIST, "exists with dev ifindex %d, not %d", l->vxlan.dev,
+                                want->vxlan.dev);
+        return 0;
 }
 
 static const struct link_kind vxlan_kind = {
         .name = "vxlan", .type = "fwsh.vxlan", .opts = &vxlan_opts, .parse = parse,
-        .has_data = has_data, .put = put, .explain = explain,
+        .has_data = has_data, .put = put, .explain = explain, .plan_new = plan_new,
+        .matches = matches, .recreate = recreate,
 };
 LINK_KIND_REGISTER(vxlan_kind)
