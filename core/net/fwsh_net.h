@@ -69,8 +69,6 @@ struct fwsh_opt_values {
 #define FWSH_OPTS_INIT { 0, { 0 } }
 /* The option rows of the link kind called kind, NULL if it has none. */
 const struct fwsh_opt_table *fwsh_kind_opts(const char *kind);
-/* The row of t called name, or -1. */
-int fwsh_opt_find(const struct fwsh_opt_table *t, const char *name);
 /* Row i's value in o, or -1 if o does not give it. */
 int64_t fwsh_opt_get(const struct fwsh_opt_values *o, size_t i);
 void fwsh_opt_put(struct fwsh_opt_values *o, size_t i, uint32_t v);

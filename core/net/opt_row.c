@@ -6,21 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <netlink/attr.h>
 
 #include "internal.h"
 
 _Static_assert(FWSH_OPTS_MAX <= 32, "a bit per row in set");
-
-int fwsh_opt_find(const struct fwsh_opt_table *t, const char *name)
-{
-        for (size_t i = 0; t && i < t->n; i++)
-                if (strcmp(t->rows[i].name, name) == 0)
-                        return (int)i;
-        return -1;
-}
 
 int64_t fwsh_opt_get(const struct fwsh_opt_values *o, size_t i)
 {
