@@ -22,47 +22,46 @@ static int l_lab(lua_State *L)
         return 1;
 }
 
+static const luaL_Reg fns[] = { { "lab", l_lab }, { NULL, NULL } };
+
+static const struct lfwsh_part root = { .fns = fns };
+
+/* Every binding file's part, in the order of the groups. */
+static const struct lfwsh_part *const parts[] = {
+        &root,
+        &lfwsh_part_link, &lfwsh_part_bridge, &lfwsh_part_tap, &lfwsh_part_veth,
+        &lfwsh_part_vxlan, &lfwsh_part_port, &lfwsh_part_addr, &lfwsh_part_route,
+        &lfwsh_part_netns, &lfwsh_part_batch, &lfwsh_part_show,
+        &lfwsh_part_transaction, &lfwsh_part_mode,
+        &lfwsh_part_lab, &lfwsh_part_host, &lfwsh_part_proc, &lfwsh_part_wait,
+        &lfwsh_part_nft, &lfwsh_part_capture,
+        &lfwsh_part_module, &lfwsh_part_boot, &lfwsh_part_brnf, &lfwsh_part_firewalld,
+};
+
+static void open_part(lua_State *L, const struct lfwsh_part *p)
+{
+        if (p->init)
+                p->init(L);
+        if (p->kind)
+                lfwsh_new_link_type(L, p->kind, lfwsh_link_methods, p->methods);
+        if (p->field)
+                lua_newtable(L);
+        luaL_setfuncs(L, p->fns, 0);
+        if (p->kind) {
+                luaL_setfuncs(L, lfwsh_link_methods, 0);
+                if (p->methods)
+                        luaL_setfuncs(L, p->methods, 0);
+        }
+        if (p->field)
+                lua_setfield(L, -2, p->field);
+}
+
 int lfwsh_open(lua_State *L)
 {
-        static const struct {
-                const char *name;
-                int (*open)(lua_State *L);
-        } parts[] = {
-                { "link", lfwsh_open_link },     { "bridge", lfwsh_open_bridge },
-                { "tap", lfwsh_open_tap },       { "veth", lfwsh_open_veth },
-                { "vxlan", lfwsh_open_vxlan },
-                { "port", lfwsh_open_port },     { "addr", lfwsh_open_addr },
-                { "route", lfwsh_open_route },   { "netns", lfwsh_open_netns },
-                { "transaction", lfwsh_open_transaction }, { "show", lfwsh_open_show },
-                { "keep", lfwsh_open_keep },
-                { "batch", lfwsh_open_batch },
-                { "state", lfwsh_open_state },
-                { "labs", lfwsh_open_lab },     { "down", lfwsh_open_down },
-                { "lab_dir", lfwsh_open_lab_dir },
-                { "lab_dir_find", lfwsh_open_lab_dir_find },
-                { "lab_dir_remove", lfwsh_open_lab_dir_remove },
-                { "lab_dir_labs", lfwsh_open_lab_dir_labs },
-                { "mode", lfwsh_open_mode },
-                { "host", lfwsh_open_host },
-                { "explain", lfwsh_open_explain },
-                { "module", lfwsh_open_module },
-                { "boot", lfwsh_open_boot },
-                { "brnf", lfwsh_open_brnf },
-                { "firewalld", lfwsh_open_firewalld },
-                { "proc", lfwsh_open_proc },
-                { "wait", lfwsh_open_wait },
-                { "nft", lfwsh_open_nft },
-                { "capture", lfwsh_open_capture },
-        };
-
         lfwsh_state(L);
-        lua_createtable(L, 0, (int)FWSH_N(parts) + 3);
-        for (size_t i = 0; i < FWSH_N(parts); i++) {
-                parts[i].open(L);
-                lua_setfield(L, -2, parts[i].name);
-        }
-        lua_pushcfunction(L, l_lab);
-        lua_setfield(L, -2, "lab");
+        lua_newtable(L);
+        for (size_t i = 0; i < FWSH_N(parts); i++)
+                open_part(L, parts[i]);
         lua_pushstring(L, FWSH_VERSION);
         lua_setfield(L, -2, "version");
         /* where `cmake --install` put the lab's tools (fwsh-probe, ...) */

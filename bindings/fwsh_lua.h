@@ -102,10 +102,8 @@ void lfwsh_mark_deleted(lua_State *L, int idx);
 /* Option tables: the field's value, or def when absent; raises on a wrong type,
  * naming the field. */
 bool lfwsh_opt_bool(lua_State *L, int t, const char *field, bool def);
-lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def);
 const char *lfwsh_opt_string(lua_State *L, int t, const char *field, const char *def);
-/* The field as an integer from min to max: never wrapped to fit (lfwsh_opt_int:
- * 0 to LUA_MAXINTEGER). */
+/* The field as an integer from min to max: never wrapped to fit. */
 lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer def,
                             lua_Integer min, lua_Integer max);
 /* The field of an option row, by its unit (a boolean; an integer up to the
@@ -139,8 +137,13 @@ void lfwsh_push_strv(lua_State *L, char *const *v, size_t n);
 
 /* ---- from net/port.c ------------------------------------------------------------ */
 
-/* Takes the link at idx (a name or a handle) off its bridge; raises as port.detach. */
-void lfwsh_port_detach(lua_State *L, int idx);
+/* Makes the link at idx (a name or a handle) a port of bridge, in ctx (the
+ * bridge's); raises as op, naming "PORT to BRIDGE". */
+void lfwsh_port_attach(lua_State *L, struct fwsh_ctx *ctx, const char *bridge, int idx, const char *op);
+/* Takes the link at idx (a name or a handle) off its bridge; raises as op.
+ * With br (a bridge in ctx), only if it is a port of br. */
+void lfwsh_port_detach(lua_State *L, int idx, const char *op, struct fwsh_ctx *ctx,
+                       const struct fwsh_link *br);
 
 /* ---- from net/link.c ------------------------------------------------------------ */
 
@@ -186,39 +189,34 @@ void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a);
  * that failed: the fwsh program undoes them with its changes). */
 void lfwsh_lab_dirs_undo(lua_State *L);
 
+/* ---- from lab/proc.c ------------------------------------------------------------ */
+
+/* fwsh.proc.run, which fwsh.wait{run=} calls (whatever a script puts in the
+ * table's field). */
+extern const lua_CFunction lfwsh_proc_run;
+
 /* ---- the parts of the module, one per file: fwsh.c opens them ------------------- */
 
-int lfwsh_open_link(lua_State *L);
-int lfwsh_open_bridge(lua_State *L);
-int lfwsh_open_tap(lua_State *L);
-int lfwsh_open_veth(lua_State *L);
-int lfwsh_open_vxlan(lua_State *L);
-int lfwsh_open_port(lua_State *L);
-int lfwsh_open_addr(lua_State *L);
-int lfwsh_open_route(lua_State *L);
-int lfwsh_open_netns(lua_State *L);
-int lfwsh_open_transaction(lua_State *L);
-int lfwsh_open_keep(lua_State *L);
-int lfwsh_open_batch(lua_State *L);
-int lfwsh_open_show(lua_State *L);
-int lfwsh_open_state(lua_State *L);
-int lfwsh_open_lab(lua_State *L);
-int lfwsh_open_down(lua_State *L);
-int lfwsh_open_lab_dir(lua_State *L);
-int lfwsh_open_lab_dir_find(lua_State *L);
-int lfwsh_open_lab_dir_remove(lua_State *L);
-int lfwsh_open_lab_dir_labs(lua_State *L);
-int lfwsh_open_mode(lua_State *L);
-int lfwsh_open_host(lua_State *L);
-int lfwsh_open_explain(lua_State *L);
-int lfwsh_open_module(lua_State *L);
-int lfwsh_open_boot(lua_State *L);
-int lfwsh_open_brnf(lua_State *L);
-int lfwsh_open_firewalld(lua_State *L);
-int lfwsh_open_proc(lua_State *L);
-int lfwsh_open_wait(lua_State *L);
-int lfwsh_open_nft(lua_State *L);
-int lfwsh_open_capture(lua_State *L);
+/* What one binding file adds to the module: its functions (fns), in a table
+ * of their own (fwsh.FIELD) or, when field is NULL, as fields of the module
+ * itself. A link kind's part also makes the kind's handle type (kind, with
+ * methods beside every link's), and its table holds every link method too
+ * (fwsh.bridge.delete(br) as br:delete()). init, if any, runs first: the
+ * metatables its functions use. */
+struct lfwsh_part {
+        const char *field;
+        const luaL_Reg *fns;
+        const char *kind;
+        const luaL_Reg *methods;
+        void (*init)(lua_State *L);
+};
+
+extern const struct lfwsh_part lfwsh_part_link, lfwsh_part_bridge, lfwsh_part_tap,
+        lfwsh_part_veth, lfwsh_part_vxlan, lfwsh_part_port, lfwsh_part_addr, lfwsh_part_route,
+        lfwsh_part_netns, lfwsh_part_batch, lfwsh_part_show, lfwsh_part_transaction,
+        lfwsh_part_mode, lfwsh_part_lab, lfwsh_part_host, lfwsh_part_module, lfwsh_part_boot,
+        lfwsh_part_brnf, lfwsh_part_firewalld, lfwsh_part_proc, lfwsh_part_wait, lfwsh_part_nft,
+        lfwsh_part_capture;
 
 /* Pushes the module table: fwsh.link, fwsh.bridge, ... (luaopen_fwsh in fwsh.so). */
 int lfwsh_open(lua_State *L);

@@ -145,10 +145,12 @@ const char *fwsh_tools_dir(void)
 
 static void preload(lua_State *L)
 {
-        /* The pure-Lua parts (require "fwsh.node", ...) and the lab's tools: from
-         * the build for the build tree's fwsh, after what package.path finds
-         * (LUA_PATH's, or Lua's own), so that what the user set comes first;
-         * installed, they are on Lua's own path and in FWSH_INSTALL_TOOLS_DIR. */
+        /* The pure-Lua parts (the module's: require "fwsh.hosts", ...; the lab
+         * library's: require "fwsh.node", ...) and the lab's tools: from the
+         * source and the build for the build tree's fwsh, after what
+         * package.path finds (LUA_PATH's, or Lua's own), so that what the user
+         * set comes first; installed, they are on Lua's own path and in
+         * FWSH_INSTALL_TOOLS_DIR. */
         setenv("FWSH_TOOLS", fwsh_tools_dir(), 0);
         {
                 /* this program, for what runs it again (fwsh.hosts: a local host, emulated hosts) */
@@ -166,8 +168,10 @@ static void preload(lua_State *L)
         luaL_requiref(L, "fwsh", lfwsh_open, 1);
         run_keep_module(L);
         run_guard_searchers(L);
-        if (in_build_tree())
-                run_add_lab_searcher(L, FWSH_LUA_DIR);
+        if (in_build_tree()) {
+                static const char *const dirs[] = { FWSH_MODULE_LUA_DIR, FWSH_LAB_LUA_DIR };
+                run_add_source_searcher(L, dirs, FWSH_N(dirs));
+        }
 }
 
 /* Calls require("fwsh.hosts")[fn] with the arguments in protected mode, if
@@ -499,6 +503,7 @@ struct run {
         FILE *plan_out;             /* --dry-run: where the plan goes */
         int serve_fd;               /* --serve: where the replies go */
         int status;                 /* the chunks': a lua_pcall status */
+        int signal;                 /* what interrupted them (between two, too), or 0 */
         struct lfwsh_atomic whole;  /* every chunk's changes, LUA_INIT's too */
         bool whole_open;
 };
@@ -548,6 +553,10 @@ static int run_chunks(lua_State *L)
                 r->whole_open = true;
         }
 
+        /* A signal between two chunks is theirs too (a server's loop is
+         * not: it ends at a signal, as before). */
+        if (!c->serve)
+                interrupt_hold();
         /* lua.c's order: LUA_INIT, then -e, -l and -W in order, then the script */
         if (status == LUA_OK && !c->E)
                 status = handle_luainit(L, c->keep_partial, o);
@@ -571,6 +580,12 @@ static int run_chunks(lua_State *L)
                 status = show_command_run(L, argc - script, argv + script, o);
         else if (status == LUA_OK && script < argc)
                 status = handle_script(L, argv, script, c->keep_partial, o);
+        r->signal = interrupt_release();
+        if (r->signal && status == LUA_OK) { /* after the last chunk: the run is undone */
+                fprintf(stderr, "fwsh: interrupted by %s\n", r->signal == SIGTERM ? "SIGTERM" :
+                        r->signal == SIGHUP ? "SIGHUP" : "SIGINT");
+                status = LUA_ERRRUN;
+        }
         r->status = status;
         return 0;
 }
@@ -698,8 +713,8 @@ int main(int argc, char **argv)
         free(c.actions);
         if (r.plan_out)
                 fclose(r.plan_out);
-        if (r.status != LUA_OK && run_last_signal())
-                return 128 + run_last_signal();
+        if (r.status != LUA_OK && r.signal)
+                return 128 + r.signal;
         if (run_exit_code() >= 0) /* os.exit(code), the script unwound */
                 return run_exit_code();
         if (interrupt_final_signal()) /* the stop was hurried: the program was asked to end */

@@ -73,42 +73,51 @@ void run_guard_searchers(lua_State *L)
         lua_pop(L, 3);
 }
 
-/* The build tree's lab library (require "fwsh.node"...) for the build tree's
- * fwsh: a searcher after Lua's own (package.searchers[2]), so that
- * package.path stays what lua5.4 makes of LUA_PATH and what the user's path
- * finds comes first. */
-static int lab_searcher(lua_State *L)
+/* The build tree's Lua parts for the build tree's fwsh: the module's own
+ * (bindings/lua: require "fwsh.hosts"...), then the lab library's (lab/lua:
+ * require "fwsh.node"...). A searcher after Lua's own (package.searchers[2]),
+ * so that package.path stays what lua5.4 makes of LUA_PATH and what the
+ * user's path finds comes first. Its message lists the files it tried, as
+ * package.searchpath's does. */
+static int source_searcher(lua_State *L)
 {
         const char *name = luaL_checkstring(L, 1);
-        const char *dir = lua_tostring(L, lua_upvalueindex(1));
-        const char *file;
+        const char *rel;
+        int tried = 0;
 
         if (strncmp(name, "fwsh.", 5) != 0)
                 return 0;
-        file = lua_pushfstring(L, "%s/%s.lua", dir, luaL_gsub(L, name, ".", "/"));
-        if (access(file, R_OK) < 0) {
-                lua_pushfstring(L, "no file '%s'", file);
-                return 1;
+        rel = luaL_gsub(L, name, ".", "/");
+        for (int i = 1; lua_isstring(L, lua_upvalueindex(i)); i++) {
+                const char *file = lua_pushfstring(L, "%s/%s.lua", lua_tostring(L, lua_upvalueindex(i)), rel);
+
+                if (access(file, R_OK) == 0) {
+                        if (luaL_loadfilex(L, file, NULL) != LUA_OK)
+                                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
+                                                  file, lua_tostring(L, -1));
+                        lua_pushstring(L, file);
+                        return 2;
+                }
+                lua_pushfstring(L, "%sno file '%s'", tried++ ? "\n\t" : "", file);
+                lua_remove(L, -2);
         }
-        if (luaL_loadfilex(L, file, NULL) != LUA_OK)
-                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, file,
-                                  lua_tostring(L, -1));
-        lua_pushstring(L, file);
-        return 2;
+        lua_concat(L, tried);
+        return 1;
 }
 
-void run_add_lab_searcher(lua_State *L, const char *dir)
+void run_add_source_searcher(lua_State *L, const char *const dirs[], int n)
 {
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
         lua_getfield(L, -1, LUA_LOADLIBNAME);
         if (lua_istable(L, -1) && lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
-                int n = (int)lua_rawlen(L, -1);
-                for (int i = n; i >= 3; i--) { /* room at 3, after the Lua searcher */
+                int len = (int)lua_rawlen(L, -1);
+                for (int i = len; i >= 3; i--) { /* room at 3, after the Lua searcher */
                         lua_rawgeti(L, -1, i);
                         lua_rawseti(L, -2, i + 1);
                 }
-                lua_pushstring(L, dir);
-                lua_pushcclosure(L, lab_searcher, 1);
+                for (int i = 0; i < n; i++)
+                        lua_pushstring(L, dirs[i]);
+                lua_pushcclosure(L, source_searcher, n);
                 lua_rawseti(L, -2, 3);
         }
         lua_pop(L, 3);

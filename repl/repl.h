@@ -21,8 +21,6 @@ void report(lua_State *L);
 /* Replaces the error value at the top with its message, as lua.c words it
  * ("(error object is a table value)"); never raises, whatever the value. */
 void run_message(lua_State *L);
-/* The signal that interrupted the last chunk run_chunk ran, or 0. */
-int run_last_signal(void);
 /* Makes os.exit with a failure code unwind the script (rollback, <close>) before
  * the program exits, also through pcall, xpcall and coroutine.resume (exit.c);
  * run_exit_code() is that code, or -1; run_is_exit: whether the value at idx
@@ -36,13 +34,18 @@ void run_keep_module(lua_State *L);
 void run_push_kept(lua_State *L, const char *name);
 /* Lua's C searchers never load fwsh.so for "fwsh" or "fwsh.*" (module.c). */
 void run_guard_searchers(lua_State *L);
-/* Finds "fwsh.NAME" in dir (the build tree's lab library) after package.path. */
-void run_add_lab_searcher(lua_State *L, const char *dir);
+/* Finds "fwsh.NAME" in dirs (the build tree's Lua parts), in order, after package.path. */
+void run_add_source_searcher(lua_State *L, const char *const dirs[], int n);
 
 /* Catches SIGINT, SIGTERM and SIGHUP while L runs a chunk (see signal.c). */
 void interrupt_arm(lua_State *L);
 /* Stops catching them; returns the signal caught meanwhile, or 0. */
 int interrupt_disarm(void);
+/* From interrupt_hold to interrupt_release they are caught between chunks
+ * too: one caught there stops the next chunk as it starts; release returns
+ * the signal caught (0 if none) and puts the actions from before back. */
+void interrupt_hold(void);
+int interrupt_release(void);
 /* From the end of the chunks on: those signals hurry the final stop and
  * rollback, never end them; interrupt_final_signal: the last one, or 0. */
 void interrupt_final(void);

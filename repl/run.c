@@ -8,13 +8,6 @@
 
 #include "repl.h"
 
-static int last_signal; /* what interrupted the last chunk, or 0 */
-
-int run_last_signal(void)
-{
-        return last_signal;
-}
-
 /* The message of an error value, as lua.c makes it: a string (or number)
  * as it is; else what its __tostring returns, if that is a string; else
  * "(error object is a T value)". In protected mode: a __tostring that fails
@@ -74,7 +67,7 @@ int run_chunk(lua_State *L, int nargs, const struct fwsh_opts *o)
         lua_insert(L, base);
         interrupt_arm(L);
         status = lua_pcall(L, nargs, LUA_MULTRET, base);
-        last_signal = interrupt_disarm();
+        interrupt_disarm();
         lua_remove(L, base);
         if (status != LUA_OK && run_is_exit(L, -1))
                 lua_pop(L, 1); /* os.exit: nothing to report */

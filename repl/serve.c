@@ -1,9 +1,9 @@
 /* serve.c - fwsh --serve: this fwsh as a host of another fwsh's lab, driven
- * by fwsh.host (lab/lua/fwsh/hosts.lua) over ssh. The requests come on
+ * by fwsh.host (bindings/lua/fwsh/hosts.lua) over ssh. The requests come on
  * standard input, the replies go out on what was standard output; standard
  * output itself goes to standard error from the start, so that nothing the
  * served code prints can corrupt a reply. The session runs as a script
- * does, in one transaction: lab/lua/fwsh/serve.lua. */
+ * does, in one transaction: bindings/lua/fwsh/serve.lua. */
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>

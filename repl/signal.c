@@ -7,11 +7,15 @@
  * the stop of the lab's processes half done. It hurries them instead (a
  * process being stopped gets SIGKILL at once); SIGKILL still ends fwsh at
  * once, and `fwsh down` finds what is left by its tag. After the chunk, the actions
- * from before (the shell's own at its prompt) are put back. A call blocked in
+ * from before (the shell's own at its prompt) are put back; but between the
+ * chunks of one run (LUA_INIT, -e, -l, the script: one transaction) they are
+ * held (interrupt_hold): a signal there stops the next chunk at its first
+ * instruction, or, after the last, fails the run, so that it is undone too. A call blocked in
  * C (fwsh.wait, fwsh.proc.run, proc:wait, proc:stop) sees no hook: the
  * handler also asks core to cancel it (fwsh_cancel), and it returns -EINTR
  * within 20 ms, which the binding raises. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <lauxlib.h>
@@ -21,6 +25,7 @@
 
 static lua_State *running;
 static volatile sig_atomic_t caught;
+static bool holding; /* between interrupt_hold and interrupt_release */
 static struct sigaction outside_int, outside_term, outside_hup;
 static volatile sig_atomic_t final_caught;
 
@@ -41,25 +46,56 @@ static void on_signal(int sig)
                 lua_sethook(running, stop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
-void interrupt_arm(lua_State *L)
+static void catch_all(void)
 {
         struct sigaction sa = { .sa_handler = on_signal };
 
-        running = L;
-        caught = 0;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, &outside_int);
         sigaction(SIGTERM, &sa, &outside_term);
         sigaction(SIGHUP, &sa, &outside_hup);
 }
 
-int interrupt_disarm(void)
+static void put_back(void)
 {
-        fwsh_cancel_clear();
         sigaction(SIGINT, &outside_int, NULL);
         sigaction(SIGTERM, &outside_term, NULL);
         sigaction(SIGHUP, &outside_hup, NULL);
-        /* A signal that came as the chunk ended must not stop the next one. */
+}
+
+void interrupt_hold(void)
+{
+        caught = 0;
+        catch_all();
+        holding = true;
+}
+
+int interrupt_release(void)
+{
+        if (holding)
+                put_back();
+        holding = false;
+        return caught;
+}
+
+void interrupt_arm(lua_State *L)
+{
+        running = L;
+        if (!holding) {
+                caught = 0;
+                catch_all();
+        } else if (caught) { /* it came between two chunks: this one stops at once */
+                on_signal(caught);
+        }
+}
+
+int interrupt_disarm(void)
+{
+        fwsh_cancel_clear();
+        if (!holding)
+                put_back();
+        /* A signal that came as the chunk ended must not stop the next one
+         * (a held one does: interrupt_arm sets the hook again). */
         if (running)
                 lua_sethook(running, NULL, 0, 0);
         running = NULL;

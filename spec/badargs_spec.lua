@@ -8,7 +8,6 @@
 -- the last case.
 local H = require "helper"
 local fwsh = H.fwsh
-package.path = H.root .. "/lab/lua/?.lua;" .. package.path -- fwsh.host's Lua half
 
 -- s: a string (a name); n: a number of seconds or an integer; t: an option
 -- table; f: a function; u: a handle of fwsh.proc or fwsh.capture (methods);

@@ -136,6 +136,7 @@ local programs = {
   { "fwsh --dry-run down", { "down", "dlab" } },
   { "scripts/host-setup.lua", { "@host-setup", "--root", "@ROOT", "--no-firewalld", "--regenerate" } },
   { "--sandbox scripts/host-setup.lua", { "--sandbox", "@host-setup", "--root", "@ROOT", "--no-firewalld" } },
+  { "scripts/lab/firewall.lua export", { "@firewall", "export", "@MARK/export" } },
 }
 
 -- argv's output, its lines sorted; only those with the text want in it, if given.
@@ -343,7 +344,9 @@ describe("fwsh --dry-run", function()
       local argv = { "--dry-run" }
       for _, a in ipairs(p[2]) do
         argv[#argv + 1] = a == "@ROOT" and env.root
-          or a == "@host-setup" and H.root .. "/scripts/host-setup.lua" or a
+          or a == "@host-setup" and H.root .. "/scripts/host-setup.lua"
+          or a == "@firewall" and H.root .. "/scripts/lab/firewall.lua"
+          or a == "@MARK/export" and env.mark .. "/export" or a
       end
       local ok, err = pcall(check, env, p[1], argv, p[1]:match("host%-setup"))
       env_done(ok)

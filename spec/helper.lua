@@ -12,6 +12,9 @@ end
 H.root = absolute(os.getenv("FWSH_ROOT") or ".")
 H.build = absolute(os.getenv("FWSH_BUILD") or (H.root .. "/build"))
 package.cpath = H.build .. "/?.so;" .. package.cpath
+-- and the module's Lua half (fwsh.hosts, fwsh.errors...), where an installed
+-- fwsh has it too: on Lua's path beside the module
+package.path = H.root .. "/bindings/lua/?.lua;" .. package.path
 H.fwsh = require "fwsh"
 
 local function quote(s)

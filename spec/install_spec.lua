@@ -7,7 +7,7 @@
 local H = require "helper"
 
 describe("installed like a Debian program", function()
-  it("cmake --install: lua5.4 finds fwsh.so and fwsh.firewall where Lua looks, fwsh its tools", function()
+  it("cmake --install: lua5.4 finds fwsh.so, fwsh.hosts and fwsh.firewall where Lua looks, fwsh its tools", function()
     local stage = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
     local out, ok = H.run({ "env", "DESTDIR=" .. stage, "cmake", "--install", H.build }, { stderr = true })
     assert(ok, out)
@@ -21,6 +21,8 @@ describe("installed like a Debian program", function()
     installed("/[^\n]*/bin/fwsh")
     local so = installed("/[^\n]*/lua/5%.4/fwsh%.so")
     installed("/[^\n]*/share/lua/5%.4/fwsh/firewall%.lua")
+    installed("/[^\n]*/share/lua/5%.4/fwsh/hosts%.lua")
+    installed("/[^\n]*/share/lua/5%.4/fwsh/hosts/record%.lua")
     installed("/[^\n]*/share/man/man1/fwsh%.1%.gz")
     local probe = installed("/[^\n]*/fwsh/fwsh%-probe")
     installed("/[^\n]*/fwsh/fwsh%-flows")
@@ -33,9 +35,10 @@ describe("installed like a Debian program", function()
       "package.cpath = package.cpath:gsub('/usr/', '" .. stage .. "/usr/') " ..
       "package.path = package.path:gsub('/usr/', '" .. stage .. "/usr/') " ..
       "local f = require 'fwsh'; print(package.searchpath('fwsh', package.cpath), f.tools_dir, " ..
-      "type(require('fwsh.firewall').build))" }, { stderr = true })
+      "type(require('fwsh.firewall').build), type(require('fwsh.hosts').host), " ..
+      "package.searchpath('fwsh.hosts', package.path):sub(1, #'" .. stage .. "'))" }, { stderr = true })
     assert(ok, out)
-    assert.are.equal(stage .. so .. "\t" .. probe:match("^(.*)/fwsh%-probe$") .. "\tfunction\n", out)
+    assert.are.equal(stage .. so .. "\t" .. probe:match("^(.*)/fwsh%-probe$") .. "\tfunction\tfunction\t" .. stage .. "\n", out)
     H.run({ "rm", "-rf", "--", stage })
   end)
 

@@ -107,10 +107,15 @@ describe("fwsh as lua5.4", function()
         same({ "-e", "io.write(package.path, '|', package.cpath)" }, nil, env)
       end
     end
-    -- the build tree's lab library is found all the same, after the path
+    -- the build tree's Lua parts are found all the same, after the path: the
+    -- module's own (bindings/lua), then the lab library's (lab/lua)
     local out = run({ H.build .. "/fwsh", "-e", "io.write(package.searchpath and "
-                      .. "type(require('fwsh.verdict').parse))" })
-    assert.are.equal("function", out)
+                      .. "type(require('fwsh.verdict').parse), ' ', type(require('fwsh.hosts').host))" })
+    assert.are.equal("function function", out)
+    out = run({ H.build .. "/fwsh", "-e", "io.write(select(2, pcall(require, 'fwsh.nosuch')))" })
+    local module_dir = out:find("/bindings/lua/fwsh/nosuch.lua'", 1, true)
+    local lab_dir = out:find("/lab/lua/fwsh/nosuch.lua'", 1, true)
+    assert.truthy(module_dir and lab_dir and module_dir < lab_dir, out)
   end)
 
   it("exports Lua's API and nothing of its own: C modules bind to their own libraries", function()

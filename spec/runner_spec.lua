@@ -2,7 +2,8 @@
 -- cpaths: it never aborts (PANIC, exit 134) nor crashes (exit 139), whatever a
 -- chunk does to its globals; its rollback cannot be turned off; os.exit ends
 -- it through pcall, undoing what it made for a failure code; LUA_INIT and
--- finalizers are inside the run's transaction; SIGHUP is SIGTERM, and a signal
+-- finalizers are inside the run's transaction; SIGHUP is SIGTERM; a signal
+-- between two chunks undoes the run as one during a chunk does, and a signal
 -- while a failed script is undone hurries its end, never abandons it. The
 -- links each case leaves are read back with `ip -j link`.
 local H = require "helper"
@@ -219,6 +220,21 @@ describe("signals and the fwsh program", function()
     assert.truthy(ms < 1000, ms)
     assert.are.same({}, names(ns))
   end))
+
+  -- Between two chunks of one run no Lua runs: strace sends the signal
+  -- exactly there, as fwsh opens the script after an -e chunk made a bridge.
+  for _, sig in ipairs({ { "TERM", 143 }, { "HUP", 129 } }) do
+    it("undoes the run when SIG" .. sig[1] .. " comes between two chunks", H.ns(function(ns)
+      local script = dir .. "/between-" .. sig[1] .. ".lua"
+      H.write_file(script, "fwsh.bridge.add('bt1')\n")
+      local out, _, code = H.fwsh_cmd({ "-e", "fwsh.bridge.add('bt0')", script }, { stderr = true,
+        prefix = { "env", "-u", "LUA_INIT", "-u", "LUA_INIT_5_4", "strace", "-f", "-qq", "-o", "/dev/null",
+                   "-P", script, "-e", "trace=openat", "-e", "inject=openat:signal=" .. sig[1] .. ":when=1" } })
+      assert.are.equal(sig[2], code, out)
+      assert.truthy(out:find("interrupted by SIG" .. sig[1], 1, true), out)
+      assert.are.same({}, names(ns))
+    end))
+  end
 
   -- The script starts a process that ignores SIGTERM and fails: fwsh undoes
   -- its links and stops the process (SIGTERM, SIGKILL after a second). A

@@ -93,4 +93,18 @@ describe("fwsh.timeline", function()
     assert.is_true(up(ns, "tl0"))
     assert.are.same({ "cut tl0", "undo cut tl0" }, log)
   end))
+
+  it("undoes the fault of a step that raised after doing part of its work", H.ns(function(ns)
+    fwsh.veth.add("tl0", "tl1")
+    fwsh.link.get("tl0"):up()
+    local log = {}
+    local a = actions(log)
+    -- a cut that takes the link down and then fails (or is interrupted)
+    a.halfcut = { apply = function(_, link) fwsh.link.get(link):down(); error("then it broke") end,
+                  undo = a.cut.undo }
+    local t = timeline.new({ { at = 0, halfcut = "tl0" } }, { actions = a })
+    H.raises(function() t:run() end, "timeline: step 1 (halfcut tl0) at 0.000 s:", "then it broke")
+    assert.is_true(up(ns, "tl0"))
+    assert.are.same({ "undo cut tl0" }, log)
+  end))
 end)

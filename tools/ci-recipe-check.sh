@@ -8,17 +8,8 @@
 # naming its expectation. The copy is removed after; ROOT is not changed.
 set -eu
 root=$1 deb=$2
-[ -x "$root/usr/bin/apt-get" ] || { echo "ci-recipe-check: $root is no Debian root" >&2; exit 2; }
-work=$(mktemp -d /var/tmp/fwsh-ci-check.XXXXXX)
-# (its mounts are made in a mount namespace of their own and go with it)
-trap 'rm -rf --one-file-system "$work"' EXIT
-cp -a "$root/." "$work/"
-cp "$deb" "$work/tmp/"
-cp /etc/resolv.conf "$work/etc/resolv.conf"
-printf '#!/bin/sh\nexit 101\n' > "$work/usr/sbin/policy-rc.d"
-chmod 755 "$work/usr/sbin/policy-rc.d"
-cache=$(dirname "$root")/apt-archives
-mkdir -p "$cache"
+. "$(dirname "$0")/root-copy.sh"
+root_copy "$root" "$deb" ci-check
 unshare --mount --propagation private sh -eu -c '
   w=$1 name=$2 cache=$3
   # the copy a mount of its own, so that fwsh --sandbox can make its / private

@@ -7,16 +7,8 @@
 # Needs root and the network (apt in the copy). Last line: "deb check: ok".
 set -eu
 root=$1 deb=$2
-[ -x "$root/usr/bin/apt-get" ] || { echo "deb-check: $root is no Debian root" >&2; exit 2; }
-work=$(mktemp -d /var/tmp/fwsh-deb-check.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cp -a "$root/." "$work/"
-cp "$deb" "$work/tmp/"
-cp /etc/resolv.conf "$work/etc/resolv.conf"
-# what the package's Recommends install (keepalived, conntrackd...) must not
-# start: the copy shares this machine's network
-printf '#!/bin/sh\nexit 101\n' > "$work/usr/sbin/policy-rc.d"
-chmod 755 "$work/usr/sbin/policy-rc.d"
+. "$(dirname "$0")/root-copy.sh"
+root_copy "$root" "$deb" deb-check
 name=$(basename "$deb")
 unshare --mount --propagation private sh -eu -c '
   w=$1 name=$2 cache=$3
@@ -25,7 +17,7 @@ unshare --mount --propagation private sh -eu -c '
   mount -t devpts devpts "$w/dev/pts" 2>/dev/null || true
   inroot apt-get update -qq
   # The packages downloaded are kept beside ROOT for the next check.
-  mkdir -p "$cache" && mount --bind "$cache" "$w/var/cache/apt/archives"
+  mount --bind "$cache" "$w/var/cache/apt/archives"
   inroot apt-get install -y -qq --no-install-recommends man-db >/dev/null
   # Its Depends only: what Recommends bring (qemu, keepalived...) is not the package.
   inroot apt-get install -y -qq --no-install-recommends "/tmp/$name" >/dev/null
@@ -34,6 +26,7 @@ unshare --mount --propagation private sh -eu -c '
   echo "man fwsh: $(inroot man -P cat fwsh 2>/dev/null | grep -m1 "fwsh - ")"
   echo "lua5.4 require: $(inroot lua5.4 -e "local f = require \"fwsh\"; print(f.version, type(f.bridge.add))")"
   echo "lua5.4 require fwsh.firewall: $(inroot lua5.4 -e "print(type(require(\"fwsh.firewall\").build))")"
+  echo "lua5.4 require fwsh.hosts: $(inroot lua5.4 -e "print(type(require(\"fwsh.hosts\").host))")"
   inroot dpkg -L fwsh | sort > "$w/tmp/files"
   inroot apt-get purge -y -qq fwsh >/dev/null
   left=""
@@ -46,5 +39,5 @@ unshare --mount --propagation private sh -eu -c '
   umount "$w/var/cache/apt/archives"
   umount "$w/dev/pts" 2>/dev/null || true
   umount "$w/proc"
-' sh "$work" "$name" "$(dirname "$root")/apt-archives"
+' sh "$work" "$name" "$cache"
 echo "deb check: ok"

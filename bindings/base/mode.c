@@ -29,14 +29,6 @@ static int l_explain(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_mode(lua_State *L)
-{
-        lua_pushcfunction(L, l_mode);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "mode", l_mode }, { "explain", l_explain }, { NULL, NULL } };
 
-int lfwsh_open_explain(lua_State *L)
-{
-        lua_pushcfunction(L, l_explain);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_mode = { .fns = fns };

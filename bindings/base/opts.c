@@ -55,11 +55,6 @@ lua_Integer lfwsh_opt_range(lua_State *L, int t, const char *field, lua_Integer 
         return v;
 }
 
-lua_Integer lfwsh_opt_int(lua_State *L, int t, const char *field, lua_Integer def)
-{
-        return lfwsh_opt_range(L, t, field, def, 0, LUA_MAXINTEGER);
-}
-
 /* A number of seconds: finite, >= 0, and few enough to count in ms in an int. */
 static double seconds(lua_State *L, int idx, int arg, const char *field)
 {

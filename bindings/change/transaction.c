@@ -91,14 +91,8 @@ static int l_keep(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_keep(lua_State *L)
-{
-        lua_pushcfunction(L, l_keep);
-        return 1;
-}
+static const luaL_Reg fns[] = {
+        { "transaction", l_transaction }, { "keep", l_keep }, { NULL, NULL },
+};
 
-int lfwsh_open_transaction(lua_State *L)
-{
-        lua_pushcfunction(L, l_transaction);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_transaction = { .fns = fns };

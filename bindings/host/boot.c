@@ -54,15 +54,6 @@ static unsigned what_arg(lua_State *L, int idx)
         return what;
 }
 
-static void push_strv(lua_State *L, char *const *v, size_t n)
-{
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
-}
-
 static void push_file(lua_State *L, const struct fwsh_boot_file *f, const char *changed,
                       const char *kept)
 {
@@ -73,9 +64,9 @@ static void push_file(lua_State *L, const struct fwsh_boot_file *f, const char *
         lua_setfield(L, -2, "path");
         lua_pushboolean(L, f->changed);
         lua_setfield(L, -2, "changed");
-        push_strv(L, f->changed_modules, f->n_changed);
+        lfwsh_push_strv(L, f->changed_modules, f->n_changed);
         lua_setfield(L, -2, changed);
-        push_strv(L, f->kept, f->n_kept);
+        lfwsh_push_strv(L, f->kept, f->n_kept);
         lua_setfield(L, -2, kept);
 }
 
@@ -153,7 +144,7 @@ static int l_status(lua_State *L)
         lua_setfield(L, -2, "path");
         lua_pushboolean(L, st.modules_load_exists);
         lua_setfield(L, -2, "exists");
-        push_strv(L, st.modules_load, st.n_modules_load);
+        lfwsh_push_strv(L, st.modules_load, st.n_modules_load);
         lua_setfield(L, -2, "modules");
         lua_setfield(L, -2, "modules_load");
         lua_createtable(L, 0, 4);
@@ -161,9 +152,9 @@ static int l_status(lua_State *L)
         lua_setfield(L, -2, "path");
         lua_pushboolean(L, st.grub_exists);
         lua_setfield(L, -2, "exists");
-        push_strv(L, st.grub, st.n_grub);
+        lfwsh_push_strv(L, st.grub, st.n_grub);
         lua_setfield(L, -2, "modules");
-        push_strv(L, st.grub_fwsh, st.n_grub_fwsh);
+        lfwsh_push_strv(L, st.grub_fwsh, st.n_grub_fwsh);
         lua_setfield(L, -2, "fwsh");
         lua_setfield(L, -2, "grub");
         fwsh_boot_status_clear(&st);
@@ -225,13 +216,9 @@ static int l_regenerate(lua_State *L)
         return 2;
 }
 
-int lfwsh_open_boot(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "persist", l_persist }, { "remove", l_remove }, { "status", l_status },
-                { "regenerate", l_regenerate }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "persist", l_persist }, { "remove", l_remove }, { "status", l_status },
+        { "regenerate", l_regenerate }, { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_boot = { .field = "boot", .fns = fns };

@@ -78,10 +78,6 @@ static int l_set(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_brnf(lua_State *L)
-{
-        static const luaL_Reg fns[] = { { "get", l_get }, { "set", l_set }, { NULL, NULL } };
+static const luaL_Reg fns[] = { { "get", l_get }, { "set", l_set }, { NULL, NULL } };
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_brnf = { .field = "brnf", .fns = fns };

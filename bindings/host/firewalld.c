@@ -111,11 +111,7 @@ static int l_interfaces(lua_State *L)
 
         fwsh_firewalld_close(fw);
         lfwsh_check(L, ctx, r, "firewalld.interfaces", zone);
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_strv(L, v, n);
         fwsh_strv_free(v, n);
         return 1;
 }
@@ -140,13 +136,9 @@ static int l_zone_of(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_firewalld(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "running", l_running },       { "add", l_add },         { "remove", l_remove },
-                { "interfaces", l_interfaces }, { "zone_of", l_zone_of }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "running", l_running },       { "add", l_add },         { "remove", l_remove },
+        { "interfaces", l_interfaces }, { "zone_of", l_zone_of }, { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_firewalld = { .field = "firewalld", .fns = fns };

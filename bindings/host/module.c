@@ -118,15 +118,6 @@ static const char *params_arg(lua_State *L, int idx)
         return lua_tostring(L, -1);
 }
 
-static void push_strv(lua_State *L, char **v, size_t n)
-{
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
-}
-
 /*** fwsh.module.load(name [, params [, {root=, release=, dry_run=false}]]) ->
  * inserted, steps: loads name with its dependencies as modprobe(8) does (none
  * if it is loaded or built in already: inserted is false). params is
@@ -150,7 +141,7 @@ static int l_load(lua_State *L)
 
         done(L, ctx, m, r, "module.load", name);
         lua_pushboolean(L, r > 0);
-        push_strv(L, steps, n);
+        lfwsh_push_strv(L, steps, n);
         fwsh_strv_free(steps, n);
         return 2;
 }
@@ -198,12 +189,12 @@ static int l_info(lua_State *L)
         set_str(L, "path", info->path);
         set_str(L, "description", info->description);
         set_str(L, "license", info->license);
-        push_strv(L, info->depends, info->n_depends);
+        lfwsh_push_strv(L, info->depends, info->n_depends);
         lua_setfield(L, -2, "depends");
         lua_createtable(L, 0, 2);
-        push_strv(L, info->softdeps_pre, info->n_softdeps_pre);
+        lfwsh_push_strv(L, info->softdeps_pre, info->n_softdeps_pre);
         lua_setfield(L, -2, "pre");
-        push_strv(L, info->softdeps_post, info->n_softdeps_post);
+        lfwsh_push_strv(L, info->softdeps_post, info->n_softdeps_post);
         lua_setfield(L, -2, "post");
         lua_setfield(L, -2, "softdeps");
         lua_createtable(L, 0, (int)info->n_params);
@@ -218,20 +209,16 @@ static int l_info(lua_State *L)
         if (info->refcnt >= 0) {
                 lua_pushinteger(L, info->refcnt);
                 lua_setfield(L, -2, "refcnt");
-                push_strv(L, info->holders, info->n_holders);
+                lfwsh_push_strv(L, info->holders, info->n_holders);
                 lua_setfield(L, -2, "holders");
         }
         fwsh_module_info_free(info);
         return 1;
 }
 
-int lfwsh_open_module(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "status", l_status }, { "load", l_load }, { "unload", l_unload },
-                { "info", l_info },     { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "status", l_status }, { "load", l_load }, { "unload", l_unload },
+        { "info", l_info },     { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_module = { .field = "module", .fns = fns };

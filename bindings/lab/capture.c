@@ -193,7 +193,9 @@ static int capture_tostring(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_capture(lua_State *L)
+/* Its process is one of fwsh.proc's, stopped when the Lua state closes: the
+ * module opens proc's part too. */
+static void init(lua_State *L)
 {
         static const luaL_Reg methods[] = {
                 { "stop", m_stop }, { "wait", m_wait }, { "packets", m_packets },
@@ -210,9 +212,8 @@ int lfwsh_open_capture(lua_State *L)
                 lua_setfield(L, -2, "methods");
         }
         lua_pop(L, 1);
-        /* Its process is one of fwsh.proc's: stopped when the Lua state closes. */
-        lfwsh_open_proc(L);
-        lua_pop(L, 1);
-        lua_pushcfunction(L, l_capture);
-        return 1;
 }
+
+static const luaL_Reg fns[] = { { "capture", l_capture }, { NULL, NULL } };
+
+const struct lfwsh_part lfwsh_part_capture = { .fns = fns, .init = init };

@@ -1,5 +1,5 @@
 /* host.c - fwsh.host: another host's fwsh, over ssh. The work is Lua's
- * (lab/lua/fwsh/hosts.lua: the connection, the proxies, the record); this
+ * (bindings/lua/fwsh/hosts.lua: the connection, the proxies, the record); this
  * is its name on the fwsh module. */
 #include "fwsh_lua.h"
 
@@ -25,8 +25,6 @@ static int l_host(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_host(lua_State *L)
-{
-        lua_pushcfunction(L, l_host);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "host", l_host }, { NULL, NULL } };
+
+const struct lfwsh_part lfwsh_part_host = { .fns = fns };

@@ -83,11 +83,7 @@ static int l_lab_dir_labs(lua_State *L)
         size_t n = 0;
 
         lfwsh_check(L, ctx, fwsh_lab_dir_labs(ctx, name, &v, &n), "lab_dir_labs", name);
-        lua_createtable(L, (int)n, 0);
-        for (size_t i = 0; i < n; i++) {
-                lua_pushstring(L, v[i]);
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        lfwsh_push_strv(L, v, n);
         fwsh_strv_free(v, n);
         return 1;
 }
@@ -153,38 +149,11 @@ void lfwsh_lab_dirs_undo(lua_State *L)
         lua_setfield(L, LUA_REGISTRYINDEX, MADE_DIRS);
 }
 
-int lfwsh_open_lab_dir(lua_State *L)
-{
-        lua_pushcfunction(L, l_lab_dir);
-        return 1;
-}
+static const luaL_Reg fns[] = {
+        { "labs", l_labs },           { "down", l_down },
+        { "lab_dir", l_lab_dir },     { "lab_dir_find", l_lab_dir_find },
+        { "lab_dir_remove", l_lab_dir_remove }, { "lab_dir_labs", l_lab_dir_labs },
+        { NULL, NULL },
+};
 
-int lfwsh_open_lab(lua_State *L)
-{
-        lua_pushcfunction(L, l_labs);
-        return 1;
-}
-
-int lfwsh_open_down(lua_State *L)
-{
-        lua_pushcfunction(L, l_down);
-        return 1;
-}
-
-int lfwsh_open_lab_dir_remove(lua_State *L)
-{
-        lua_pushcfunction(L, l_lab_dir_remove);
-        return 1;
-}
-
-int lfwsh_open_lab_dir_find(lua_State *L)
-{
-        lua_pushcfunction(L, l_lab_dir_find);
-        return 1;
-}
-
-int lfwsh_open_lab_dir_labs(lua_State *L)
-{
-        lua_pushcfunction(L, l_lab_dir_labs);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_lab = { .fns = fns };

@@ -34,10 +34,6 @@ static int l_run(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_nft(lua_State *L)
-{
-        static const luaL_Reg fns[] = { { "run", l_run }, { NULL, NULL } };
+static const luaL_Reg fns[] = { { "run", l_run }, { NULL, NULL } };
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_nft = { .field = "nft", .fns = fns };

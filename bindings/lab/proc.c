@@ -110,6 +110,8 @@ static int l_run(lua_State *L)
         return 1;
 }
 
+const lua_CFunction lfwsh_proc_run = l_run;
+
 /*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false, query=false}]) ->
  * proc: starts a program in its own process group and returns at once; output
  * goes to /dev/null unless a file is given (appended to). pipe=true: its
@@ -178,7 +180,7 @@ static int signal_arg(lua_State *L, int idx, int def)
         s = lfwsh_check_str(L, idx);
         if (strncmp(s, "SIG", 3) == 0)
                 s += 3;
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (size_t i = 0; i < FWSH_N(names); i++)
                 if (strcmp(s, names[i].name) == 0)
                         return names[i].sig;
         return luaL_argerror(L, idx, lua_pushfstring(L, "unknown signal '%s'", s));
@@ -357,14 +359,9 @@ static int sentinel_gc(lua_State *L)
         return 0;
 }
 
-int lfwsh_open_proc(lua_State *L)
+/* The handles' metatable, and the sentinel that stops what is left at lua_close. */
+static void init(lua_State *L)
 {
-        static const luaL_Reg fns[] = {
-                { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
-                { "clock", l_clock },
-                { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
-                { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
-        };
         static const luaL_Reg methods[] = {
                 { "kill", m_kill }, { "wait", m_wait }, { "stop", m_stop },
                 { "write", m_write }, { "read", m_read },
@@ -391,6 +388,13 @@ int lfwsh_open_proc(lua_State *L)
                 lua_rawsetp(L, LUA_REGISTRYINDEX, &SENTINEL_KEY);
         }
         lua_pop(L, 1);
-        luaL_newlib(L, fns);
-        return 1;
 }
+
+static const luaL_Reg fns[] = {
+        { "run", l_run },         { "spawn", l_spawn }, { "stop_lab", l_stop_lab },
+        { "clock", l_clock },
+        { "kill", m_kill },       { "wait", m_wait },   { "stop", m_stop },
+        { "running", m_running }, { "pid", m_pid },     { NULL, NULL },
+};
+
+const struct lfwsh_part lfwsh_part_proc = { .field = "proc", .fns = fns, .init = init };

@@ -38,7 +38,7 @@ static const char *operstate_name(uint8_t s)
 {
         static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
                                              "testing", "dormant", "up" };
-        return s < sizeof(names) / sizeof(names[0]) ? names[s] : "(unknown)";
+        return s < FWSH_N(names) ? names[s] : "(unknown)";
 }
 
 /* 1 if the condition holds, 0 if not, -errno if it cannot be read. */
@@ -97,7 +97,7 @@ static int check_lua(lua_State *L, const struct cond *c)
                         return -ECANCELED; /* the error is on the stack */
         } else {
                 /* run=ARGV: fwsh.proc.run(argv, {netns=}).ok */
-                lua_getfield(L, lua_upvalueindex(1), "run");
+                lua_pushcfunction(L, lfwsh_proc_run);
                 lua_pushvalue(L, c->run);
                 lua_createtable(L, 0, 2);
                 if (c->netns) {
@@ -262,10 +262,6 @@ static int l_wait(lua_State *L)
         return 2;
 }
 
-/* fwsh.wait is a function; its upvalue is fwsh.proc, for run= conditions. */
-int lfwsh_open_wait(lua_State *L)
-{
-        lfwsh_open_proc(L);
-        lua_pushcclosure(L, l_wait, 1);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "wait", l_wait }, { NULL, NULL } };
+
+const struct lfwsh_part lfwsh_part_wait = { .fns = fns };

@@ -56,8 +56,6 @@ static int l_batch(lua_State *L)
         return lua_gettop(L) - 1;
 }
 
-int lfwsh_open_batch(lua_State *L)
-{
-        lua_pushcfunction(L, l_batch);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "batch", l_batch }, { NULL, NULL } };
+
+const struct lfwsh_part lfwsh_part_batch = { .fns = fns };

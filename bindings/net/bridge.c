@@ -174,19 +174,15 @@ static int l_ports(lua_State *L)
  * port that is on this bridge already is fine, one on another raises */
 static int l_attach(lua_State *L)
 {
-        struct fwsh_ctx *ctx, *pctx;
+        struct fwsh_ctx *ctx;
         struct fwsh_link br;
         const char *name = check_bridge(L, 1, "bridge.attach", &ctx, &br);
         int top = lua_gettop(L);
 
         luaL_argcheck(L, top >= 2, 2, "a port to attach expected");
         name = lua_pushstring(L, name); /* keep it: the next argument may move the buffer */
-        for (int i = 2; i <= top; i++) {
-                const char *port = lfwsh_link_arg(L, i, "bridge.attach", &pctx);
-                lfwsh_use(L, ctx);
-                lfwsh_check(L, ctx, fwsh_port_attach(ctx, name, port), "bridge.attach",
-                            lua_pushfstring(L, "%s to %s", port, name));
-        }
+        for (int i = 2; i <= top; i++)
+                lfwsh_port_attach(L, ctx, name, i, "bridge.attach");
         lua_settop(L, 1);
         return 1;
 }
@@ -194,20 +190,12 @@ static int l_attach(lua_State *L)
 /*** bridge:detach(port) -> bridge (brctl delif); raises if port is not on it */
 static int l_detach(lua_State *L)
 {
-        struct fwsh_ctx *ctx, *pctx;
-        struct fwsh_link br, p;
-        const char *name = check_bridge(L, 1, "bridge.detach", &ctx, &br);
-        const char *port;
+        struct fwsh_ctx *ctx;
+        struct fwsh_link br;
 
-        luaL_checkany(L, 2); /* before a push takes the place of a missing port */
-        name = lua_pushstring(L, name);
-        port = lfwsh_link_arg(L, 2, "bridge.detach", &pctx);
-        lfwsh_use(L, ctx);
-        lfwsh_check(L, ctx, fwsh_link_get(ctx, port, &p), "bridge.detach", port);
-        if (p.master != br.ifindex)
-                lfwsh_fail_detail(L, -EINVAL, "bridge.detach", lua_pushfstring(L, "%s from %s", port, name),
-                                  "not a port of it");
-        lfwsh_check(L, ctx, fwsh_port_detach(ctx, port), "bridge.detach", port);
+        check_bridge(L, 1, "bridge.detach", &ctx, &br);
+        luaL_checkany(L, 2);
+        lfwsh_port_detach(L, 2, "bridge.detach", ctx, &br);
         lua_settop(L, 1);
         return 1;
 }
@@ -242,16 +230,11 @@ static const luaL_Reg methods[] = {
         { "grounding", l_grounding }, { NULL, NULL },
 };
 
-int lfwsh_open_bridge(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
-                { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
+        { NULL, NULL },
+};
 
-        lfwsh_new_link_type(L, "bridge", lfwsh_link_methods, methods);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        luaL_setfuncs(L, methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_bridge = {
+        .field = "bridge", .fns = fns, .kind = "bridge", .methods = methods,
+};

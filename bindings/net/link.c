@@ -219,7 +219,7 @@ static int l_delete(lua_State *L)
 /*** link:detach() -> link; takes it off its bridge (brctl delif) */
 static int l_detach(lua_State *L)
 {
-        lfwsh_port_detach(L, 1);
+        lfwsh_port_detach(L, 1, "port.detach", NULL, NULL);
         lua_settop(L, 1);
         return 1;
 }
@@ -231,15 +231,9 @@ const luaL_Reg lfwsh_link_methods[] = {
         { NULL, NULL },
 };
 
-int lfwsh_open_link(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "get", l_get }, { "exists", l_exists }, { "list", l_list },
-                { "delete_made", l_delete_made }, { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "get", l_get }, { "exists", l_exists }, { "list", l_list },
+        { "delete_made", l_delete_made }, { NULL, NULL },
+};
 
-        lfwsh_new_link_type(L, "", lfwsh_link_methods, NULL);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_link = { .field = "link", .fns = fns, .kind = "" };

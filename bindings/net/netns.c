@@ -144,15 +144,11 @@ static int l_run(lua_State *L)
         return lua_gettop(L) - 1;
 }
 
-int lfwsh_open_netns(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "add", l_add },       { "ensure", l_ensure }, { "delete", l_delete },
-                { "exists", l_exists }, { "list", l_list },     { "run", l_run },
-                { "id", l_id },         { "delete_made", l_delete_made },
-                { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "add", l_add },       { "ensure", l_ensure }, { "delete", l_delete },
+        { "exists", l_exists }, { "list", l_list },     { "run", l_run },
+        { "id", l_id },         { "delete_made", l_delete_made },
+        { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_netns = { .field = "netns", .fns = fns };

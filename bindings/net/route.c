@@ -153,13 +153,9 @@ static int l_list(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_route(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "add", l_add }, { "ensure", l_ensure }, { "delete", l_delete }, { "list", l_list },
-                { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "add", l_add }, { "ensure", l_ensure }, { "delete", l_delete }, { "list", l_list },
+        { NULL, NULL },
+};
 
-        luaL_newlib(L, fns);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_route = { .field = "route", .fns = fns };

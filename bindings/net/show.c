@@ -168,14 +168,6 @@ static int l_state(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_show(lua_State *L)
-{
-        lua_pushcfunction(L, l_show);
-        return 1;
-}
+static const luaL_Reg fns[] = { { "show", l_show }, { "state", l_state }, { NULL, NULL } };
 
-int lfwsh_open_state(lua_State *L)
-{
-        lua_pushcfunction(L, l_state);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_show = { .fns = fns };

@@ -93,15 +93,9 @@ static int l_list(lua_State *L)
         return lfwsh_push_links_of_kind(L, "tap", "tap.list");
 }
 
-int lfwsh_open_tap(lua_State *L)
-{
-        static const luaL_Reg fns[] = {
-                { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
-                { NULL, NULL },
-        };
+static const luaL_Reg fns[] = {
+        { "add", l_add }, { "ensure", l_ensure }, { "get", l_get }, { "list", l_list },
+        { NULL, NULL },
+};
 
-        lfwsh_new_link_type(L, "tap", lfwsh_link_methods, NULL);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_tap = { .field = "tap", .fns = fns, .kind = "tap" };

@@ -23,12 +23,6 @@ static int l_add(lua_State *L)
         return 1;
 }
 
-int lfwsh_open_veth(lua_State *L)
-{
-        static const luaL_Reg fns[] = { { "add", l_add }, { NULL, NULL } };
+static const luaL_Reg fns[] = { { "add", l_add }, { NULL, NULL } };
 
-        lfwsh_new_link_type(L, "veth", lfwsh_link_methods, NULL);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_veth = { .field = "veth", .fns = fns, .kind = "veth" };

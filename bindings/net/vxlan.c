@@ -56,12 +56,6 @@ static int l_ensure(lua_State *L)
         return make(L, true);
 }
 
-int lfwsh_open_vxlan(lua_State *L)
-{
-        static const luaL_Reg fns[] = { { "add", l_add }, { "ensure", l_ensure }, { NULL, NULL } };
+static const luaL_Reg fns[] = { { "add", l_add }, { "ensure", l_ensure }, { NULL, NULL } };
 
-        lfwsh_new_link_type(L, "vxlan", lfwsh_link_methods, NULL);
-        luaL_newlib(L, fns);
-        luaL_setfuncs(L, lfwsh_link_methods, 0);
-        return 1;
-}
+const struct lfwsh_part lfwsh_part_vxlan = { .field = "vxlan", .fns = fns, .kind = "vxlan" };

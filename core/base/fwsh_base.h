@@ -54,8 +54,6 @@ void fwsh_ctx_set_explain(struct fwsh_ctx *ctx, void (*fn)(void *arg, const char
 void fwsh_ctx_set_netns_name(struct fwsh_ctx *ctx, const char *name);
 /* Whether a and b work in the same namespace. */
 bool fwsh_ctx_same_netns(const struct fwsh_ctx *a, const struct fwsh_ctx *b);
-/* Whether the calling thread is in ctx's namespace right now. */
-bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx);
 
 /* ---- names ----------------------------------------------------------------- */
 

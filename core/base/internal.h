@@ -61,6 +61,9 @@ void ctx_clear(struct fwsh_ctx *ctx);
  * it was there already. ctx_leave(saved) goes back. */
 int ctx_enter(struct fwsh_ctx *ctx, int *saved);
 void ctx_leave(int saved);
+/* Runs fn(arg) with the calling thread in the named namespace, then brings it
+ * back: fn's result, or the error of getting there. */
+int ns_call(struct fwsh_ctx *ctx, const char *name, int (*fn)(void *arg), void *arg);
 /* Says the calling thread changed namespaces (setns, unshare). */
 void ctx_thread_moved(void);
 /* NETNS_RUN_DIR/name into buf. */

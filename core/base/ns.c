@@ -22,7 +22,8 @@ void ctx_thread_moved(void)
         here.known = false;
 }
 
-bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx)
+/* Whether the calling thread is in ctx's namespace right now. */
+static bool is_current(const struct fwsh_ctx *ctx)
 {
         struct stat st;
 
@@ -39,7 +40,7 @@ bool fwsh_ctx_is_current(const struct fwsh_ctx *ctx)
 int ctx_enter(struct fwsh_ctx *ctx, int *saved)
 {
         *saved = -1;
-        if (fwsh_ctx_is_current(ctx))
+        if (is_current(ctx))
                 return 0;
         return fwsh_netns_enter(ctx->nsfd, saved);
 }
@@ -98,4 +99,19 @@ int fwsh_netns_open(struct fwsh_ctx *ctx, const char *name, int *ret_fd)
                                                   " needs CAP_SYS_ADMIN" : "");
         *ret_fd = fd;
         return 0;
+}
+
+int ns_call(struct fwsh_ctx *ctx, const char *name, int (*fn)(void *arg), void *arg)
+{
+        int fd, saved, r = fwsh_netns_open(ctx, name, &fd);
+
+        if (r < 0)
+                return r;
+        r = fwsh_netns_enter(fd, &saved);
+        close(fd);
+        if (r < 0)
+                return r;
+        r = fn(arg);
+        fwsh_netns_leave(saved);
+        return r;
 }

@@ -149,7 +149,7 @@ static int fw_error(struct fwsh_ctx *ctx, DBusError *e)
         int err = -EIO;
 
         if (sym_dbus_error_has_name(e, FW_EXCEPTION)) {
-                for (size_t i = 0; i < sizeof(CODES) / sizeof(CODES[0]); i++) {
+                for (size_t i = 0; i < FWSH_N(CODES); i++) {
                         size_t n = strlen(CODES[i].code);
                         if (strncmp(e->message, CODES[i].code, n) == 0 && e->message[n] == ':') {
                                 err = CODES[i].err;

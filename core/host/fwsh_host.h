@@ -31,8 +31,6 @@ int fwsh_modules_open(struct fwsh_ctx *ctx, const char *root, const char *releas
                       struct fwsh_modules **ret_modules);
 /* Closes m. Returns NULL. */
 struct fwsh_modules *fwsh_modules_free(struct fwsh_modules *m);
-/* The module directory m reads, ROOT/lib/modules/RELEASE. */
-const char *fwsh_modules_dir(const struct fwsh_modules *m);
 
 /* The state of the module called name (or an alias of one; '-' and '_' are the
  * same), and in *ret_source (if not NULL, FWSH_DETAIL_MAX bytes) what says so:

@@ -98,7 +98,7 @@ static const struct feature {
 
 static const struct feature *feature_of(const char *name)
 {
-        for (size_t i = 0; i < sizeof(FEATURES) / sizeof(FEATURES[0]); i++)
+        for (size_t i = 0; i < FWSH_N(FEATURES); i++)
                 if (strcmp(FEATURES[i].module, name) == 0)
                         return &FEATURES[i];
         return NULL;
@@ -107,7 +107,7 @@ static const struct feature *feature_of(const char *name)
 const char *fwsh_module_state_name(enum fwsh_module_state state)
 {
         static const char *const names[] = { "missing", "available", "loaded", "builtin" };
-        return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "(unknown)";
+        return (unsigned)state < FWSH_N(names) ? names[state] : "(unknown)";
 }
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -216,11 +216,6 @@ struct fwsh_modules *fwsh_modules_free(struct fwsh_modules *m)
         sym_kmod_unref(m->kmod);
         free(m);
         return NULL;
-}
-
-const char *fwsh_modules_dir(const struct fwsh_modules *m)
-{
-        return m->dir;
 }
 
 /* ---- finding a module ------------------------------------------------------------- */

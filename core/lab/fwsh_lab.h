@@ -100,7 +100,6 @@ int fwsh_proc_signal(struct fwsh_proc *p, int sig);
 int fwsh_proc_stop(struct fwsh_proc *p, int grace_ms);
 pid_t fwsh_proc_pid(const struct fwsh_proc *p);    /* 0 once reaped */
 bool fwsh_proc_running(struct fwsh_proc *p);       /* reaps it if it has ended */
-const char *fwsh_proc_lab(const struct fwsh_proc *p);
 /* A process spawned with pipe: writes all of buf to its stdin (-EPIPE once it
  * has closed it; -EBADF if it has no pipe). */
 int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len);

@@ -13,16 +13,6 @@
 
 #include "internal.h"
 
-/* The lab a tag names, or NULL. */
-static const char *tag_lab(const char *alias)
-{
-        size_t n = strlen(FWSH_TAG_PREFIX);
-
-        if (strncmp(alias, FWSH_TAG_PREFIX, n) != 0 || !alias[n] || strlen(alias + n) > FWSH_LAB_MAX)
-                return NULL;
-        return alias + n;
-}
-
 struct labs {
         struct fwsh_lab *v;
         size_t n, cap;
@@ -46,34 +36,40 @@ static struct fwsh_lab *lab_slot(struct labs *ls, const char *name)
         return &ls->v[ls->n++];
 }
 
+/* What netns_owner reads inside the namespace: its cookie (if asked) and a
+ * context there. */
+struct inside {
+        uint64_t *cookie;
+        struct fwsh_ctx *ctx;
+};
+
+static int read_inside(void *arg)
+{
+        struct inside *in = arg;
+
+        if (in->cookie && netns_cookie_here(in->cookie) < 0)
+                *in->cookie = 0;
+        return fwsh_ctx_open(&in->ctx);
+}
+
 /* fwsh_lab_netns_owner, and the namespace's cookie into *ret_cookie: the one
  * whose tag was read is the one `down` deletes, not a later holder of the
  * name. */
 static int netns_owner(struct fwsh_ctx *ctx, const char *ns, char *buf, size_t size,
                        uint64_t *ret_cookie)
 {
-        struct fwsh_ctx *inner = NULL;
+        struct inside in = { .cookie = ret_cookie };
         struct fwsh_link lo;
         const char *lab;
-        int fd, saved, r;
+        int r;
 
         buf[0] = '\0';
-        r = fwsh_netns_open(ctx, ns, &fd);
+        r = ns_call(ctx, ns, read_inside, &in);
         if (r < 0)
                 return r;
-        r = fwsh_netns_enter(fd, &saved);
-        close(fd);
-        if (r < 0)
-                return r;
-        if (ret_cookie && netns_cookie_here(ret_cookie) < 0)
-                *ret_cookie = 0;
-        r = fwsh_ctx_open(&inner);
-        fwsh_netns_leave(saved);
-        if (r < 0)
-                return r;
-        if (fwsh_link_get(inner, "lo", &lo) == 0 && (lab = tag_lab(lo.alias)))
+        if (fwsh_link_get(in.ctx, "lo", &lo) == 0 && (lab = fwsh_alias_lab(lo.alias)))
                 snprintf(buf, size, "%.*s", FWSH_LAB_MAX, lab);
-        fwsh_ctx_unref(inner);
+        fwsh_ctx_unref(in.ctx);
         return 0;
 }
 
@@ -93,7 +89,7 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n && r == 0; i++) {
-                const char *l = tag_lab(links[i].alias);
+                const char *l = fwsh_alias_lab(links[i].alias);
                 struct fwsh_lab *slot = l && strcmp(links[i].name, "lo") ? lab_slot(&ls, l) : NULL;
                 if (l && strcmp(links[i].name, "lo") && !slot)
                         r = -ENOMEM;
@@ -126,7 +122,7 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
  * before it could tag is found by its intent record: net/intent.c.) */
 static bool is_lab_link(const struct fwsh_link *l, const char *lab)
 {
-        const char *tag = tag_lab(l->alias);
+        const char *tag = fwsh_alias_lab(l->alias);
 
         return tag && strcmp(tag, lab) == 0 && strcmp(l->name, "lo") != 0;
 }

@@ -457,11 +457,6 @@ bool fwsh_proc_running(struct fwsh_proc *p)
         return !reap(p, false);
 }
 
-const char *fwsh_proc_lab(const struct fwsh_proc *p)
-{
-        return p->lab;
-}
-
 int fwsh_proc_send(struct fwsh_proc *p, const void *buf, size_t len)
 {
         const char *b = buf;

@@ -143,8 +143,6 @@ struct fwsh_impair {
         double loss, duplicate, corrupt, reorder; /* percent, 0..100 */
         uint64_t rate_bit;           /* bit/s, 0 unlimited; 8..2^35 - 8 */
 };
-/* Whether im asks for anything. */
-bool fwsh_impair_any(const struct fwsh_impair *im);
 /* Sets the impairment of the link called name (im NULL or nothing in it:
  * removes it): journaled, its inverse the impairment before. -EINVAL for a
  * value out of range, -EBUSY if the link's root qdisc is not the kernel's

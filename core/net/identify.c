@@ -28,19 +28,14 @@ int netns_cookie_here(uint64_t *ret)
         return r;
 }
 
+static int cookie_here(void *ret)
+{
+        return netns_cookie_here(ret);
+}
+
 int netns_cookie(struct fwsh_ctx *ctx, const char *name, uint64_t *ret)
 {
-        int fd, saved, r = fwsh_netns_open(ctx, name, &fd);
-
-        if (r < 0)
-                return r;
-        r = fwsh_netns_enter(fd, &saved);
-        close(fd);
-        if (r < 0)
-                return r;
-        r = netns_cookie_here(ret);
-        fwsh_netns_leave(saved);
-        return r;
+        return ns_call(ctx, name, cookie_here, ret);
 }
 
 int fwsh_netns_id(struct fwsh_ctx *ctx, const char *name, uint64_t *ret)

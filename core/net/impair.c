@@ -31,7 +31,8 @@
 #define RATE TC_HANDLE(IMPAIR_RATE_HANDLE, 0)
 #define RATE_LATENCY_US 50000 /* what the tbf queues at most: 50 ms at the rate */
 
-bool fwsh_impair_any(const struct fwsh_impair *im)
+/* Whether im asks for anything. */
+static bool impair_any(const struct fwsh_impair *im)
 {
         return im && (im->delay_ms > 0 || im->jitter_ms > 0 || im->loss > 0 || im->duplicate > 0 ||
                       im->corrupt > 0 || im->reorder > 0 || im->rate_bit > 0);
@@ -64,7 +65,7 @@ static int check(struct fwsh_ctx *ctx, const struct fwsh_impair *im)
 
         if (!(im->delay_ms >= 0 && im->delay_ms <= 60000) || !(im->jitter_ms >= 0 && im->jitter_ms <= 60000))
                 return ctx_fail(ctx, -EINVAL, "delay and jitter are 0 to 60000 ms");
-        for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+        for (size_t i = 0; i < FWSH_N(pct); i++)
                 if (!(pct[i].v >= 0 && pct[i].v <= 100))
                         return ctx_fail(ctx, -EINVAL, "%s is a percentage, 0 to 100, not %g", pct[i].name,
                                         pct[i].v);
@@ -297,7 +298,7 @@ int impair_kernel(struct fwsh_ctx *ctx, const struct change *ch)
 
         if (r < 0)
                 return r;
-        if (!fwsh_impair_any(&ch->impair)) {
+        if (!impair_any(&ch->impair)) {
                 struct rtnl_qdisc *q;
                 if (!now.ours)
                         return 0;
@@ -458,7 +459,7 @@ int fwsh_link_impair(struct fwsh_ctx *ctx, const char *name, const struct fwsh_i
         /* The state before, for the inverse (the plan backend asks the kernel too). */
         if ((r = roots_read(ctx, ifindex, &now)) < 0)
                 return r;
-        if (now.other[0] && fwsh_impair_any(im))
+        if (now.other[0] && impair_any(im))
                 return ctx_fail(ctx, -EBUSY, "its root qdisc is a %s that fwsh did not make: not replaced",
                                 now.other);
         change_init(&ch, CH_IMPAIR, name);
@@ -482,7 +483,7 @@ int impair_render(const struct change *ch, const char *dev, char *buf, size_t si
         char d[32], j[32];
         int n;
 
-        if (!fwsh_impair_any(im)) {
+        if (!impair_any(im)) {
                 n = snprintf(buf, size, "qdisc delete dev %s root handle %x:", dev, IMPAIR_HANDLE);
                 return n >= 0 && (size_t)n < size ? 0 : -ENOSPC;
         }

@@ -13,8 +13,9 @@
  * since), nor the group alone (anyone may put a link in any group).
  *
  * Named namespaces (netns.c): the file /run/netns/NAME exists, empty, before
- * the namespace is mounted on it. The record names that file by its device and
- * inode, so that down removes it only if it is still that very file.
+ * the namespace is mounted on it, and again between the umount and the unlink
+ * that delete it. The record names that file by its device and inode, so that
+ * down removes it only if it is still that very file.
  *
  * A record is live while the process that wrote it holds an flock(2) on it;
  * the kernel drops the lock when that process dies, however it dies. Not the

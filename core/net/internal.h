@@ -169,7 +169,7 @@ int intent_begin(struct fwsh_ctx *ctx, const char *const *names, size_t n, char 
                  size_t size);
 struct stat;
 /* The record for the named namespace name about to be mounted on the empty
- * file whose identity file gives (netns.c). */
+ * file whose identity file gives, or about to be unmounted from it (netns.c). */
 int intent_begin_netns(struct fwsh_ctx *ctx, const char *name, const struct stat *file,
                        char *ret_path, size_t size);
 void intent_end(const char *path);

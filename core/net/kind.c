@@ -12,7 +12,7 @@ static size_t nkinds;
 
 void link_kind_register(const struct link_kind *k)
 {
-        if (nkinds < sizeof(kinds) / sizeof(kinds[0]))
+        if (nkinds < FWSH_N(kinds))
                 kinds[nkinds++] = k;
 }
 

@@ -101,7 +101,7 @@ const char *fwsh_operstate_name(unsigned state)
         static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
                                              "testing", "dormant", "up" };
 
-        return state < sizeof(names) / sizeof(names[0]) ? names[state] : "(unknown)";
+        return state < FWSH_N(names) ? names[state] : "(unknown)";
 }
 
 const char *fwsh_port_state_name(int state)
@@ -109,8 +109,7 @@ const char *fwsh_port_state_name(int state)
         static const char *const names[] = { "disabled", "listening", "learning", "forwarding",
                                              "blocking" };
 
-        return state >= 0 && (size_t)state < sizeof(names) / sizeof(names[0]) ? names[state]
-                                                                              : "(unknown)";
+        return state >= 0 && (size_t)state < FWSH_N(names) ? names[state] : "(unknown)";
 }
 
 static int on_one_link(struct nlmsghdr *h, void *arg)

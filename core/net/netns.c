@@ -113,10 +113,40 @@ static int netns_create(struct fwsh_ctx *ctx, const char *name)
         return r;
 }
 
+/* The file a namespace is mounted on, the one the mount hides: its device is
+ * the directory's, its inode the one the directory entry holds (readdir's
+ * d_ino is the entry's own inode, never the mount's; stat would give the
+ * namespace's). */
+static int placeholder_identity(const char *name, struct stat *ret)
+{
+        struct dirent *e;
+        DIR *d = opendir(NETNS_RUN_DIR);
+        int r = -ENOENT;
+
+        if (!d)
+                return -errno;
+        if (fstat(dirfd(d), ret) < 0)
+                r = -errno;
+        else
+                while ((e = readdir(d)))
+                        if (strcmp(e->d_name, name) == 0) {
+                                ret->st_ino = e->d_ino;
+                                r = 0;
+                                break;
+                        }
+        closedir(d);
+        return r;
+}
+
+/* Unmounted and unlinked under an intent record naming the file beneath the
+ * mount (intent.c): a kill between the two leaves an empty file that
+ * `fwsh down` removes, knowing it for the one this deletion unmounted. */
 static int netns_remove(struct fwsh_ctx *ctx, const struct change *ch)
 {
-        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2];
+        char path[sizeof(NETNS_RUN_DIR) + FWSH_NETNS_NAME_MAX + 2], intent[INTENT_PATH_MAX] = "";
+        struct stat file;
         uint64_t cookie;
+        int r = 0;
 
         netns_path(path, sizeof(path), ch->name);
         if (access(path, F_OK) < 0)
@@ -125,10 +155,14 @@ static int netns_remove(struct fwsh_ctx *ctx, const struct change *ch)
         if (ch->ns_cookie && (netns_cookie(ctx, ch->name, &cookie) < 0 || cookie != ch->ns_cookie))
                 return ctx_fail(ctx, -EPERM, "%s is no longer the namespace fwsh made: left alone",
                                 path);
+        if (placeholder_identity(ch->name, &file) == 0 &&
+            (r = intent_begin_netns(ctx, ch->name, &file, intent, sizeof(intent))) < 0)
+                return r;
         umount2(path, MNT_DETACH);
         if (unlink(path) < 0)
-                return fail_errno(ctx, -errno, path);
-        return 0;
+                r = fail_errno(ctx, -errno, path);
+        intent_end(intent);
+        return r;
 }
 
 int netns_kernel(struct fwsh_ctx *ctx, const struct change *ch)

@@ -8,21 +8,18 @@
 -- It prints each mode's distribution (min / median / p95 / max) and ends with
 -- "N failovers, N leaks".
 --
+-- With --flows N, each failover also carries N connections (fwsh-flows, a
+-- byte every 100 ms each, --new-rate R new ones a second): each run's
+-- outcome of them is printed, and for the runs over 100 ms when the
+-- connections' own gaps began and ended, from the fault: whether the
+-- probe's long gap was the path's (every connection's gap as long) or the
+-- probe's own.
+--
 -- usage: fwsh --sandbox scripts/lab/soak.lua [--runs 100] [--advert S] [--backend qemu] [--master fw-2]
+--            [--expect EXPR] [--json FILE] [--junit FILE]   (firewall.scenario runs it: a step a failover)
+--            [--flows N [--new-rate R]] [--mode M (only that mode)]
 local firewall = require "fwsh.firewall"
-
-local argv, runs = {}, 100
-do
-  local a, i = { ... }, 1
-  while a[i] do
-    if a[i] == "--runs" then
-      runs = math.tointeger(tonumber(a[i + 1])) or error("--runs needs a count", 0); i = i + 2
-    else
-      argv[#argv + 1] = a[i]; i = i + 1
-    end
-  end
-end
-local o = firewall.args(argv)
+local errors = require "fwsh.errors"
 
 local function my_pid()
   local f = assert(io.open("/proc/self/stat", "r"))
@@ -84,28 +81,42 @@ local function diff(what, before, after, out)
 end
 
 local before = state()
-local results, by_mode, fds_first, fds_last = {}, {}, nil, nil
-local lab = firewall.build(o)
-local ok, err = pcall(function()
-  local t0 = fwsh.proc.clock()
-  for i = 1, runs do
-    local mode = firewall.modes[(i - 1) % #firewall.modes + 1]
-    local r = lab:failover(mode, { down = o.down })
-    results[i] = r
+local by_mode, fds_first, fds_last, t0 = {}, nil, nil, nil
+local results = firewall.scenario{
+  args = { ... },
+  -- --flows: the flow tool's ports in the ruleset (and conntrackd sized for them)
+  options = { ["--runs"] = "runs", ["--flows"] = "flows", ["--new-rate"] = "new_rate" },
+  reps = function(o)
+    local n = o.runs == nil and 100 or math.tointeger(o.runs)
+    if not n or n < 1 then errors.raise("soak", "--runs", "needs a count", 0) end
+    return n
+  end,
+  title = function(o)
+    return string.format("soak: %d failovers, adverts every %g s, %s backend", o.runs or 100,
+                         o.advert_int or firewall.advert_int[o.backend or "netns"], o.backend or "netns")
+  end,
+  run = function(lab, o, i)
+    t0 = t0 or fwsh.proc.clock()
+    local mode = o.mode or firewall.modes[(i - 1) % #firewall.modes + 1]
+    local r = lab:failover(mode, { down = o.down, flows = o.flows and {
+      flows = o.flows, new_rate = o.new_rate or 0, interval = 100, stall_ms = 5000 } })
     by_mode[mode] = by_mode[mode] or {}
     table.insert(by_mode[mode], r)
     if i == 1 then fds_first = fds() end
     fds_last = fds()
-    firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, runs, mode,
+    if r.flows then
+      local f = r.flows
+      print(string.format("run %d %s: connections: total %d survived %d stalled %d reset %d lost_bytes %d; "
+                          .. "probe gap %.1f ms from %s ms", i, mode, f.total, f.survived, f.stalled, f.reset,
+                          f.lost_bytes, r.outage_ms or -1, r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?"))
+    end
+    firewall.progress(string.format("soak: %d/%d %-12s %s -> %s %7.1f ms %-10s %4.0f s", i, o.runs or 100, mode,
                                     r.from, r.to, r.outage_ms or -1, r.stream, fwsh.proc.clock() - t0))
-  end
-end)
-firewall.progress("")
-lab:close()
-if not ok then error(err, 0) end
+    return r
+  end,
+  after = function() firewall.progress("") end,
+}
 
-firewall.report(string.format("soak: %d failovers, adverts every %g s, %s backend", runs,
-                              o.advert_int or firewall.advert_int[o.backend or "netns"], o.backend or "netns"), results)
 print(string.format("%-13s %5s  %-34s %-34s %s", "by mode", "runs", "outage_ms min/median/p95/max",
                     "mac_move_ms min/median/p95/max", "tcp_stream"))
 local all_survived = true
@@ -131,6 +142,9 @@ for i, r in ipairs(results) do
                         r.gap_from_ms and string.format("%.0f", r.gap_from_ms) or "?",
                         r.mac_ms and string.format("%.0f", r.mac_ms) or "-",
                         r.mac0_ms and string.format("%.0f", r.mac0_ms) or "-"))
+    if r.flows then
+      for _, line in ipairs(require("fwsh.firewall.outcome").lines(r.flows)) do print("  " .. line) end
+    end
   end
 end
 
@@ -142,5 +156,5 @@ end
 for _, l in ipairs(leaks) do print("leak: " .. l) end
 print(string.format("file descriptors of fwsh: %d after the first failover, %d after the last",
                     fds_first and #fds_first or -1, fds_last and #fds_last or -1))
-print(string.format("%d failovers, %d leaks", runs, #leaks))
+print(string.format("%d failovers, %d leaks", #results, #leaks))
 if #leaks > 0 or not all_survived then os.exit(1) end

@@ -19,7 +19,11 @@
 -- addresses, virtual IPs, VRIDs, tap<->bridge pairs), build, lab (a built
 -- lab: masters, waits, captures, files, teardown), traffic (the
 -- experiments), report (statistics and what scenarios print), cli (the
--- command line and the scenario runner). This module is their one face.
+-- command line and the scenario runner), config (the firewalls'
+-- configurations: the lab's own, exported, or the user's, read and checked),
+-- timeline_verbs and timeline_run (a scenario as a fault timeline), sync
+-- (conntrackd's replication lag and commit time, a takeover with many
+-- connections: require "fwsh.firewall.sync"). This module is their one face.
 local T = require "fwsh.firewall.topology"
 local ftp = require "fwsh.ftp"
 
@@ -40,5 +44,8 @@ export("fwsh.firewall.traffic", { "dropped_since", "modes" })
 export("fwsh.firewall.build", { "build", "node_on_host" })
 export("fwsh.firewall.report", { "stats", "plot", "report" })
 export("fwsh.firewall.cli", { "args", "capture", "capture_done", "main", "scenario" })
+export("fwsh.firewall.config", { "export" })
+export("fwsh.firewall.timeline_run", { "expect" })
+M.timeline_load = require("fwsh.firewall.timeline_run").load
 
 return M

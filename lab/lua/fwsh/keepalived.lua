@@ -10,7 +10,10 @@
 -- } -> text
 -- keepalived.argv{ conf=, pid=, vrrp_pid= } -> the argv that runs it in the
 -- foreground, logging to stderr, VRRP only, with its own pid files.
+-- keepalived.read(text, file) -> what a lab needs of a keepalived.conf (see there).
 local V = require "fwsh.validate"
+local blocks = require "fwsh.blocks"
+local errors = require "fwsh.errors"
 
 local M = {}
 local G = "keepalived"
@@ -79,6 +82,64 @@ function M.config(c)
     add("}")
   end
   return table.concat(out, "\n") .. "\n"
+end
+
+--- keepalived.read(text, file) -> { instances = { { name=, line=, interface=,
+--  vrid=, priority=, state=, vmac=, vips = { "10.1.0.1", ... }, nopreempt= }, ... },
+--  notify = { { line=, words = { "/usr/sbin/conntrackd", "-C", ... } }, ... } }:
+--  the vrrp_instance blocks of a keepalived.conf (priority 100 and state
+--  BACKUP where not given, as keepalived takes them; vmac: use_vmac's name,
+--  "vrrp.VRID" when it gives none, nil without use_vmac) and the commands of
+--  its notify lines. Raises, naming FILE:LINE, for an instance without
+--  interface, virtual_router_id or a virtual address, and for an include
+--  (not followed: the lab takes one whole file).
+function M.read(text, file)
+  local op = "keepalived.read"
+  local top = blocks.parse(text, file, { op = op, comments = "#!" })
+  local function fail(line, why) errors.raise(op, file .. ":" .. line, why, 0) end
+  local function value(list, key) local s = blocks.find(list, key) return s and s.words[2], s end
+  for _, s in ipairs(blocks.all(top, "include")) do
+    fail(s.line, "include " .. tostring(s.words[2]) .. ": not followed (give the lab the whole configuration in one file)")
+  end
+  local out = { instances = {}, notify = {} }
+  local function notify(list)
+    for _, s in ipairs(list) do
+      if s.words[1]:match("^notify") and s.words[2] then
+        local argv = {}
+        for w in s.words[2]:gmatch("%S+") do argv[#argv + 1] = w end
+        out.notify[#out.notify + 1] = { line = s.line, key = s.words[1], words = argv }
+      end
+    end
+  end
+  for _, g in ipairs(blocks.all(top, "vrrp_sync_group")) do notify(g.block or {}) end
+  for _, s in ipairs(blocks.all(top, "vrrp_instance")) do
+    local b = s.block or {}
+    local name = s.words[2] or "?"
+    local what = "vrrp_instance " .. name
+    local i = { name = name, line = s.line, nopreempt = blocks.find(b, "nopreempt") ~= nil }
+    i.interface = value(b, "interface")
+    if not i.interface then fail(s.line, what .. " has no interface") end
+    local vrid, vs = value(b, "virtual_router_id")
+    i.vrid = math.tointeger(tonumber(vrid))
+    if not vrid then fail(s.line, what .. " has no virtual_router_id") end
+    if not i.vrid or i.vrid < 1 or i.vrid > 255 then fail(vs.line, what .. ": virtual_router_id " .. vrid .. " is not 1 to 255") end
+    local prio, ps = value(b, "priority")
+    i.priority = math.tointeger(tonumber(prio or "100"))
+    if not i.priority then fail(ps.line, what .. ": priority " .. prio .. " is not a number") end
+    i.state = (value(b, "state") or "BACKUP"):upper()
+    local vmac = blocks.find(b, "use_vmac")
+    if vmac then i.vmac = vmac.words[2] or ("vrrp." .. i.vrid) end
+    i.vips = {}
+    local vip = blocks.find(b, "virtual_ipaddress")
+    for _, a in ipairs(vip and vip.block or {}) do
+      local addr = a.words[1]:match("^(%d+%.%d+%.%d+%.%d+)")
+      if addr then i.vips[#i.vips + 1] = addr end
+    end
+    if #i.vips == 0 then fail(s.line, what .. " has no IPv4 address in virtual_ipaddress") end
+    out.instances[#out.instances + 1] = i
+    notify(b)
+  end
+  return out
 end
 
 function M.argv(o)

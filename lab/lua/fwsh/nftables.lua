@@ -17,6 +17,15 @@
 -- forward: new connections only from the client network to the services;
 -- established/related back; everything else dropped and counted.
 -- input: VRRP on the client and server side, conntrackd sync on the sync link.
+-- pending = true: the set `pending` (holding tcp when the ruleset is loaded)
+-- makes forward drop, never reject, a TCP packet that would open a
+-- connection without a SYN (a mid-stream packet the kernel would pick up,
+-- nf_conntrack_tcp_loose) and count it in `pending_dropped`; the new master
+-- empties the set once `conntrackd -c` has committed its peer's
+-- connections (nftables.pending_done), a backup fills it again
+-- (nftables.pending_again). Until then a connection this firewall does not
+-- know yet is neither picked up half-way (with NAT, under a translation
+-- that differs from the old master's: the server resets it) nor answered.
 local V = require "fwsh.validate"
 
 local M = {}
@@ -61,9 +70,19 @@ function M.firewall(c)
   end
   add("  counter forward_dropped { }")
   add("  counter input_dropped { }")
+  if c.pending ~= nil and type(c.pending) ~= "boolean" then
+    V.fail(G, "pending %s refused: true or false", tostring(c.pending))
+  end
+  if c.pending then
+    add("  counter pending_dropped { }")
+    add("  set pending { type inet_proto; elements = { tcp } }")
+  end
   add("  chain forward {")
   add("    type filter hook forward priority filter; policy drop;")
   add("    ct state established,related accept")
+  if c.pending then
+    add("    ct state new meta l4proto @pending tcp flags & (fin | syn | rst | ack) != syn counter name pending_dropped drop")
+  end
   for i, s in ipairs(c.services or {}) do
     local f = "services[" .. i .. "]"
     local rule = string.format("    iifname %s oifname %s ip saddr %s ip daddr %s ct state new",
@@ -99,17 +118,33 @@ function M.firewall(c)
   return table.concat(out, "\n") .. "\n"
 end
 
+--- nftables.pending_done() -> argv: empties the ruleset's `pending` set
+--  (idempotent: flushing an empty set succeeds)
+function M.pending_done(binary)
+  return { binary or "/usr/sbin/nft", "flush", "set", "inet", "fwsh", "pending" }
+end
+
+--- nftables.pending_again(file) -> argv, text: puts tcp back into
+--  `pending` (adding an element that is there succeeds); text is what the
+--  file must hold (its braces are no plain words for keepalived's command)
+function M.pending_again(file, binary)
+  return { binary or "/usr/sbin/nft", "-f", V.path(G, "file", file) },
+         "add element inet fwsh pending { tcp }\n"
+end
+
 -- An IPv4 address (no prefix) as a number; a prefix as (network, mask).
 local function ip_number(s)
   local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)")
   return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
 end
 
+--- nftables.contains(net, addr) -> whether the IPv4 address addr is in the prefix net
 local function contains(net, addr)
   local bits = tonumber(net:match("/(%d+)$"))
   local size = 1 << (32 - bits)
   return ip_number(net) // size == ip_number(addr) // size
 end
+M.contains = contains
 
 --- nftables.nat{ from = "10.1.0.0/24", out = { "eth0", "vs52" }, to = "10.0.0.254",
 --  server_net = "10.0.0.0/24" } -> text: source NAT of what comes from the

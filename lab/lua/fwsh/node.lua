@@ -15,6 +15,8 @@
 --     sysctls, rulesets, daemons) and then serves the host on a
 --     virtio-serial port: node:run, node:spawn and the rest go through it,
 --     never a shell or ssh. KVM if a guest boots under it here, TCG otherwise.
+--     Or (qemu.disk) the user's own disk image, from an overlay, with no
+--     agent: fwsh runs nothing in it (fwsh/node/ownimage.lua).
 --
 -- local node = require "fwsh.node"
 -- local n = node.new{ name = "fw-1", ports = { {name="eth0", bridge="br0", tap="net01"}, ... } }
@@ -47,7 +49,8 @@ end
 
 --- node.new{name=, backend="netns"|"qemu", ports={ {name=, bridge=, tap=, address=}, ... },
 --  routes={ {dst=, via=}, ... }, dir=, sysctls=, setup=, reset=,
---  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=, display=}}
+--  qemu={binary=, accel=, memory=, image=, args=, wrapper=, timeout=, display=,
+--        disk=, format=, kernel=, initrd=, append=, ready=, cable=}}
 --  -> node (not yet up). dir is where logs, sockets and pid files go (a
 --  per-lab temporary directory); sysctls ({ {path, value}, ... }) are set in
 --  the new namespace before its ports exist; setup(node) runs after the
@@ -58,6 +61,22 @@ end
 --  qemu.display = "vnc" (127.0.0.1, the first free display) or "spice" (a
 --  unix socket in dir): a screen with a shell on it; node.display is its
 --  address once the VM runs.
+--  qemu.disk is the user's own disk image (any format qemu reads; format=
+--  says which, qemu-img info otherwise): the VM boots from a qcow2 overlay
+--  DIR/NAME-overlay.qcow2 (removed at down()), and the image is never
+--  written. Its NICs are the ports, in their order (eth0, eth1... to a
+--  Linux guest), on their taps; kernel, initrd and append boot it directly
+--  when it has no boot loader (root=... in append). With no agent inside,
+--  fwsh gives it nothing (no addresses, routes, sysctls, setup or daemons)
+--  and runs nothing in it: node:run, spawn, nft, sysctl, impair raise. It
+--  is ready when qemu.ready = { console = PATTERN (a Lua pattern a line of
+--  its serial console, DIR/NAME-console.log, matches), port = N, address =
+--  ADDRESS (a TCP port that answers there), from = node (where the port is
+--  tried from: a node, the host by default), timeout = S } all hold; a
+--  timeout names the node, what it awaited and the console's last lines.
+--  qemu.cable: how node:cut pulls a VM's cable: "qmp" (default, QMP
+--  set_link: the guest sees no carrier) or "tap" (the tap's link down on
+--  the host: the guest keeps its carrier, its frames go nowhere).
 function M.new(o)
   local n = setmetatable({
     name = check_name("name", o.name),
@@ -87,6 +106,8 @@ function M.new(o)
     n.ports[i] = { name = check_name("port", p.name), bridge = check_name("bridge", p.bridge),
                    tap = check_name("tap", p.tap), address = p.address }
   end
+  n.impl = n.impl.select and n.impl.select(n) or n.impl -- qemu: its own image's methods, if it has one
+  n.agentless = n.impl.agentless
   return n
 end
 
@@ -242,7 +263,8 @@ function Node:impair(port, o)
 end
 
 --- node:cut(port) / node:restore(port) -> node: one port loses its link: the
---  host end goes down (netns: the node sees no carrier), or QMP set_link (qemu)
+--  host end goes down (netns: the node sees no carrier), or QMP set_link
+--  (qemu; the tap down with qemu.cable = "tap")
 function Node:cut(port)
   self.impl.set_link(self, self:port(port), false)
   return self
@@ -270,8 +292,7 @@ end
 --  removes the ports and the namespace; keeps going past failures and
 --  raises the first after
 function Node:down()
-  local c = errors.collect()
-  local function try(fn, ...) c:try(fn, ...) end
+  local try = errors.collect()
   self.impl.reap(self, try)
   self.procs, self.vm = {}, nil
   for _, d in pairs(self.daemons) do d.proc = nil end
@@ -283,7 +304,7 @@ function Node:down()
   if made.netns then try(fwsh.netns.delete_made, self.name, made.netns) end
   self.made = nil
   self.is_up = false
-  c:done()
+  try:done()
   return self
 end
 

@@ -139,7 +139,9 @@ end
 --  calling its verb's apply(ctx, target, step); events are the steps as
 --  applied: {at=, name=, verb=, target=, started=, error_ms=, took_ms=}
 --  (error_ms: when it started after its time). A step that fails ends the
---  run with that error, after undoing what the run put in place.
+--  run with that error, after undoing what the run put in place, that
+--  step's own fault included (undo is called for a step whose apply
+--  raised: it may have done part of its work).
 function T:run(ctx)
   local t0 = self.clock()
   self.t0 = t0
@@ -147,6 +149,9 @@ function T:run(ctx)
     wait_until(self, t0 + p.at)
     local started = self.clock()
     local action = self.actions[p.verb]
+    -- open before it is applied: a step that fails or is interrupted part
+    -- way may have put its fault in place, and then its undo must run
+    if action.undo and not action.heals then self.open[#self.open + 1] = p end
     local ok, err = pcall(action.apply, ctx, p.target, p.step)
     local ended = self.clock()
     local ev = { at = p.at, name = p.name, verb = p.verb, target = p.target, started = started - t0,
@@ -161,8 +166,6 @@ function T:run(ctx)
         local f = self.open[i]
         if f.verb == action.heals and f.target == p.target then table.remove(self.open, i) end
       end
-    elseif action.undo then
-      self.open[#self.open + 1] = p
     end
   end
   return self.events

@@ -84,6 +84,14 @@ function M.new(title, expect)
                         clock = os.clock() }, V)
 end
 
+--- v:add(expectations): more expectations (parsed, or tables as
+--  verdict.parse makes them, with label = the text lines() shows), before
+--  any step is recorded: a script's own, per step, beside the command line's
+function V:add(list)
+  if #self.steps > 0 then fail("verdict: expectations are added before the first step") end
+  for _, e in ipairs(list) do self.expect[#self.expect + 1] = type(e) == "table" and e or M.parse(e) end
+end
+
 --- v:step(name, values [, files]) -> whether every expectation for it held:
 --  records a step's measurements (a table of numbers and words) and the
 --  files it made (plots, captures), and checks the expectations against it
@@ -161,11 +169,11 @@ function V:lines()
       end
     end
     if n == 0 then
-      out[#out + 1] = string.format("expect %s: fail (no step %s)", e.text, e.step or "")
+      out[#out + 1] = string.format("expect %s: fail (no step %s)", e.label or e.text, e.step or "")
     elseif #bad == 0 then
-      out[#out + 1] = string.format("expect %s: pass (%d step%s)", e.text, n, n == 1 and "" or "s")
+      out[#out + 1] = string.format("expect %s: pass (%d step%s)", e.label or e.text, n, n == 1 and "" or "s")
     else
-      out[#out + 1] = string.format("expect %s: fail (%s)", e.text, table.concat(bad, "; "))
+      out[#out + 1] = string.format("expect %s: fail (%s)", e.label or e.text, table.concat(bad, "; "))
     end
   end
   out[#out + 1] = "verdict: " .. (self:passed() and "pass" or "fail")

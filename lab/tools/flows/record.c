@@ -125,6 +125,24 @@ void flows_outcome(const long *cls, long total, float *gaps, long n_gaps)
                 puts("connection_gap_ms min/median/p99/max: - / - / - / -");
 }
 
+/* This process's own peak RSS in kB (VmHWM): getrusage's ru_maxrss keeps,
+ * across execve, the peak of the process image before it, so a tool
+ * started by a large fwsh would report fwsh's size. -1 if unknown. */
+static long peak_rss_kb(void)
+{
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        long kb = -1;
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+                        break;
+        fclose(f);
+        return kb;
+}
+
 int flows_summary(const char *side, const struct flow *tcp, long n_tcp, const struct flow *udp,
                   long n_udp, const struct flows_opts *o)
 {
@@ -164,7 +182,8 @@ int flows_summary(const char *side, const struct flow *tcp, long n_tcp, const st
                 printf("udp: flows %ld sent %llu received %llu lost %llu reordered %llu max_gap_ms %.1f\n",
                        flows, usent, urecv, usent > urecv ? usent - urecv : 0, ureord, umax);
         getrusage(RUSAGE_SELF, &ru);
-        printf("rss_kb: %ld fd_limit: %ld\n", ru.ru_maxrss, flows_fd_limit);
+        long peak = peak_rss_kb();
+        printf("rss_kb: %ld fd_limit: %ld\n", peak >= 0 ? peak : ru.ru_maxrss, flows_fd_limit);
         if (!o->server)
                 printf("send_lag_ms max: %.0f\n", flows_lag_ms);
         printf("cpu_s: user %.2f sys %.2f elapsed %.2f\n",

@@ -16,23 +16,30 @@
 --
 -- usage: fwsh --sandbox scripts/lab/scenarios/ftp-survives.lua [--helper yes|no]
 --            [--nat on|off] [--mode passive|active] [--phase during|between]
---            [--backend netns|qemu]
--- (each option narrows the table to that case; by default all of it)
+--            [--backend netns|qemu] [--expect EXPR] [--json FILE] [--junit FILE]
+-- (each of the first four narrows the table to that case; by default all of
+-- it. The rest is firewall.scenario's, which builds a lab per case: a
+-- verdict's step is a case, its values helper, nat, control, transfer)
 local firewall = require "fwsh.firewall"
+local errors = require "fwsh.errors"
 
-local usage = "--helper yes|no, --nat on|off, --mode passive|active, --phase during|between, "
-              .. "--backend netns|qemu"
-local only, backend = {}, "netns"
+-- ftp-survives' own options (its --nat and --mode are not the runner's),
+-- taken out; the others go to the runner
+local usage = "--helper yes|no, --nat on|off, --mode passive|active, --phase during|between"
+local only, args = {}, {}
 local argv, i = { ... }, 1
 while argv[i] do
   local a, v = argv[i], argv[i + 1]
   local allowed = ({ ["--helper"] = { yes = 1, no = 1 }, ["--nat"] = { on = 1, off = 1 },
-                     ["--mode"] = { passive = 1, active = 1 }, ["--phase"] = { during = 1, between = 1 },
-                     ["--backend"] = { netns = 1, qemu = 1 } })[a]
-  if not allowed then error("unknown option " .. a .. " (" .. usage .. ")", 0) end
-  if not (v and allowed[v]) then error(a .. " needs one of its values (" .. usage .. ")", 0) end
-  if a == "--backend" then backend = v else only[a:sub(3)] = v end
-  i = i + 2
+                     ["--mode"] = { passive = 1, active = 1 }, ["--phase"] = { during = 1, between = 1 } })[a]
+  if allowed then
+    if not (v and allowed[v]) then errors.raise("ftp-survives", a, "needs one of its values (" .. usage .. ")", 0) end
+    only[a:sub(3)] = v
+    i = i + 2
+  else
+    args[#args + 1] = a
+    i = i + 1
+  end
 end
 local function pick(key, values)
   if only[key] then return { only[key] } end
@@ -59,7 +66,7 @@ end
 -- One run: the transfer, with the master failing in phase (nil: no failure).
 local function run(lab, mode, phase)
   local master, backup = lab:master()
-  if not master then require("fwsh.errors").raise("ftp-survives", mode, "no firewall holds the virtual IPs", 0) end
+  if not master then errors.raise("ftp-survives", mode, "no firewall holds the virtual IPs", 0) end
   local dropped0 = lab:dropped()
   local t = lab:ftp_get{ mode = mode, pause = phase == "between" and 3 * lab.patience or 0 }
   local r = { mode = mode, phase = phase or "none" }
@@ -94,12 +101,23 @@ end
 
 local dropped = firewall.dropped_since
 
-local rows, table_rows, auto = {}, {}, nil
-local helpers, nats = pick("helper", { "yes", "no" }), pick("nat", { "off", "on" })
-for _, helper in ipairs(helpers) do
-  for _, nat in ipairs(nats) do
-    local lab <close> = firewall.build{ ftp = helper == "yes" and "rule" or "none", nat = nat == "on",
-                                        backend = backend }
+local rows, auto = {}, nil
+
+firewall.scenario{
+  args = args,
+  title = "ftp-survives: the master fails (power) during an FTP session",
+  reps = 1,
+  -- a lab per case: helper by rule (yes, no) x NAT (off, on)
+  variants = function()
+    local list = {}
+    for _, helper in ipairs(pick("helper", { "yes", "no" })) do
+      for _, nat in ipairs(pick("nat", { "off", "on" })) do
+        list[#list + 1] = { ftp = helper == "yes" and "rule" or "none", nat = nat == "on" }
+      end
+    end
+    return list
+  end,
+  setup = function(lab)
     lab:ftp_serve()
     if not auto then
       -- does this kernel still assign helpers by port by itself? (the row
@@ -108,7 +126,10 @@ for _, helper in ipairs(helpers) do
       auto = r.ok and ("nf_conntrack_helper=" .. r.out:match("%d")) or "absent (no nf_conntrack_helper)"
       auto = auto .. ", kernel " .. lab.nodes["fw-1"]:run{ "uname", "-r" }.out:match("%S+")
     end
-    local case = { helper = helper, nat = nat, transfer = "survived", control = "survived", runs = {} }
+  end,
+  run = function(lab, o)
+    local helper, nat = o.ftp == "rule" and "yes" or "no", o.nat and "on" or "off"
+    local case = { helper = helper, nat = nat, transfer = "survived", control = "survived" }
     for _, mode in ipairs(pick("mode", firewall.ftp_modes)) do
       local base = run(lab, mode, nil)
       rows[#rows + 1] = { helper = helper, nat = nat, r = base }
@@ -129,24 +150,26 @@ for _, helper in ipairs(helpers) do
         end
       end
     end
-    table_rows[#table_rows + 1] = case
     io.stderr:write(string.format("helper by rule %s, nat %s: transfer %s\n", helper, nat, case.transfer))
-  end
-end
-
-print("ftp-survives: the master fails (power) during an FTP session")
-print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9s %8s  %s", "helper", "nat", "mode", "phase",
-                    "from", "to", "control", "transfer", "bytes", "dropped", "note"))
-for _, row in ipairs(rows) do
-  local r = row.r
-  print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9d %8d  %s", row.helper, row.nat, r.mode,
-                      r.phase, r.from or "-", r.to or "-", r.control, r.transfer, r.bytes,
-                      dropped(r.dropped_before, r.dropped), r.note or ""))
-end
-print("")
-print("automatic helper assignment: " .. auto)
-print("helper by rule x NAT:")
-for _, c in ipairs(table_rows) do
-  print(string.format("helper_by_rule: %-3s nat: %-3s ftp_control: %-11s ftp_transfer: %s%s", c.helper, c.nat,
-                      c.control, c.transfer, c.why and ("  (" .. c.why .. ")") or ""))
-end
+    return case
+  end,
+  report = function(title, cases)
+    print(title)
+    print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9s %8s  %s", "helper", "nat", "mode", "phase",
+                        "from", "to", "control", "transfer", "bytes", "dropped", "note"))
+    for _, row in ipairs(rows) do
+      local r = row.r
+      print(string.format("%-6s %-4s %-8s %-8s %-6s %-6s %-12s %-9s %9d %8d  %s", row.helper, row.nat, r.mode,
+                          r.phase, r.from or "-", r.to or "-", r.control, r.transfer, r.bytes,
+                          dropped(r.dropped_before, r.dropped), r.note or ""))
+    end
+    print("")
+    print("automatic helper assignment: " .. auto)
+    print("helper by rule x NAT:")
+    for _, c in ipairs(cases) do
+      print(string.format("helper_by_rule: %-3s nat: %-3s ftp_control: %-11s ftp_transfer: %s%s", c.helper, c.nat,
+                          c.control, c.transfer, c.why and ("  (" .. c.why .. ")") or ""))
+    end
+    return true -- a case that fails is a finding of the table, not a failed run
+  end,
+}

@@ -1,38 +1,84 @@
 -- build.lua - building the firewall lab from its topology: the bridges
 -- (once, here or on each host of a lab across hosts), the firewall nodes
--- with their keepalived and conntrackd configurations and ruleset, the
--- client, and the start in order (the first master first).
+-- with their keepalived and conntrackd configurations and ruleset (the
+-- lab's own or the user's: fwsh.firewall.config), the client, and the
+-- start in order (the first master first).
 local fwsh = fwsh or require "fwsh"
 local node = require "fwsh.node"
 local keepalived = require "fwsh.keepalived"
 local conntrackd = require "fwsh.conntrackd"
 local nftables = require "fwsh.nftables"
+local config = require "fwsh.firewall.config"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+local own = require "fwsh.firewall.image"
 
 local M = {}
 local Lab, write = base.Lab, base.write
 
--- The nodes' qemu options: the lab's own (o.qemu), with its display.
+-- The nodes' qemu options: the lab's own (o.qemu), with its display and
+-- how a cable is pulled.
 local function qemu_opts(lab, o)
-  if not o.display or lab.backend ~= "qemu" then return o.qemu end
+  if not (o.display or o.cable) or lab.backend ~= "qemu" then return o.qemu end
   local q = {}
   for k, v in pairs(o.qemu or {}) do q[k] = v end
-  q.display = o.display
+  q.display, q.cable = o.display or q.display, o.cable or q.cable
   return q
 end
 
 local client_spec, start_nodes, build_across
 
+-- Where a daemon's socket, lock and pid files go: the node's own /run in
+-- a VM (a socket cannot live on the 9p share), the lab's directory otherwise.
+local function run_file(lab, name, what)
+  return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
+end
+
+-- keepalived's notify commands run under fwsh-notify where the lab's tools
+-- are (config.timed_notify); with the fix on, they open and close the gate.
+local function timed_notify(lab, name, text)
+  local tool = lab.backend == "netns" and node.tool("notify")
+  if not tool or tool:sub(1, 1) ~= "/" then
+    if lab.fix_on then
+      errors.raise("firewall.build", "fix", "fix = \"on\" needs fwsh-notify at an absolute path (FWSH_TOOLS)")
+    end
+    return text
+  end
+  local gate = lab.fix_on and lab:file(name .. "-pending.nft")
+  if gate then write(gate, select(2, nftables.pending_again(gate))) end
+  return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
+                                     file = name .. "-keepalived.conf" })
+end
+
+-- Firewall name's configuration (texts: config.source's) made the lab's
+-- (config.localize) and written to the lab's directory, once:
+-- -> { keepalived=, conntrackd=, ruleset= } the files' paths, texts = what they hold.
+local function place(lab, name, texts)
+  lab.placed = lab.placed or {}
+  if lab.placed[name] then return lab.placed[name] end
+  local files = { keepalived = lab:file(name .. "-keepalived.conf"), conntrackd = lab:file(name .. "-conntrackd.conf"),
+                  ruleset = lab:file(name .. "-ruleset.nft") }
+  local t = config.localize(texts, { conntrackd_conf = files.conntrackd, lock = run_file(lab, name, "conntrackd.lock"),
+                                     socket = run_file(lab, name, "conntrackd.ctl"),
+                                     log = lab:file(name .. "-conntrackd.log") })
+  t.keepalived = timed_notify(lab, name, t.keepalived)
+  for _, p in ipairs({ "keepalived", "conntrackd", "ruleset" }) do write(files[p], t[p]) end
+  files.texts = t
+  lab.placed[name] = files
+  return files
+end
+
 local function firewall_node(lab, name, o)
   local a = T.fw[name]
+  local facts = o.facts
   local n = node.new{
     name = name, dir = lab.dir, backend = lab.backend, qemu = qemu_opts(lab, o),
     ports = {
       { name = "eth0", bridge = T.port_bridge.eth0, tap = a.taps.eth0, address = a.eth0 },
       { name = "eth1", bridge = T.port_bridge.eth1, tap = a.taps.eth1, address = a.eth1 },
-      { name = "eth2", bridge = T.port_bridge.eth2, tap = a.taps.eth2, address = a.eth2 },
+      { name = "eth2", bridge = T.port_bridge.eth2, tap = a.taps.eth2,
+        address = facts.sync[name].address .. "/" .. T.net.sync:match("/(%d+)$") },
     },
     sysctls = {
       { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" },
@@ -40,50 +86,15 @@ local function firewall_node(lab, name, o)
       { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
     },
   }
-  -- where a daemon's socket, lock and pid files go: the node's own /run in
-  -- a VM (a socket cannot live on the 9p share), the lab's directory otherwise
-  local function run_file(what)
-    return lab.backend == "qemu" and "/run/" .. what or lab:file(name .. "-" .. what)
-  end
-  local master = (o.master or "fw-1") == name
-  local prio = master and 150 or 100
-  local ctconf = lab:file(name .. "-conntrackd.conf")
-  local kaconf = lab:file(name .. "-keepalived.conf")
-  n.conntrackd_conf = ctconf
-  write(ctconf, conntrackd.config{
-    local_address = T.host(a.eth2), peer_address = T.host(T.fw[a.peer].eth2), interface = "eth2", port = T.sync_port,
-    socket = run_file("conntrackd.ctl"), lock = run_file("conntrackd.lock"),
-    log = lab:file(name .. "-conntrackd.log"),
-    ignore = { "127.0.0.1", table.unpack(T.own_addresses()) },
-    expectations = o.ftp and { "ftp" } or nil,
-  })
-  local instance = function(side, iface, vip, vmac)
-    return { name = side, interface = iface, vrid = T.vrid[side:lower()], priority = prio,
-             advert_int = o.advert_int or T.advert_int[lab.backend], version = o.version or 3, vips = { vip },
-             vmac = vmac, nopreempt = o.preempt ~= true }
-  end
-  write(kaconf, keepalived.config{
-    router_id = name,
-    sync_group = {
-      name = "FW",
-      -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
-      -- a new master commits the peer's connections into its kernel table;
-      -- a backup asks the master for a full resync.
-      notify_master = conntrackd.ctl(ctconf, "-c"),
-      notify_backup = conntrackd.ctl(ctconf, "-n"),
-    },
-    instances = {
-      instance("CLIENT", T.side_port.client, T.vip.client .. "/32", T.vmac_link.client),
-      instance("SERVER", T.side_port.server, T.vip.server .. "/32", T.vmac_link.server),
-    },
-  })
+  local files = place(lab, name, o.texts[name])
+  n.conntrackd_conf = files.conntrackd
   -- A restarted firewall comes back as a rebooted one would: without the
   -- virtual MAC links and addresses keepalived left, with an empty conntrack
   -- table (a VM does reboot).
   n.reset = function()
     n:exec(function()
       node.sysctl("net/ipv4/ip_forward", "1")
-      for _, l in ipairs({ T.vmac_link.client, T.vmac_link.server }) do
+      for _, l in ipairs({ facts.vmac_link.client, facts.vmac_link.server }) do
         if fwsh.link.exists(l) then fwsh.link.get(l):delete() end
       end
     end)
@@ -95,11 +106,11 @@ local function firewall_node(lab, name, o)
   -- once up, before its daemons: the firewall's own settings and ruleset
   n.setup = function(self)
     if not o.tcp_loose then self:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
-    self:nft(o.ruleset)
+    self:nft(files.texts.ruleset)
   end
-  n:daemon("conntrackd", conntrackd.argv{ conf = ctconf })
-  n:daemon("keepalived", keepalived.argv{ conf = kaconf, pid = run_file("keepalived.pid"),
-                                          vrrp_pid = run_file("vrrp.pid") })
+  n:daemon("conntrackd", conntrackd.argv{ conf = files.conntrackd })
+  n:daemon("keepalived", keepalived.argv{ conf = files.keepalived, pid = run_file(lab, name, "keepalived.pid"),
+                                          vrrp_pid = run_file(lab, name, "vrrp.pid") })
   return n
 end
 
@@ -108,7 +119,7 @@ end
 --  data only): how a lab across hosts builds a firewall on its host
 function M.node_on_host(name, o)
   if not T.fw[name] then errors.raise("firewall.node_on_host", tostring(name), "fw-1 or fw-2 expected") end
-  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns" }, Lab)
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on }, Lab)
   return firewall_node(site, name, o)
 end
 
@@ -116,7 +127,7 @@ end
 function client_spec(lab, o, dir)
   return { name = "client", dir = dir, backend = lab.backend, qemu = qemu_opts(lab, o),
     ports = { { name = T.client.port, bridge = T.client.bridge, tap = T.client.tap, address = T.client.address } },
-    routes = { { dst = "default", via = T.vip.client } },
+    routes = { { dst = "default", via = lab.facts.vip.client } },
     sysctls = { { "net/ipv6/conf/default/disable_ipv6", "1" }, { "net/ipv6/conf/all/disable_ipv6", "1" } } }
 end
 
@@ -125,7 +136,7 @@ end
 -- starts; VMs: the second firewall and the client boot side by side, once
 -- the first is master.
 function start_nodes(lab, o)
-  local first = o.master or "fw-1"
+  local first = lab.facts.master
   local second = first == "fw-1" and "fw-2" or "fw-1"
   -- VMs take seconds each: a terminal sees which step the build is at
   local function step(text) if lab.backend == "qemu" then base.progress("firewall lab: " .. text) end end
@@ -158,8 +169,8 @@ local function make_bridges(api, mine, server_side)
 end
 
 -- The route back to the client network, through the server side's virtual IP.
-local function route_back(api)
-  api.route.add{ dst = T.net.client, via = T.vip.server }
+local function route_back(api, facts)
+  api.route.add{ dst = T.net.client, via = facts.vip.server }
 end
 
 -- The lab across two hosts (o.hosts: a count, emulated here by fwsh.emulate,
@@ -194,8 +205,8 @@ function build_across(lab, o, fo)
     lab.made_at[a][#lab.made_at[a] + 1] = node.made(va)
     lab.made_at[b][#lab.made_at[b] + 1] = node.made(vb)
   end
-  if not o.nat then
-    route_back(b)
+  if not o.nat or o.nat == "half" then
+    route_back(b, lab.facts)
     lab.route_made = true
   end
   for _, name in ipairs({ "fw-1", "fw-2" }) do
@@ -209,7 +220,8 @@ function build_across(lab, o, fo)
 end
 
 --- firewall.build{master="fw-1", advert_int=, version=3, backend="netns",
---  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil} -> lab, built and
+--  tcp_loose=false, nat=false, nat_to=T.vip.server, ftp=nil, display=nil,
+--  config=nil, map=nil, flows=nil, fix="on"} -> lab, built and
 --  running (nat: the firewalls translate the client network's addresses to
 --  nat_to, the server side's virtual IP by default, and the host has no
 --  route back to the client network; ftp: the client may use FTP on the
@@ -221,49 +233,139 @@ end
 --  tears down what was made). tcp_loose=false (default) makes the firewalls'
 --  conntrack refuse to pick up a TCP connection mid-stream, so only
 --  conntrackd's replicated state lets an established connection survive.
+--  config: the firewalls run the user's configuration instead of the lab's
+--  own, a directory (DIR/fw-1/keepalived.conf, conntrackd.conf, ruleset.nft,
+--  the same for fw-2: what firewall.export writes) or Lua strings ({ ["fw-1"]
+--  = { keepalived = TEXT, conntrackd = TEXT, ruleset = TEXT }, ["fw-2"] = ... });
+--  map: interface names of those files to the lab's ({ ens18 = "eth0" }; the
+--  seed's tap names, net01 for fw-1's eth0..., are mapped without it). Each
+--  file is checked by its daemon's own check before anything is built, and
+--  who starts master, the virtual addresses and the sync link are read from
+--  them (master, advert_int, version, ftp and preempt are the files' then).
+--  image = PATH | { ["fw-1"] = PATH | {disk=, format=, kernel=, initrd=,
+--  append=, ready=}, ... }: a firewall boots the user's own VM image
+--  (qemu, from an overlay: node.new's qemu.disk) instead of fwsh's, with
+--  kernel=, initrd=, append=, ready_line=, ready_port=, ready_timeout= as
+--  the defaults of each (ready_port is tried on its server-side address,
+--  from the host); see fwsh.firewall.image for what the lab expects of it.
+--  nat="half": only the flow tool's NAT addresses (topology.flows_src.nat)
+--  are translated, the rest of the client network is routed back;
+--  flows=N: the ruleset lets the flow tool's ports through
+--  (topology.flows_port and the next ones: lab:flows_start)
+--  flows also sizes the firewalls for the connections: conntrackd's hash and buffers
+--  follow it (fwsh.conntrackd.sizing), and a host whose nf_conntrack_max
+--  cannot hold twice as many is refused. fix: "on" (the default on
+--  namespace nodes with the lab's own configuration) the new master drops
+--  packets of connections it does not know until its `conntrackd -c` is
+--  done (nftables' `pending` gate, opened by keepalived's notify under
+--  fwsh-notify); "off" (qemu, a configuration of one's own) as keepalived's
+--  users have it: with tcp_loose = true and NAT such packets are picked up
+--  mid-stream under a new translation and the server resets the connection
+--  (README, "conntrackd at the table's size").
 function M.build(o)
   o = o or {}
   if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
-  -- made (and a bad address refused) before anything else is
-  local nat = o.nat and nftables.nat{ from = T.net.client, out = { T.side_port.server, T.vmac_link.server },
-                                      to = o.nat_to or T.vip.server, server_net = T.net.server } or ""
+  if o.nat ~= nil and o.nat ~= true and o.nat ~= false and o.nat ~= "half" then
+    errors.raise("firewall.build", "nat",
+                 "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
+  end
+  -- "half": only the flows' NAT addresses are translated; the rest of the
+  -- client network is routed back as without NAT (config.generated)
+  local half = o.nat == "half"
   if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
     errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
   end
+  if o.cable ~= nil and ((o.backend or (o.image and "qemu")) ~= "qemu" or (o.cable ~= "qmp" and o.cable ~= "tap")) then
+    errors.raise("firewall.build", "cable", "cable is \"qmp\" or \"tap\", with the qemu backend")
+  end
   if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
     errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
-  end
-  local services = { { proto = "tcp", port = T.stream_port }, { proto = "udp", port = T.probe_port },
-                     { proto = "icmp" } }
-  if o.ftp then
-    services[#services + 1] = { proto = "tcp", port = T.ftp_port, helper = o.ftp == "rule" and "ftp" or nil }
   end
   if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
     errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
   end
   if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
+  if o.config ~= nil then
+    for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to", "fix", "flows" }) do
+      if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
+    end
+    if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
+      errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
+    end
+  end
+  -- (a firewall's own VM image makes the lab's nodes VMs: firewall.image)
+  local backend = o.backend or (o.image ~= nil and "qemu") or "netns"
+  if o.fix ~= nil and o.fix ~= "on" and o.fix ~= "off" then
+    errors.raise("firewall.build", "fix", "fix is \"on\" (the default) or \"off\"")
+  end
+  -- the gate needs fwsh-notify to open it, which a VM's image does not have
+  if o.fix == "on" and backend ~= "netns" then
+    errors.raise("firewall.build", "fix", "fix = \"on\" needs the netns backend (fwsh-notify is not in the VM image)")
+  end
+  if o.flows ~= nil then
+    if math.type(o.flows) ~= "integer" or o.flows < 1 or o.flows > conntrackd.max_flows then
+      errors.raise("firewall.build", "flows", string.format("flows is a count of connections, 1 to %d",
+                                                            conntrackd.max_flows))
+    end
+    -- A namespace cannot raise nf_conntrack_max: it is the host's (read-only
+    -- outside the initial namespace), so a table that cannot fit is refused
+    -- here, not found full in the middle of a run.
+    local f = backend == "netns" and io.open("/proc/sys/net/netfilter/nf_conntrack_max", "r")
+    local max = f and tonumber(f:read("l"))
+    if f then f:close() end
+    if max and max < 2 * o.flows then
+      errors.raise("firewall.build", "flows", string.format(
+        "%d connections need nf_conntrack_max >= %d (twice, for those opened while others close); the host's is %d",
+        o.flows, 2 * o.flows, max))
+    end
+  end
+  do -- the options as the configuration is made from them: the gate is the generated lab's
+    local given = o
+    o = {}
+    for k, v in pairs(given) do o[k] = v end
+    o.fix_on = backend == "netns" and given.fix ~= "off" and given.config == nil
+  end
+  -- every configuration made or read (a bad address, a missing file
+  -- refused) before anything else is; the user's checked by its daemons
+  -- first, then what the lab needs read from it (facts)
+  local source = config.source(o)
+  local function facts()
+    local f = config.facts(source.texts, source.files)
+    if o.master and o.master ~= f.master then
+      errors.raise("firewall.build", o.master, "the configuration makes " .. f.master
+                   .. " master (its priority): master is what the files say", 0)
+    end
+    return f
+  end
+  local images = own.check(o) -- the firewalls' own VM images, if any: then VMs
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
-                             backend = o.backend or "netns", nat = o.nat == true, ftp = o.ftp }, Lab)
+                             backend = o.backend or (images and "qemu") or "netns",
+                             nat = o.nat == true or half and "half",
+                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows,
+                             facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
   lab.patience = lab.backend == "qemu" and 4 or 1
   -- what each firewall node is built from (data: on a lab across hosts, it
   -- is built on its host, by firewall.node_on_host)
   local fo = {}
-  for k, v in pairs(o) do if k ~= "hosts" then fo[k] = v end end
-  fo.ruleset = nftables.firewall{
-    client = { ifaces = { T.side_port.client, T.vmac_link.client }, net = T.net.client },
-    server = { ifaces = { T.side_port.server, T.vmac_link.server }, net = T.net.server },
-    sync = { iface = "eth2", port = T.sync_port },
-    services = services,
-  } .. nat
+  for k, v in pairs(o) do if k ~= "hosts" and k ~= "config" then fo[k] = v end end
+  fo.texts = source.texts
   local ok, err = pcall(function()
     if o.hosts then
+      fo.facts = lab.facts
       build_across(lab, o, fo)
       return start_nodes(lab, o)
     end
     -- /tmp/fwsh-LAB.XXXXXX, tagged: `fwsh down LAB` removes it if this run is killed.
     lab.dir = fwsh.lab_dir()
+    if source.own then -- the user's files, as the lab will run them, checked first
+      local placed = {}
+      for _, name in ipairs({ "fw-1", "fw-2" }) do placed[name] = place(lab, name, source.texts[name]) end
+      config.check(placed, source.files, lab.dir:match("([^./]+)$"))
+      lab.facts = facts()
+    end
+    fo.facts = lab.facts
     local made = {}
     local function mine(l, created)
       if created then made[#made + 1] = node.made(l) end
@@ -275,11 +377,12 @@ function M.build(o)
         for _, t in ipairs(T.taps()) do mine(fwsh.tap.ensure(t[1], { bridge = t[2] })) end
       end
       -- With NAT the server answers the virtual IP, on its own network: no route back.
-      if not o.nat then route_back(fwsh) end
+      if not o.nat or half then route_back(fwsh, lab.facts) end
     end)
-    lab.made, lab.route_made = made, not o.nat
+    lab.made, lab.route_made = made, not o.nat or half
     for _, name in ipairs({ "fw-1", "fw-2" }) do
-      lab.nodes[name] = firewall_node(lab, name, fo)
+      lab.nodes[name] = images and images[name] and own.node(lab, name, images[name], qemu_opts(lab, o))
+                        or firewall_node(lab, name, fo)
     end
     lab.nodes.client = node.new(client_spec(lab, o, lab.dir))
     start_nodes(lab, o)

@@ -27,7 +27,7 @@ end
 -- MAC, as br1's FDB says (nil if nobody does now)
 function Lab:master()
   for _, name in ipairs({ "fw-1", "fw-2" }) do
-    local ok = pcall(self:api(name).wait, { fdb = T.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
+    local ok = pcall(self:api(name).wait, { fdb = self.facts.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
                                             timeout = 0 })
     if ok then return self.nodes[name], self.nodes[name == "fw-1" and "fw-2" or "fw-1"] end
   end
@@ -35,24 +35,26 @@ end
 
 --- lab:wait_master(name [, timeout]) -> seconds: until br1 learned the VRRP MAC on name's port
 function Lab:wait_master(name, timeout)
-  return (self:api(name).wait{ fdb = T.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
+  return (self:api(name).wait{ fdb = self.facts.vmac.client, bridge = "br1", port = T.fw[name].taps.eth1,
                                timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_master_server(name [, timeout]) -> seconds: until br0 learned the
 -- server-side VRRP MAC on name's port
 function Lab:wait_master_server(name, timeout)
-  return (self:api(name).wait{ fdb = T.vmac.server, bridge = "br0", port = T.fw[name].taps.eth0,
+  return (self:api(name).wait{ fdb = self.facts.vmac.server, bridge = "br0", port = T.fw[name].taps.eth0,
                                timeout = (timeout or 10) * self.patience })
 end
 
 --- lab:wait_ready(fw) -> the firewall's daemons are up: keepalived made its
--- virtual MAC interfaces, conntrackd answers on its socket
+-- virtual MAC interfaces, conntrackd answers on its socket (a firewall from
+-- its own image: ready as its node is, node:ready())
 function Lab:wait_ready(fw, timeout)
   local n = self.nodes[fw]
+  if n.agentless then return end
   timeout = (timeout or 10) * self.patience
-  n:wait_link(T.vmac_link.client, { timeout = timeout })
-  n:wait_link(T.vmac_link.server, { timeout = timeout })
+  n:wait_link(self.facts.vmac_link.client, { timeout = timeout })
+  n:wait_link(self.facts.vmac_link.server, { timeout = timeout })
   n:wait_run(conntrackd.ctl(n.conntrackd_conf, "-s"), timeout)
 end
 
@@ -205,8 +207,7 @@ end
 function Lab:close()
   if self.closed then return end
   self.closed = true
-  local c = errors.collect()
-  local function try(fn, ...) c:try(fn, ...) end
+  local try = errors.collect()
   -- captures first: their files complete, and none holds a node's namespace
   for i = #self.captures, 1, -1 do try(self.captures[i].stop, self.captures[i]) end
   for i = #self.procs, 1, -1 do try(self.procs[i].stop, self.procs[i], 1) end
@@ -216,7 +217,7 @@ function Lab:close()
   -- Only what build() made: a bridge or tap that was there before (ensure
   -- accepted it) stays, with the route, if it was not ours either.
   if self.route_made then
-    try(self:api("server").route.delete, { dst = T.net.client, via = T.vip.server })
+    try(self:api("server").route.delete, { dst = T.net.client, via = self.facts.vip.server })
   end
   for i = #self.made, 1, -1 do try(node.delete_made, self.made[i]) end
   -- across hosts: each host's part, its directory, the connection
@@ -235,7 +236,7 @@ function Lab:close()
   elseif self.dir then
     try(fwsh.lab_dir_remove, self.dir)
   end
-  c:done()
+  try:done()
 end
 Lab.__close = function(self) Lab.close(self) end
 

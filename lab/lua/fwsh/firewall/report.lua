@@ -20,6 +20,8 @@ local function percentile(v, p)
   return s[math.max(1, math.ceil(p / 100 * #s))]
 end
 
+M.percentile = percentile
+
 --- firewall.stats(values) -> "min / median / p95 / max" of the numbers, one decimal
 function M.stats(v)
   if #v == 0 then return "-" end

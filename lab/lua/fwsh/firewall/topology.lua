@@ -19,6 +19,14 @@ T.grounded = { br0 = T.server .. "/24" }
 -- A VM under TCG keeps 100 ms (about 340 ms).
 T.advert_int = { netns = 0.01, qemu = 0.1 }
 T.probe_port, T.stream_port, T.sync_port, T.ftp_port = 5000, 5001, 3780, 21
+-- fwsh-flows (lab:flows_start): one server process per port, from the first
+-- port on (a process holds at most ~15,000 connections: the hard descriptor
+-- limit here is 20,000), so 8 ports carry 120,000; the client's extra
+-- addresses, from two /26 of its network: plain ones, and those that
+-- firewall.build{nat="half"} translates (so that both halves cross the
+-- same firewalls in the same run)
+T.flows_port, T.flows_ports = 5002, 8
+T.flows_src = { plain = "10.1.0.64/26", nat = "10.1.0.192/26" }
 T.vni = 4200 -- br0, br1, br2 stretched across hosts: VNI 4200, 4201, 4202
 
 -- one VRRP instance per side: its virtual IP, VRID, the firewall port it

@@ -7,15 +7,20 @@ local ftp = require "fwsh.ftp"
 local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
+require "fwsh.firewall.flows" -- lab:flows_start, lab:flows_stop: failover's o.flows
 
 local M = {}
 local Lab = base.Lab
 local write, listening = base.write, base.listening
 
---- lab:traffic_start([{rate=BYTES_PER_S, replicated=true}]) -> traffic: a 10 ms
--- UDP probe and a counted TCP stream from the client to the server, running
--- through the master; returns once the stream's connection is replicated to
--- the backup (unless replicated=false)
+--- lab:traffic_start([{rate=BYTES_PER_S, replicated=true, backup=NODE}]) -> traffic:
+-- a 10 ms UDP probe and a counted TCP stream from the client to the server,
+-- running through the master; returns once the stream's connection is
+-- replicated to the backup (unless replicated=false, or the backup runs its
+-- own image: nothing asks its conntrackd; backup: that node, else the one
+-- lab:master() says now), or once lab:synced gave up: a replication that
+-- did not come is a result (traffic.replicated "no", the conntrackds' report
+-- on standard error), for a verdict to name, not an error
 function Lab:traffic_start(o)
   o = o or {}
   self.runs = (self.runs or 0) + 1
@@ -34,15 +39,24 @@ function Lab:traffic_start(o)
   t.stream = client:spawn({ client:tool("stream"), "client", T.server, tostring(T.stream_port),
                             tostring(o.rate or 200000) },
                           { stdout = self:file("stream-client-" .. tag .. ".out", "client") })
-  local _, backup = self:master()
-  if backup and not backup.stopped and o.replicated ~= false then
-    t.replicated_ms = self:synced(backup.name, T.stream_port) * 1000
+  -- the caller may know the backup better than the FDB does now: with many
+  -- connections running the virtual MACs move between the two firewalls' ports
+  local backup = o.backup or select(2, self:master())
+  if backup and not backup.stopped and o.replicated ~= false and not backup.agentless then
+    local ok, waited = pcall(self.synced, self, backup.name, T.stream_port)
+    if ok then
+      t.replicated, t.replicated_ms = "yes", waited * 1000
+    else
+      t.replicated = "no"
+      io.stderr:write(tostring(waited), "\n")
+    end
   end
   return t
 end
 
 --- lab:traffic_stop(traffic) -> { outage_ms=, sent=, received=, lost=,
---  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received= }
+--  stream = "survived" | "reset" | "lost N bytes", stream_sent=, stream_received=,
+--  replicated = "yes" | "no" | nil (not waited for), replicated_ms= }
 function Lab:traffic_stop(t)
   -- either may have ended on its own (the stream on a reset): what it
   -- printed says how, not a failed kill
@@ -73,6 +87,7 @@ function Lab:traffic_stop(t)
     c = self:read("stream-client-" .. t.tag .. ".out", "client")
   end
   r.nat = self.nat
+  r.replicated, r.replicated_ms = t.replicated, t.replicated_ms
   r.hosts = self.hosts and #self.hosts or 1
   r.peer = s:match("\npeer ([%d.]+):%d+")
   local sent, acked, verdict = c:match("sent (%d+) acked (%d+) (%a+)")
@@ -92,12 +107,12 @@ end
 
 --- lab:dropped() -> { ["fw-1"] = { forward = PACKETS, input = PACKETS }, ["fw-2"] = ... }:
 --  what each running firewall's ruleset dropped so far, read from its
---  counters (a firewall that is down has no entry)
+--  counters (a firewall that is down, or runs its own image, has no entry)
 function Lab:dropped()
   local out = {}
   for _, name in ipairs({ "fw-1", "fw-2" }) do
     local n = self.nodes[name]
-    if n and not n.stopped then
+    if n and not n.stopped and not n.agentless then
       local r = n:run({ "nft", "list", "counters", "table", "inet", "fwsh" })
       if r.ok then
         local d = {}
@@ -113,14 +128,15 @@ end
 
 --- firewall.dropped_since(before, after) -> packets: how many more the
 --  forward chains of the firewalls running at both times dropped (two
---  lab:dropped() readings)
+--  lab:dropped() readings); nil when none was read both times (firewalls
+--  from their own images: nothing is read inside them)
 function M.dropped_since(before, after)
-  local n = 0
+  local n, counted = 0, false
   for fw, d in pairs(after or {}) do
     local b = (before or {})[fw]
-    if b then n = n + (d.forward or 0) - (b.forward or 0) end
+    if b then n, counted = n + (d.forward or 0) - (b.forward or 0), true end
   end
-  return n
+  return counted and n or nil
 end
 
 --- lab:ftp_serve([{size=BYTES, rate=BYTES_PER_S}]) -> file name: an FTP
@@ -193,6 +209,13 @@ end
 
 M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
 
+-- Whether a pulled cable is seen inside the node as its carrier, to wait for:
+-- not in a VM whose tap goes down (qemu.cable = "tap": it keeps its carrier),
+-- and nothing is asked inside an own image (its link is seen by the traffic).
+local function sees_carrier(n)
+  return not n.agentless and n.qemu.cable ~= "tap"
+end
+
 --- lab:failover(mode [, {down=SECONDS}]) -> result: one experiment with traffic
 --  flowing (see lab:traffic_start): the master fails as mode says, the
 --  backup takes over, traffic goes on through it for 2 s, and the failed one
@@ -205,6 +228,12 @@ M.modes = { "power", "hang", "client-cable", "server-cable", "sync-cut" }
 --                   over, and traffic must not notice
 --  result: the fields of lab:traffic_stop, plus mode, from, to, mac_ms
 --  (br1 learned the client-side VRRP MAC on the new master's port), mac0_ms (br0)
+--  o.flows = lab:flows_start's options: many connections run too, from
+--  before the failure (their first ones replicated to the backup, as far
+--  as it does in time) until traffic has gone on through the new master for
+--  longer than their stall bound; result.flows is lab:flows_stop's result
+--  (each connection's outcome), result.flows_synced_s how long the backup
+--  took to hold them, result.flows_replicated how many it held
 function Lab:failover(mode, o)
   o = o or {}
   local master, backup = self:master()
@@ -214,13 +243,18 @@ function Lab:failover(mode, o)
     errors.raise("lab:failover", tostring(mode), "the mode is one of " .. table.concat(M.modes, ", "))
   end
   local dropped0 = self:dropped()
-  local traffic = self:traffic_start()
+  local flows = o.flows and self:flows_start(o.flows)
+  local synced, replicated
+  if flows then synced, replicated = self:flows_synced(backup.name, flows.n) end
+  local traffic = self:traffic_start{ backup = backup }
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
   local r = { mode = mode, from = master.name }
   if cable then
     master:cut(cable)
-    master:wait_link(cable, { carrier = false, timeout = 2 * self.patience })
+    if sees_carrier(master) then
+      master:wait_link(cable, { carrier = false, timeout = 2 * self.patience })
+    end
   else
     master:fail(mode)
   end
@@ -244,11 +278,18 @@ function Lab:failover(mode, o)
   end
   if cable then
     master:restore(cable)
-    master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
+    if sees_carrier(master) then
+      master:wait_link(cable, { carrier = true, timeout = 2 * self.patience })
+    end
   end
-  self:hold(2)                                     -- traffic goes on through the new master
+  -- traffic goes on through the new master (with flows: until a stall would show)
+  self:hold(flows and math.max(2, flows.stall_ms / 1000 + 1) or 2)
   r.dropped = M.dropped_since(dropped0, self:dropped())
   for k, v in pairs(self:traffic_stop(traffic)) do r[k] = v end
+  if flows then
+    r.flows = self:flows_stop(flows, { fault = t0 })
+    r.flows_synced_s, r.flows_replicated = synced, replicated
+  end
   r.replicated_ms = traffic.replicated_ms
   -- when the largest gap began, from the fault (the probe's own start is
   -- known to a few ms): a gap long after the takeover is no detection delay

@@ -5,6 +5,9 @@
 -- the node's boot file from it and then serves the host on a virtio-serial
 -- port: run, spawn and the rest go through it, never a shell or ssh. The
 -- methods node.lua calls through node.impl, and node.image, node.accel.
+-- What a VM boots from is three of them (media, boot_args, await): the
+-- user's own disk image (qemu.disk) is this table with those, and no agent
+-- (fwsh/node/ownimage.lua, which B.select picks).
 local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
@@ -13,6 +16,19 @@ local effect = require "fwsh.effect"
 local guest = require "fwsh.node.image"
 
 local B = { has_display = true, image = guest.image, accel = guest.accel }
+
+--- B.select(n) -> the node's methods: these, or the own image's (qemu.disk),
+-- its options checked
+function B.select(n)
+  local cable = n.qemu.cable
+  if cable ~= nil and cable ~= "qmp" and cable ~= "tap" then
+    errors.raise("node.new", n.name, "qemu.cable is \"qmp\" or \"tap\", not " .. tostring(cable), 3)
+  end
+  if n.qemu.disk == nil and n.qemu.ready == nil then return B end
+  local own = require "fwsh.node.ownimage"
+  own.check(n)
+  return own
+end
 
 local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15,
                   CONT = 18, STOP = 19 }
@@ -139,10 +155,43 @@ local function write_boot(self)
   self.boot = nil
 end
 
-local function qemu_start(self)
+-- The guest's image (its directory), or none (qemu.image = false: the
+-- user's qemu.args boot it), and the one the accelerator is probed with.
+function B.media(self)
   local q = self.qemu
   local image = q.image ~= false and (q.image or guest.image()) or nil
-  self.accel = q.accel or guest.accel(image)
+  return image, image
+end
+
+-- qemu's arguments for the guest: its kernel and initramfs, the boot file
+-- and the share, the agent's port, the serial console.
+function B.boot_args(self, add, image)
+  local q = self.qemu
+  if not image then return end
+  write_boot(self)
+  self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
+  os.remove(self.agent_socket)
+  os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
+  -- with a display, the kernel speaks on its first terminal too, and the
+  -- agent keeps a shell there (ttyS0 stays /dev/console: the last one)
+  local display = q.display and "console=tty0 fwsh.display " or ""
+  add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
+      "-append", display .. "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
+      -- the serial console: a socket for `fwsh console`, logged to a file
+      "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
+                  .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
+      "-serial", "chardev:console",
+      "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
+      "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
+      "-device", "virtio-serial-pci",
+      "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
+      "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
+end
+
+local function qemu_start(self)
+  local q = self.qemu
+  local image, probe = self.impl.media(self)
+  self.accel = q.accel or guest.accel(probe)
   if self.dir:find(",", 1, true) then
     errors.raise("node", self.name, "qemu cannot take a directory with a comma: " .. self.dir, 0)
   end
@@ -156,26 +205,7 @@ local function qemu_start(self)
     add("-netdev", string.format("tap,id=%s,ifname=%s,script=no,downscript=no", p.name, p.tap),
         "-device", string.format("virtio-net-pci,netdev=%s,id=nic-%s,mac=%s", p.name, p.name, mac(self, i)))
   end
-  if image then
-    write_boot(self)
-    self.agent_socket = self.dir .. "/" .. self.name .. ".agent"
-    os.remove(self.agent_socket)
-    os.remove(self.dir .. "/" .. self.name .. ".console") -- a VM started again binds it anew
-    -- with a display, the kernel speaks on its first terminal too, and the
-    -- agent keeps a shell there (ttyS0 stays /dev/console: the last one)
-    local display = q.display and "console=tty0 fwsh.display " or ""
-    add("-kernel", image .. "/vmlinuz", "-initrd", image .. "/initrd", "-no-reboot",
-        "-append", display .. "console=ttyS0 quiet panic=-1 fwsh.node=" .. self.name .. " fwsh.share=" .. self.dir,
-        -- the serial console: a socket for `fwsh console`, logged to a file
-        "-chardev", "socket,id=console,path=" .. self.dir .. "/" .. self.name .. ".console"
-                    .. ",server=on,wait=off,logfile=" .. self.dir .. "/" .. self.name .. "-console.log",
-        "-serial", "chardev:console",
-        "-fsdev", "local,id=share,path=" .. self.dir .. ",security_model=none",
-        "-device", "virtio-9p-pci,fsdev=share,mount_tag=fwsh",
-        "-device", "virtio-serial-pci",
-        "-chardev", "socket,id=agent,path=" .. self.agent_socket .. ",server=on,wait=off",
-        "-device", "virtserialport,chardev=agent,name=org.fwsh.agent")
-  end
+  self.impl.boot_args(self, add, image)
   -- A display, on request, for this host's user only: VNC on 127.0.0.1 (the
   -- first free display from :0, asked back from QMP once it runs), SPICE
   -- on a unix socket in the lab's directory (no TCP port at all)
@@ -220,17 +250,21 @@ local function qemu_ready(self)
   self.booting = nil
   fwsh.wait{ run = { C.tool("qmp"), self.qmp_socket, '{"execute": "query-status"}' },
              timeout = 20, interval = 0.05 }
-  if self.image then
-    local timeout = self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
-    local r = agent(self, { "ping" }, timeout)
-    if not r.ok then
-      errors.raise("node", self.name, string.format("the guest did not come up (%s, %g s): %s%s(console: %s)",
-                   self.accel, timeout, r.out, r.err, self.dir .. "/" .. self.name .. "-console.log"), 0)
-    end
-    self.boot_report = r.out
-    self.boot_s = fwsh.proc.clock() - self.booted_at
-  end
+  self.impl.await(self)
   display_address(self)
+end
+
+-- Until the guest's agent says it booted and applied its boot file.
+function B.await(self)
+  if not self.image then return end
+  local timeout = self.qemu.timeout or (self.accel == "tcg" and 180 or 60)
+  local r = agent(self, { "ping" }, timeout)
+  if not r.ok then
+    errors.raise("node", self.name, string.format("the guest did not come up (%s, %g s): %s%s(console: %s)",
+                 self.accel, timeout, r.out, r.err, self.dir .. "/" .. self.name .. "-console.log"), 0)
+  end
+  self.boot_report = r.out
+  self.boot_s = fwsh.proc.clock() - self.booted_at
 end
 
 
@@ -336,7 +370,15 @@ function B.impair(self, port, o)
   if not r.ok then errors.raise("node", self.name, "impair: " .. port .. ": " .. r.out .. r.err, 3) end
 end
 
+-- A cable: QMP set_link on the NIC (the guest sees no carrier), or with
+-- qemu.cable = "tap" the host's end goes down (the guest keeps its carrier,
+-- and what it sends goes nowhere)
 function B.set_link(self, p, up)
+  if self.qemu.cable == "tap" then
+    local l = fwsh.link.get(p.tap)
+    if up then l:up() else l:down() end
+    return
+  end
   self:qmp("set_link", { name = "nic-" .. p.name, up = up })
 end
 

@@ -1,4 +1,4 @@
--- effect.lua - the lab library's own side effects outside fwsh's C calls:
+-- effect.lua - the side effects of fwsh's Lua code outside its C calls:
 -- files it writes or removes. They take the session's one decision, as
 -- fwsh's changes do: shown as the shell lines that make them (--explain, and
 -- --dry-run), and under --dry-run not made.

@@ -152,14 +152,13 @@ end
 function Hosts:close()
   if self.closed then return end
   self.closed = true
-  local c = errors.collect()
-  local function try(fn, ...) c:try(fn, ...) end
+  local try = errors.collect()
   for _, p in ipairs(self.procs) do try(p.stop, p, 1) end
   -- only what start() made, by identity: never one made under its name since
   for i = #self.netns, 1, -1 do try(fwsh.netns.delete_made, self.netns[i].name, self.netns[i].id) end
   if self.bridge then try(fwsh.link.delete_made, self.bridge.name, self.bridge.ifindex) end
   if self.dir then try(fwsh.lab_dir_remove, self.dir) end
-  c:done()
+  try:done()
 end
 Hosts.__close = function(self) Hosts.close(self) end
 

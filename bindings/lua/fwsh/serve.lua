@@ -1,5 +1,5 @@
 -- serve.lua - `fwsh --serve`: this host's fwsh, driven by another host's
--- fwsh.host (lab/lua/fwsh/hosts.lua) over its standard input and output,
+-- fwsh.host (hosts.lua) over its standard input and output,
 -- through ssh. Each request is data (fwsh.rpc): call this function or
 -- method with these values, read this field, set that one; the values and
 -- objects the calls return stay here and travel as references. The whole

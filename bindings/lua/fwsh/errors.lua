@@ -1,7 +1,8 @@
--- errors.lua - the lab library's errors are fwsh errors, as the C side
--- raises them (README, Errors): a table with op, object, reason and the
--- sentence in message, tostring'd as that sentence. And the one way a
--- teardown closes everything and still reports the first failure.
+-- errors.lua - the errors of fwsh's Lua code (the module's Lua half and the
+-- lab library on it) are fwsh errors, as the C side raises them (README,
+-- Errors): a table with op, object, reason and the sentence in message,
+-- tostring'd as that sentence. And the one way a teardown closes everything
+-- and still reports the first failure.
 local M = {}
 
 -- The C side's metatable (bindings/base/error.c), so that both kinds print
@@ -51,20 +52,26 @@ function M.is(e)
   return type(e) == "table" and type(e.op) == "string" and type(e.message) == "string"
 end
 
---- errors.collect() -> c: c:try(fn, ...) calls fn and keeps the first error
---  it raises; c:done() raises that error, if any: closing every part of
---  something even when one fails
+--- errors.collect() -> c: c(fn, ...) (or c:try(fn, ...)) calls fn and keeps
+--  the first error it raises; c:done() raises that error, if any: closing
+--  every part of something even when one fails. c itself is what a part's
+--  own closer is given to try its pieces with (node's reap).
+local Collector = {}
+Collector.__index = Collector
+
+function Collector:try(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if not ok and self.first == nil then self.first = err end
+  return ok
+end
+Collector.__call = Collector.try
+
+function Collector:done()
+  if self.first ~= nil then error(self.first, 0) end
+end
+
 function M.collect()
-  local c = {}
-  function c:try(fn, ...)
-    local ok, err = pcall(fn, ...)
-    if not ok and self.first == nil then self.first = err end
-    return ok
-  end
-  function c:done()
-    if self.first ~= nil then error(self.first, 0) end
-  end
-  return c
+  return setmetatable({}, Collector)
 end
 
 return M
