@@ -154,13 +154,14 @@ int lfwsh_link_impair(lua_State *L);
 int lfwsh_link_clear_impairment(lua_State *L);
 /* Pushes an impairment as link:impair() reads it back (net/impair.c). */
 void lfwsh_push_impairment(lua_State *L, const struct fwsh_impair *im);
-/* Reads the bridge options (the rows of fwsh_bridge_opt_rows, each by its unit) from the option
- * table at t (net/bridge_opts.c). */
-void lfwsh_bridge_opts(lua_State *L, int t, struct fwsh_bridge_opts *ret);
-/* own's keys, then every bridge option's, NULL after them, into ret: a list for
- * lfwsh_check_fields (net/bridge_opts.c). */
-#define LFWSH_BRIDGE_FIELDS_MAX (16 + FWSH_BRIDGE_OPTS_MAX + 1)
-const char *const *lfwsh_bridge_fields(const char *const own[], const char *ret[LFWSH_BRIDGE_FIELDS_MAX]);
+/* Reads the options of the link kind called kind (its rows, fwsh_kind_opts,
+ * each by its unit) from the option table at t (net/kind_opts.c). */
+void lfwsh_kind_opts(lua_State *L, int t, const char *kind, struct fwsh_opt_values *ret);
+/* own's keys, then every option row's of kind, NULL after them, into ret: a
+ * list for lfwsh_check_fields (net/kind_opts.c). */
+#define LFWSH_KIND_FIELDS_MAX (16 + FWSH_OPTS_MAX + 1)
+const char *const *lfwsh_kind_fields(const char *kind, const char *const own[],
+                                     const char *ret[LFWSH_KIND_FIELDS_MAX]);
 /* Pushes a list of handles for links (ifindexes) in ctx. */
 void lfwsh_push_link_list(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *links, size_t n);
 /* Pushes handles for every link of kind (NULL: of any) in the session's namespace. */

@@ -131,6 +131,7 @@ local ROWS = {
   { "fwsh.keep", fwsh.keep, {} },
   { "fwsh.veth.add", fwsh.veth.add, { "s", "s", "t" }, { [3] = { netns = "s" } } },
   { "fwsh.vxlan.add", fwsh.vxlan.add, { "s", "t" }, { [2] = { id = "n", dstport = "n", dev = "s" } } },
+  { "fwsh.vxlan.ensure", fwsh.vxlan.ensure, { "s", "t" }, { [2] = { id = "n", ttl = "n", remote = "s" } } },
   { "fwsh.wait", fwsh.wait, { "t" }, { [1] = { timeout = "n", interval = "n", link = "s" } } },
 }
 
@@ -151,7 +152,7 @@ local function args_for(row)
   if name:find("^fwsh%.boot%.") or name:find("^fwsh%.module%.") then a[#a] = { root = FAKE_ROOT } end
   if name == "fwsh.boot.persist" or name == "fwsh.boot.remove" then a[1] = { "bdz0" } end
   if name == "fwsh.host" then a[2] = { ssh = "nobody@192.0.2.1", timeout = 1 } end
-  if name == "fwsh.vxlan.add" then a[2] = { id = 42 } end
+  if name == "fwsh.vxlan.add" or name == "fwsh.vxlan.ensure" then a[2] = { id = 42 } end
   if name:find("^fwsh%.firewalld%.") then a[#a] = { bus = "/nonexistent/fwsh-badargs-bus" } end
   return a
 end

@@ -122,6 +122,7 @@ local cases = {
   ["fwsh.keep"] = 'fwsh.bridge.add("kb0") fwsh.keep()',
   ["fwsh.veth.add"] = 'fwsh.veth.add("nv0", "nv1", {netns = OTHER})',
   ["fwsh.vxlan.add"] = 'fwsh.vxlan.add("nx0", {id = 42, dev = "d0"})',
+  ["fwsh.vxlan.ensure"] = 'fwsh.vxlan.ensure("nx1", {id = 43, dev = "d0"}) fwsh.vxlan.ensure("nx1", {id = 43})',
   ["fwsh.wait"] = 'fwsh.wait{link = "d0", exists = true, timeout = 1} '
                   .. 'pcall(fwsh.wait, {run = {"touch", MARK .. "/waited"}, timeout = 1})',
   -- the shell's own: given on standard input to fwsh -i

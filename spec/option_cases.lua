@@ -49,14 +49,15 @@ function M.field_lists(root)
           if not rest:find("};", 1, true) then pending = a end
         end
         local used = line:match("lfwsh_check_fields%(L, [^,]+, ([%w_]+)%)")
-        -- own fields and the bridge options, which are rows in core (bridge_rows)
-        local with_rows = line:match("lfwsh_check_fields%(L, [^,]+, lfwsh_bridge_fields%(([%w_]+), [%w_]+%)%)")
+        -- own fields and the kind's options, which are rows in core (kind_rows)
+        local kind, with_rows = line:match(
+          'lfwsh_check_fields%(L, [^,]+, lfwsh_kind_fields%("(%a+)", ([%w_]+), [%w_]+%)%)')
         used = used or with_rows
         if used then
           local a = locals[used] or top[used]
           if a and with_rows and not a.rows then
             a.rows = true
-            for _, r in ipairs(M.bridge_rows(root)) do a.fields[#a.fields + 1] = r end
+            for _, r in ipairs(M.kind_rows(root, kind)) do a.fields[#a.fields + 1] = r end
           end
           if a then
             add(a)
@@ -77,17 +78,18 @@ function M.field_lists(root)
   return lists
 end
 
--- The names of the bridge option rows (core/net/bridge_opts.c), which the
--- bindings read from the rows rather than from a list of their own.
-function M.bridge_rows(root)
-  local f = assert(io.open(root .. "/core/net/bridge_opts.c"))
+-- The names of a link kind's option rows (core/net/opt_row.c; the rows are in
+-- core/net/KIND_opts.c or the kind's own file), which the bindings read from
+-- the rows rather than from a list of their own.
+function M.kind_rows(root, kind)
+  local f = io.open(root .. "/core/net/" .. kind .. "_opts.c") or assert(io.open(root .. "/core/net/" .. kind .. ".c"))
   local text = f:read("a")
   f:close()
   local rows = {}
-  for name in assert(text:match("ROWS%[%] = {(.-)\n};")):gmatch('\n%s*{ "([%w_]+)", "') do
+  for name in assert(text:match("ROWS%[%] = {(.-)\n};")):gmatch('\n%s*[%[%w_%]= ]-{ "([%w_]+)", "') do
     rows[#rows + 1] = name
   end
-  assert(#rows > 0, "no bridge option rows found")
+  assert(#rows > 0, "no " .. kind .. " option rows found")
   return rows
 end
 
@@ -167,8 +169,11 @@ function M.calls(fw, FAKE)
       function(o) return fw.tap.ensure("t0", o) end,
     },
     ["bindings/net/veth.c:l_add"] = { function(o) return fw.veth.add("v0", "v1", o) end },
-    ["bindings/net/vxlan.c:l_add"] = { function(o) return fw.vxlan.add("x0", o) end,
-                                       base = function() return { id = 42 } end },
+    ["bindings/net/vxlan.c:SPEC_FIELDS"] = {
+      function(o) return fw.vxlan.add("x0", o) end,
+      function(o) return fw.vxlan.ensure("x0", o) end,
+      base = function() return { id = 42 } end,
+    },
   }
   return calls
 end

@@ -37,6 +37,47 @@ describe("fwsh.vxlan", function()
     assert.is_false(H.has_flag(l, "UP"))
   end))
 
+  it("sets the outer packets' TTL", H.ns(function(ns)
+    local vx = fwsh.vxlan.add("vx0", { id = 42, ttl = 16 })
+    assert.are.equal(16, H.link(ns, "vx0").linkinfo.info_data.ttl)
+    assert.are.equal(16, vx:info().vxlan.ttl)
+  end))
+
+  it("ensure makes it once, then accepts it as it is", H.ns(function(ns)
+    fwsh.veth.add("u0", "u1")
+    local opts = { id = 42, ["local"] = "192.0.2.1", remote = "192.0.2.2", dev = "u0", up = false }
+    local vx, created = fwsh.vxlan.ensure("vx0", opts)
+    assert.is_true(created)
+    local ifindex = H.link(ns, "vx0").ifindex
+    opts.up = true
+    local again, made = fwsh.vxlan.ensure("vx0", opts)
+    assert.is_false(made)
+    local l = H.link(ns, "vx0")
+    assert.are.equal(ifindex, l.ifindex)
+    assert.is_true(H.has_flag(l, "UP"))
+    assert.are.equal(vx.ifindex, again.ifindex)
+  end))
+
+  it("ensure refuses a VXLAN whose settings differ, or another kind, and changes nothing", H.ns(function(ns)
+    fwsh.veth.add("u0", "u1")
+    fwsh.vxlan.add("vx0", { id = 42, remote = "192.0.2.2", dev = "u0", ttl = 8 })
+    H.raises(function() fwsh.vxlan.ensure("vx0", { id = 43 }) end, "vxlan.ensure vx0", "File exists",
+             "id 42, not 43")
+    H.raises(function() fwsh.vxlan.ensure("vx0", { id = 42, remote = "192.0.2.3" }) end,
+             "vxlan.ensure vx0", "File exists", "remote 192.0.2.2, not 192.0.2.3")
+    H.raises(function() fwsh.vxlan.ensure("vx0", { id = 42, dstport = 4790 }) end,
+             "vxlan.ensure vx0", "dstport 4789, not 4790")
+    H.raises(function() fwsh.vxlan.ensure("vx0", { id = 42, ["local"] = "192.0.2.1" }) end,
+             "vxlan.ensure vx0", "local none, not 192.0.2.1")
+    H.raises(function() fwsh.vxlan.ensure("vx0", { id = 42, ttl = 9 }) end, "vxlan.ensure vx0", "ttl 8, not 9")
+    H.raises(function() fwsh.vxlan.ensure("u0", { id = 42 }) end, "vxlan.ensure u0", "exists as a veth, not a vxlan")
+    local d = H.link(ns, "vx0").linkinfo.info_data
+    assert.are.equal(42, d.id)
+    assert.are.equal("192.0.2.2", d.remote)
+    assert.are.equal(8, d.ttl)
+    assert.are.equal("veth", H.link(ns, "u0").linkinfo.info_kind)
+  end))
+
   it("carries IPv6 outer addresses", H.ns(function(ns)
     fwsh.vxlan.add("vx6", { id = 16777215, ["local"] = "2001:db8::1", remote = "2001:db8::2" })
     local d = H.link(ns, "vx6").linkinfo.info_data
@@ -55,6 +96,29 @@ describe("fwsh.vxlan", function()
     assert.is_false(ok)
     assert.is_nil(H.link(ns, "vx0"))
     assert.truthy(H.link(ns, "u0"))
+  end))
+
+  it("comes back with its settings when the transaction that deleted it fails", H.ns(function(ns)
+    fwsh.veth.add("u0", "u1")
+    fwsh.vxlan.add("vx0", { id = 42, ["local"] = "192.0.2.1", remote = "192.0.2.2", dstport = 4790,
+                            dev = "u0", learning = false, ttl = 8 })
+    local ok = pcall(fwsh.transaction, function()
+      fwsh.link.get("vx0"):delete()
+      assert.is_nil(H.link(ns, "vx0"))
+      error("boom")
+    end)
+    assert.is_false(ok)
+    local l = H.link(ns, "vx0")
+    local d = l.linkinfo.info_data
+    assert.are.equal(42, d.id)
+    assert.are.equal("192.0.2.1", d["local"])
+    assert.are.equal("192.0.2.2", d.remote)
+    assert.are.equal(4790, d.port)
+    assert.are.equal("u0", d.link)
+    assert.is_false(d.learning)
+    assert.are.equal(8, d.ttl)
+    assert.is_true(H.has_flag(l, "UP"))
+    assert.are.equal("fwsh:" .. fwsh.lab(), l.ifalias)
   end))
 
   it("is deleted by link:delete()", H.ns(function(ns)

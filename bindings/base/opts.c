@@ -267,8 +267,10 @@ int64_t lfwsh_opt_row(lua_State *L, int t, const struct fwsh_opt_row *r)
                 v = lfwsh_opt_bool(L, t, r->name, false);
         else if (r->unit == FWSH_OPT_CS)
                 v = opt_cs(L, t, r->name, r->max);
+        else if (r->unit == FWSH_OPT_USER || r->unit == FWSH_OPT_GROUP)
+                v = lfwsh_opt_id(L, t, r->name, r->unit == FWSH_OPT_GROUP);
         else
-                v = lfwsh_opt_range(L, t, r->name, 0, 0, r->max);
+                v = lfwsh_opt_range(L, t, r->name, 0, r->min, r->max);
         lua_pop(L, 1);
         return v;
 }
@@ -279,6 +281,8 @@ void lfwsh_push_row(lua_State *L, const struct fwsh_opt_row *r, int64_t v)
                 lua_pushboolean(L, v == 1);
         else if (r->unit == FWSH_OPT_CS)
                 lua_pushnumber(L, (lua_Number)v / 100);
+        else if (v < 0)
+                lua_pushnil(L);
         else
                 lua_pushinteger(L, v);
 }

@@ -49,7 +49,7 @@ void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a)
  * error is raised again, unchanged (a table error gets a `rollback` field if
  * undoing failed too; a string error is left as it was). Nested transactions
  * join the outer one. What cannot be undone: a deleted veth pair or namespace,
- * a link moved to another namespace; a deleted bridge or tap comes back with its
+ * a link moved to another namespace; a deleted bridge, tap or VXLAN comes back with its
  * settings but without its ports and addresses. Module loads, boot files and
  * firewalld zones are not journaled (see docs/host-setup.md) */
 static int l_transaction(lua_State *L)

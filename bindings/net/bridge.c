@@ -12,14 +12,14 @@ static const char *const SPEC_FIELDS[] = { "up", "grounding", "address", "mac", 
 /* The spec from (name, opts); the addresses to give it are left in a table at the top. */
 static void read_spec(lua_State *L, struct fwsh_bridge_spec *spec)
 {
-        const char *known[LFWSH_BRIDGE_FIELDS_MAX];
+        const char *known[LFWSH_KIND_FIELDS_MAX];
         const char *mac;
 
         spec->name = lfwsh_check_str(L, 1);
-        lfwsh_check_fields(L, 2, lfwsh_bridge_fields(SPEC_FIELDS, known));
+        lfwsh_check_fields(L, 2, lfwsh_kind_fields("bridge", SPEC_FIELDS, known));
         spec->up = lfwsh_opt_bool(L, 2, "up", true);
         spec->grounding = lfwsh_opt_bool(L, 2, "grounding", true);
-        lfwsh_bridge_opts(L, 2, &spec->opts);
+        lfwsh_kind_opts(L, 2, "bridge", &spec->opts);
         spec->mtu = lfwsh_opt_range(L, 2, "mtu", -1, 0, UINT32_MAX);
         mac = lfwsh_opt_string(L, 2, "mac", NULL);
         spec->set_mac = mac != NULL;

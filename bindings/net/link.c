@@ -145,7 +145,7 @@ static int l_set(lua_State *L)
 {
         static const char *const own[] = { "up", "mtu", "mac", "name", "alias", "netns", "grounding",
                                             NULL };
-        const char *known[LFWSH_BRIDGE_FIELDS_MAX];
+        const char *known[LFWSH_KIND_FIELDS_MAX];
         struct fwsh_link_set set = FWSH_LINK_SET_INIT;
         const char *mac, *name, *netns;
         struct lfwsh_atomic at;
@@ -154,7 +154,7 @@ static int l_set(lua_State *L)
         int r, grounding = -1;
 
         luaL_checktype(L, 2, LUA_TTABLE);
-        lfwsh_check_fields(L, 2, lfwsh_bridge_fields(own, known));
+        lfwsh_check_fields(L, 2, lfwsh_kind_fields("bridge", own, known));
         link = lfwsh_link_arg(L, 1, "link.set", &ctx);
         lua_getfield(L, 2, "up");
         if (!lua_isnil(L, -1))
@@ -182,7 +182,7 @@ static int l_set(lua_State *L)
         /* What fwsh keeps of an alias (struct change, struct fwsh_link): no silent cut. */
         luaL_argcheck(L, !set.alias || strlen(set.alias) < sizeof(((struct fwsh_link *)0)->alias), 2,
                       "field 'alias': 127 bytes at most");
-        lfwsh_bridge_opts(L, 2, &set.bridge);
+        lfwsh_kind_opts(L, 2, "bridge", &set.opts);
         netns = lfwsh_opt_string(L, 2, "netns", NULL);
         set.netns = netns;
         /* The link's settings and its grounding stand or fall together. */

@@ -10,41 +10,32 @@
 
 #include "net/show.h"
 
-/* A bridge's options, one field a row (core/net/bridge_opts.c), in link:set's
- * units (seconds, not hundredths); one the kernel did not report is left out. */
-static void emit_bridge_opts(struct emit *e, const struct fwsh_link *l)
+/* A kind's options, one field a row (core/net/opt_row.c), in the units the
+ * API takes them in (seconds, not hundredths), under the kind's key; one the
+ * kernel did not report is left out. A bridge adds its id, a tap whether it
+ * is open and persists. */
+static void emit_kind_opts(struct emit *e, const struct fwsh_opt_table *t, const struct fwsh_link *l,
+                           unsigned flags)
 {
-        size_t n;
-        const struct fwsh_opt_row *rows = fwsh_bridge_opt_rows(&n);
-
-        emit_object(e, "bridge");
-        emit_string(e, FOR_DATA, "id", NULL, l->bridge.id);
-        for (size_t i = 0; i < n; i++) {
-                int64_t v = fwsh_bridge_opt_get(&l->bridge.opts, i);
+        emit_object(e, t->key);
+        if (flags & FWSH_KIND_PORTS)
+                emit_string(e, FOR_DATA, "id", NULL, l->bridge.id);
+        for (size_t i = 0; i < t->n; i++) {
+                int64_t v = fwsh_opt_get(&l->opts, i);
 
                 if (v < 0)
                         continue;
-                if (rows[i].unit == FWSH_OPT_BOOL)
-                        emit_bool(e, FOR_DATA, rows[i].name, NULL, v == 1);
-                else if (rows[i].unit == FWSH_OPT_CS)
-                        emit_number(e, FOR_DATA, rows[i].name, NULL, (double)v / 100);
+                if (t->rows[i].unit == FWSH_OPT_BOOL)
+                        emit_bool(e, FOR_DATA, t->rows[i].name, NULL, v == 1);
+                else if (t->rows[i].unit == FWSH_OPT_CS)
+                        emit_number(e, FOR_DATA, t->rows[i].name, NULL, (double)v / 100);
                 else
-                        emit_int(e, FOR_DATA, rows[i].name, NULL, v);
+                        emit_int(e, FOR_DATA, t->rows[i].name, NULL, v);
         }
-        emit_close(e);
-}
-
-static void emit_tap_opts(struct emit *e, const struct fwsh_link *l)
-{
-        emit_object(e, "tap");
-        if (l->tun.owner >= 0)
-                emit_int(e, FOR_DATA, "owner", NULL, l->tun.owner);
-        if (l->tun.group >= 0)
-                emit_int(e, FOR_DATA, "group", NULL, l->tun.group);
-        emit_bool(e, FOR_DATA, "open", NULL, l->tun.queues > 0);
-        emit_bool(e, FOR_DATA, "persist", NULL, l->tun.persist);
-        emit_bool(e, FOR_DATA, "multi_queue", NULL, l->tun.multi_queue);
-        emit_bool(e, FOR_DATA, "vnet_hdr", NULL, l->tun.vnet_hdr);
+        if (flags & FWSH_KIND_TUN) {
+                emit_bool(e, FOR_DATA, "open", NULL, l->tun.queues > 0);
+                emit_bool(e, FOR_DATA, "persist", NULL, l->tun.persist);
+        }
         emit_close(e);
 }
 
@@ -68,12 +59,11 @@ static void emit_veth_peer(struct emit *e, const struct topology *t, const struc
 void show_link_kind(struct emit *e, const struct topology *t, const struct fwsh_link *l)
 {
         unsigned flags = fwsh_link_kind_flags(l->kind);
+        const struct fwsh_opt_table *opts = fwsh_kind_opts(l->kind);
 
-        if (flags & FWSH_KIND_PORTS)
-                emit_bridge_opts(e, l);
-        else if (flags & FWSH_KIND_TUN)
-                emit_tap_opts(e, l);
-        else if (flags & FWSH_KIND_PAIR)
+        if (opts)
+                emit_kind_opts(e, opts, l, flags);
+        if (flags & FWSH_KIND_PAIR)
                 emit_veth_peer(e, t, l);
 }
 

@@ -24,7 +24,7 @@ static void emit_bridge(struct emit *e, const struct topology *t, const struct f
         emit_object(e, NULL);
         emit_string(e, FOR_TEXT, NULL, "%s\t\t", br->name);
         emit_string(e, FOR_TEXT, NULL, "%s\t", br->bridge.id);
-        emit_bool(e, FOR_TEXT, NULL, "%s\t\t", fwsh_bridge_opt_get(&br->bridge.opts, 0) == 1); /* stp */
+        emit_bool(e, FOR_TEXT, NULL, "%s\t\t", fwsh_opt_get(&br->opts, 0) == 1); /* stp */
         show_link_entry(e, t, br, NULL);
         emit_array(e, "ports");
         for (size_t i = 0; i < t->nlinks; i++) {

@@ -5,8 +5,8 @@
 
 #include "fwsh_lua.h"
 
-static const char *const SPEC_FIELDS[] = { "owner", "group", "multi_queue", "vnet_hdr", "up",
-                                           "bridge", "mtu", NULL };
+/* and the tap's option rows (owner, group, multi_queue, vnet_hdr...) */
+static const char *const SPEC_FIELDS[] = { "up", "bridge", "mtu", NULL };
 
 /* opts.bridge: a name, or a handle, whose ifindex goes to core as it is (the
  * kernel refuses a stale one when the tap is attached). */
@@ -41,16 +41,14 @@ static const char *opt_bridge(lua_State *L, int t, int *ret_ifindex)
 static int make(lua_State *L, bool ensure)
 {
         const char *op = ensure ? "tap.ensure" : "tap.add";
+        const char *known[LFWSH_KIND_FIELDS_MAX];
         struct fwsh_tap_spec spec;
         struct fwsh_ctx *ctx;
         int r;
 
         spec.name = lfwsh_check_str(L, 1);
-        lfwsh_check_fields(L, 2, SPEC_FIELDS);
-        spec.owner = lfwsh_opt_id(L, 2, "owner", false);
-        spec.group = lfwsh_opt_id(L, 2, "group", true);
-        spec.multi_queue = lfwsh_opt_bool(L, 2, "multi_queue", false);
-        spec.vnet_hdr = lfwsh_opt_bool(L, 2, "vnet_hdr", false);
+        lfwsh_check_fields(L, 2, lfwsh_kind_fields("tap", SPEC_FIELDS, known));
+        lfwsh_kind_opts(L, 2, "tap", &spec.opts);
         spec.up = lfwsh_opt_bool(L, 2, "up", true);
         spec.mtu = lfwsh_opt_range(L, 2, "mtu", -1, 0, UINT32_MAX);
         spec.bridge = opt_bridge(L, 2, &spec.bridge_ifindex);

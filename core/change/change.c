@@ -16,8 +16,6 @@ void change_init(struct change *ch, enum change_op op, const char *name)
         if (name)
                 fwsh_strcpy(ch->name, sizeof(ch->name), name);
         ch->set = set_init;
-        ch->tap.owner = -1;
-        ch->tap.group = -1;
 }
 
 int change_apply_now(struct fwsh_ctx *ctx, const struct change *ch)

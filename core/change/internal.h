@@ -15,7 +15,7 @@ enum change_op {
         CH_LINK_NEW,    /* bridge, veth or vxlan: kind, name, set (initial settings), veth, vxlan */
         CH_LINK_SET,    /* name, set */
         CH_LINK_DEL,    /* name; ifindex (always, when it undoes a creation) */
-        CH_TAP_NEW,     /* name, tap, set (applied after creation) */
+        CH_TAP_NEW,     /* name, set (set.opts: the tap's rows, made by the ioctls; the rest applied after) */
         CH_ADDR_NEW,    /* addr */
         CH_ADDR_DEL,    /* addr */
         CH_ROUTE_NEW,   /* route */
@@ -41,10 +41,6 @@ struct change {
         char master_name[FWSH_NAME_MAX + 1]; /* CH_TAP_NEW in a batch: its bridge, which the
                                                batch makes; "" (set.master says) */
         struct {
-                int64_t owner, group;
-                bool multi_queue, vnet_hdr;
-        } tap;
-        struct {
                 char path[128];       /* under /proc/sys/ */
                 char value[32];
         } sysctl;
@@ -54,14 +50,11 @@ struct change {
                 char peer[FWSH_NAME_MAX + 1];
                 char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
         } veth;
-        struct {
-                uint32_t id;                  /* VNI */
+        struct {                              /* the rows (id, port...) are in set.opts */
                 int family;                   /* of local and remote: AF_INET, AF_INET6, 0 */
                 bool has_local, has_remote;
                 uint8_t local[16], remote[16]; /* remote: unicast peer or multicast group */
-                uint16_t dstport;
                 int dev;                      /* the underlay's ifindex, 0 */
-                bool nolearning;
         } vxlan;
         struct fwsh_addr addr;
         struct {

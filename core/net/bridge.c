@@ -14,13 +14,33 @@
 
 static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 {
-        int r = bridge_check_opts(ctx, &spec->opts);
+        int r = opts_check(ctx, &bridge_opts, &spec->opts);
 
         if (r < 0)
                 return r;
         if (spec->mtu > UINT32_MAX)
                 return ctx_fail(ctx, -ERANGE, "mtu out of range");
         return fwsh_name_check(ctx, spec->name);
+}
+
+/* The creation spec asks for, once it is checked. */
+static void bridge_change(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec, struct change *ch)
+{
+        change_init(ch, CH_LINK_NEW, spec->name);
+        snprintf(ch->kind, sizeof(ch->kind), "bridge");
+        ch->set.up = spec->up;
+        ch->set.mtu = spec->mtu;
+        ch->set.opts = spec->opts;
+        ch->set.set_mac = spec->set_mac;
+        memcpy(ch->set.mac, spec->mac, 6);
+        lab_mark(ctx, ch);
+        if (!spec->grounding) {
+                /* Written before it goes up: no link-local address, no fe80::/64,
+                 * no ff00::/8 (addrgenmode none alone leaves that one). */
+                snprintf(ch->sysctl.path, sizeof(ch->sysctl.path), "net/ipv6/conf/%s/disable_ipv6",
+                         spec->name);
+                snprintf(ch->sysctl.value, sizeof(ch->sysctl.value), "1");
+        }
 }
 
 int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
@@ -30,89 +50,29 @@ int fwsh_bridge_add(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 
         if (r < 0)
                 return r;
-        change_init(&ch, CH_LINK_NEW, spec->name);
-        snprintf(ch.kind, sizeof(ch.kind), "bridge");
-        ch.set.up = spec->up;
-        ch.set.mtu = spec->mtu;
-        ch.set.bridge = spec->opts;
-        ch.set.set_mac = spec->set_mac;
-        memcpy(ch.set.mac, spec->mac, 6);
-        lab_mark(ctx, &ch);
-        if (!spec->grounding) {
-                /* Written before it goes up: no link-local address, no fe80::/64,
-                 * no ff00::/8 (addrgenmode none alone leaves that one). */
-                snprintf(ch.sysctl.path, sizeof(ch.sysctl.path), "net/ipv6/conf/%s/disable_ipv6",
-                         spec->name);
-                snprintf(ch.sysctl.value, sizeof(ch.sysctl.value), "1");
-        }
+        bridge_change(ctx, spec, &ch);
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
         if (r == -EEXIST && !ctx->detail[0])
                 return link_taken(ctx, spec->name);
-        if (r == -EOPNOTSUPP && bridge_opts_need(&spec->opts) && !ctx->detail[0])
+        if (r == -EOPNOTSUPP && opts_need(&bridge_opts, &spec->opts) && !ctx->detail[0])
                 return ctx_fail(ctx, r, "this kernel lacks what a bridge option needs (%s)",
-                                bridge_opts_need(&spec->opts));
+                                opts_need(&bridge_opts, &spec->opts));
         return r;
-}
-
-static int differs(struct fwsh_ctx *ctx, const char *what, long long want, long long have)
-{
-        return ctx_fail(ctx, -EEXIST, "exists with %s %lld, not %lld", what, have, want);
-}
-
-static int bridge_matches(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec,
-                          const struct fwsh_link *l)
-{
-        int r;
-
-        if (strcmp(l->kind, "bridge") != 0)
-                return ctx_fail(ctx, -EEXIST, "exists as a %s, not a bridge",
-                                l->kind[0] ? l->kind : "plain link");
-        if ((r = bridge_match_opts(ctx, &spec->opts, &l->bridge.opts)) < 0)
-                return r;
-        if (spec->mtu >= 0 && spec->mtu != l->mtu)
-                return differs(ctx, "mtu", spec->mtu, l->mtu);
-        if (spec->set_mac && memcmp(spec->mac, l->mac, 6) != 0) {
-                char have[18];
-                return ctx_fail(ctx, -EEXIST, "exists with MAC %s", fwsh_mac_format(l->mac, have));
-        }
-        if (!spec->grounding) {
-                struct fwsh_grounding g;
-                r = fwsh_bridge_grounding(ctx, spec->name, &g);
-                if (r < 0)
-                        return r;
-                if (g.grounding || g.ipv6_enabled)
-                        return ctx_fail(ctx, -EEXIST, "exists as a grounding bridge (%s)",
-                                        g.why[0] ? g.why : "IPv6 enabled");
-        }
-        return 0;
 }
 
 int fwsh_bridge_ensure(struct fwsh_ctx *ctx, const struct fwsh_bridge_spec *spec)
 {
-        struct fwsh_link l;
+        struct change want;
         int r = check_spec(ctx, spec);
 
         if (r < 0)
                 return r;
-        r = fwsh_link_index(ctx, spec->name);
-        if (r == -ENODEV) {
-                r = fwsh_bridge_add(ctx, spec);
-                return r < 0 ? r : 1;
-        }
-        if (r > 0)
-                r = fwsh_link_get(ctx, spec->name, &l);
-        if (r < 0)
-                return r;
-        r = bridge_matches(ctx, spec, &l);
-        if (r < 0)
-                return r;
-        if (spec->up && !l.up) {
-                struct fwsh_link_set up = FWSH_LINK_SET_INIT;
-                up.up = 1;
-                r = fwsh_link_set(ctx, spec->name, &up);
-        }
-        return r < 0 ? r : 0;
+        bridge_change(ctx, spec, &want);
+        r = link_ensure(ctx, &want);
+        if (r == 1 && (r = fwsh_bridge_add(ctx, spec)) == 0)
+                return 1;
+        return r;
 }
 
 int fwsh_bridge_grounding(struct fwsh_ctx *ctx, const char *name, struct fwsh_grounding *ret)
@@ -237,7 +197,7 @@ static void parse_bridge(struct nlattr *data, struct fwsh_link *l)
         /* No policy: the option rows check their attributes' widths. */
         if (!data || nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
                 return;
-        bridge_parse_opts(tb, &l->bridge.opts);
+        opts_parse(&bridge_opts, tb, &l->opts);
         if (tb[IFLA_BR_BRIDGE_ID] && nla_len(tb[IFLA_BR_BRIDGE_ID]) >= (int)sizeof(struct ifla_bridge_id)) {
                 const struct ifla_bridge_id *id = nla_data(tb[IFLA_BR_BRIDGE_ID]);
                 snprintf(l->bridge.id, sizeof(l->bridge.id),
@@ -258,14 +218,14 @@ static void parse_port(struct nlattr *data, struct fwsh_link *l)
 static bool has_data(const struct change *ch, bool create)
 {
         (void)create;
-        return bridge_opts_any(&ch->set.bridge);
+        return opts_any(&ch->set.opts);
 }
 
 static int put(struct nl_msg *msg, const struct change *ch, bool create, int peer_fd)
 {
         (void)create;
         (void)peer_fd;
-        return bridge_put_opts(msg, &ch->set.bridge);
+        return opts_put(&bridge_opts, msg, &ch->set.opts);
 }
 
 static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create)
@@ -274,14 +234,25 @@ static void explain(struct out *o, struct fwsh_ctx *ctx, const struct change *ch
 
         (void)ctx;
         (void)create;
-        bridge_explain_opts(&ch->set.bridge, words, sizeof(words));
+        opts_explain(&bridge_opts, &ch->set.opts, words, sizeof(words));
         out_put(o, "%s", words);
 }
 
-static void plan_new(struct fwsh_link *l, const struct change *ch)
+/* What ensure asks of a bridge beyond its rows: a non-grounding one must
+ * have nothing that grounds it, and IPv6 off. */
+static int matches(struct fwsh_ctx *ctx, const struct change *want, const struct fwsh_link *l)
 {
-        (void)ch;
-        bridge_default_opts(&l->bridge.opts);
+        struct fwsh_grounding g;
+        int r;
+
+        if (!want->sysctl.path[0])
+                return 0;
+        if ((r = fwsh_bridge_grounding(ctx, l->name, &g)) < 0)
+                return r;
+        if (g.grounding || g.ipv6_enabled)
+                return ctx_fail(ctx, -EEXIST, "exists as a grounding bridge (%s)",
+                                g.why[0] ? g.why : "IPv6 enabled");
+        return 0;
 }
 
 static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv)
@@ -291,7 +262,7 @@ static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct cha
                 inv->set.set_mac = true;
                 memcpy(inv->set.mac, l->mac, 6);
         }
-        bridge_recreate_opts(&l->bridge.opts, &inv->set.bridge);
+        opts_recreate(&bridge_opts, &l->opts, &inv->set.opts);
         /* A non-grounding bridge comes back with IPv6 off before it is up. */
         if (ipv6_disabled(ctx, l->name) == 1) {
                 snprintf(inv->sysctl.path, sizeof(inv->sysctl.path),
@@ -302,8 +273,8 @@ static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct cha
 }
 
 static const struct link_kind bridge_kind = {
-        .name = "bridge", .type = "fwsh.bridge", .ports = true,
+        .name = "bridge", .type = "fwsh.bridge", .ports = true, .opts = &bridge_opts,
         .parse = parse_bridge, .parse_port = parse_port, .has_data = has_data, .put = put,
-        .explain = explain, .plan_new = plan_new, .recreate = recreate,
+        .explain = explain, .matches = matches, .recreate = recreate,
 };
 LINK_KIND_REGISTER(bridge_kind)

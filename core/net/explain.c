@@ -158,14 +158,11 @@ static void tap_new(struct out *o, struct fwsh_ctx *ctx, const struct change *ch
         out_put(o, " tuntap add dev");
         out_word(o, ch->name);
         out_put(o, " mode tap");
-        if (ch->tap.owner >= 0)
-                out_put(o, " user %lld", (long long)ch->tap.owner);
-        if (ch->tap.group >= 0)
-                out_put(o, " group %lld", (long long)ch->tap.group);
-        if (ch->tap.multi_queue)
-                out_put(o, " multi_queue");
-        if (ch->tap.vnet_hdr)
-                out_put(o, " vnet_hdr");
+        if (link_kind_find(ch->kind)->opts) {
+                char words[256];
+                opts_explain(link_kind_find(ch->kind)->opts, &ch->set.opts, words, sizeof(words));
+                out_put(o, "%s", words);
+        }
         ip(o, ctx, NULL);
         out_put(o, " link set dev");
         out_word(o, ch->name);

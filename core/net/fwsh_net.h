@@ -22,43 +22,56 @@ int fwsh_ctx_plan(struct fwsh_ctx *ctx, struct fwsh_ctx *world_of, bool empty);
 
 /* ---- links: any kind ------------------------------------------------------- */
 
-/* ---- bridge options: one row each (bridge_opts.c) -------------------------------- */
+/* ---- a kind's options: one row each (opt_row.c) ---------------------------------- */
 
 /* The unit an option has in the API; the kernel's is the row's nla width. */
 enum fwsh_opt_unit {
         FWSH_OPT_BOOL,   /* true/false; 0/1 in the kernel */
         FWSH_OPT_INT,    /* a whole number, as the kernel has it */
         FWSH_OPT_CS,     /* seconds, in whole hundredths: the kernel counts centiseconds */
+        FWSH_OPT_USER,   /* a user, by id or name: a uid */
+        FWSH_OPT_GROUP,  /* a group, by id or name: a gid */
 };
-/* One bridge option: everything about it that is not generic. Parse, put,
- * undo, ensure's comparison, explain, the plan model, the bindings' reader,
- * the renderer and the help text all read these rows. */
+/* How a row differs from the plain case. */
+enum {
+        FWSH_ROW_BE16 = 1 << 0,  /* an NLA_U16 in network byte order (a port) */
+        FWSH_ROW_EXACT = 1 << 1, /* ensure compares it also when not asked: absent is its default */
+        FWSH_ROW_WORD = 1 << 2,  /* a bool ip(8) says as WORD or noWORD, and only off its default */
+};
+/* One option of a link kind: everything about it that is not generic. Parse,
+ * put, undo, ensure's comparison, explain, the plan model, the bindings'
+ * reader, the renderer and the help text all read these rows. */
 struct fwsh_opt_row {
         const char *name;     /* the Lua key and the renderer's field */
-        const char *ip_word;  /* ip-link(8)'s word for it */
-        uint16_t attr;        /* IFLA_BR_* */
+        const char *ip_word;  /* ip(8)'s word for it */
+        uint16_t attr;        /* IFLA_BR_*, IFLA_TUN_*, IFLA_VXLAN_* */
         uint8_t nla;          /* NLA_U8, NLA_U16 or NLA_U32 */
         uint8_t unit;         /* enum fwsh_opt_unit */
-        uint32_t max;         /* in the kernel's unit */
-        uint32_t dflt;        /* a new bridge's value, as the kernel sets it (the plan model) */
+        uint8_t flags;        /* FWSH_ROW_* */
+        uint32_t min, max;    /* in the kernel's unit */
+        int64_t dflt;         /* a new link's value, as the kernel sets it; -1: none (the plan model) */
         const char *needs;    /* a kernel config it needs, NULL: it is always there */
         const char *help;
 };
-#define FWSH_BRIDGE_OPTS_MAX 16
-/* A value per row, in the kernel's unit. Unset is all zero, so a batch keeps
- * none of it for a tap, nor for a bridge beyond what it sets. */
-struct fwsh_bridge_opts {
-        uint32_t set;                      /* bit i: v[i] is given (to set, or read back) */
-        uint32_t v[FWSH_BRIDGE_OPTS_MAX];  /* by row of fwsh_bridge_opt_rows() */
+/* A kind's rows. key: the renderer's object for them ("bridge", "tap"). */
+struct fwsh_opt_table {
+        const char *key;
+        const struct fwsh_opt_row *rows;
+        size_t n;
 };
-#define FWSH_BRIDGE_OPTS_INIT { 0, { 0 } }
-/* The rows, *ret_n of them; row 0 is stp, brctl's column. */
-const struct fwsh_opt_row *fwsh_bridge_opt_rows(size_t *ret_n);
-/* The row called name, or -1. */
-int fwsh_bridge_opt_find(const char *name);
+#define FWSH_OPTS_MAX 16
+/* A value per row, in the kernel's unit. Unset is all zero, so a batch keeps
+ * none of it beyond what a creation sets. */
+struct fwsh_opt_values {
+        uint32_t set;                 /* bit i: v[i] is given (to set, or read back) */
+        uint32_t v[FWSH_OPTS_MAX];    /* by row of the kind's table */
+};
+#define FWSH_OPTS_INIT { 0, { 0 } }
+/* The option rows of the link kind called kind, NULL if it has none. */
+const struct fwsh_opt_table *fwsh_kind_opts(const char *kind);
 /* Row i's value in o, or -1 if o does not give it. */
-int64_t fwsh_bridge_opt_get(const struct fwsh_bridge_opts *o, size_t i);
-void fwsh_bridge_opt_put(struct fwsh_bridge_opts *o, size_t i, uint32_t v);
+int64_t fwsh_opt_get(const struct fwsh_opt_values *o, size_t i);
+void fwsh_opt_put(struct fwsh_opt_values *o, size_t i, uint32_t v);
 
 struct fwsh_link {
         int ifindex;
@@ -76,13 +89,18 @@ struct fwsh_link {
         uint8_t mac[6];
         bool has_mac;
         char alias[128];           /* IFLA_IFALIAS, "" if none */
+        struct fwsh_opt_values opts;     /* its kind's options (fwsh_kind_opts), as the kernel reports them */
         struct {
-                struct fwsh_bridge_opts opts;
                 char id[24];       /* "8000.aabbccddeeff", as brctl shows it */
         } bridge;
         struct {
-                int64_t owner, group;  /* -1 when not set */
-                bool multi_queue, vnet_hdr, persist;
+                int family;            /* of local and remote: AF_INET, AF_INET6, 0 (neither) */
+                bool has_local, has_remote;
+                uint8_t local[16], remote[16];
+                int dev;               /* the underlay's ifindex, 0 */
+        } vxlan;                   /* its ends, which are not option rows */
+        struct {
+                bool persist;
                 unsigned queues;       /* queues attached: > 0 while a process holds it open */
         } tun;
         int port_state;            /* as a bridge port: BR_STATE_*, -1 if not a port */
@@ -152,9 +170,9 @@ struct fwsh_link_set {
         int master;                    /* -1 leave, 0 detach, > 0 attach to that ifindex */
         const char *netns;             /* NULL, or move into this named namespace */
         const char *alias;             /* NULL leave, "" clear */
-        struct fwsh_bridge_opts bridge;
+        struct fwsh_opt_values opts;         /* the kind's options (only a bridge's can change) */
 };
-#define FWSH_LINK_SET_INIT { -1, -1, false, {0}, "", -1, NULL, NULL, FWSH_BRIDGE_OPTS_INIT }
+#define FWSH_LINK_SET_INIT { -1, -1, false, {0}, "", -1, NULL, NULL, FWSH_OPTS_INIT }
 
 /* Changes the link called name. See ip-link(8) "ip link set". */
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set);
@@ -171,7 +189,7 @@ struct fwsh_bridge_spec {
         const char *name;
         bool up;
         bool grounding;               /* false: IPv6 off before up, no address, no route */
-        struct fwsh_bridge_opts opts;
+        struct fwsh_opt_values opts;        /* by row of fwsh_kind_opts("bridge") */
         bool set_mac;
         uint8_t mac[6];
         int64_t mtu;                  /* -1: kernel default */
@@ -217,8 +235,7 @@ int fwsh_port_detach(struct fwsh_ctx *ctx, const char *port);
 
 struct fwsh_tap_spec {
         const char *name;
-        int64_t owner, group;     /* -1: none */
-        bool multi_queue, vnet_hdr;
+        struct fwsh_opt_values opts;    /* by row of fwsh_kind_opts("tap"): owner, group, ... */
         bool up;
         const char *bridge;       /* attach to this bridge, or NULL */
         int bridge_ifindex;       /* or to this one (> 0), when bridge is NULL */
@@ -247,19 +264,23 @@ int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
 
 struct fwsh_vxlan_spec {
         const char *name;
-        uint32_t id;              /* the VNI: 1 to 16777215 */
+        struct fwsh_opt_values opts;    /* by row of fwsh_kind_opts("vxlan"): id (the VNI, needed),
+                                   * dstport (absent: 4789), learning... */
         const char *local;        /* the source address of the outer packets, or NULL */
         const char *remote;       /* the peer (unicast) or a multicast group, or NULL */
-        uint16_t dstport;         /* 0: 4789, IANA's */
         const char *dev;          /* the underlay's link, or NULL (then the route decides) */
         int64_t mtu;              /* -1: the kernel's: dev's MTU less the outer headers
                                    * (50 bytes over IPv4, 70 over IPv6), 1450 without dev */
-        bool learning;            /* learn remote MACs from what arrives (ip's default) */
         bool up;
 };
 /* Adds a VXLAN link (ip-link(8) "type vxlan"); everything is checked before
  * anything is asked of the kernel. */
 int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec);
+/* Adds the VXLAN and returns 1, or accepts an existing one with every setting
+ * spec gives (its rows, dstport 4789 if not given, local, remote, dev, mtu)
+ * and returns 0, bringing it up if spec says up. -EEXIST, the first
+ * difference in ctx's detail, if one exists otherwise. */
+int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec);
 
 /* ---- addresses ---------------------------------------------------------------------- */
 

@@ -52,6 +52,7 @@ struct link_kind {
         bool ports;              /* other links can be its ports (a master) */
         bool pair;               /* made with a peer (ch->veth.peer), deleted with it */
         bool tun;                /* a tun device: it has the tun settings */
+        const struct fwsh_opt_table *opts; /* its option rows, NULL: none */
         /* Its IFLA_INFO_DATA (may be NULL) into l; its data as a port's master. */
         void (*parse)(struct nlattr *data, struct fwsh_link *l);
         void (*parse_port)(struct nlattr *data, struct fwsh_link *l);
@@ -63,6 +64,10 @@ struct link_kind {
         void (*explain)(struct out *o, struct fwsh_ctx *ctx, const struct change *ch, bool create);
         /* The plan model: what a new link l of this kind has that the generic part does not set. */
         void (*plan_new)(struct fwsh_link *l, const struct change *ch);
+        /* ensure: 0 if the existing l (of this kind, whose rows and generic
+         * settings matched) is the link want would make, else -EEXIST naming
+         * what differs (a bridge's grounding, a veth's peer, a VXLAN's ends). */
+        int (*matches)(struct fwsh_ctx *ctx, const struct change *want, const struct fwsh_link *l);
         /* Into *inv, the kind's part of what makes a deleted l again (op, its
          * own settings); false: it cannot be made again alone. */
         bool (*recreate)(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct change *inv);
@@ -98,32 +103,42 @@ int link_taken(struct fwsh_ctx *ctx, const char *name);
 /* Inverse of a link change, from the link's state before it. */
 void link_set_inverse(const struct fwsh_link *before, const struct change *ch, struct change *ret_inv);
 
-/* The bridge options, driven by their rows (bridge_opts.c). */
-bool bridge_opts_any(const struct fwsh_bridge_opts *o);
-/* The options of a bridge's IFLA_INFO_DATA, parsed without a policy: each row
- * checks its attribute's width. */
-void bridge_parse_opts(struct nlattr *const tb[], struct fwsh_bridge_opts *ret);
-/* Puts the options that o sets as IFLA_BR_* attributes. */
-int bridge_put_opts(struct nl_msg *msg, const struct fwsh_bridge_opts *o);
-/* -ERANGE for a value past its row's maximum. */
-int bridge_check_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *o);
+/* The bridge kind's rows (bridge_opts.c). */
+extern const struct fwsh_opt_table bridge_opts;
+/* A kind's options, driven by its rows (opt_row.c); t is the kind's table. */
+bool opts_any(const struct fwsh_opt_values *o);
+/* The options of an IFLA_INFO_DATA parsed without a policy: each row checks
+ * its attribute's width. */
+void opts_parse(const struct fwsh_opt_table *t, struct nlattr *const tb[], struct fwsh_opt_values *ret);
+/* Puts the options that o sets as attributes. */
+int opts_put(const struct fwsh_opt_table *t, struct nl_msg *msg, const struct fwsh_opt_values *o);
+/* -ERANGE for a value outside its row's range. */
+int opts_check(struct fwsh_ctx *ctx, const struct fwsh_opt_table *t, const struct fwsh_opt_values *o);
 /* Into *ret_inv, the values before had of those that set sets. */
-void bridge_undo_opts(const struct fwsh_bridge_opts *set, const struct fwsh_bridge_opts *before,
-                      struct fwsh_bridge_opts *ret_inv);
-/* What a deleted bridge with these options is made again with. */
-void bridge_recreate_opts(const struct fwsh_bridge_opts *have, struct fwsh_bridge_opts *ret);
-/* A new bridge's options, every row at its default (the plan model). */
-void bridge_default_opts(struct fwsh_bridge_opts *ret);
+void opts_undo(const struct fwsh_opt_table *t, const struct fwsh_opt_values *set,
+               const struct fwsh_opt_values *before, struct fwsh_opt_values *ret_inv);
+/* What a deleted link with these options is made again with. */
+void opts_recreate(const struct fwsh_opt_table *t, const struct fwsh_opt_values *have, struct fwsh_opt_values *ret);
+/* A new link's options: every row at its default, then what set sets (the plan model). */
+void opts_new(const struct fwsh_opt_table *t, const struct fwsh_opt_values *set, struct fwsh_opt_values *ret);
 /* The values set sets, written over have's (the plan model). */
-void bridge_apply_opts(const struct fwsh_bridge_opts *set, struct fwsh_bridge_opts *have);
-/* 0 if have has every value want gives, else -EEXIST naming the first that differs. */
-int bridge_match_opts(struct fwsh_ctx *ctx, const struct fwsh_bridge_opts *want,
-                      const struct fwsh_bridge_opts *have);
+void opts_apply(const struct fwsh_opt_table *t, const struct fwsh_opt_values *set, struct fwsh_opt_values *have);
+/* 0 if have has every value want gives (and, for an exact row, its default
+ * where want gives none), else -EEXIST naming the first that differs. */
+int opts_match(struct fwsh_ctx *ctx, const struct fwsh_opt_table *t, const struct fwsh_opt_values *want,
+               const struct fwsh_opt_values *have);
 /* The kernel config an option o turns on needs, NULL if none. */
-const char *bridge_opts_need(const struct fwsh_bridge_opts *o);
-/* " word value" for each option o sets, as ip-link(8) takes them, into buf;
- * the length it needed, as snprintf. */
-size_t bridge_explain_opts(const struct fwsh_bridge_opts *o, char *buf, size_t size);
+const char *opts_need(const struct fwsh_opt_table *t, const struct fwsh_opt_values *o);
+/* " word value" for each option o sets, as ip(8) takes them, into buf; the
+ * length it needed, as snprintf. */
+size_t opts_explain(const struct fwsh_opt_table *t, const struct fwsh_opt_values *o, char *buf,
+                    size_t size);
+
+/* Ensure, for every kind: 1 if no link is called want->name (the caller
+ * makes it), 0 if the link there is what want would make, brought up and
+ * attached as want says; -EEXIST, the first difference in ctx's detail, if
+ * it is not (ensure.c). */
+int link_ensure(struct fwsh_ctx *ctx, const struct change *want);
 
 /* ---- addresses, routes, switches ------------------------------------------------------- */
 

@@ -31,6 +31,11 @@ const char *fwsh_link_kind_type(const char *kind)
         return type ? type : "fwsh.link";
 }
 
+const struct fwsh_opt_table *fwsh_kind_opts(const char *kind)
+{
+        return link_kind_find(kind)->opts;
+}
+
 unsigned fwsh_link_kind_flags(const char *kind)
 {
         const struct link_kind *k = link_kind_find(kind);

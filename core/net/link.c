@@ -55,7 +55,6 @@ static void parse_linkinfo(struct nlattr *info, struct fwsh_link *l)
 
 static int link_parse(struct nlmsghdr *h, struct fwsh_link *l)
 {
-        static const struct fwsh_bridge_opts no_opts = FWSH_BRIDGE_OPTS_INIT;
         struct nlattr *tb[IFLA_MAX + 1];
         struct ifinfomsg *ifi = nlmsg_data(h);
         int r;
@@ -71,8 +70,6 @@ static int link_parse(struct nlmsghdr *h, struct fwsh_link *l)
         l->up = ifi->ifi_flags & IFF_UP;
         l->link_netnsid = -1;
         l->port_state = -1;
-        l->tun.owner = l->tun.group = -1;
-        l->bridge.opts = no_opts;
         if (tb[IFLA_IFNAME])
                 nla_strlcpy(l->name, tb[IFLA_IFNAME], sizeof(l->name));
         if (tb[IFLA_MTU])
@@ -521,7 +518,8 @@ void link_set_inverse(const struct fwsh_link *before, const struct change *ch, s
                 inv->has_alias = true;
                 snprintf(inv->alias, sizeof(inv->alias), "%s", before->alias);
         }
-        bridge_undo_opts(&s->bridge, &before->bridge.opts, &inv->set.bridge);
+        if (link_kind_find(before->kind)->opts)
+                opts_undo(link_kind_find(before->kind)->opts, &s->opts, &before->opts, &inv->set.opts);
 }
 
 int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link_set *set)
@@ -534,7 +532,7 @@ int fwsh_link_set(struct fwsh_ctx *ctx, const char *name, const struct fwsh_link
                 return r;
         if (set->name[0] && (r = fwsh_name_check(ctx, set->name)) < 0)
                 return r;
-        if (bridge_opts_any(&set->bridge) && !link_kind_find(before.kind)->ports)
+        if (opts_any(&set->opts) && !link_kind_find(before.kind)->ports)
                 return ctx_fail(ctx, -EINVAL, "bridge options on a %s link",
                                 before.kind[0] ? before.kind : "plain");
         change_init(&ch, CH_LINK_SET, name);

@@ -113,7 +113,6 @@ static int empty_namespace(struct plan *p)
         struct fwsh_link lo = { .ifindex = 1, .name = "lo", .mtu = 65536, .link_netnsid = -1,
                                 .port_state = -1, .flags = IFF_LOOPBACK };
 
-        lo.tun.owner = lo.tun.group = -1;
         p->next_ifindex = 2;
         return PUSH(p->links, p->nlinks, lo);
 }
@@ -287,7 +286,8 @@ static int set_link(struct fwsh_ctx *ctx, struct fwsh_link *l, const struct chan
                 l->master = s->master;
         if (ch->has_alias)
                 snprintf(l->alias, sizeof(l->alias), "%s", ch->alias);
-        bridge_apply_opts(&s->bridge, &l->bridge.opts);
+        if (link_kind_find(l->kind)->opts)
+                opts_apply(link_kind_find(l->kind)->opts, &s->opts, &l->opts);
         if (ch->netns[0])
                 drop_link(p, l->ifindex);
         return 0;
@@ -311,10 +311,8 @@ static int new_link(struct fwsh_ctx *ctx, const struct change *ch, const char *k
         l.mtu = 1500;
         l.link_netnsid = -1;
         l.port_state = -1;
-        l.tun.owner = ch->tap.owner;
-        l.tun.group = ch->tap.group;
-        l.tun.multi_queue = ch->tap.multi_queue;
-        l.tun.vnet_hdr = ch->tap.vnet_hdr;
+        if (k->opts)
+                opts_new(k->opts, &ch->set.opts, &l.opts);
         if (k->plan_new)
                 k->plan_new(&l, ch);
         snprintf(l.bridge.id, sizeof(l.bridge.id), "8000.000000000000");

@@ -12,8 +12,31 @@
 
 #include "internal.h"
 
+/* ---- a tap's options, one row each --------------------------------------------------- */
+
+/* Set by the tun ioctls at creation, read back as IFLA_TUN_*; ensure asks for
+ * each exactly (an owner not given is none). Each row: name, ip's word,
+ * attribute, width, unit, flags, min, max, default, config, help. */
+enum { OWNER, GROUP, MULTI_QUEUE, VNET_HDR };
+static const struct fwsh_opt_row ROWS[] = {
+        [OWNER] = { "owner", "user", IFLA_TUN_OWNER, NLA_U32, FWSH_OPT_USER, FWSH_ROW_EXACT, 0,
+                    UINT32_MAX - 1, -1, NULL, "the user (id or name) who may open it (none)" },
+        [GROUP] = { "group", "group", IFLA_TUN_GROUP, NLA_U32, FWSH_OPT_GROUP, FWSH_ROW_EXACT, 0,
+                    UINT32_MAX - 1, -1, NULL, "the group (id or name) that may open it (none)" },
+        [MULTI_QUEUE] = { "multi_queue", "multi_queue", IFLA_TUN_MULTI_QUEUE, NLA_U8, FWSH_OPT_BOOL,
+                          FWSH_ROW_EXACT | FWSH_ROW_WORD, 0, 1, 0, NULL,
+                          "a queue per opener, for a multi-queue virtio-net (off)" },
+        [VNET_HDR] = { "vnet_hdr", "vnet_hdr", IFLA_TUN_VNET_HDR, NLA_U8, FWSH_OPT_BOOL,
+                       FWSH_ROW_EXACT | FWSH_ROW_WORD, 0, 1, 0, NULL,
+                       "packets carry a virtio-net header (off)" },
+};
+_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
+
+static const struct fwsh_opt_table tap_opts = { "tap", ROWS, sizeof(ROWS) / sizeof(ROWS[0]) };
+
 int tap_tun_open(struct fwsh_ctx *ctx, const struct change *ch, int *ret_fd)
 {
+        const struct fwsh_opt_values *o = &ch->set.opts;
         struct ifreq ifr = { 0 };
         int fd, r = 0;
 
@@ -25,15 +48,17 @@ int tap_tun_open(struct fwsh_ctx *ctx, const struct change *ch, int *ret_fd)
         }
         /* IFF_TUN_EXCL: refuse an existing device rather than attach to it. */
         ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
-                        (ch->tap.multi_queue ? IFF_MULTI_QUEUE : 0) |
-                        (ch->tap.vnet_hdr ? IFF_VNET_HDR : 0);
+                        (fwsh_opt_get(o, MULTI_QUEUE) > 0 ? IFF_MULTI_QUEUE : 0) |
+                        (fwsh_opt_get(o, VNET_HDR) > 0 ? IFF_VNET_HDR : 0);
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", IFNAMSIZ - 1, ch->name);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
                 r = ctx_fail(ctx, errno == EBUSY ? -EEXIST : -errno,
                              errno == EPERM ? "needs CAP_NET_ADMIN" : "TUNSETIFF");
-        else if (ch->tap.owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)ch->tap.owner) < 0)
+        else if (fwsh_opt_get(o, OWNER) >= 0 &&
+                 ioctl(fd, TUNSETOWNER, (unsigned long)fwsh_opt_get(o, OWNER)) < 0)
                 r = ctx_fail(ctx, -errno, "TUNSETOWNER");
-        else if (ch->tap.group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)ch->tap.group) < 0)
+        else if (fwsh_opt_get(o, GROUP) >= 0 &&
+                 ioctl(fd, TUNSETGROUP, (unsigned long)fwsh_opt_get(o, GROUP)) < 0)
                 r = ctx_fail(ctx, -errno, "TUNSETGROUP");
         if (r < 0) {
                 close(fd); /* not persistent: this removes the device again */
@@ -62,6 +87,7 @@ void tap_new_split(const struct change *ch, struct change *ret_tag, struct chang
         ret_rest->kind[0] = '\0';
         ret_rest->has_alias = false;
         ret_rest->group = 0;
+        ret_rest->set.opts = (struct fwsh_opt_values)FWSH_OPTS_INIT; /* made by the ioctls */
 }
 
 /* The tap is made and tagged, and only then made persistent: until
@@ -124,8 +150,10 @@ static int check_spec(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, in
 
         if (r < 0)
                 return r;
-        if (spec->owner > UINT32_MAX - 1 || spec->group > UINT32_MAX - 1 || spec->mtu > UINT32_MAX)
-                return ctx_fail(ctx, -ERANGE, "owner, group or mtu out of range");
+        if ((r = opts_check(ctx, &tap_opts, &spec->opts)) < 0)
+                return r;
+        if (spec->mtu > UINT32_MAX)
+                return ctx_fail(ctx, -ERANGE, "mtu out of range");
         *ret_master = spec->bridge_ifindex > 0 ? spec->bridge_ifindex : -1;
         *ret_pending = false;
         if (!spec->bridge)
@@ -163,6 +191,21 @@ static int bad_master(struct fwsh_ctx *ctx, const char *bridge, int err)
         return ctx_fail(ctx, err, "%s", why);
 }
 
+/* The creation spec asks for, once it is checked. */
+static void tap_change(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec, int master, bool pending,
+                       struct change *ch)
+{
+        change_init(ch, CH_TAP_NEW, spec->name);
+        if (pending)
+                fwsh_strcpy(ch->master_name, sizeof(ch->master_name), spec->bridge);
+        fwsh_strcpy(ch->kind, sizeof(ch->kind), "tap");
+        ch->set.opts = spec->opts;
+        ch->set.up = spec->up;
+        ch->set.mtu = spec->mtu;
+        ch->set.master = master;
+        lab_mark(ctx, ch);
+}
+
 int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 {
         struct change ch, inv;
@@ -171,18 +214,7 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 
         if (r < 0)
                 return r;
-        change_init(&ch, CH_TAP_NEW, spec->name);
-        if (pending)
-                fwsh_strcpy(ch.master_name, sizeof(ch.master_name), spec->bridge);
-        fwsh_strcpy(ch.kind, sizeof(ch.kind), "tap");
-        ch.tap.owner = spec->owner;
-        ch.tap.group = spec->group;
-        ch.tap.multi_queue = spec->multi_queue;
-        ch.tap.vnet_hdr = spec->vnet_hdr;
-        ch.set.up = spec->up;
-        ch.set.mtu = spec->mtu;
-        ch.set.master = master;
-        lab_mark(ctx, &ch);
+        tap_change(ctx, spec, master, pending, &ch);
         change_init(&inv, CH_LINK_DEL, spec->name);
         r = change_apply(ctx, &ch, &inv);
         if (r < 0 && master > 0 && r != -EEXIST) {
@@ -195,70 +227,27 @@ int fwsh_tap_add(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
         return r;
 }
 
-static int tap_matches(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec,
-                       const struct fwsh_link *l, int master)
-{
-        if (strcmp(l->kind, "tap") != 0)
-                return ctx_fail(ctx, -EEXIST, "exists as a %s, not a tap",
-                                l->kind[0] ? l->kind : "plain link");
-        if (spec->owner != l->tun.owner)
-                return ctx_fail(ctx, -EEXIST, "exists with owner %lld, not %lld",
-                                (long long)l->tun.owner, (long long)spec->owner);
-        if (spec->group != l->tun.group)
-                return ctx_fail(ctx, -EEXIST, "exists with group %lld, not %lld",
-                                (long long)l->tun.group, (long long)spec->group);
-        if (spec->multi_queue != l->tun.multi_queue || spec->vnet_hdr != l->tun.vnet_hdr)
-                return ctx_fail(ctx, -EEXIST, "exists with multi_queue %s, vnet_hdr %s",
-                                l->tun.multi_queue ? "on" : "off", l->tun.vnet_hdr ? "on" : "off");
-        if (spec->mtu >= 0 && spec->mtu != l->mtu)
-                return ctx_fail(ctx, -EEXIST, "exists with mtu %u, not %lld", l->mtu,
-                                (long long)spec->mtu);
-        if (master > 0 && l->master && l->master != master)
-                return ctx_fail(ctx, -EEXIST, "exists as a port of another bridge (ifindex %d)",
-                                l->master);
-        return 0;
-}
-
 int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec)
 {
-        struct fwsh_link_set set = FWSH_LINK_SET_INIT;
-        struct fwsh_link l;
+        struct change want;
         bool pending;
         int master, r = check_spec(ctx, spec, &master, &pending);
 
         if (r < 0)
                 return r;
-        r = fwsh_link_index(ctx, spec->name);
-        if (r == -ENODEV) {
-                r = fwsh_tap_add(ctx, spec);
-                return r < 0 ? r : 1;
-        }
-        if (r > 0)
-                r = fwsh_link_get(ctx, spec->name, &l);
-        if (r < 0)
-                return r;
-        r = tap_matches(ctx, spec, &l, master);
-        if (r < 0)
-                return r;
-        if (master > 0 && l.master != master)
-                set.master = master;
-        if (spec->up && !l.up)
-                set.up = 1;
-        if (set.master < 0 && set.up < 0)
-                return 0;
-        r = fwsh_link_set(ctx, spec->name, &set);
-        return r < 0 ? r : 0;
+        tap_change(ctx, spec, master, pending, &want);
+        r = link_ensure(ctx, &want);
+        if (r == 1 && (r = fwsh_tap_add(ctx, spec)) == 0)
+                return 1;
+        return r;
 }
 
 /* ---- the tap kind, and tun, which the kernel calls both ----------------------------- */
 
+/* What is not a row; the rows check their attributes' widths. */
 static struct nla_policy tun_policy[IFLA_TUN_MAX + 1] = {
-        [IFLA_TUN_OWNER] = { .type = NLA_U32 },
-        [IFLA_TUN_GROUP] = { .type = NLA_U32 },
         [IFLA_TUN_TYPE] = { .type = NLA_U8 },
-        [IFLA_TUN_VNET_HDR] = { .type = NLA_U8 },
         [IFLA_TUN_PERSIST] = { .type = NLA_U8 },
-        [IFLA_TUN_MULTI_QUEUE] = { .type = NLA_U8 },
         [IFLA_TUN_NUM_QUEUES] = { .type = NLA_U32 },
 };
 
@@ -270,13 +259,8 @@ static void parse_tun(struct nlattr *data, struct fwsh_link *l)
                 return;
         if (tb[IFLA_TUN_TYPE] && nla_get_u8(tb[IFLA_TUN_TYPE]) == IFF_TAP)
                 snprintf(l->kind, sizeof(l->kind), "tap");
-        if (tb[IFLA_TUN_OWNER])
-                l->tun.owner = nla_get_u32(tb[IFLA_TUN_OWNER]);
-        if (tb[IFLA_TUN_GROUP])
-                l->tun.group = nla_get_u32(tb[IFLA_TUN_GROUP]);
-        l->tun.vnet_hdr = tb[IFLA_TUN_VNET_HDR] && nla_get_u8(tb[IFLA_TUN_VNET_HDR]);
+        opts_parse(&tap_opts, tb, &l->opts);
         l->tun.persist = tb[IFLA_TUN_PERSIST] && nla_get_u8(tb[IFLA_TUN_PERSIST]);
-        l->tun.multi_queue = tb[IFLA_TUN_MULTI_QUEUE] && nla_get_u8(tb[IFLA_TUN_MULTI_QUEUE]);
         /* Only a multi_queue tap reports its queues; one with a single queue
          * has carrier exactly while that queue is attached. */
         if (tb[IFLA_TUN_NUM_QUEUES])
@@ -295,17 +279,17 @@ static bool tap_recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct
 {
         (void)ctx;
         change_init(inv, CH_TAP_NEW, l->name);
-        inv->tap.owner = l->tun.owner;
-        inv->tap.group = l->tun.group;
-        inv->tap.multi_queue = l->tun.multi_queue;
-        inv->tap.vnet_hdr = l->tun.vnet_hdr;
+        fwsh_strcpy(inv->kind, sizeof(inv->kind), "tap");
+        opts_recreate(&tap_opts, &l->opts, &inv->set.opts);
         return true;
 }
 
 /* The kernel's kind is "tun" for both; parse_tun calls one in tap mode "tap". */
-static const struct link_kind tun_kind = { .name = "tun", .tun = true, .parse = parse_tun };
+static const struct link_kind tun_kind = { .name = "tun", .tun = true, .opts = &tap_opts,
+                                           .parse = parse_tun };
 static const struct link_kind tap_kind = {
-        .name = "tap", .type = "fwsh.tap", .tun = true, .parse = parse_tun, .plan_new = tap_plan_new,
+        .name = "tap", .type = "fwsh.tap", .tun = true, .opts = &tap_opts, .parse = parse_tun,
+        .plan_new = tap_plan_new,
         .recreate = tap_recreate,
 };
 LINK_KIND_REGISTER(tun_kind)
