@@ -31,6 +31,6 @@ static const struct fwsh_opt_row ROWS[] = {
         { "mcast_querier", "mcast_querier", IFLA_BR_MCAST_QUERIER, NLA_U8, FWSH_OPT_BOOL, 0, 0, 1, 0, NULL,
           "send IGMP/MLD queries when no other querier does (off)" },
 };
-_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
+_Static_assert(FWSH_N(ROWS) <= FWSH_OPTS_MAX, "a value per row");
 
-const struct fwsh_opt_table bridge_opts = { "bridge", ROWS, sizeof(ROWS) / sizeof(ROWS[0]) };
+const struct fwsh_opt_table bridge_opts = { "bridge", ROWS, FWSH_N(ROWS) };

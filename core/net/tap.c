@@ -30,9 +30,9 @@ static const struct fwsh_opt_row ROWS[] = {
                        FWSH_ROW_EXACT | FWSH_ROW_WORD, 0, 1, 0, NULL,
                        "packets carry a virtio-net header (off)" },
 };
-_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
+_Static_assert(FWSH_N(ROWS) <= FWSH_OPTS_MAX, "a value per row");
 
-static const struct fwsh_opt_table tap_opts = { "tap", ROWS, sizeof(ROWS) / sizeof(ROWS[0]) };
+static const struct fwsh_opt_table tap_opts = { "tap", ROWS, FWSH_N(ROWS) };
 
 int tap_tun_open(struct fwsh_ctx *ctx, const struct change *ch, int *ret_fd)
 {

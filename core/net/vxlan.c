@@ -28,9 +28,9 @@ static const struct fwsh_opt_row ROWS[] = {
         [TTL] = { "ttl", "ttl", IFLA_VXLAN_TTL, NLA_U8, FWSH_OPT_INT, 0, 0, UINT8_MAX, 0, NULL,
                   "the outer packets' TTL; 0: the kernel's route default (0)" },
 };
-_Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) <= FWSH_OPTS_MAX, "a value per row");
+_Static_assert(FWSH_N(ROWS) <= FWSH_OPTS_MAX, "a value per row");
 
-static const struct fwsh_opt_table vxlan_opts = { "vxlan", ROWS, sizeof(ROWS) / sizeof(ROWS[0]) };
+static const struct fwsh_opt_table vxlan_opts = { "vxlan", ROWS, FWSH_N(ROWS) };
 
 /* An IPv4 or IPv6 address into buf (16 bytes); its family, or 0. */
 static int parse_addr(const char *s, uint8_t *buf)
