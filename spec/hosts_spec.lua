@@ -205,8 +205,8 @@ describe("labs across hosts (two emulated hosts, each with its sshd)", function(
     local before = { H.link_names("fwsh-h1"), H.link_names("fwsh-h2") }
     local out, ok = H.fwsh_in(ns, { "--dry-run", "--lab", "pl", H.root .. "/scripts/seed-hosts.lua", "--hosts", file })
     assert(ok, out)
-    assert.truthy(out:find("\nh1: ip link add dev vxbr1 group %d+ up type vxlan id 4301 local 192%.0%.2%.1 "
-                           .. "remote 192%.0%.2%.2 dstport 4789 dev ul0\n"), out)
+    assert.truthy(out:find("\nh1: ip link add dev vxbr1 group %d+ up type vxlan id 4301 dstport 4789 "
+                           .. "local 192%.0%.2%.1 remote 192%.0%.2%.2 dev ul0\n"), out)
     assert.truthy(out:find("\nh2: ip tuntap add dev net22 mode tap\n", 1, true), out)
     assert.truthy(out:find("^h1: ip link add dev br0 "), out)
     for line in out:gmatch("[^\n]+") do assert.truthy(line:find("^h[12]: [is][py]"), line) end

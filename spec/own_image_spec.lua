@@ -117,6 +117,10 @@ describe("fwsh.node: the user's own image", function()
   it("boots from an overlay, ready by console line then by port; hang, cable and power seen from outside; "
      .. "the image untouched, nothing left", H.ns(function(ns)
     if not img then pending("no qemu or no guest image with its packages (lab/guest/image.sh)") return end
+    -- two VM boots: the guest's and qemu's behaviour, which the plain pass
+    -- checks; fwsh's C on this path (taps, bridges, proc) is the sanitizer
+    -- pass's in every other spec
+    if os.getenv("LD_PRELOAD") then pending("the plain pass boots the own images") return end
     fwsh.bridge.add("br1", { grounding = true, address = "10.9.0.1/24" })
     fwsh.tap.add("net11", { bridge = "br1" })
     local dir = tmpdir()
