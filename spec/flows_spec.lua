@@ -250,6 +250,50 @@ describe("fwsh-flows", function()
     end)
   end)
 
+  it("counts each connection's gaps from the mark (SIGUSR1) on, at both ends", function()
+    with_pair(function(lab)
+      local sout, cout = lab.dir .. "/s.out", lab.dir .. "/c.out"
+      local spid = spawn(lab, lab.s, { "server", "--listen", SERVER .. ":5001", "--duration", "60",
+                                       "--stall-ms", "1000", "--report", lab.dir .. "/s.tsv" }, sout)
+      wait_line(sout, "listening:", 5)
+      local cpid = spawn(lab, lab.c, client_args(lab, { "--flows", "16", "--duration", "7", "--interval", "50",
+                                                         "--stall-ms", "1000" }), cout)
+      wait_line(cout, "ready: connections 16 established 16", 10)
+      -- one source address a connection: 10.77.1.4's is held up for 2 s
+      -- before the mark, 10.77.1.5's for 2 s after it
+      local function hold(src)
+        nft(lab.s, "table inet flows { counter dropped {}\n chain in { type filter hook input priority 0;\n"
+                   .. " ip saddr " .. src .. " tcp dport 5001 counter name dropped drop\n }\n}")
+        H.run({ "sleep", "2" })
+        assert.is_true(counter(lab.s, "dropped") > 0)
+        nft(lab.s, "delete table inet flows")
+      end
+      hold("10.77.1.4")
+      H.run({ "sleep", "0.5" })
+      H.run({ "kill", "-USR1", tostring(cpid), tostring(spid) })
+      wait_line(cout, "mark_ms:", 5)
+      wait_line(sout, "mark_ms:", 5)
+      hold("10.77.1.5")
+      wait_exit(cpid, 30)
+      H.run({ "kill", "-TERM", tostring(spid) })
+      wait_exit(spid, 10)
+      assert.are.same({ total = 16, survived = 15, stalled = 1, reset = 0, lost_bytes = 0 },
+                      outcome(H.read_file(cout)))
+      for _, side in ipairs({ "c", "s" }) do
+        for id, r in pairs(report(lab.dir .. "/" .. side .. ".tsv")) do
+          local src = r.src:match("^[%d.]+")
+          if src == "10.77.1.5" then
+            assert.are.same({ "closed", "stalled" }, { r["end"], r.class }, side .. " connection " .. id)
+            assert.is_true(tonumber(r.max_gap_ms) >= 1800, r.max_gap_ms)
+          else
+            assert.are.equal("survived", r.class, side .. " connection " .. id .. " from " .. src)
+            assert.is_true(tonumber(r.max_gap_ms) < 1000, r.max_gap_ms)
+          end
+        end
+      end
+    end)
+  end)
+
   it("ends on SIGTERM with its report written and nothing left behind", function()
     with_pair(function(lab)
       local sout, cout = lab.dir .. "/s.out", lab.dir .. "/c.out"

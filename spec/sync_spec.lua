@@ -131,7 +131,7 @@ describe("replication lag and commit time", function()
     assert.truthy(r.resolution_ms > 0 and r.resolution_ms < r.p99 + 50, r.resolution_ms)
     -- what it counted is what the tools recorded: the client's report of the
     -- new connections, and the backup's conntrackd's own statistics
-    local tsv = H.read_file(lab:file("sync-1-new.tsv"))
+    local tsv = H.read_file(lab:file("sync-1-client.tsv"))
     local n = 0
     for line in tsv:gmatch("[^\n]+") do if line:match("^tcp\t") then n = n + 1 end end
     assert.are.equal(200, n, tsv:sub(1, 600))

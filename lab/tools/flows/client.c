@@ -254,10 +254,7 @@ static void drain(struct client *c, double now)
                 struct flow *f = i < c->n_tcp ? &c->tcp[i] : &c->udp[i - c->n_tcp];
                 if (f->done || !f->connected)
                         continue;
-                if (now - f->last_ms > f->max_gap_ms) {
-                        f->max_gap_ms = (float)(now - f->last_ms);
-                        f->gap_at_ms = f->last_ms;
-                }
+                flows_gap_to(f, now);
                 if (!f->udp && shutdown(f->fd, SHUT_WR) == 0)
                         f->wr_shut = 1;
         }
@@ -330,6 +327,10 @@ static void run(struct client *c)
                         due = c->n_tcp + OPEN_BATCH < due ? c->n_tcp + OPEN_BATCH : due;
                         while (c->n_tcp < due && c->n_tcp < c->max_tcp)
                                 open_tcp(c, now);
+                }
+                if (flows_mark_req) {
+                        flows_mark_req = 0;
+                        flows_mark(c->tcp, c->n_tcp, c->udp, c->n_udp, now);
                 }
                 tick(c, &c->wt, c->tcp, now);
                 tick(c, &c->wu, c->udp, now);

@@ -70,6 +70,8 @@ extern volatile sig_atomic_t flows_stop; /* 1: drain and stop; 2: stop now */
 extern double flows_t0;                  /* fwsh_now_msf() at the start */
 extern long flows_fd_limit;              /* RLIMIT_NOFILE after raising it */
 extern double flows_lag_ms;              /* client: the latest a send slot was walked */
+extern volatile sig_atomic_t flows_mark_req; /* SIGUSR1 came: gaps count from now on */
+extern double flows_mark_ms;             /* when the last mark was taken (0: none) */
 
 /* Byte off of connection id's stream in one direction (salt 0 from the
  * client, 1 from the server): a function of (id, offset) only, so that the
@@ -129,6 +131,8 @@ double flows_now(void);                 /* ms since the start */
 int flows_raise_nofile(long want);
 void flows_progress(const char *side, long open, long done, long reset);
 void flows_gap(struct flow *f, double now);
+void flows_gap_to(struct flow *f, double now);
+void flows_mark(struct flow *tcp, long n_tcp, struct flow *udp, long n_udp, double now);
 void flows_end(struct flow *f, int end, int err, double now);
 int flows_classify(const struct flow *f, double stall_ms);
 extern const char *const flows_class_names[CL_N];

@@ -29,7 +29,10 @@
  *   On stdout, a summary (README lists its lines); on a terminal, one
  *   updating progress line on stderr. The first SIGTERM/SIGINT ends the run
  *   as --duration would (the client still drains), a second stops at once;
- *   either way the report is written. Exit status 0 if every connection
+ *   either way the report is written. SIGUSR1 is the mark: each
+ *   connection's longest gap starts over there (the opening of many
+ *   connections is not what a run measures; a gap open at the mark counts
+ *   from it). Exit status 0 if every connection
  *   survived, 1 if not, 2 for a usage error.
  */
 #include <arpa/inet.h>
@@ -46,14 +49,18 @@
 #include "flows.h"
 
 volatile sig_atomic_t flows_stop;
+volatile sig_atomic_t flows_mark_req;
+double flows_mark_ms;
 double flows_t0;
 long flows_fd_limit;
 double flows_lag_ms;
 
 static void on_signal(int sig)
 {
-        (void)sig;
-        flows_stop = flows_stop ? 2 : 1;
+        if (sig == SIGUSR1)
+                flows_mark_req = 1;
+        else
+                flows_stop = flows_stop ? 2 : 1;
 }
 
 double flows_now(void)
@@ -217,6 +224,7 @@ int main(int argc, char **argv)
         flows_t0 = fwsh_now_msf();
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc < 2)

@@ -255,6 +255,10 @@ static void run(struct server *s)
                         else if (!s->tcp[d].done)
                                 flush(s, &s->tcp[d], now);
                 }
+                if (flows_mark_req) {
+                        flows_mark_req = 0;
+                        flows_mark(s->tcp, s->n_tcp, s->udp, s->n_udp, flows_now());
+                }
                 flows_progress("server", s->open, s->done, s->reset);
         }
         now = flows_now();
@@ -262,10 +266,7 @@ static void run(struct server *s)
                 struct flow *f = &s->tcp[i];
                 if (f->done)
                         continue;
-                if (now - f->last_ms > f->max_gap_ms) {
-                        f->max_gap_ms = (float)(now - f->last_ms);
-                        f->gap_at_ms = f->last_ms;
-                }
+                flows_gap_to(f, now);
                 finish(s, f, END_NONE, 0, now);
         }
 }

@@ -107,10 +107,15 @@ function Lab:flows_start(o)
   -- the halves: { prefix, connections }
   local halves = o.nat and { { T.flows_src.plain, n - n // 2 }, { T.flows_src.nat, n // 2 } }
                        or { { T.flows_src.plain, n } }
+  -- each process keeps room for its share of the new connections of a
+  -- run's first two minutes (a failover's run is shorter than that)
+  local room = math.min(M.per_process // 2, new_rate * 120 // #halves)
   local plan = {}
   for _, h in ipairs(halves) do
     local first, count = sources(h[1], h[2])
-    for _, k in ipairs(split(h[2], M.per_process)) do plan[#plan + 1] = { n = k, src = first, count = count } end
+    for _, k in ipairs(split(h[2], M.per_process - room)) do
+      plan[#plan + 1] = { n = k, src = first, count = count }
+    end
   end
   if #plan > T.flows_ports then
     errors.raise("lab:flows_start", "flows", string.format("%d processes needed, the lab has %d ports for them",
@@ -125,7 +130,7 @@ function Lab:flows_start(o)
       for k = 0, p.count - 1 do
         local a = ip_add(p.src, k)
         if not self.flows_addresses[a] then
-          fwsh.addr.add(l, a .. "/24")
+          fwsh.addr.ensure(l, a .. "/24")
           self.flows_addresses[a] = true
         end
       end
@@ -212,6 +217,11 @@ function Lab:flows_start(o)
     if #late == 0 or tostring(err):find("ended before", 1, true) then error(err, 0) end
     errors.raise("lab:flows_start", f.tag, string.format("connections not up after %.0f s: %s", opened_s,
                                                          table.concat(late, "; ")))
+  end
+  -- the mark: each connection's longest gap counts from here, not from an
+  -- opening that with 100,000 connections holds some of them up for seconds
+  for _, list in ipairs({ f.servers, f.clients }) do
+    for _, p in ipairs(list) do pcall(p.proc.kill, p.proc, "USR1") end
   end
   f.ready = fwsh.proc.clock()
   return f

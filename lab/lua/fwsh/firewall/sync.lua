@@ -172,12 +172,13 @@ function M.lag(lab, o)
                               tostring(c.duration + 30) }, { stdout = lab:file(stat_file) })
   fwsh.wait{ fn = function() return lab:read(stat_file):find("\n") ~= nil end, interval = 0.01, timeout = 5 }
   local base = counts(lab:read(stat_file))[1][3]
-  local table_c = { flows = c.flows, open_rate = c.open_rate, interval = c.interval, duration = c.duration,
-                    sources = c.sources, port = c.port }
-  local ok, f = pcall(flows_start, lab, table_c)
+  -- the table: lab:flows_start's processes (as many as the descriptors
+  -- of one process make necessary), on the lab's flow ports
+  local ok, tf = pcall(lab.flows_start, lab, { flows = c.flows, open_rate = c.open_rate, interval = c.interval,
+                                               duration = c.duration, stall_ms = math.max(5000, 2 * c.interval) })
   if not ok then
     stat:stop(1)
-    error(f, 0)
+    error(tf, 0)
   end
   -- the table is in: the count has not moved for 300 ms
   local ref
@@ -192,17 +193,20 @@ function M.lag(lab, o)
   end })
   if not ref then
     stat:stop(1)
-    flows_stop(lab, f, 5, true)
+    lab:flows_stop(tf)
     return nil, "the backup's conntrackd kept taking entries of the table for " .. SETTLE .. " s"
   end
-  local name = f.tag .. "-new"
-  client_start(lab, f, { flows = c.new, open_rate = c.rate, interval = c.interval, duration = math.ceil(new_s + 2),
-                         sources = c.sources, id_base = c.flows }, name)
-  lab:hold(new_s + 1.5)
+  -- the new connections: one client of its own, opening them at c.rate
+  local nok, f = pcall(flows_start, lab, { flows = c.new, open_rate = c.rate, interval = c.interval,
+                                           duration = math.ceil(new_s + 2), sources = c.sources, port = c.port })
+  if nok then lab:hold(1.5) end
   pcall(stat.kill, stat, "TERM")
   pcall(stat.wait, stat, 5)
   stat:stop(1)
-  local result = flows_stop(lab, f, 60 + c.flows / 200, true)
+  local table_r = lab:flows_stop(tf)
+  if not nok then error(f, 0) end
+  local result = flows_stop(lab, f, 30, false)
+  local name = f.tag .. "-client"
   local born = opened(lab:read(name .. ".tsv"))
   local polls = counts(lab:read(stat_file))
   local lags, windows = {}, {}
@@ -225,7 +229,9 @@ function M.lag(lab, o)
   for _, w in ipairs(windows) do sum = sum + w end
   return { p50 = percentile(lags, 50), p99 = percentile(lags, 99), samples = #lags,
            resolution_ms = sum / #windows, opened = #born, replicated = replicated, table = ref[3] - base,
-           outcome = outcome(result.merged), new_outcome = outcome(lab:read(name .. ".out")), text = result }
+           outcome = { total = table_r.total, survived = table_r.survived, stalled = table_r.stalled,
+                       reset = table_r.reset, lost_bytes = table_r.lost_bytes },
+           new_outcome = outcome(result.merged), text = result }
 end
 
 --- sync.notifications(lab, fw) -> { { event=, launched=, started=, ends = { ms... },
