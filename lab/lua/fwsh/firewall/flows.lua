@@ -108,8 +108,9 @@ function Lab:flows_start(o)
   local halves = o.nat and { { T.flows_src.plain, n - n // 2 }, { T.flows_src.nat, n // 2 } }
                        or { { T.flows_src.plain, n } }
   -- each process keeps room for its share of the new connections of a
-  -- run's first two minutes (a failover's run is shorter than that)
-  local room = math.min(M.per_process // 2, new_rate * 120 // #halves)
+  -- run's first 30 s (a failover's run, from the mark to the stop; a longer
+  -- run opens new ones until its processes are full)
+  local room = math.min(M.per_process // 2, new_rate * 30 // #halves)
   local plan = {}
   for _, h in ipairs(halves) do
     local first, count = sources(h[1], h[2])
