@@ -227,3 +227,82 @@ describe("a failover with 1,000 connections", function()
     assert.are.same(netns, H.netns_names())
   end))
 end)
+
+describe("many connections, interrupted", function()
+  local fwsh = H.fwsh
+  -- Whether the process pid (with its start time as seen then) still runs.
+  local function alive(pid, start)
+    local stat = H.read_file("/proc/" .. pid .. "/stat")
+    return stat ~= nil and stat:match("^%d+ %b() %a") ~= nil and stat:match("^%d+ %b() (.*)") == start
+  end
+  local function starts(set)
+    local out = {}
+    for pid, name in pairs(set) do
+      local stat = H.read_file("/proc/" .. pid .. "/stat")
+      if stat then out[pid] = { name = name, start = stat:match("^%d+ %b() (.*)") } end
+    end
+    return out
+  end
+  -- The scenario with 3,000 connections, its signal sent once both sides'
+  -- flow processes run and the first connections are up; returns the lab's
+  -- processes as they were then, and the program's end.
+  local function interrupt(ns, sig)
+    local log = os.tmpname()
+    local p = fwsh.proc.spawn({ H.build .. "/fwsh", H.root .. "/scripts/lab/scenarios/many-flows.lua",
+                                "--flows", "3000", "--advert", "0.1", "--interval", "200" }, { stdout = log })
+    local seen, r
+    local ok, err = pcall(function()
+      fwsh.wait{ fn = function()
+        local n = 0
+        for _, name in pairs(pids(ns)) do if name == "fwsh-flows" then n = n + 1 end end
+        return n >= 2
+      end, interval = 0.1, timeout = 120 }
+      H.run({ "sleep", "1" })
+      seen = starts(pids(ns))
+      p:kill(sig)
+      r = p:wait(60)
+    end)
+    p:stop(1)
+    local text = H.read_file(log) or ""
+    os.remove(log)
+    if not ok then error(tostring(err) .. "\n" .. text, 0) end
+    return seen, r, text
+  end
+  local function none_left(seen)
+    local left = {}
+    for pid, s in pairs(seen) do if alive(pid, s.start) then left[#left + 1] = s.name .. " " .. pid end end
+    return left
+  end
+
+  it("Ctrl-C while they run leaves no process, socket, link or namespace", H.ns(function(ns)
+    local netns = H.netns_names()
+    local seen, r, text = interrupt(ns, "INT")
+    assert.are.equal(130, r.code, text)
+    assert.truthy(next(seen), "no lab process was seen")
+    fwsh.wait{ fn = function() return #none_left(seen) == 0 end, interval = 0.1, timeout = 10 }
+    assert.are.same({}, none_left(seen))
+    assert.are.same({ "lo" }, H.link_names(ns))
+    assert.are.same(netns, H.netns_names())
+    assert.are.equal("", H.run({ "ss", "-Htan", "state", "established" }))
+  end))
+
+  it("a SIGKILL of fwsh takes the flow processes with it, and fwsh down removes the rest", H.ns(function(ns)
+    local netns = H.netns_names()
+    local seen, r, text = interrupt(ns, "KILL")
+    assert.are.equal(9, r.signal, text)
+    -- the flow processes went with fwsh (their parent-death signal)
+    local function flows_left()
+      local left = {}
+      for _, x in ipairs(none_left(seen)) do if x:find("^fwsh%-flows ") then left[#left + 1] = x end end
+      return left
+    end
+    pcall(fwsh.wait, { fn = function() return #flows_left() == 0 end, interval = 0.1, timeout = 20 })
+    assert.are.same({}, flows_left())
+    local out, ok = H.fwsh_cmd({ "down", "many-flows" }, { prefix = { "ip", "netns", "exec", ns }, stderr = true })
+    assert(ok, out)
+    fwsh.wait{ fn = function() return #none_left(seen) == 0 end, interval = 0.1, timeout = 10 }
+    assert.are.same({}, none_left(seen))
+    assert.are.same({ "lo" }, H.link_names(ns))
+    assert.are.same(netns, H.netns_names())
+  end))
+end)
