@@ -59,6 +59,9 @@ describe("fwsh.errors", function()
       { node.new, { name = "k1", dir = dir, ports = { { name = "eth0", bridge = "b", tap = "t", adress = "x" } } },
         "node.new", "k1", '"adress"' },
       { function(o) return hosts.host("h1", o) end, { ssh = false, idnetity = "x" }, "fwsh.host", "h1", '"idnetity"' },
+      -- a list's bad key fails before any of its hosts starts (h1's log would be in dir)
+      { hosts.connect, { { name = "h1", ssh = false, dir = dir }, { name = "h2", ssh = false, dir = dir, idnetity = "x" } },
+        "fwsh.host", "h2", '"idnetity"' },
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(c[1], c[2])
