@@ -26,6 +26,7 @@ local errors = require "fwsh.errors"
 local rpc = require "fwsh.rpc"
 local R = require "fwsh.hosts.record"
 local S = require "fwsh.hosts.ssh"
+local file = require "fwsh.file"
 local O = require "fwsh.hosts.options"
 
 local M = {}
@@ -86,10 +87,8 @@ local function ref_for(h)
 end
 
 local function ssh_tail(h)
-  local f = io.open(h.log, "r")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
+  local s = file.read(h.log)
+  if not s then return "" end
   local last = {}
   for line in s:gmatch("[^\n]+") do
     last[#last + 1] = line
