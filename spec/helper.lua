@@ -38,7 +38,8 @@ function H.run(argv, opts)
   return out, ok, code
 end
 
--- The contents of the file at path, or nil if it cannot be read.
+-- The contents of the file at path, or nil if it cannot be read. (Not
+-- fwsh.file's: what a spec reads back must not come through the code it checks.)
 function H.read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end

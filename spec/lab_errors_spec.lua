@@ -51,7 +51,7 @@ describe("fwsh.errors", function()
   end)
 
   it("refuses an option the library does not know, naming it, before anything is made", function()
-    local node, hosts = require "fwsh.node", require "fwsh.hosts"
+    local node, hosts, firewall = require "fwsh.node", require "fwsh.hosts", require "fwsh.firewall"
     local dir = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
     local cases = {
       { node.new, { name = "k1", dir = dir, sysclts = {} }, "node.new", "k1", '"sysclts"' },
@@ -59,6 +59,12 @@ describe("fwsh.errors", function()
       { node.new, { name = "k1", dir = dir, ports = { { name = "eth0", bridge = "b", tap = "t", adress = "x" } } },
         "node.new", "k1", '"adress"' },
       { function(o) return hosts.host("h1", o) end, { ssh = false, idnetity = "x" }, "fwsh.host", "h1", '"idnetity"' },
+      -- a list's bad key fails before any of its hosts starts (h1's log would be in dir)
+      { hosts.connect, { { name = "h1", ssh = false, dir = dir }, { name = "h2", ssh = false, dir = dir, idnetity = "x" } },
+        "fwsh.host", "h2", '"idnetity"' },
+      -- the key is named before any value is looked at, and before anything is built
+      { firewall.build, { bogus = 1, master = "fw-3" }, "firewall.build", nil, '"bogus"' },
+      { firewall.build, { bogus = 1 }, "firewall.build", nil, '"bogus"' },
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(c[1], c[2])
@@ -69,9 +75,27 @@ describe("fwsh.errors", function()
       assert.truthy(err.reason:find("unknown option " .. c[5], 1, true), err.reason)
       assert.truthy(tostring(err):find("lab_errors_spec.lua:%d+:"), tostring(err))
     end
-    -- nothing was made: no process, no file in the node's directory
+    -- nothing was made: no process, no file in the node's directory, no
+    -- namespace and none of the firewall lab's bridges
     assert.are.equal("", H.run({ "ls", "-A", dir }))
+    assert.are.same({}, H.netns_names())
+    local links = {}
+    for _, l in ipairs(H.ip(nil, "link", "show")) do links[l.ifname] = true end
+    for _, br in ipairs(require("fwsh.firewall.topology").bridges) do assert.is_nil(links[br], br) end
     H.run({ "rmdir", dir })
+  end)
+
+  it("gives firewall.build only build's options from a scenario's", function()
+    local firewall = require "fwsh.firewall"
+    -- --reps, --plot and the scenario's own key are the run's: build never
+    -- sees them, so what it refuses is the one build option that is wrong
+    local err = H.raises(function()
+      firewall.scenario{ args = { "--reps", "2", "--plot", "x.svg", "--loss", "5" }, options = { ["--loss"] = "loss" },
+                         title = "t", run = function() end,
+                         prepare = function(o) o.own_key = true; o.master = "fw-3" end }
+    end, "firewall.build fw-3: master is fw-1 or fw-2")
+    assert.are.equal("firewall.build", err.op)
+    assert.are.same({}, H.netns_names())
   end)
 
   it("collects: every part is closed, the first error is raised after", function()

@@ -22,11 +22,7 @@ local function lines_of(cmd)
   return out
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = H.write_file
 
 -- A module tree: baz <- bar <- foo by symbols (depmod finds the order), bar
 -- also known as "fwsh-spec-bar", a "fakebuiltin" in modules.builtin, and a

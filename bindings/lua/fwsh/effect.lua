@@ -3,7 +3,7 @@
 -- fwsh's changes do: shown as the shell lines that make them (--explain, and
 -- --dry-run), and under --dry-run not made.
 local fwsh = fwsh or require "fwsh"
-local errors = require "fwsh.errors"
+local file = require "fwsh.file"
 
 local M = {}
 
@@ -26,11 +26,7 @@ function M.write(path, text, mode)
     fwsh.explain(string.format("cat > %s <<'FWSH_EOF'\n%sFWSH_EOF", word(path), text))
   end
   if M.planned() then return true end
-  local f, err = io.open(path, mode or "w")
-  if not f then errors.raise("write", path, err) end
-  f:write(text)
-  local ok, cerr = f:close()
-  if not ok then errors.raise("write", path, cerr) end
+  file.write(path, text, mode or "w", 3)
   return true
 end
 

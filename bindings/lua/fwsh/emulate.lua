@@ -16,6 +16,7 @@
 -- the namespaces, the underlay and the keys.
 local fwsh = fwsh or require "fwsh"
 local errors = require "fwsh.errors"
+local file = require "fwsh.file"
 
 local M = {}
 M.prefix, M.controller, M.mtu, M.bridge = "192.0.2.", "192.0.2.254", 1550, "fwul"
@@ -23,18 +24,11 @@ M.prefix, M.controller, M.mtu, M.bridge = "192.0.2.", "192.0.2.254", 1550, "fwul
 local Hosts = {}
 Hosts.__index = Hosts
 
-local function write(path, text)
-  local f, err = io.open(path, "w")
-  if not f then errors.raise("emulate", path, err) end
-  f:write(text)
-  f:close()
-end
+local write = file.write
 
 local function read(path)
-  local f, err = io.open(path, "r")
-  if not f then errors.raise("emulate", path, err) end
-  local s = f:read("a")
-  f:close()
+  local s, err = file.read(path)
+  if not s then errors.raise("emulate", path, err) end
   return s
 end
 

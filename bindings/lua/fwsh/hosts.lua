@@ -26,6 +26,8 @@ local errors = require "fwsh.errors"
 local rpc = require "fwsh.rpc"
 local R = require "fwsh.hosts.record"
 local S = require "fwsh.hosts.ssh"
+local file = require "fwsh.file"
+local O = require "fwsh.hosts.options"
 
 local M = {}
 
@@ -33,25 +35,9 @@ local HOST, ID, PROC, CACHE, DEAD, ROOT = {}, {}, {}, {}, {}, {}
 local Obj, Fn, Ctx, Host = {}, {}, {}, {}
 local open_hosts = setmetatable({}, { __mode = "k" })
 
--- An fwsh error from a sentence "OP [OBJECT]: REASON" (fwsh.host h1: ...,
--- hosts.stretch br0: ...): the same words, with their parts as fields.
-local function fail(fmt, ...)
-  local text = string.format(fmt, ...)
-  local head, reason = text:match("^(.-): (.*)$")
-  if not head then errors.raise("fwsh.host", nil, text, 0) end
-  local op, object = head:match("^(%S+) (.+)$")
-  errors.raise(op or head, object, reason, 0)
-end
-
+local fail = O.fail
 M.lab_dir = R.lab_dir
 local record = R.record
-
-local function check(what, s, pattern, hint)
-  if type(s) ~= "string" or not s:match(pattern) then
-    fail("fwsh.host: %s %s: %s", what, tostring(s), hint)
-  end
-  return s
-end
 
 -- ---- proxies -------------------------------------------------------------------
 
@@ -101,10 +87,8 @@ local function ref_for(h)
 end
 
 local function ssh_tail(h)
-  local f = io.open(h.log, "r")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
+  local s = file.read(h.log)
+  if not s then return "" end
   local last = {}
   for line in s:gmatch("[^\n]+") do
     last[#last + 1] = line
@@ -240,27 +224,9 @@ end
 --- host:stats() -> { requests = N }: how many round trips this context made
 function Host.stats(h) return { requests = h.requests } end
 
--- Checks the options and starts the connection: ssh, running fwsh --serve there.
--- (name: hosts.connect's lists carry it; dev: a hosts file's underlay device,
--- for stretch; netns: fwsh.emulate's say where the host is; record=false: the
--- lab's record of its hosts is not written; control=false: no ssh master)
-local KEYS = { "name", "ssh", "port", "identity", "known_hosts", "fwsh", "underlay", "timeout", "lab", "dir",
-               "connect_timeout", "dev", "netns", "record", "control" }
-
-local function start(name, o)
-  o = o or {}
-  errors.keys("fwsh.host", name, o, KEYS, 3)
-  check("name", name, "^[%w][%w._-]*$", "a host's name has letters, digits, '.', '_' and '-'")
-  if #name > 32 then fail("fwsh.host: name %s: at most 32 bytes", name) end
-  if o.ssh ~= false then
-    check("ssh", o.ssh, "^[%w._%%:@%[%]-]+$", "user@address (letters, digits and . _ - : @ [ ])")
-    if o.ssh:sub(1, 1) == "-" then fail("fwsh.host: ssh %s: does not start with '-'", o.ssh) end
-  end
-  local ofwsh = o.ssh == false and S.own_fwsh() or o.fwsh or "fwsh"
-  check("fwsh", ofwsh, "^[%w/._+-]+$", "a path or a program name, without blanks or shell characters")
-  if o.port ~= nil and not (math.tointeger(o.port) and o.port > 0 and o.port < 65536) then
-    fail("fwsh.host: port %s: 1 to 65535", tostring(o.port))
-  end
+-- Starts the connection (o checked: options.check's o and ofwsh): ssh,
+-- running fwsh --serve there.
+local function start(name, o, ofwsh)
   local lab = o.lab or fwsh.lab()
   -- A plan makes no state directory, and needs none: no record, no control
   -- socket, no log. It still connects: fwsh there plans too.
@@ -315,16 +281,19 @@ end
 --  by default ssh's when it is a numeric address. fwsh: the program there
 --  (a path, or a name in its PATH).
 function M.host(name, o)
-  return greet(start(name, o))
+  local ofwsh
+  o, ofwsh = O.check(name, o)
+  return greet(start(name, o, ofwsh))
 end
 
 --- hosts.connect(list) -> { context, ... }: hosts.host for each of list's
 --  options (each with its name), the connections made side by side: the
 --  time of the slowest, not of all; all of them or none
 function M.connect(list)
-  local hs = {}
+  local hs, checked = {}, {}
+  for i, o in ipairs(list) do checked[i] = { O.check(o.name, o) } end -- all of them, before any starts
   local ok, err = pcall(function()
-    for i, o in ipairs(list) do hs[i] = start(o.name, o) end
+    for i, c in ipairs(checked) do hs[i] = start(c[1].name, c[1], c[2]) end
     for _, h in ipairs(hs) do greet(h) end
   end)
   if not ok then

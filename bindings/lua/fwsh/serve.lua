@@ -24,22 +24,13 @@ local function extras()
     end
     return require(name)
   end
-  function x.read_file(path)
-    local f = io.open(path, "rb")
-    if not f then return nil end
-    local s = f:read("a")
-    f:close()
-    return s
-  end
+  local file = require "fwsh.file"
+  function x.read_file(path) return (file.read(path)) end
   -- A session planning here (--dry-run --serve) shows these, and makes nothing.
   local effect = require "fwsh.effect"
   function x.write_file(path, text)
     if effect.planned() then return effect.write(path, text, "wb") end
-    local f, err = io.open(path, "wb")
-    if not f then error("write_file: " .. err, 2) end
-    f:write(text)
-    f:close()
-    return true
+    return file.write(path, text)
   end
   function x.remove_file(path)
     if effect.planned() then return effect.remove(path) end

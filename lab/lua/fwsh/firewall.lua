@@ -16,7 +16,8 @@
 -- and that the client reaches the server, tear it down.
 --
 -- The parts, one job each, under fwsh/firewall/: topology (the facts:
--- addresses, virtual IPs, VRIDs, tap<->bridge pairs), build, lab (a built
+-- addresses, virtual IPs, VRIDs, tap<->bridge pairs), build (and
+-- build_options: the keys it takes and the checks of their values), lab (a built
 -- lab: masters, waits, captures, files, teardown), traffic (the
 -- experiments), report (statistics and what scenarios print), cli (the
 -- command line and the scenario runner), config (the firewalls'

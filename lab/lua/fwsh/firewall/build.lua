@@ -13,6 +13,7 @@ local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local errors = require "fwsh.errors"
 local own = require "fwsh.firewall.image"
+local options = require "fwsh.firewall.build_options"
 
 local M = {}
 local Lab, write = base.Lab, base.write
@@ -261,64 +262,16 @@ end
 --  fwsh-notify); "off" (qemu, a configuration of one's own) as keepalived's
 --  users have it: with tcp_loose = true and NAT such packets are picked up
 --  mid-stream under a new translation and the server resets the connection
---  (README, "conntrackd at the table's size").
+--  (README, "conntrackd at the table's size"). An option not named here
+--  (fwsh.firewall.build_options.KEYS) is refused, as a bad value is, before
+--  anything is made.
 function M.build(o)
   o = o or {}
-  if o.master and not T.fw[o.master] then errors.raise("firewall.build", o.master, "master is fw-1 or fw-2") end
-  if o.nat ~= nil and o.nat ~= true and o.nat ~= false and o.nat ~= "half" then
-    errors.raise("firewall.build", "nat",
-                 "nat is true (the client network), \"half\" (the flows' NAT addresses) or false")
-  end
+  -- every option known and its value one build takes, before anything is made
+  local backend = options.check(o)
   -- "half": only the flows' NAT addresses are translated; the rest of the
   -- client network is routed back as without NAT (config.generated)
   local half = o.nat == "half"
-  if o.display ~= nil and (o.backend ~= "qemu" or (o.display ~= "vnc" and o.display ~= "spice")) then
-    errors.raise("firewall.build", "display", "display is \"vnc\" or \"spice\", with the qemu backend")
-  end
-  if o.cable ~= nil and ((o.backend or (o.image and "qemu")) ~= "qemu" or (o.cable ~= "qmp" and o.cable ~= "tap")) then
-    errors.raise("firewall.build", "cable", "cable is \"qmp\" or \"tap\", with the qemu backend")
-  end
-  if o.ftp ~= nil and o.ftp ~= "rule" and o.ftp ~= "none" then
-    errors.raise("firewall.build", "ftp", "ftp is \"rule\" (a ct helper by rule) or \"none\" (no helper)")
-  end
-  if o.hosts ~= nil and (o.backend or "netns") ~= "netns" then
-    errors.raise("firewall.build", "hosts", "a lab across hosts has netns nodes (qemu on hosts: not yet)")
-  end
-  if o.hosts ~= nil and o.ftp then errors.raise("firewall.build", "ftp", "not yet on a lab across hosts") end
-  if o.config ~= nil then
-    for _, k in ipairs({ "advert_int", "version", "ftp", "preempt", "nat_to", "fix", "flows" }) do
-      if o[k] ~= nil then errors.raise("firewall.build", k, "comes from the configuration given (config)") end
-    end
-    if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
-      errors.raise("firewall.build", "config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
-    end
-  end
-  -- (a firewall's own VM image makes the lab's nodes VMs: firewall.image)
-  local backend = o.backend or (o.image ~= nil and "qemu") or "netns"
-  if o.fix ~= nil and o.fix ~= "on" and o.fix ~= "off" then
-    errors.raise("firewall.build", "fix", "fix is \"on\" (the default) or \"off\"")
-  end
-  -- the gate needs fwsh-notify to open it, which a VM's image does not have
-  if o.fix == "on" and backend ~= "netns" then
-    errors.raise("firewall.build", "fix", "fix = \"on\" needs the netns backend (fwsh-notify is not in the VM image)")
-  end
-  if o.flows ~= nil then
-    if math.type(o.flows) ~= "integer" or o.flows < 1 or o.flows > conntrackd.max_flows then
-      errors.raise("firewall.build", "flows", string.format("flows is a count of connections, 1 to %d",
-                                                            conntrackd.max_flows))
-    end
-    -- A namespace cannot raise nf_conntrack_max: it is the host's (read-only
-    -- outside the initial namespace), so a table that cannot fit is refused
-    -- here, not found full in the middle of a run.
-    local f = backend == "netns" and io.open("/proc/sys/net/netfilter/nf_conntrack_max", "r")
-    local max = f and tonumber(f:read("l"))
-    if f then f:close() end
-    if max and max < 2 * o.flows then
-      errors.raise("firewall.build", "flows", string.format(
-        "%d connections need nf_conntrack_max >= %d (twice, for those opened while others close); the host's is %d",
-        o.flows, 2 * o.flows, max))
-    end
-  end
   do -- the options as the configuration is made from them: the gate is the generated lab's
     local given = o
     o = {}

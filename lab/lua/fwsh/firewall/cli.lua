@@ -5,6 +5,7 @@
 local fwsh = fwsh or require "fwsh"
 local T = require "fwsh.firewall.topology"
 local build = require "fwsh.firewall.build"
+local build_options = require "fwsh.firewall.build_options"
 local traffic = require "fwsh.firewall.traffic"
 local report = require "fwsh.firewall.report"
 local errors = require "fwsh.errors"
@@ -145,7 +146,7 @@ function M.main(...)
     return
   end
   local o = M.args(argv)
-  local lab <close> = build.build(o)
+  local lab <close> = build.build(build_options.pick(o))
   if lab.backend == "qemu" then
     for _, name in ipairs({ "fw-1", "fw-2", "client" }) do
       local n = lab.nodes[name]
@@ -233,7 +234,8 @@ function M.scenario(s)
     local vo = {}
     for k, x in pairs(o) do vo[k] = x end
     for k, x in pairs(variant) do vo[k] = x end
-    local lab <close> = build.build(vo)
+    -- build takes its own options; the rest (reps, plot, the scenario's) are the run's
+    local lab <close> = build.build(build_options.pick(vo))
     if s.setup then s.setup(lab, vo) end
     local capture = M.capture(lab, vo)
     for _ = 1, reps do

@@ -12,6 +12,7 @@ local conntrackd = require "fwsh.conntrackd"
 local nftables = require "fwsh.nftables"
 local effect = require "fwsh.effect"
 local errors = require "fwsh.errors"
+local file = require "fwsh.file"
 local T = require "fwsh.firewall.topology"
 
 local M = {}
@@ -90,11 +91,9 @@ function M.generated(o)
 end
 
 local function read_file(path)
-  local f, err = io.open(path, "r")
-  if not f then errors.raise(OP, path, "cannot be read (" .. tostring(err) .. "): a firewall's configuration is "
+  local s, err = file.read(path)
+  if not s then errors.raise(OP, path, "cannot be read (" .. tostring(err) .. "): a firewall's configuration is "
                                        .. "DIR/fw-1/keepalived.conf, conntrackd.conf, ruleset.nft, the same for fw-2", 0) end
-  local s = f:read("a")
-  f:close()
   return s
 end
 

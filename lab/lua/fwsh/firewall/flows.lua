@@ -10,6 +10,7 @@ local T = require "fwsh.firewall.topology"
 local base = require "fwsh.firewall.lab"
 local outcome = require "fwsh.firewall.outcome"
 local errors = require "fwsh.errors"
+local read_file = require("fwsh.file").read
 
 local M = {}
 local Lab = base.Lab
@@ -297,9 +298,7 @@ function Lab:flows_stop(f, o)
   local m = fwsh.proc.run({ self:tool("server", "flows"), "merge", ctsv, stsv, merged })
   local packets = {}
   for side, file in pairs(rst) do
-    local fh = io.open(file, "rb")
-    local bytes = fh and fh:read("a") or ""
-    if fh then fh:close() end
+    local bytes = read_file(file) or ""
     for _, p in ipairs(outcome.rsts(bytes, side)) do packets[#packets + 1] = p end
   end
   local r = outcome.decide(outcome.read(ctext), outcome.read(stext), {

@@ -204,11 +204,7 @@ end
 --- lab:read(name [, where]) -> what the lab's file name holds ("" if nothing)
 function Lab:read(name, where)
   if self.at then return self:api(where or "server").read_file(self:file(name, where)) or "" end
-  local f = io.open(self:file(name), "r")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
+  return require("fwsh.file").read(self:file(name)) or ""
 end
 
 --- lab:close(): stops and reaps every process, removes nodes, bridges and

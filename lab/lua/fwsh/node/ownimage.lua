@@ -12,6 +12,7 @@ local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
 local effect = require "fwsh.effect"
+local read_file = require("fwsh.file").read
 local B = require "fwsh.node.qemu"
 
 local O = setmetatable({}, { __index = B })
@@ -113,10 +114,8 @@ end
 
 -- The last n lines of the console's log, for an error.
 local function last_lines(self, n)
-  local f = io.open(O.console_log(self), "r")
-  if not f then return "(no console output)" end
-  local s = f:read("a")
-  f:close()
+  local s = read_file(O.console_log(self))
+  if not s then return "(no console output)" end
   local lines = {}
   for l in s:gsub("\r", ""):gmatch("[^\n]+") do
     lines[#lines + 1] = l
@@ -126,10 +125,8 @@ local function last_lines(self, n)
 end
 
 local function console_has(self, pattern)
-  local f = io.open(O.console_log(self), "r")
-  if not f then return false end
-  local s = f:read("a")
-  f:close()
+  local s = read_file(O.console_log(self))
+  if not s then return false end
   for l in s:gsub("\r", ""):gmatch("[^\n]+") do
     if l:find(pattern) then return true end
   end

@@ -7,13 +7,16 @@
 -- methods node.lua calls through node.impl, and node.image, node.accel.
 -- What a VM boots from is three of them (media, boot_args, await): the
 -- user's own disk image (qemu.disk) is this table with those, and no agent
--- (fwsh/node/ownimage.lua, which B.select picks).
+-- (fwsh/node/ownimage.lua, which B.select picks). The agent's requests and
+-- the processes it starts in the VM: fwsh/node/agent.lua.
 local fwsh = fwsh or require "fwsh"
 local C = require "fwsh.node.common"
 local errors = require "fwsh.errors"
 local effect = require "fwsh.effect"
 
 local guest = require "fwsh.node.image"
+local A = require "fwsh.node.agent"
+local agent, GuestProc = A.request, A.Proc
 
 local B = { has_display = true, image = guest.image, accel = guest.accel }
 
@@ -29,9 +32,6 @@ function B.select(n)
   own.check(n)
   return own
 end
-
-local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15,
-                  CONT = 18, STOP = 19 }
 
 function B.qmp(self, command, arguments)
   local json = '{"execute": "' .. command .. '"'
@@ -50,65 +50,6 @@ function B.qmp(self, command, arguments)
     errors.raise("node", self.name, "qmp " .. command .. ": " .. r.out .. r.err, 3)
   end
   return (r.out:gsub("%s+$", ""))
-end
-
--- One request to the VM's agent (lab/guest/wire.h) by fwsh-guest: {ok=, code=, out=, err=}.
-local function agent(self, args, timeout)
-  timeout = timeout or 30
-  local argv = { C.tool("guest"), self.agent_socket, "-t", string.format("%g", timeout) }
-  for _, a in ipairs(args) do argv[#argv + 1] = a end
-  return fwsh.proc.run(argv, { timeout = timeout + 5 })
-end
-
--- A process in a VM, with the methods of fwsh.proc's: pid, running, kill, wait, stop.
-local GuestProc = {}
-GuestProc.__index = GuestProc
-GuestProc.__tostring = function(self) return string.format("proc %d in %s", self.id, self.node.name) end
-
-function GuestProc:pid() return self.id end
-
--- "running", "exit N", "signal N", or "gone" with its VM
-function GuestProc:status()
-  if self.vm ~= self.node.vm or not (self.vm and self.vm:running()) then return "gone" end
-  local r = agent(self.node, { "status", tostring(self.id) }, 10)
-  return r.ok and (r.out:gsub("%s+$", "")) or "gone"
-end
-
-function GuestProc:running() return self:status() == "running" end
-
-local function ended(st)
-  local code = st:match("^exit (%d+)")
-  if code then return { ok = code == "0", code = tonumber(code) } end
-  local sig = st:match("^signal (%d+)")
-  if sig then return { ok = false, signal = tonumber(sig) } end
-  return { ok = false } -- its VM is gone, and it with it
-end
-
-function GuestProc:kill(sig)
-  sig = sig or "TERM"
-  local n = math.tointeger(sig) or SIGNALS[sig]
-  if not n then errors.raise("proc:kill", tostring(self), "unknown signal " .. tostring(sig)) end
-  local r = agent(self.node, { "kill", tostring(self.id), tostring(n) }, 10)
-  if not r.ok then errors.raise("proc:kill", tostring(self), r.err) end
-  return self
-end
-
-function GuestProc:wait(timeout)
-  local st
-  fwsh.wait{ fn = function() st = self:status() return st ~= "running" end, interval = 0.02,
-             timeout = timeout or 86400 }
-  return ended(st)
-end
-
-function GuestProc:stop(grace)
-  local st = self:status()
-  if st ~= "running" then return ended(st) end
-  pcall(self.kill, self, "TERM")
-  local ok, r = pcall(self.wait, self, grace or 2)
-  if ok then return r end
-  pcall(self.kill, self, "KILL")
-  ok, r = pcall(self.wait, self, 2)
-  return ok and r or { ok = false }
 end
 
 -- A boot file's field: no tab, newline or zero byte (they separate them).
