@@ -59,8 +59,9 @@ run_specs() { # label build-dir [env...]
   label=$1; dir=$2; shift 2
   echo "== specs ($label)"
   # A hung spec must not hang the run: past the limit it is killed and counted.
+  # TAP, with each spec file's time as a comment line ("# 12.3 s spec/x_spec.lua").
   { env FWSH_BUILD="$PWD/$dir" "$@" timeout --kill-after=10 "${FWSH_SPEC_LIMIT:-1500}" \
-      tools/sandbox.sh lua5.4 /usr/bin/busted -o TAP ${SPECS:-spec} 2>&1 ||
+      tools/sandbox.sh lua5.4 /usr/bin/busted -o tools/tap-times.lua ${SPECS:-spec} 2>&1 ||
       { s=$?; [ $s -eq 124 ] || [ $s -eq 137 ] &&
         echo "not ok - the $label specs did not finish within ${FWSH_SPEC_LIMIT:-1500} s"; }; } |
     tee -a "$tap" | grep -v '^ok ' || true
@@ -77,11 +78,15 @@ if [ -z "$SPECS" ]; then
   echo "== the Debian package"
   if ! tools/deb-root.sh "$deb_root"; then
     echo "not ok - the .deb check: no clean Debian 12 root could be made in $deb_root" | tee -a "$tap"
-  elif deb=$(tools/deb.sh build-deb) && tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
+  elif t0=$(date +%s) && deb=$(tools/deb.sh build-deb) &&
+       tools/deb-check.sh "$deb_root" "$deb" > build-deb/check.log 2>&1; then
     echo "ok - the .deb installs in a clean Debian 12 root, works, and purges to nothing" | tee -a "$tap"
+    echo "# $(($(date +%s) - t0)) s the .deb: built and checked"
     # docs/ci's workflow, its own commands, on that package in that root
+    t0=$(date +%s)
     if tools/ci-recipe-check.sh "$deb_root" "$deb" > build-deb/recipe.log 2>&1; then
       echo "ok - the CI recipe installs the .deb and its failover suite passes and fails as it should" | tee -a "$tap"
+      echo "# $(($(date +%s) - t0)) s the CI recipe check"
     else
       grep -v '^[WE]: \|debconf\|invoke-rc' build-deb/recipe.log | tail -20
       echo "not ok - the CI recipe check (tools/ci-recipe-check.sh, build-deb/recipe.log)" | tee -a "$tap"
