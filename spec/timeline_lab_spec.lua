@@ -45,10 +45,16 @@ local function sequence(events)
   return out
 end
 
+-- On a clock of its own that a wait moves forward (and each reading by a
+-- microsecond): the order drawn from the seed is the point, not the waiting,
+-- and each run takes no time instead of the timeline's 0.8 s.
 local function cheap_sequence(seed)
   local actions = cheap()
   local steps = run.split(steps_table(), actions)
-  local t = timeline.new(steps, { actions = actions, seed = seed })
+  local now = 0
+  local t = timeline.new(steps, { actions = actions, seed = seed,
+                                  clock = function() now = now + 1e-6 return now end,
+                                  wait = function(s) now = now + s end })
   return sequence(t:run({})), t
 end
 
