@@ -310,6 +310,9 @@ describe("the firewall lab's capture", function()
   -- conntrackd's sync goes over br2, as unicast UDP between the two eth2s.
   -- So br2 has the sync and no VRRP, and br1 shows the master change hands.
   it("sees VRRP on br1 and conntrackd's sync on br2 during a failover", H.ns(function(ns)
+    -- fwsh.capture's C runs under the sanitizer in the cases above; what
+    -- these two add is what the lab's daemons send and the scenario keeps.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass captures a lab's failover") return end
     -- 50 ms adverts, not 10: in one sanitizer pass on two cores lab:failover
     -- found the virtual MAC on neither port right after the build (a starved
     -- backup taking over for a moment, most likely). The capture is the
@@ -341,6 +344,7 @@ describe("the firewall lab's capture", function()
   end))
 
   it("is kept as evidence by the scenario's --capture FILE", H.ns(function(ns)
+    if os.getenv("LD_PRELOAD") then pending("the plain pass captures a scenario's run") return end
     local dir = tmpdir()
     local file = dir .. "/fw1-dies.pcap"
     local netns = H.netns_names()

@@ -172,6 +172,10 @@ end
 
 describe("a failover with 1,000 connections", function()
   it("through the namespace pair, power: every connection accounted for, each in the table", H.ns(function(ns)
+    -- fwsh-flows' C runs under the sanitizer in flows_spec, with connections
+    -- of each class; a thousand of them through a failover is the lab's
+    -- and the daemons' behaviour, which the plain pass checks.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the 1,000 connections") return end
     local before, netns = pids(ns), H.netns_names()
     local base = os.tmpname()
     local tsv, json = base .. ".tsv", base .. ".json"

@@ -325,6 +325,10 @@ print("master " .. lab:master().name)
   end))
 
   it("runs a scenario from the files, and a broken configuration fails with a verdict", H.ns(function(ns)
+    -- Three whole scenarios: what they add is the lab library's reading of
+    -- the files and the verdicts (Lua); fwsh's C under a lab the cases above
+    -- run in the sanitizer pass too, and failover_spec's scenarios.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the scenarios from the files") return end
     in_dir(function(dir)
       local cfg = dir .. "/cfg"
       -- 50 ms adverts, not 10: on two loaded cores (a sanitizer pass) 10 ms

@@ -24,8 +24,14 @@ local function scenario(ns, args)
   return H.fwsh_cmd(argv, { prefix = { "ip", "netns", "exec", ns }, stderr = true })
 end
 
+-- The verdict is the runner's Lua: the sanitizer pass leaves these two whole
+-- scenarios to the plain pass (fwsh's C through the same fw1-dies runs in
+-- failover_spec's cases under the sanitizer).
+local sanitizer = os.getenv("LD_PRELOAD") ~= nil
+
 describe("the scenario runner's verdict", function()
   it("passes, with JSON and JUnit, when every expectation held", H.ns(function(ns)
+    if sanitizer then pending("the plain pass runs the passing verdict") return end
     in_dir(function(dir)
       local json, junit = dir .. "/verdict.json", dir .. "/verdict.xml"
       local out, ok = scenario(ns, { "--expect", "outage_ms<5000", "--expect", "stream=survived",
@@ -55,6 +61,7 @@ describe("the scenario runner's verdict", function()
   end))
 
   it("fails, naming the expectation and the step, when one did not hold", H.ns(function(ns)
+    if sanitizer then pending("the plain pass runs the failing verdict") return end
     in_dir(function(dir)
       local json, junit = dir .. "/verdict.json", dir .. "/verdict.xml"
       local out, ok, code = scenario(ns, { "--expect", "outage_ms<0", "--expect", "stream=survived",

@@ -124,6 +124,10 @@ end)
 
 describe("replication lag and commit time", function()
   it("are measured on a small lab: 200 new connections, one takeover", H.ns(function()
+    -- This and the RST window are measurements of conntrackd and keepalived
+    -- through the lab (Lua); fwsh's C under a lab runs in the sanitizer pass
+    -- in the cases above and in failover_spec's scenarios.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass measures the lag and the commit") return end
     local lab <close> = firewall.build{ flows = 400, advert_int = 0.1 }
     local r = assert(sync.lag(lab, { flows = 200, new = 200, rate = 50 }))
     assert.truthy(r.samples > 0 and r.samples <= 200, r.samples)
@@ -165,6 +169,7 @@ describe("the RST window of a takeover", function()
   end
 
   it("resets connections with the fix off and none with it on", H.ns(function()
+    if os.getenv("LD_PRELOAD") then pending("the plain pass measures the RST window") return end
     local off, off_gate = run("off")
     local on, on_gate, backup_gate = run("on")
     local msg = string.format("off: %s\non: %s", off.text.merged, on.text.merged)
