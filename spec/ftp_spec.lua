@@ -34,14 +34,18 @@ end
 describe("FTP through the firewall pair", function()
   it("the whole table: helper by rule x NAT, passive and active, failing during and between",
      H.ns(function(ns)
-    -- under the sanitizer one case of it (the plain pass runs the table)
-    local sanitizer = os.getenv("LD_PRELOAD") ~= nil
-    local out = scenario(ns, sanitizer and { "--helper", "yes", "--nat", "on", "--mode", "passive" } or {})
+    -- The plain pass runs the table: what a run adds is the lab's FTP, the
+    -- kernel's helper and conntrackd's expectations, not fwsh's C, which
+    -- runs under the sanitizer in nft_spec (the lab's ruleset through
+    -- fwsh.nft; the helper rules are more of its text) and through
+    -- whole failovers in failover_spec's soak.
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the FTP table") return end
+    local out = scenario(ns, {})
     local size = 4 * 1024 * 1024
-    for _, nat in ipairs(sanitizer and { "on" } or { "off", "on" }) do
+    for _, nat in ipairs({ "off", "on" }) do
       assert.truthy(out:find("\nhelper_by_rule: yes nat: " .. (nat == "on" and "on " or "off") ..
                              " ftp_control: %a+%s+ftp_transfer: %a+"), out)
-      for _, mode in ipairs(sanitizer and { "passive" } or { "passive", "active" }) do
+      for _, mode in ipairs({ "passive", "active" }) do
         -- with the helper set by a rule, FTP works, and still works when
         -- the new master takes over before the data connection
         for _, phase in ipairs({ "none", "between" }) do
@@ -52,7 +56,6 @@ describe("FTP through the firewall pair", function()
         assert.are.equal(size, row(out, "yes", nat, mode, "during").bytes)
       end
     end
-    if sanitizer then return end
     assert.truthy(out:find("\nhelper_by_rule: yes nat: off ftp_control: survived    ftp_transfer: survived\n",
                            1, true), out)
     assert.are.equal("survived", row(out, "yes", "off", "active", "during").transfer)
