@@ -64,7 +64,9 @@ run_specs() { # label build-dir [env...]
       tools/sandbox.sh lua5.4 /usr/bin/busted -o tools/tap-times.lua ${SPECS:-spec} 2>&1 ||
       { s=$?; [ $s -eq 124 ] || [ $s -eq 137 ] &&
         echo "not ok - the $label specs did not finish within ${FWSH_SPEC_LIMIT:-1500} s"; }; } |
-    tee -a "$tap" | grep -v '^ok ' || true
+    tee -a "$tap" | tee "$dir/pass.tap" | grep -v '^ok ' || true
+  echo "# the slowest spec files of the $label pass:"
+  grep '^# [0-9.]* s spec/' "$dir/pass.tap" | sort -k2 -rn | head -8
 }
 
 SPECS="$*"
