@@ -279,6 +279,8 @@ describe("many connections, interrupted", function()
   end
 
   it("Ctrl-C while they run leaves no process, socket, link or namespace", H.ns(function(ns)
+    -- fwsh's own signal handling runs sanitized in runner_spec and sigkill_spec
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the interrupted lab") return end
     local netns = H.netns_names()
     local seen, r, text = interrupt(ns, "INT")
     assert.are.equal(130, r.code, text)
@@ -291,6 +293,8 @@ describe("many connections, interrupted", function()
   end))
 
   it("a SIGKILL of fwsh takes the flow processes with it, and fwsh down removes the rest", H.ns(function(ns)
+    -- fwsh's own signal handling runs sanitized in runner_spec and sigkill_spec
+    if os.getenv("LD_PRELOAD") then pending("the plain pass runs the interrupted lab") return end
     local netns = H.netns_names()
     local seen, r, text = interrupt(ns, "KILL")
     assert.are.equal(9, r.signal, text)
