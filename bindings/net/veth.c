@@ -19,8 +19,7 @@ static int l_add(lua_State *L)
         ctx = lfwsh_ctx(L);
         lfwsh_check(L, ctx, fwsh_veth_add(ctx, &spec), "veth.add",
                     lua_pushfstring(L, "%s peer %s", spec.name, spec.peer));
-        lfwsh_push_new_link(L, ctx, spec.name, "veth", "veth.add", true);
-        return 1;
+        return lfwsh_return_new_link(L, ctx, spec.name, "veth", "veth.add", false, 0);
 }
 
 static const luaL_Reg fns[] = { { "add", l_add }, { NULL, NULL } };
