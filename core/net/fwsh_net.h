@@ -256,9 +256,15 @@ int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec);
 struct fwsh_veth_spec {
         const char *name, *peer;
         const char *peer_netns;   /* put the peer in this named namespace, or NULL */
+        int64_t mtu;              /* both ends', -1: the kernel's (1500) */
         bool up;                  /* bring up the end that stays here */
 };
 int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
+/* Adds the pair and returns 1, or accepts an existing veth called spec->name
+ * whose peer is spec->peer (in spec->peer_netns, if given) and whose MTU is
+ * spec->mtu (if given), and returns 0, bringing it up if spec says up.
+ * -EEXIST, the first difference in ctx's detail, if one exists otherwise. */
+int fwsh_veth_ensure(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
 
 /* ---- VXLAN links -------------------------------------------------------------------- */
 
