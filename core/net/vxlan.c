@@ -199,12 +199,7 @@ static void parse(struct nlattr *data, struct fwsh_link *l)
 
 static void plan_new(struct fwsh_link *l, const struct change *ch)
 {
-        l->vxlan.family = ch->vxlan.family;
-        l->vxlan.has_local = ch->vxlan.has_local;
-        l->vxlan.has_remote = ch->vxlan.has_remote;
-        memcpy(l->vxlan.local, ch->vxlan.local, 16);
-        memcpy(l->vxlan.remote, ch->vxlan.remote, 16);
-        l->vxlan.dev = ch->vxlan.dev;
+        l->vxlan = ch->vxlan;
 }
 
 /* A deleted VXLAN comes back with its rows and its ends (its dev by the
@@ -214,12 +209,7 @@ static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct cha
         (void)ctx;
         change_init(inv, CH_LINK_NEW, l->name);
         opts_recreate(&vxlan_opts, &l->opts, &inv->set.opts);
-        inv->vxlan.family = l->vxlan.family;
-        inv->vxlan.has_local = l->vxlan.has_local;
-        inv->vxlan.has_remote = l->vxlan.has_remote;
-        memcpy(inv->vxlan.local, l->vxlan.local, 16);
-        memcpy(inv->vxlan.remote, l->vxlan.remote, 16);
-        inv->vxlan.dev = l->vxlan.dev;
+        inv->vxlan = l->vxlan;
         return true;
 }
 
