@@ -86,13 +86,10 @@ static int vxlan_change(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec
 
 int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
 {
-        struct change ch, inv;
+        struct change ch;
         int r = vxlan_change(ctx, spec, &ch);
 
-        if (r < 0)
-                return r;
-        change_init(&inv, CH_LINK_DEL, spec->name);
-        return change_apply(ctx, &ch, &inv);
+        return r < 0 ? r : link_new_apply(ctx, &ch);
 }
 
 int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
@@ -100,12 +97,7 @@ int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
         struct change want;
         int r = vxlan_change(ctx, spec, &want);
 
-        if (r < 0)
-                return r;
-        r = link_ensure(ctx, &want);
-        if (r == 1 && (r = fwsh_vxlan_add(ctx, spec)) == 0)
-                return 1;
-        return r;
+        return r < 0 ? r : link_ensure_new(ctx, &want);
 }
 
 /* ---- the vxlan kind ----------------------------------------------------------------- */
