@@ -76,12 +76,12 @@ void lfwsh_hold_release(lua_State *L, int held, struct fwsh_ctx *ctx, bool made)
 /* Pushes a handle on the link l in ctx; its type follows l's kind (ifindex 0:
  * queued in the open batch). */
 void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link *l);
-/* Pushes a handle on the link called name, of kind, that op just made (made:
- * false when op accepted one that was there: ensure). */
-void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
-                         const char *op, bool made);
-/* Says the handle at idx is on a link this run made: its __close deletes it. */
-void lfwsh_set_made(lua_State *L, int idx);
+/* What KIND.add and KIND.ensure (op) return once core's r, checked, says the
+ * link called name, of kind, is there: its handle (marked made, so that its
+ * __close deletes it, unless ensure found it there: r == 1 means ensure made
+ * it), and for ensure whether it made it. Raises if the link is gone. */
+int lfwsh_return_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
+                          const char *op, bool ensure, int r);
 /* The handle at idx, or NULL if it is not one. */
 struct lfwsh_link *lfwsh_to_link(lua_State *L, int idx);
 /* The word for a kind in messages and data: "link" for a link of no kind. */

@@ -121,6 +121,7 @@ local cases = {
   ["fwsh.transaction"] = 'fwsh.transaction(function() fwsh.bridge.add("tb0") fwsh.link.get("dv0"):delete() end)',
   ["fwsh.keep"] = 'fwsh.bridge.add("kb0") fwsh.keep()',
   ["fwsh.veth.add"] = 'fwsh.veth.add("nv0", "nv1", {netns = OTHER})',
+  ["fwsh.veth.ensure"] = 'fwsh.veth.ensure("nv2", "nv3", {mtu = 1400}) fwsh.veth.ensure("dv0", "dv1")',
   ["fwsh.vxlan.add"] = 'fwsh.vxlan.add("nx0", {id = 42, dev = "d0"})',
   ["fwsh.vxlan.ensure"] = 'fwsh.vxlan.ensure("nx1", {id = 43, dev = "d0"}) fwsh.vxlan.ensure("nx1", {id = 43})',
   ["fwsh.wait"] = 'fwsh.wait{link = "d0", exists = true, timeout = 1} '

@@ -168,7 +168,10 @@ function M.calls(fw, FAKE)
       function(o) return fw.tap.add("t0", o) end,
       function(o) return fw.tap.ensure("t0", o) end,
     },
-    ["bindings/net/veth.c:l_add"] = { function(o) return fw.veth.add("v0", "v1", o) end },
+    ["bindings/net/veth.c:make"] = {
+      function(o) return fw.veth.add("v0", "v1", o) end,
+      function(o) return fw.veth.ensure("v0", "v1", o) end,
+    },
     ["bindings/net/vxlan.c:SPEC_FIELDS"] = {
       function(o) return fw.vxlan.add("x0", o) end,
       function(o) return fw.vxlan.ensure("x0", o) end,

@@ -91,28 +91,33 @@ void lfwsh_push_link(lua_State *L, struct fwsh_ctx *ctx, const struct fwsh_link 
                 hold(L, -1);
 }
 
-void lfwsh_push_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
-                         const char *op, bool made)
-{
-        struct fwsh_link l = { 0 };
-        int r = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, name);
-
-        if (r < 0)
-                lfwsh_fail(L, ctx, r, op, name);
-        l.ifindex = r;
-        fwsh_strcpy(l.name, sizeof(l.name), name);
-        fwsh_strcpy(l.kind, sizeof(l.kind), kind);
-        lfwsh_push_link(L, ctx, &l);
-        if (made)
-                lfwsh_set_made(L, -1);
-}
-
-void lfwsh_set_made(lua_State *L, int idx)
+/* Says the handle at idx is on a link this run made: its __close deletes it. */
+static void set_made(lua_State *L, int idx)
 {
         struct lfwsh_link *h = lfwsh_to_link(L, idx);
 
         if (h)
                 h->made = true;
+}
+
+int lfwsh_return_new_link(lua_State *L, struct fwsh_ctx *ctx, const char *name, const char *kind,
+                          const char *op, bool ensure, int r)
+{
+        struct fwsh_link l = { 0 };
+        int ifindex = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, name);
+
+        if (ifindex < 0)
+                lfwsh_fail(L, ctx, ifindex, op, name);
+        l.ifindex = ifindex;
+        fwsh_strcpy(l.name, sizeof(l.name), name);
+        fwsh_strcpy(l.kind, sizeof(l.kind), kind);
+        lfwsh_push_link(L, ctx, &l);
+        if (!ensure || r == 1)
+                set_made(L, -1);
+        if (!ensure)
+                return 1;
+        lua_pushboolean(L, r == 1);
+        return 2;
 }
 
 const char *lfwsh_kind_word(const char *kind)

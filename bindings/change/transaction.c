@@ -48,9 +48,11 @@ void lfwsh_atomic_abort(lua_State *L, struct lfwsh_atomic *a)
  * made through fwsh is undone, newest first, also in other namespaces, and fn's
  * error is raised again, unchanged (a table error gets a `rollback` field if
  * undoing failed too; a string error is left as it was). Nested transactions
- * join the outer one. What cannot be undone: a deleted veth pair or namespace,
- * a link moved to another namespace; a deleted bridge, tap or VXLAN comes back with its
- * settings but without its ports and addresses. Module loads, boot files and
+ * join the outer one. What cannot be undone: a deleted namespace, a veth pair
+ * whose peer was in another namespace, a link moved to another namespace; a
+ * deleted bridge, tap, VXLAN or veth pair comes back with its settings but
+ * without its ports and addresses (a veth's peer: down, with the MTU of the end
+ * deleted). Module loads, boot files and
  * firewalld zones are not journaled (see docs/host-setup.md) */
 static int l_transaction(lua_State *L)
 {

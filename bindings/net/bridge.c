@@ -74,7 +74,6 @@ static int make(lua_State *L, bool ensure)
         struct fwsh_bridge_spec spec;
         struct lfwsh_atomic at;
         struct fwsh_ctx *ctx;
-        struct fwsh_link l = { 0 };
         const char *bad = NULL;
         int addrs, created, r;
 
@@ -88,8 +87,6 @@ static int make(lua_State *L, bool ensure)
         created = r = ensure ? fwsh_bridge_ensure(ctx, &spec) : fwsh_bridge_add(ctx, &spec);
         if (r >= 0)
                 r = add_addresses(L, ctx, spec.name, addrs, &bad);
-        if (r >= 0) /* one a batch makes has no ifindex yet: 0 */
-                r = l.ifindex = fwsh_batch_is_open(ctx) ? 0 : fwsh_link_index(ctx, spec.name);
         if (r >= 0)
                 r = lfwsh_atomic_commit(L, &at);
         if (r < 0) {
@@ -102,15 +99,7 @@ static int make(lua_State *L, bool ensure)
                         lua_pushstring(L, spec.name);
                 return lfwsh_fail_detail(L, r, op, lua_tostring(L, -1), detail);
         }
-        snprintf(l.name, sizeof(l.name), "%s", spec.name);
-        snprintf(l.kind, sizeof(l.kind), "bridge");
-        lfwsh_push_link(L, ctx, &l);
-        if (!ensure || created == 1)
-                lfwsh_set_made(L, -1);
-        if (!ensure)
-                return 1;
-        lua_pushboolean(L, created == 1);
-        return 2;
+        return lfwsh_return_new_link(L, ctx, spec.name, "bridge", op, ensure, created);
 }
 
 /*** fwsh.bridge.add(name [, {up=true, grounding=true, address=, mac=, mtu=, and the bridge

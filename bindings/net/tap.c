@@ -55,11 +55,7 @@ static int make(lua_State *L, bool ensure)
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_tap_ensure(ctx, &spec) : fwsh_tap_add(ctx, &spec),
                         op, spec.name);
-        lfwsh_push_new_link(L, ctx, spec.name, "tap", op, !ensure || r == 1);
-        if (!ensure)
-                return 1;
-        lua_pushboolean(L, r == 1);
-        return 2;
+        return lfwsh_return_new_link(L, ctx, spec.name, "tap", op, ensure, r);
 }
 
 /*** fwsh.tap.add(name [, {owner=, group=, multi_queue=false, vnet_hdr=false, up=true,

@@ -28,11 +28,7 @@ static int make(lua_State *L, bool ensure)
         ctx = lfwsh_ctx(L);
         r = lfwsh_check(L, ctx, ensure ? fwsh_vxlan_ensure(ctx, &spec) : fwsh_vxlan_add(ctx, &spec),
                         op, spec.name);
-        lfwsh_push_new_link(L, ctx, spec.name, "vxlan", op, !ensure || r == 1);
-        if (!ensure)
-                return 1;
-        lua_pushboolean(L, r == 1);
-        return 2;
+        return lfwsh_return_new_link(L, ctx, spec.name, "vxlan", op, ensure, r);
 }
 
 /*** fwsh.vxlan.add(name, {id=VNI [, local=ADDRESS, remote=ADDRESS, dev=LINK, mtu=, up=true,

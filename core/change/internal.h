@@ -50,12 +50,7 @@ struct change {
                 char peer[FWSH_NAME_MAX + 1];
                 char peer_netns[FWSH_NETNS_NAME_MAX + 1]; /* put the peer there, "" */
         } veth;
-        struct {                              /* the rows (id, port...) are in set.opts */
-                int family;                   /* of local and remote: AF_INET, AF_INET6, 0 */
-                bool has_local, has_remote;
-                uint8_t local[16], remote[16]; /* remote: unicast peer or multicast group */
-                int dev;                      /* the underlay's ifindex, 0 */
-        } vxlan;
+        struct fwsh_vxlan_ends vxlan;         /* the rows (id, port...) are in set.opts */
         struct fwsh_addr addr;
         struct {
                 struct fwsh_addr dst, via;

@@ -56,3 +56,20 @@ int link_ensure(struct fwsh_ctx *ctx, const struct change *want)
         r = fwsh_link_set(ctx, want->name, &set);
         return r < 0 ? r : 0;
 }
+
+int link_new_apply(struct fwsh_ctx *ctx, const struct change *ch)
+{
+        struct change inv;
+
+        change_init(&inv, CH_LINK_DEL, ch->name);
+        return change_apply(ctx, ch, &inv);
+}
+
+int link_ensure_new(struct fwsh_ctx *ctx, const struct change *want)
+{
+        int r = link_ensure(ctx, want);
+
+        if (r == 1 && (r = link_new_apply(ctx, want)) == 0)
+                return 1;
+        return r;
+}

@@ -73,6 +73,15 @@ const struct fwsh_opt_table *fwsh_kind_opts(const char *kind);
 int64_t fwsh_opt_get(const struct fwsh_opt_values *o, size_t i);
 void fwsh_opt_put(struct fwsh_opt_values *o, size_t i, uint32_t v);
 
+/* A VXLAN's ends, as a link has them and as a change asks for them: one
+ * type, so that the plan model and a rollback copy them whole. */
+struct fwsh_vxlan_ends {
+        int family;                    /* of local and remote: AF_INET, AF_INET6, 0 (neither) */
+        bool has_local, has_remote;
+        uint8_t local[16], remote[16]; /* remote: unicast peer or multicast group */
+        int dev;                       /* the underlay's ifindex, 0 */
+};
+
 struct fwsh_link {
         int ifindex;
         char name[FWSH_NAME_MAX + 1];
@@ -93,12 +102,7 @@ struct fwsh_link {
         struct {
                 char id[24];       /* "8000.aabbccddeeff", as brctl shows it */
         } bridge;
-        struct {
-                int family;            /* of local and remote: AF_INET, AF_INET6, 0 (neither) */
-                bool has_local, has_remote;
-                uint8_t local[16], remote[16];
-                int dev;               /* the underlay's ifindex, 0 */
-        } vxlan;                   /* its ends, which are not option rows */
+        struct fwsh_vxlan_ends vxlan; /* its ends, which are not option rows */
         struct {
                 bool persist;
                 unsigned queues;       /* queues attached: > 0 while a process holds it open */
@@ -256,9 +260,15 @@ int fwsh_tap_ensure(struct fwsh_ctx *ctx, const struct fwsh_tap_spec *spec);
 struct fwsh_veth_spec {
         const char *name, *peer;
         const char *peer_netns;   /* put the peer in this named namespace, or NULL */
+        int64_t mtu;              /* both ends', -1: the kernel's (1500) */
         bool up;                  /* bring up the end that stays here */
 };
 int fwsh_veth_add(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
+/* Adds the pair and returns 1, or accepts an existing veth called spec->name
+ * whose peer is spec->peer (in spec->peer_netns, if given) and whose MTU is
+ * spec->mtu (if given), and returns 0, bringing it up if spec says up.
+ * -EEXIST, the first difference in ctx's detail, if one exists otherwise. */
+int fwsh_veth_ensure(struct fwsh_ctx *ctx, const struct fwsh_veth_spec *spec);
 
 /* ---- VXLAN links -------------------------------------------------------------------- */
 

@@ -139,6 +139,12 @@ size_t opts_explain(const struct fwsh_opt_table *t, const struct fwsh_opt_values
  * attached as want says; -EEXIST, the first difference in ctx's detail, if
  * it is not (ensure.c). */
 int link_ensure(struct fwsh_ctx *ctx, const struct change *want);
+/* Makes ch, a CH_LINK_NEW, journaled with its name's delete as the inverse:
+ * the whole add of a kind that needs nothing else. */
+int link_new_apply(struct fwsh_ctx *ctx, const struct change *ch);
+/* link_ensure, then link_new_apply(want) when there is no such link: 1 if it
+ * made it, 0 if it accepted the one there, or -errno. */
+int link_ensure_new(struct fwsh_ctx *ctx, const struct change *want);
 
 /* ---- addresses, routes, switches ------------------------------------------------------- */
 

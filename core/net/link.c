@@ -78,7 +78,9 @@ static int link_parse(struct nlmsghdr *h, struct fwsh_link *l)
                 l->group = nla_get_u32(tb[IFLA_GROUP]);
         if (tb[IFLA_MASTER])
                 l->master = nla_get_u32(tb[IFLA_MASTER]);
-        if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != l->ifindex)
+        /* A link's own ifindex there means none, unless it is another
+         * namespace's: a veth's peer there may have the same number. */
+        if (tb[IFLA_LINK] && ((int)nla_get_u32(tb[IFLA_LINK]) != l->ifindex || tb[IFLA_LINK_NETNSID]))
                 l->link = nla_get_u32(tb[IFLA_LINK]);
         if (tb[IFLA_LINK_NETNSID])
                 l->link_netnsid = (int32_t)nla_get_u32(tb[IFLA_LINK_NETNSID]);

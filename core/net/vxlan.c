@@ -86,13 +86,10 @@ static int vxlan_change(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec
 
 int fwsh_vxlan_add(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
 {
-        struct change ch, inv;
+        struct change ch;
         int r = vxlan_change(ctx, spec, &ch);
 
-        if (r < 0)
-                return r;
-        change_init(&inv, CH_LINK_DEL, spec->name);
-        return change_apply(ctx, &ch, &inv);
+        return r < 0 ? r : link_new_apply(ctx, &ch);
 }
 
 int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
@@ -100,12 +97,7 @@ int fwsh_vxlan_ensure(struct fwsh_ctx *ctx, const struct fwsh_vxlan_spec *spec)
         struct change want;
         int r = vxlan_change(ctx, spec, &want);
 
-        if (r < 0)
-                return r;
-        r = link_ensure(ctx, &want);
-        if (r == 1 && (r = fwsh_vxlan_add(ctx, spec)) == 0)
-                return 1;
-        return r;
+        return r < 0 ? r : link_ensure_new(ctx, &want);
 }
 
 /* ---- the vxlan kind ----------------------------------------------------------------- */
@@ -199,12 +191,7 @@ static void parse(struct nlattr *data, struct fwsh_link *l)
 
 static void plan_new(struct fwsh_link *l, const struct change *ch)
 {
-        l->vxlan.family = ch->vxlan.family;
-        l->vxlan.has_local = ch->vxlan.has_local;
-        l->vxlan.has_remote = ch->vxlan.has_remote;
-        memcpy(l->vxlan.local, ch->vxlan.local, 16);
-        memcpy(l->vxlan.remote, ch->vxlan.remote, 16);
-        l->vxlan.dev = ch->vxlan.dev;
+        l->vxlan = ch->vxlan;
 }
 
 /* A deleted VXLAN comes back with its rows and its ends (its dev by the
@@ -214,12 +201,7 @@ static bool recreate(struct fwsh_ctx *ctx, const struct fwsh_link *l, struct cha
         (void)ctx;
         change_init(inv, CH_LINK_NEW, l->name);
         opts_recreate(&vxlan_opts, &l->opts, &inv->set.opts);
-        inv->vxlan.family = l->vxlan.family;
-        inv->vxlan.has_local = l->vxlan.has_local;
-        inv->vxlan.has_remote = l->vxlan.has_remote;
-        memcpy(inv->vxlan.local, l->vxlan.local, 16);
-        memcpy(inv->vxlan.remote, l->vxlan.remote, 16);
-        inv->vxlan.dev = l->vxlan.dev;
+        inv->vxlan = l->vxlan;
         return true;
 }
 
