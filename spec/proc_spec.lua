@@ -58,7 +58,7 @@ describe("fwsh.proc", function()
                          "proc.run", "timed out", "killed")
     assert.are.equal("ETIMEDOUT", err.code)
     assert.truthy(fwsh.proc.clock() - t0 < 5)
-    assert.are.equal("", H.run({ "pgrep", "-x", "-f", "sleep 30" }))
+    assert.are.equal("", H.pgrep("-x", "-f", "sleep 30"))
   end)
 
   it("says why a program cannot start", function()
