@@ -30,9 +30,10 @@ local function count(text, plain)
   end
 end
 
--- The capture processes running now (their comm is fwsh-capture).
+-- The capture processes of this run (their comm is fwsh-capture); other
+-- labs on the machine may be capturing meanwhile.
 local function capture_pids()
-  return H.run({ "pgrep", "-x", "fwsh-capture" })
+  return H.pgrep("-x", "fwsh-capture")
 end
 
 local function tmpdir()

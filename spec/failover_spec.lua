@@ -12,11 +12,12 @@ local fwsh = H.fwsh
 local SCENARIO = H.root .. "/scripts/lab/scenarios/fw1-dies.lua"
 local DAEMONS = { "qemu-system-x86", "keepalived", "conntrackd", "fwsh-probe", "fwsh-stream" }
 
--- The pids of the lab's kinds of process, as a set.
+-- The pids of the lab's kinds of process, this run's only (other labs may
+-- run on the machine meanwhile), as a set.
 local function lab_pids()
   local set = {}
   for _, name in ipairs(DAEMONS) do
-    local out = H.run({ "pgrep", "-x", name })
+    local out = H.pgrep("-x", name)
     for pid in out:gmatch("%d+") do set[pid] = name end
   end
   return set
@@ -137,7 +138,7 @@ describe("the firewall pair fails over, the TCP stream survives", function()
       -- fw-1 is up (its daemons run in it) and fw-2 boots ("[q]": the pattern
       -- must not match the command line of the shell that runs pgrep)
       fwsh.wait{ fn = function()
-        return H.run({ "pgrep", "-f", "[q]emu-system-x86_64 .*-name fw-2" }) ~= ""
+        return H.pgrep("-f", "[q]emu-system-x86_64 .*-name fw-2") ~= ""
       end, interval = 0.1, timeout = 240 }
       p:kill("INT")
       local r = p:wait(60)
@@ -162,7 +163,7 @@ describe("the firewall pair fails over, the TCP stream survives", function()
     local p = fwsh.proc.spawn({ H.build .. "/fwsh", SCENARIO, "--backend", "qemu" })
     local ok, err = pcall(function()
       fwsh.wait{ fn = function()
-        return H.run({ "pgrep", "-f", "[q]emu-system-x86_64 .*-name fw-1" }) ~= ""
+        return H.pgrep("-f", "[q]emu-system-x86_64 .*-name fw-1") ~= ""
       end, interval = 0.1, timeout = 240 }
       p:kill("KILL")
       assert.are.equal(9, p:wait(10).signal)

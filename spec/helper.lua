@@ -284,4 +284,44 @@ function H.wait_for(check, seconds)
   return v
 end
 
+-- The namespaces this run started in, read once: the sandbox's network and
+-- mount namespaces (tools/sandbox.sh makes both private to this run).
+local home = {}
+do
+  local out = H.run({ "stat", "-L", "-c", "%i", "/proc/self/ns/net", "/proc/self/ns/mnt" })
+  home.net, home.mnt = out:match("^(%d+)\n(%d+)")
+end
+
+-- Of the pids in text (pgrep's output), those of this run, as pgrep prints
+-- them: a process in the sandbox's mount namespace, in a network namespace
+-- the sandbox has (its own, or one named in its /run/netns), or in a cgroup
+-- fwsh made for a lab in such a namespace (fwsh.LAB.NSINO, where a lab's
+-- process stays once its namespace is gone). Other runs on the machine
+-- (other sandboxes, other labs) have their own of each, so a name alone is
+-- never enough: pgrep by name counts them too.
+function H.own_pids(text)
+  local pids = {}
+  for pid in text:gmatch("%d+") do pids[#pids + 1] = pid end
+  if #pids == 0 then return "" end
+  local nets = { [home.net] = true }
+  local out = H.run({ "sh", "-c", "stat -L -c %i /run/netns/* 2>/dev/null; :" })
+  for ino in out:gmatch("%d+") do nets[ino] = true end
+  local own = {}
+  for _, pid in ipairs(pids) do
+    local ns = H.run({ "stat", "-L", "-c", "%i", "/proc/" .. pid .. "/ns/net", "/proc/" .. pid .. "/ns/mnt" })
+    local net, mnt = ns:match("^(%d+)\n(%d+)")
+    local mine = net and (nets[net] or mnt == home.mnt)
+    for ino in (H.read_file("/proc/" .. pid .. "/cgroup") or ""):gmatch("/fwsh%.[^/\n]*%.(%d+)%f[/\n\0]") do
+      mine = mine or nets[ino]
+    end
+    if mine then own[#own + 1] = pid .. "\n" end
+  end
+  return table.concat(own)
+end
+
+-- pgrep args..., but only this run's processes (H.own_pids): their pids, a line each.
+function H.pgrep(...)
+  return H.own_pids(H.run({ "pgrep", ... }))
+end
+
 return H

@@ -246,7 +246,7 @@ describe("labs", function()
                     left)
   end))
 
-  it("fwsh down deletes a lab's link group in one request, never a stranger in it", H.ns(function(ns)
+  it("fwsh down deletes a lab's links in one request, never a stranger in their group", H.ns(function(ns)
     fwsh.lab("grp")
     local br = fwsh.bridge.add("gbr")
     for i = 1, 5 do fwsh.tap.add("g" .. i, { bridge = br }) end

@@ -58,7 +58,7 @@ describe("fwsh.proc", function()
                          "proc.run", "timed out", "killed")
     assert.are.equal("ETIMEDOUT", err.code)
     assert.truthy(fwsh.proc.clock() - t0 < 5)
-    assert.are.equal("", H.run({ "pgrep", "-x", "-f", "sleep 30" }))
+    assert.are.equal("", H.pgrep("-x", "-f", "sleep 30"))
   end)
 
   it("says why a program cannot start", function()
@@ -177,4 +177,40 @@ describe("fwsh.proc", function()
     local ps = H.run({ "ps", "-eo", "stat,args" })
     assert.falsy(ps:find("sleep " .. mark, 1, true), ps)
   end)
+
+  it("reaps, while the program runs on, what a lab's process left and that ended after it was killed", H.ns(function(ns)
+    -- fwsh is the subreaper of what its processes leave: a child that left
+    -- the group (setsid) outlives its killed parent as fwsh's child, ends,
+    -- and must not stay a zombie until the program's end (a lab runs for hours)
+    local dir = H.run({ "mktemp", "-d" }):gsub("%s+$", "")
+    local words = {}
+    for i, a in ipairs({ H.build .. "/fwsh", "--netns", ns, "--lab", "reap", "-e", [[
+      local p = fwsh.proc.spawn{ "sh", "-c", "setsid sh -c 'sleep 0.5; exit 0' & exec sleep 60" }
+      fwsh.proc.run{ "sleep", "0.2" }
+      p:kill("KILL")
+      p:wait(5)
+      fwsh.proc.run{ "sleep", "1" } -- the one that left ends meanwhile, if still running
+      fwsh.proc.run{ "true" }       -- the lab's next step
+      io.write("ready\n"); io.flush()
+      fwsh.wait{ fn = function() return false end, timeout = 30 }]] }) do
+      words[i] = H.quote(a)
+    end
+    local pid = H.run({ "sh", "-c", table.concat(words, " ") .. " >" .. H.quote(dir .. "/out")
+                                    .. " 2>&1 & echo $!" }):match("%d+")
+    local ok, err = pcall(function()
+      assert.truthy(H.wait_for(function() return (read(dir .. "/out") or ""):find("^ready\n") end, 20),
+                    read(dir .. "/out"))
+      assert.truthy(alive(pid), "fwsh ended: " .. (read(dir .. "/out") or ""))
+      local zombies = {} -- fwsh's children in state Z, from ps (which reads /proc/PID/stat)
+      for line in H.run({ "ps", "-eo", "pid=,ppid=,stat=,args=" }):gmatch("[^\n]+") do
+        local p, ppid, stat, args = line:match("^%s*(%d+)%s+(%d+)%s+(%S+)%s+(.*)$")
+        if ppid == pid and stat:find("Z", 1, true) then zombies[#zombies + 1] = p .. " " .. args end
+      end
+      assert.are.same({}, zombies)
+    end)
+    H.run({ "kill", pid })
+    H.wait_for(function() return not alive(pid) end, 10)
+    H.run({ "rm", "-rf", "--", dir })
+    if not ok then error(err, 0) end
+  end))
 end)

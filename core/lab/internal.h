@@ -6,6 +6,14 @@
 #include "net/internal.h"
 #include "lab/fwsh_lab.h"
 
+/* Whether l is lab's: it carries the lab's tag (lo's only marks a namespace
+ * as the lab's). A link fwsh was killed before it could tag is found by its
+ * intent record (net/intent.c). */
+bool lab_link_tagged(const struct fwsh_link *l, const char *lab);
+/* Deletes, in ctx's namespace, the links tagged as lab's in one request, by
+ * identity (down_links.c), counting them in *count; 0 with none deleted when
+ * that cannot be done safely (lab.c then deletes them one by one). */
+int lab_links_delete(struct fwsh_ctx *ctx, const char *lab, unsigned *count);
 /* Removes lab's state directories (labdir.c), counting them in *ret_n. */
 int lab_dirs_remove(struct fwsh_ctx *ctx, const char *lab, unsigned *ret_n);
 /* Deletes, in ctx's namespace, the untagged links in lab's group that a

@@ -7,10 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
-#include <netlink/attr.h>
-
 #include "internal.h"
 
 struct labs {
@@ -118,15 +114,6 @@ int fwsh_lab_list(struct fwsh_ctx *ctx, struct fwsh_lab **ret, size_t *ret_n)
         return 0;
 }
 
-/* Whether l is lab's: it carries the lab's tag. (A link fwsh was killed
- * before it could tag is found by its intent record: net/intent.c.) */
-static bool is_lab_link(const struct fwsh_link *l, const char *lab)
-{
-        const char *tag = fwsh_alias_lab(l->alias);
-
-        return tag && strcmp(tag, lab) == 0 && strcmp(l->name, "lo") != 0;
-}
-
 /* Deletes the lab's links one by one: ports first, then bridges. */
 static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
 {
@@ -140,7 +127,7 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
                 for (size_t i = 0; i < n; i++) {
                         struct change ch;
 
-                        if (!is_lab_link(&links[i], lab) ||
+                        if (!lab_link_tagged(&links[i], lab) ||
                             link_kind_find(links[i].kind)->ports != bridges)
                                 continue;
                         change_init(&ch, CH_LINK_DEL, links[i].name);
@@ -158,46 +145,6 @@ static int delete_tagged(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
         return first;
 }
 
-/* Deletes the lab's link group in one request, the kernel's bulk deletion (one
- * synchronisation for all, not one per link): only when every link in the
- * group is the lab's (is_lab_link), for the group number is anybody's to use. */
-static int delete_group(struct fwsh_ctx *ctx, const char *lab, unsigned *count)
-{
-        uint32_t group = fwsh_lab_group(lab);
-        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        struct fwsh_link *links = NULL;
-        struct nl_msg *msg;
-        unsigned ours = 0;
-        size_t n = 0;
-        int r = fwsh_link_list(ctx, &links, &n);
-
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                if (links[i].group != group)
-                        continue;
-                if (!is_lab_link(&links[i], lab)) {
-                        ours = 0; /* someone else's link is in it: one by one, then */
-                        break;
-                }
-                ours++;
-        }
-        free(links);
-        if (ours == 0 || ctx->plan)
-                return 0;
-        msg = rtnl_request(RTM_DELLINK, 0, &ifi, sizeof(ifi));
-        if (!msg)
-                return -ENOMEM;
-        if (nla_put_u32(msg, IFLA_GROUP, group) < 0) {
-                nlmsg_free(msg);
-                return -ENOMEM;
-        }
-        r = nl_query(ctx, msg, NULL, NULL);
-        if (r == 0)
-                *count += ours;
-        return r == -EOPNOTSUPP ? 0 : r; /* a kind that cannot be deleted so: one by one */
-}
-
 int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
 {
         struct fwsh_lab done = { 0 };
@@ -208,10 +155,11 @@ int fwsh_lab_down(struct fwsh_ctx *ctx, const char *lab, struct fwsh_lab *ret)
         snprintf(done.name, sizeof(done.name), "%s", lab);
         /* Its processes first, with all they forked: they hold its links and namespaces. */
         first = lab_cgroup_down(ctx, lab);
-        r = delete_group(ctx, lab, &done.links);
+        r = lab_links_delete(ctx, lab, &done.links);
         if (!first)
                 first = r;
-        /* What the group did not hold (made by another fwsh, moved, regrouped). */
+        /* What that left (a kind the kernel will not delete in bulk, a link
+         * that would not move): one by one. */
         r = delete_tagged(ctx, lab, &done.links);
         if (!first)
                 first = r;

@@ -265,6 +265,8 @@ static int planned(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, bool
         return 0;
 }
 
+static void reap_adopted(void);
+
 static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int out[2], int err[2],
                  struct fwsh_proc **ret)
 {
@@ -276,6 +278,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
 
         if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
                 return ctx_fail(ctx, -EINVAL, "empty argv");
+        reap_adopted(); /* a lab's steps start processes: no zombie piles up across them */
         if (spec->fn && out)
                 return ctx_fail(ctx, -EINVAL, "a function is spawned, not run");
         if (shown(ctx, spec, !out) > 0)
@@ -418,6 +421,8 @@ static int reap(struct fwsh_proc *p, bool block)
         lab_cgroup_end(p->cgroup);
         free(p->cgroup);
         p->cgroup = NULL;
+        /* what that killed, and what p's descendants left before */
+        reap_adopted();
         return 1;
 }
 
@@ -698,18 +703,22 @@ void fwsh_proc_result_clear(struct fwsh_proc_result *res)
 }
 
 /* The caller's children that the registry does not track (of process group
- * pgid only, if > 0), into pids (at most max of them); how many. */
-static size_t untracked_children(pid_t pgid, pid_t *pids, size_t max)
+ * pgid only, if > 0; if adopted, only those that have ended and are not of
+ * the caller's own process group), into pids (at most max of them); how many. */
+static size_t untracked_children(pid_t pgid, bool adopted, pid_t *pids, size_t max)
 {
-        pid_t self = getpid();
+        pid_t self = getpid(), own_group = getpgrp();
         siginfo_t si = { 0 };
         struct dirent *e;
         size_t n = 0;
         DIR *d;
 
-        /* No child at all, running or not (most runs): no walk over every
-         * process of the machine. WNOWAIT: a child's status stays its own. */
+        /* No child at all, running or not (most runs), or none ended when
+         * only those are asked for: no walk over every process of the
+         * machine. WNOWAIT: a child's status stays its own. */
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+                return 0;
+        if (adopted && si.si_pid == 0)
                 return 0;
         if (!(d = opendir("/proc")))
                 return 0;
@@ -717,6 +726,7 @@ static size_t untracked_children(pid_t pgid, pid_t *pids, size_t max)
                 char path[64], buf[512], *close_paren;
                 long pid = strtol(e->d_name, NULL, 10), ppid, group;
                 bool tracked = false;
+                char state;
                 ssize_t len;
                 int fd;
 
@@ -732,8 +742,8 @@ static size_t untracked_children(pid_t pgid, pid_t *pids, size_t max)
                 buf[len] = '\0';
                 /* "PID (COMM) STATE PPID ...": COMM may hold anything, ')' too */
                 if (!(close_paren = strrchr(buf, ')')) ||
-                    sscanf(close_paren + 1, " %*c %ld %ld", &ppid, &group) != 2 || ppid != self ||
-                    (pgid > 0 && group != pgid))
+                    sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &group) != 3 || ppid != self ||
+                    (pgid > 0 && group != pgid) || (adopted && (state != 'Z' || group == own_group)))
                         continue;
                 for (struct fwsh_proc *p = registry; p && !tracked; p = p->next)
                         tracked = p->pid == (pid_t)pid;
@@ -751,7 +761,7 @@ int fwsh_proc_reap_orphans(int timeout_ms)
 
         for (;;) {
                 pid_t pids[256];
-                size_t n = untracked_children(0, pids, FWSH_N(pids));
+                size_t n = untracked_children(0, false, pids, FWSH_N(pids));
 
                 if (n == 0)
                         return count;
@@ -778,11 +788,27 @@ static void reap_group(pid_t pgid)
 {
         int64_t deadline = fwsh_now_ms() + 1000;
         pid_t pids[64];
-        size_t n = untracked_children(pgid, pids, FWSH_N(pids));
+        size_t n = untracked_children(pgid, false, pids, FWSH_N(pids));
 
         for (size_t i = 0; i < n; i++)
                 while (waitpid(pids[i], NULL, WNOHANG) == 0 && fwsh_now_ms() < deadline) {
                         struct timespec ts = { 0, 1000000L };
                         nanosleep(&ts, NULL);
                 }
+}
+
+/* Reaps the children the caller adopted as their subreaper that have ended
+ * since: what a lab's process forked and left (keepalived's notify command,
+ * still running when keepalived was killed) ends later, as the caller's
+ * child, and stays a zombie until waited for; the program's end is too late
+ * for a lab that runs for hours. Only the ended, untracked ones outside the
+ * caller's own process group: a child the caller forked itself (io.popen's,
+ * a pager) is in that group, and its status is its waiter's. */
+static void reap_adopted(void)
+{
+        pid_t pids[256];
+        size_t n = untracked_children(0, true, pids, FWSH_N(pids));
+
+        for (size_t i = 0; i < n; i++)
+                waitpid(pids[i], NULL, WNOHANG);
 }

@@ -3,7 +3,7 @@
 -- that the master alternates, and then the proof that nothing was left:
 --   processes  no child of fwsh remains, in any state (zombies included),
 --              once the lab is closed (fwsh is the subreaper of all it starts)
---   links, named namespaces, lab directories: the same as before the lab
+--   links, named namespaces, this lab's directories: the same as before the lab
 --   file descriptors of fwsh: as many after the last failover as after the first
 -- It prints each mode's distribution (min / median / p95 / max) and ends with
 -- "N failovers, N leaks".
@@ -46,9 +46,11 @@ local function state()
   end
   for _, l in ipairs(fwsh.link.list()) do s.links[#s.links + 1] = l.name end
   for _, n in ipairs(fwsh.netns.list()) do s.netns[#s.netns + 1] = n end
-  local root = os.getenv("FWSH_LAB_ROOT") or "/tmp"
+  -- this lab's directories only: without --sandbox the root is /tmp, where
+  -- other labs on the machine make and remove theirs meanwhile
+  local root, prefix = os.getenv("FWSH_LAB_ROOT") or "/tmp", "fwsh-" .. fwsh.lab() .. "."
   for _, d in ipairs(lines({ "ls", "-a", root })) do
-    if d:match("^fwsh%-") then s.dirs[#s.dirs + 1] = root .. "/" .. d end
+    if d:sub(1, #prefix) == prefix then s.dirs[#s.dirs + 1] = root .. "/" .. d end
   end
   for _, k in ipairs({ "procs", "links", "netns", "dirs" }) do table.sort(s[k]) end
   return s
