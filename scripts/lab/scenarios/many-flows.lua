@@ -74,6 +74,9 @@ firewall.scenario{
     print(string.format("run %d: %s -> %s, MAC moved after %s ms, %d flow processes, RSS max client %d kB "
                         .. "server %d kB, client send lag max %s ms", i, r.from, r.to or "-", num(r.mac_ms),
                         f.processes, f.rss_kb.client, f.rss_kb.server, num(f.send_lag_ms)))
+    -- the firewalls' conntrack limit as read back in them (a VM's is its own)
+    print(string.format("conntrack_max: fw-1 %s fw-2 %s", tostring(f.conntrack_max["fw-1"] or "n/a"),
+                        tostring(f.conntrack_max["fw-2"] or "n/a")))
     for _, line in ipairs(outcome.lines(f)) do
       print(line)
       if line:find("^resets_by:") then
