@@ -3,7 +3,7 @@
 # Debian packages: Debian's kernel (OUT/vmlinuz) and an initramfs
 # (OUT/initrd) holding busybox, keepalived, conntrackd, conntrack, nftables, lftp,
 # iproute2 and the lab's programs from TOOLS (fwsh-probe, fwsh-stream,
-# fwsh itself, fwsh-agent as /init), each with exactly the shared libraries it needs, and
+# fwsh-flows, fwsh itself, fwsh-agent as /init), each with exactly the shared libraries it needs, and
 # the kernel modules a firewall node loads, dependencies resolved by kmod.
 #
 # The packages are downloaded from the Debian archive apt is set up for
@@ -22,7 +22,7 @@ step() { [ -t 2 ] && printf '\r\033[Kguest image: %s' "$*" >&2 || true; }
 done_line() { [ -t 2 ] && printf '\r\033[K' >&2 || true; }
 
 BINARIES="/init /bin/busybox /bin/ip /bin/ss /sbin/tc /sbin/bridge /usr/sbin/nft /usr/sbin/conntrack
-/usr/sbin/conntrackd /usr/sbin/keepalived /usr/bin/fwsh-probe /usr/bin/fwsh-stream /usr/bin/lftp /usr/bin/fwsh"
+/usr/sbin/conntrackd /usr/sbin/keepalived /usr/bin/fwsh-probe /usr/bin/fwsh-stream /usr/bin/fwsh-flows /usr/bin/lftp /usr/bin/fwsh"
 # What a firewall node loads: virtio devices and the share, netfilter with
 # conntrack, its netlink and NAT, the helpers for FTP, macvlan for VRRP's
 # virtual MACs. kmod says which are built in and what each needs first.
@@ -44,7 +44,7 @@ libs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts 
 pkgs="$kpkg $PACKAGES $libs"
 versions=$(apt-cache policy $pkgs | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
 stamp=$( { cat "$self"; echo "$versions"; echo "$MODULES"
-           for t in fwsh-agent fwsh-probe fwsh-stream fwsh; do sha256sum < "$tools/$t"; done; } | sha256sum | cut -c1-64)
+           for t in fwsh-agent fwsh-probe fwsh-stream fwsh-flows fwsh; do sha256sum < "$tools/$t"; done; } | sha256sum | cut -c1-64)
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
   exit 0
 fi
@@ -81,7 +81,7 @@ done
 pkg=$work/pkg root=$work/root
 mkdir -p "$pkg/usr/bin"
 cp "$tools/fwsh-agent" "$pkg/init"
-cp "$tools/fwsh-probe" "$tools/fwsh-stream" "$tools/fwsh" "$pkg/usr/bin/"
+cp "$tools/fwsh-probe" "$tools/fwsh-stream" "$tools/fwsh-flows" "$tools/fwsh" "$pkg/usr/bin/"
 
 # A file of the unpacked packages, found through symlinks inside them
 # (/lib may be a link to usr/lib there); printed as a path under $pkg.

@@ -87,6 +87,12 @@ local function firewall_node(lab, name, o)
       { "net/ipv4/conf/all/rp_filter", "0" }, { "net/ipv4/conf/default/rp_filter", "0" },
     },
   }
+  -- A VM's conntrack table is its own kernel's, sized by default for its
+  -- memory (a few thousand entries in 256 MB): raised for the connections
+  -- the lab is built for, twice as in the host's check, never lowered.
+  if lab.backend == "qemu" and o.flows then
+    n.sysctls[#n.sysctls + 1] = { "net/netfilter/nf_conntrack_max", tostring(math.max(65536, 2 * o.flows)) }
+  end
   local files = place(lab, name, o.texts[name])
   n.conntrackd_conf = files.conntrackd
   -- A restarted firewall comes back as a rebooted one would: without the
