@@ -264,20 +264,37 @@ function Lab:flows_start(o)
   return f
 end
 
---- lab:flows_synced(fw, count [, timeout]) -> seconds, entries: waits
---  (timeout: 20 s and 1 s per 2,000 connections) until fw's conntrackd
---  has count connections in its external cache (its peer's), as its
---  statistics (conntrackd -s) say; returns how long it took and how many it
---  had (nil, entries if they did not come in time: a failover then shows
---  what replication had not done yet)
-function Lab:flows_synced(fw, count, timeout)
-  local n = self.nodes[fw]
+-- The backup's conntrackd's external cache (its peer's connections), as
+-- its statistics (conntrackd -s) say: current active entries, and entries
+-- created since it started.
+local function external(lab, fw)
+  local n = lab.nodes[fw]
   local conntrackd = require "fwsh.conntrackd"
+  local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-s"))
+  local ext = (r.out or ""):match("cache external:(.-)\n%s*\n") or (r.out or ""):match("cache external:(.*)") or ""
+  return tonumber(ext:match("current active connections:%s*(%d+)")) or 0,
+         tonumber(ext:match("connections created:%s*(%d+)")) or 0
+end
+
+--- lab:flows_created(fw) -> n: how many entries fw's conntrackd has taken
+--  from its peer since it started (the base of lab:flows_synced's since)
+function Lab:flows_created(fw)
+  return select(2, external(self, fw))
+end
+
+--- lab:flows_synced(fw, count [, timeout [, since]]) -> seconds, entries:
+--  waits (timeout: 20 s and 1 s per 2,000 connections) until fw's
+--  conntrackd has count connections in its external cache (its peer's):
+--  with since (lab:flows_created before they were opened), count entries
+--  taken since then (entries of earlier runs stay in the cache for a while,
+--  so its current count says nothing of the new ones); returns how long it
+--  took and how many it had (nil, entries if they did not come in time: a
+--  failover then shows what replication had not done yet)
+function Lab:flows_synced(fw, count, timeout, since)
   local have = 0
   local function entries()
-    local r = n:run(conntrackd.ctl(n.conntrackd_conf, "-s"))
-    local ext = (r.out or ""):match("cache external:(.-)\n%s*\n") or (r.out or ""):match("cache external:(.*)")
-    have = tonumber((ext or ""):match("current active connections:%s*(%d+)")) or 0
+    local active, created = external(self, fw)
+    have = since and created - since or active
     return have >= count
   end
   local ok, waited = pcall(fwsh.wait, { fn = entries, interval = 0.2,

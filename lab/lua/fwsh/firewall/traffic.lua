@@ -243,9 +243,10 @@ function Lab:failover(mode, o)
     errors.raise("lab:failover", tostring(mode), "the mode is one of " .. table.concat(M.modes, ", "))
   end
   local dropped0 = self:dropped()
+  local since = o.flows and self:flows_created(backup.name)
   local flows = o.flows and self:flows_start(o.flows)
   local synced, replicated
-  if flows then synced, replicated = self:flows_synced(backup.name, flows.n) end
+  if flows then synced, replicated = self:flows_synced(backup.name, flows.n, nil, since) end
   local traffic = self:traffic_start{ backup = backup }
   self:hold(0.5)                                  -- steady state before the failure
   local t0 = fwsh.proc.clock()
