@@ -36,36 +36,25 @@ local function sources(lab, n)
   return string.format("%s%d+%d", prefix, FIRST_SOURCE, n)
 end
 
--- A fwsh-flows client in the client node, its report and summary in the
--- lab's files NAME.tsv and NAME.out: o.flows connections opened at
--- o.open_rate a second (ids from o.id_base), then o.new more at o.rate a
--- second, each sending 64 bytes every o.interval ms, for o.duration seconds.
-local function client_start(lab, f, o, name)
-  local client = lab.nodes.client
-  local argv = { client:tool("flows"), "client", "--connect", f.addr, "--src", sources(lab, o.sources),
-                 "--flows", tostring(o.flows), "--open-rate", tostring(o.open_rate),
-                 "--interval", tostring(o.interval), "--duration", tostring(o.duration),
-                 "--id-base", tostring(o.id_base or 0), "--report", lab:file(name .. ".tsv") }
-  if (o.new or 0) > 0 then
-    table.move({ "--new-rate", tostring(o.rate), "--new-max", tostring(o.new) }, 1, 4, #argv + 1, argv)
-  end
-  local p = client:spawn(argv, { stdout = lab:file(name .. ".out") })
-  f.clients[#f.clients + 1] = { proc = p, name = name }
-  return p
-end
-
--- One fwsh-flows pair (client_start's o); returns once the first o.flows
--- connections are up. f.tag names its files: TAG-client.tsv, TAG-server.tsv.
+-- One fwsh-flows pair: a server on the server side, a client in the client
+-- node opening o.flows connections at o.open_rate a second, each sending 64
+-- bytes every o.interval ms, for o.duration seconds; returns once they are
+-- up. f.tag names its files: TAG-client.tsv/.out, TAG-server.tsv/.out.
 local function flows_start(lab, o)
   lab.flow_runs = (lab.flow_runs or 0) + 1
   local tag = "sync-" .. lab.flow_runs
-  local f = { tag = tag, port = o.port or T.stream_port, clients = {} }
+  local f = { tag = tag, port = o.port or T.stream_port }
   f.addr = T.server .. ":" .. f.port
   f.server = lab:spawn_host({ lab:tool("server", "flows"), "server", "--listen", f.addr,
                               "--duration", tostring(o.duration + 60), "--report", lab:file(tag .. "-server.tsv") },
                             lab:file(tag .. "-server.out"))
   fwsh.wait{ fn = function() return lab:listening(f.port) end, interval = 0.01, timeout = 5 }
-  f.client = client_start(lab, f, o, tag .. "-client")
+  local client = lab.nodes.client
+  f.client = client:spawn({ client:tool("flows"), "client", "--connect", f.addr, "--src", sources(lab, o.sources),
+                            "--flows", tostring(o.flows), "--open-rate", tostring(o.open_rate),
+                            "--interval", tostring(o.interval), "--duration", tostring(o.duration),
+                            "--report", lab:file(tag .. "-client.tsv") },
+                          { stdout = lab:file(tag .. "-client.out") })
   local ok, err = pcall(fwsh.wait, { fn = function() return lab:read(tag .. "-client.out"):find("ready:") ~= nil end,
                                      interval = 0.02, timeout = 30 + o.flows / o.open_rate * 20 })
   if not ok then
@@ -78,16 +67,14 @@ local function flows_start(lab, o)
   return f
 end
 
--- Waits for the clients' end (their --duration, then their drain; o.early:
--- ends the first one now, as its duration would), stops the server;
--- -> { client=, server=, merged= } summaries' text (of the first client)
+-- Waits for the client's end (its --duration, then its drain; early: ends
+-- it now, as its duration would), stops the server;
+-- -> { client=, server=, merged= } summaries' text
 local function flows_stop(lab, f, timeout, early)
-  for i = #f.clients, 1, -1 do
-    local c = f.clients[i].proc
-    if early and i == 1 then pcall(c.kill, c, "TERM") end
-    pcall(c.wait, c, timeout)
-    c:stop(1)
-  end
+  local c = f.client
+  if early then pcall(c.kill, c, "TERM") end
+  pcall(c.wait, c, timeout)
+  c:stop(1)
   pcall(f.server.kill, f.server, "TERM")
   pcall(f.server.wait, f.server, 10)
   f.server:stop(1)
@@ -286,7 +273,7 @@ end
 --  loss; nil with the fix off), gate_dropped (packets the gate held)
 function M.takeover(lab, o)
   o = o or {}
-  local c = { flows = count(o, "flows", 1000, 1, conntrackd.max_flows), new = 0, rate = 1,
+  local c = { flows = count(o, "flows", 1000, 1, conntrackd.max_flows),
               sources = count(o, "sources", 50, 1, 150), interval = count(o, "interval", 50, 1, 60000),
               open_rate = count(o, "open_rate", 2000, 1, 100000), port = o.port }
   local before, after = o.before or 2, o.after or 3
