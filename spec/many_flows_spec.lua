@@ -172,6 +172,16 @@ local function pids(ns)
   return set
 end
 
+-- Nothing of a run is left: none of the lab's processes but those of before,
+-- no link in ns but lo, the named namespaces as they were.
+local function nothing_left(ns, before, netns)
+  local left = {}
+  for pid, name in pairs(pids(ns)) do if not before[pid] then left[#left + 1] = name .. " " .. pid end end
+  assert.are.same({}, left)
+  assert.are.same({ "lo" }, H.link_names(ns))
+  assert.are.same(netns, H.netns_names())
+end
+
 describe("a failover with 1,000 connections", function()
   it("through the namespace pair, power: every connection accounted for, each in the table", H.ns(function(ns)
     -- fwsh-flows' C runs under the sanitizer in flows_spec, with connections
@@ -226,11 +236,7 @@ describe("a failover with 1,000 connections", function()
     assert.are.same({ 0, 0 }, { counts.reset, counts.lost_bytes }, out)
     assert.truthy(counts.survived > 0, out)
     -- nothing of it left
-    local left = {}
-    for pid, name in pairs(pids(ns)) do if not before[pid] then left[#left + 1] = name .. " " .. pid end end
-    assert.are.same({}, left)
-    assert.are.same({ "lo" }, H.link_names(ns))
-    assert.are.same(netns, H.netns_names())
+    nothing_left(ns, before, netns)
   end))
 end)
 
@@ -364,10 +370,6 @@ describe("a failover with 60 connections", function()
     assert.are.equal(60, n, text)
     for id = 0, 59 do assert.truthy(ids[id], "no line for connection " .. id) end
     -- nothing of it left: no VM, daemon or flow process, no link, no namespace
-    local left = {}
-    for pid, name in pairs(pids(ns)) do if not before[pid] then left[#left + 1] = name .. " " .. pid end end
-    assert.are.same({}, left)
-    assert.are.same({ "lo" }, H.link_names(ns))
-    assert.are.same(netns, H.netns_names())
+    nothing_left(ns, before, netns)
   end))
 end)
