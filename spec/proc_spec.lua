@@ -156,6 +156,32 @@ describe("fwsh.proc", function()
     assert.truthy(tostring(fwsh.proc.spawn(argv("true"))):match("^proc "))
   end)
 
+  it("keeps a process out of real-time scheduling when asked (realtime=false): the kernel refuses it", function()
+    -- the scheduling policy, field 41 of /proc/PID/stat: 0 normal, 2 SCHED_RR
+    local function policy(pid)
+      local rest = read("/proc/" .. pid .. "/stat"):match("%) (.*)$")
+      local fields = {}
+      for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
+      return tonumber(fields[41 - 2])
+    end
+    -- it raises itself to RR 50 (as conntrackd does to 99), then sleeps
+    local function raising(realtime)
+      local p = fwsh.proc.spawn(argv("sh", "-c", "chrt -r -p 50 $$ 2>/dev/null; exec sleep 30"), { realtime = realtime })
+      local pid = p:pid()
+      fwsh.wait{ fn = function() return read("/proc/" .. pid .. "/comm"):match("^sleep") end, timeout = 5 }
+      return p, pid
+    end
+    local on <close>, on_pid = raising(nil)
+    assert.are.equal(2, policy(on_pid))
+    local off <close>, off_pid = raising(false)
+    assert.are.equal(0, policy(off_pid))
+    -- what refused it: no real-time priority allowed, and CAP_SYS_NICE gone for good
+    assert.truthy(read("/proc/" .. off_pid .. "/limits"):find("Max realtime priority%s+0%s+0"))
+    local bnd = tonumber(read("/proc/" .. off_pid .. "/status"):match("CapBnd:%s*(%x+)"), 16)
+    assert.are.equal(0, bnd >> 23 & 1)
+    H.raises(function() fwsh.proc.spawn({ "true" }, { realtime = "no" }) end, "realtime")
+  end)
+
   it("does not write to _G", function()
     local before = {}
     for k in pairs(_G) do before[k] = true end

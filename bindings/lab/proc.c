@@ -112,7 +112,8 @@ static int l_run(lua_State *L)
 
 const lua_CFunction lfwsh_proc_run = l_run;
 
-/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false, query=false}]) ->
+/*** fwsh.proc.spawn(argv [, {netns=NAME, stdout=PATH, stderr=PATH, stdin=PATH, pipe=false, query=false,
+ * realtime=true}]) ->
  * proc: starts a program in its own process group and returns at once; output
  * goes to /dev/null unless a file is given (appended to). pipe=true: its
  * stdin and stdout are pipes to this program instead (proc:write, proc:read;
@@ -120,10 +121,13 @@ const lua_CFunction lfwsh_proc_run = l_run;
  * to the lab: fwsh.proc.stop_lab() and the end of the Lua state stop it.
  * Under --dry-run it is only shown, and the proc is one that ended well at
  * once, unless query=true says it changes nothing (it reads, or plans on its
- * own: fwsh --serve --dry-run on another host) */
+ * own: fwsh --serve --dry-run on another host). realtime=false: it may not
+ * raise itself to a real-time policy (a daemon that does, as conntrackd
+ * does by default, then runs under the normal scheduler) */
 static int l_spawn(lua_State *L)
 {
-        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", "pipe", "query", NULL };
+        static const char *const known[] = { "netns", "stdout", "stderr", "stdin", "pipe", "query", "realtime",
+                                             NULL };
         const char *argv[ARGV_MAX + 1];
         struct fwsh_proc_spec spec = FWSH_PROC_SPEC_INIT;
         struct lproc *lp;
@@ -138,6 +142,7 @@ static int l_spawn(lua_State *L)
         spec.stderr_path = lfwsh_opt_string(L, 2, "stderr", NULL);
         spec.pipe = lfwsh_opt_bool(L, 2, "pipe", false);
         spec.query = lfwsh_opt_bool(L, 2, "query", false);
+        spec.no_realtime = !lfwsh_opt_bool(L, 2, "realtime", true);
         if (spec.pipe && (spec.stdin_path || spec.stdout_path))
                 luaL_argerror(L, 2, "pipe goes with neither stdin= nor stdout=");
         ctx = lfwsh_ctx(L);

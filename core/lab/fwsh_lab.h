@@ -71,8 +71,12 @@ struct fwsh_proc_spec {
          * where it starts nothing else (it shows the line, and gives a
          * program that ended well at once). */
         bool query;
+        /* It may not raise itself to a real-time policy (SCHED_RR, SCHED_FIFO):
+         * a daemon that does by default (conntrackd) then runs under the
+         * normal scheduler, beside the lab's other work instead of ahead of it. */
+        bool no_realtime;
 };
-#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false, false }
+#define FWSH_PROC_SPEC_INIT { NULL, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, false, false, false }
 
 struct fwsh_proc_result {
         int status;               /* as waitpid(2) gives it */

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,7 +81,7 @@ static int child_redirect(const char *path, int target, int flags)
 
 /* What the child was doing when it failed, for the message: the culprit. */
 enum child_step { STEP_EXEC, STEP_PARENT, STEP_NETNS, STEP_STDIN, STEP_STDOUT, STEP_STDERR,
-                  STEP_CGROUP };
+                  STEP_CGROUP, STEP_SCHED };
 
 struct child_failure {
         int err;                  /* -errno */
@@ -108,6 +110,22 @@ static int close_others(const int *keep, size_t n)
         }
 }
 
+/* In the child: the program it becomes may not take a real-time policy
+ * (SCHED_RR, SCHED_FIFO): no RLIMIT_RTPRIO, and CAP_SYS_NICE, which would
+ * override that limit, out of the bounding set, so that not even root's
+ * exec gets it back. A daemon that raises itself (conntrackd does, to RR
+ * 99, with no setting to stay normal) is refused and stays where it is. */
+static int child_no_realtime(void)
+{
+        const struct rlimit none = { 0, 0 };
+
+        if (setrlimit(RLIMIT_RTPRIO, &none) < 0)
+                return -1;
+        if (prctl(PR_CAPBSET_DROP, CAP_SYS_NICE, 0, 0, 0) < 0 && errno != EINVAL)
+                return -1;
+        return 0;
+}
+
 /* In the child: never returns. Reports a failure before exec (struct
  * child_failure) on errfd, which closes on a successful exec (or, for a
  * function, when every other descriptor is closed before it runs). */
@@ -133,6 +151,9 @@ static void child(const struct fwsh_proc_spec *spec, pid_t parent, int errfd, in
                 goto fail;
         f.step = STEP_NETNS;
         if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
+                goto fail;
+        f.step = STEP_SCHED;
+        if (spec->no_realtime && child_no_realtime() < 0)
                 goto fail;
         f.step = STEP_STDIN;
         if (io[0] >= 0 ? dup2(io[0], STDIN_FILENO) < 0
@@ -364,7 +385,8 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
         if (n == (ssize_t)sizeof(f)) {
                 static const char *const what[] = { "", "its parent went", "entering the namespace",
                                                     "stdin", "stdout", "stderr",
-                                                    "joining its cgroup" };
+                                                    "joining its cgroup",
+                                                    "leaving real-time scheduling" };
                 const char *path = f.step == STEP_STDIN ? spec->stdin_path :
                                    f.step == STEP_STDOUT ? spec->stdout_path :
                                    f.step == STEP_STDERR ? (spec->stderr_path ? spec->stderr_path
@@ -378,7 +400,7 @@ static int start(struct fwsh_ctx *ctx, const struct fwsh_proc_spec *spec, int ou
                                  strerror(-f.err));
                 else
                         snprintf(msg, sizeof(msg), "cannot start %s: %s%s%s: %s", spec->argv[0],
-                                 what[f.step < STEP_EXEC || f.step > STEP_CGROUP ? 0 : f.step],
+                                 what[f.step < STEP_EXEC || f.step > STEP_SCHED ? 0 : f.step],
                                  path ? " " : "", path ? path : "", strerror(-f.err));
                 p->refs = 1;
                 proc_drop(p, 1);
