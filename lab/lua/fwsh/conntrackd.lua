@@ -66,7 +66,12 @@ function M.config(c)
   add("Sync {")
   add("  Mode FTFW {")
   add("    DisableExternalCache Off")
-  add("    CommitTimeout 1800")
+  -- No CommitTimeout: a committed entry keeps what is left of its own
+  -- timeout (conntrackd's estimate). A fixed one (1800 s here before) gave
+  -- every closed connection the peer still cached (TIME_WAIT, 120 s) half an
+  -- hour on the new master, whose conntrackd then replicated it back: each
+  -- failover carried the closed connections of every earlier one, the
+  -- commit grew from 80 ms to over a second in five, and NAT ports stayed taken.
   add("    PurgeTimeout 5")
   add("  }")
   add("  UDP {")

@@ -202,17 +202,20 @@ function Node:wait_link(name, o)
   return self.impl.wait_link(self, name, o or {})
 end
 
---- node:spawn(argv [, {stdout=, stderr=}]) -> proc: starts a process in the
---  node; it is stopped and reaped at node:stop() and node:down(). In a VM,
---  stdout (a path in the node's dir) gets its output and stderr.
+--- node:spawn(argv [, {stdout=, stderr=, realtime=true}]) -> proc: starts a
+--  process in the node; it is stopped and reaped at node:stop() and
+--  node:down(). In a VM, stdout (a path in the node's dir) gets its output
+--  and stderr. realtime=false (namespace nodes): it may not raise itself to
+--  a real-time policy (fwsh.proc.spawn's realtime); a VM has CPUs of its own.
 function Node:spawn(argv, opts)
   local p = self.impl.spawn(self, argv, opts or {})
   self.procs[#self.procs + 1] = p
   return p
 end
 
---- node:daemon(name, argv [, opts]) -> node: registers a daemon that
---  node:start() starts (again) and node:stop() kills; started now if up
+--- node:daemon(name, argv [, {ready=function(node, proc), realtime=true}]) ->
+--  node: registers a daemon that node:start() starts (again) and
+--  node:stop() kills; started now if up (realtime: node:spawn's)
 function Node:daemon(name, argv, opts)
   if not self.daemons[name] then self.order[#self.order + 1] = name end
   self.daemons[name] = { argv = argv, opts = opts or {} }
@@ -222,7 +225,7 @@ end
 
 function Node:start_daemon(name)
   local d = self.daemons[name]
-  d.proc = self:spawn(d.argv, { stdout = C.daemon_log(self, name) })
+  d.proc = self:spawn(d.argv, { stdout = C.daemon_log(self, name), realtime = d.opts.realtime })
   if d.opts.ready then d.opts.ready(self, d.proc) end
   return d.proc
 end

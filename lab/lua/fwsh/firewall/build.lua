@@ -115,7 +115,14 @@ local function firewall_node(lab, name, o)
     if not o.tcp_loose then self:sysctl("net/netfilter/nf_conntrack_tcp_loose", "0") end
     self:nft(files.texts.ruleset)
   end
-  n:daemon("conntrackd", conntrackd.argv{ conf = files.conntrackd })
+  -- conntrackd raises itself to real-time priority (SCHED_RR 99, no setting
+  -- keeps it normal); a namespace node shares the machine's CPUs, and there
+  -- its commit of a large table starved both firewalls' keepalived, whose
+  -- late adverts made the backup take over and give back dozens of times
+  -- in a run, each time committing again (README, "conntrackd at the
+  -- table's size"): it runs under the normal scheduler, as every other
+  -- process of the lab
+  n:daemon("conntrackd", conntrackd.argv{ conf = files.conntrackd }, { realtime = false })
   n:daemon("keepalived", keepalived.argv{ conf = files.keepalived, pid = run_file(lab, name, "keepalived.pid"),
                                           vrrp_pid = run_file(lab, name, "vrrp.pid") })
   return n
@@ -268,7 +275,12 @@ end
 --  fwsh-notify); "off" (qemu, a configuration of one's own) as keepalived's
 --  users have it: with tcp_loose = true and NAT such packets are picked up
 --  mid-stream under a new translation and the server resets the connection
---  (README, "conntrackd at the table's size"). An option not named here
+--  (README, "conntrackd at the table's size"). keep=DIR: when the lab
+--  closes (after a failure too), its directory's files (the daemons' logs,
+--  the generated configuration, the flow tool's per-connection reports,
+--  the captures) are copied into DIR, made if missing: the evidence of a
+--  run whose lab is gone (under --sandbox, outside /tmp and /run, which are
+--  the sandbox's own). An option not named here
 --  (fwsh.firewall.build_options.KEYS) is refused, as a bad value is, before
 --  anything is made.
 function M.build(o)
@@ -300,7 +312,7 @@ function M.build(o)
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or (images and "qemu") or "netns",
                              nat = o.nat == true or half and "half",
-                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows,
+                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows, keep = o.keep,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.

@@ -11,7 +11,7 @@ local M = {}
 -- (see firewall.build for what each does)
 M.KEYS = { "master", "advert_int", "version", "preempt", "backend", "tcp_loose", "nat", "nat_to", "ftp",
            "display", "cable", "config", "map", "flows", "fix", "hosts", "qemu",
-           "image", "kernel", "initrd", "append", "ready_line", "ready_port", "ready_timeout" }
+           "image", "kernel", "initrd", "append", "ready_line", "ready_port", "ready_timeout", "keep" }
 
 --- build_options.pick(o) -> a new table of o's options that firewall.build
 --  takes (M.KEYS), the rest (a scenario's --reps, --plot, its own) left out
@@ -53,6 +53,9 @@ function M.check(o)
     if o.hosts ~= nil or o.image ~= nil or (o.backend or "netns") ~= "netns" then
       bad("config", "a configuration of your own runs on namespace nodes, on one host (not yet: qemu, hosts)")
     end
+  end
+  if o.keep ~= nil and (type(o.keep) ~= "string" or o.keep == "" or o.keep:find("\0", 1, true)) then
+    bad("keep", "keep is a directory (made if missing) the lab's files are copied to when it closes")
   end
   -- (a firewall's own VM image makes the lab's nodes VMs: firewall.image)
   local backend = o.backend or (o.image ~= nil and "qemu") or "netns"

@@ -31,6 +31,7 @@ local M = {}
 --  TEXT (direct boot of an image with no boot loader), --ready-line
 --  PATTERN, --ready-port N, --ready-timeout S (when such a VM is ready);
 --  --cable qmp|tap (how a VM's cable is pulled: node.new's qemu.cable);
+--  --keep DIR (the lab's files copied into DIR when it closes: firewall.build's keep);
 --  extra: { ["--loss"] = "loss", ["--tsv"] = { "tsv", "a file" }, ... }, a
 --  scenario's own options: numbers, or (a table: the key and what it is) words
 local function hosts_arg(v)
@@ -46,7 +47,7 @@ function M.args(argv, extra)
                 .. "--display vnc|spice, --capture FILE, --capture-link br0|br1|br2, --plot FILE.svg, "
                 .. "--hosts 2|FILE, --expect EXPR, --json FILE, --junit FILE, --config DIR, --map NAME=eth0|eth1|eth2, "
                 .. "--image [fw-N=]PATH, --kernel FILE, --initrd FILE, --append TEXT, --ready-line PATTERN, "
-                .. "--ready-port N, --ready-timeout S, --cable qmp|tap"
+                .. "--ready-port N, --ready-timeout S, --cable qmp|tap, --keep DIR"
   local function value(a, v, check, what)
     local x = v and check(v)
     if x == nil then errors.raise("firewall.args", a, string.format("needs %s (%s)", what, usage), 0) end
@@ -105,6 +106,7 @@ function M.args(argv, extra)
       i = i + 2
     elseif a == "--cable" then o.cable = value(a, v, one_of("qmp", "tap"), "qmp or tap"); i = i + 2
     elseif a == "--ready-timeout" then o.ready_timeout = value(a, v, number, "seconds"); i = i + 2
+    elseif a == "--keep" then o.keep = value(a, v, function(x) return x ~= "" and x or nil end, "a directory"); i = i + 2
     elseif a == "--json" then o.json = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif a == "--junit" then o.junit = value(a, v, function(x) return x ~= "" and x or nil end, "a file"); i = i + 2
     elseif extra and type(extra[a]) == "table" then

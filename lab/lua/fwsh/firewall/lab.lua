@@ -207,8 +207,19 @@ function Lab:read(name, where)
   return require("fwsh.file").read(self:file(name)) or ""
 end
 
+-- The lab's directory copied into keep (made if missing): cp, not a shell;
+-- -a recreates what is not a regular file (a daemon's socket) as itself.
+local function keep_files(dir, keep)
+  for _, argv in ipairs({ { "mkdir", "-p", "--", keep }, { "cp", "-a", "--", dir .. "/.", keep } }) do
+    local r = fwsh.proc.run(argv)
+    if not r.ok then errors.raise("lab:close", keep, "the lab's files not kept: " .. (r.err or ""):gsub("%s+$", "")) end
+  end
+  io.stderr:write("firewall lab: its files kept in ", keep, "\n")
+end
+
 --- lab:close(): stops and reaps every process, removes nodes, bridges and
--- the lab's directory. Also as the lab's __close (on errors, on Ctrl-C).
+-- the lab's directory (its files copied first into build's keep, if given).
+-- Also as the lab's __close (on errors, on Ctrl-C).
 function Lab:close()
   if self.closed then return end
   self.closed = true
@@ -236,6 +247,7 @@ function Lab:close()
   end
   if self.hosts then try(require("fwsh.hosts").close, self.hosts, true) end
   if self.emulated then try(self.emulated.close, self.emulated) end
+  if self.dir and self.keep then try(keep_files, self.dir, self.keep) end
   if self.dir and os.getenv("FWSH_LAB_KEEP") then
     io.stderr:write("firewall lab: logs and configuration kept in ", self.dir, "\n")
   elseif self.dir then

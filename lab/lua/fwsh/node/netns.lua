@@ -68,7 +68,8 @@ function B.wait_link(self, name, o)
 end
 
 function B.spawn(self, argv, opts)
-  return fwsh.proc.spawn(argv, { netns = self.name, stdout = opts.stdout, stderr = opts.stderr })
+  return fwsh.proc.spawn(argv, { netns = self.name, stdout = opts.stdout, stderr = opts.stderr,
+                                 realtime = opts.realtime })
 end
 
 function B.stop(self, sig, o)
