@@ -141,6 +141,17 @@ describe("the outcome of each connection", function()
     assert.are.equal(8, r.stalled)
   end)
 
+  it("tells, of what did not survive, what was opened in the second before the fault", function()
+    -- 5 and 6 stall; 5 opened 300 ms before the fault (C0 + 4000), 6 long before, 7 just after it
+    local c, s = sides({ [5] = { opened_ms = 3700, max_gap_ms = 7000, gap_at_ms = 3800 },
+                         [6] = { max_gap_ms = 7000, gap_at_ms = 3800 },
+                         [7] = { opened_ms = 4100, max_gap_ms = 7000, gap_at_ms = 4200 } }, {}, {})
+    local r = outcome.decide(c, s, { stall_ms = 5000, server = SERVER, fault_ms = C0 + 4000 })
+    assert.are.same({ lost = 1, all = 3 }, r.young)
+    assert.are.equal("not_survived_young: 1 of 3 (opened in the second before the failure)", outcome.lines(r)[3])
+    assert.is_nil(outcome.decide(c, s, { stall_ms = 5000, server = SERVER }).young)
+  end)
+
   it("finds a lost byte on either side, and a server that closed early", function()
     local c, s = sides({ [0] = { verified = 6399 } }, { [1] = { ["end"] = "short" }, [2] = { ["end"] = "corrupt" } }, {})
     local r = outcome.decide(c, s, { server = SERVER })

@@ -44,16 +44,18 @@ local function last_notify(lab, fw, event)
 end
 
 describe("conntrackd sized for the table", function()
-  it("keeps the sizes of before for a small or undeclared table", function()
+  it("keeps the sizes of before for a small or undeclared table; the netlink buffer follows any", function()
     local base = { local_address = "10.2.0.1", peer_address = "10.2.0.2", interface = "eth2",
                    socket = "/tmp/x/ct.ctl", lock = "/tmp/x/ct.lock" }
-    for _, flows in ipairs({ false, 1, 16000 }) do
+    for _, flows in ipairs({ false, 1, 8192, 16000 }) do
       base.flows = flows or nil
       local text = conntrackd.config(base)
       assert.are.equal(8192, value(text, "HashSize"))
       assert.are.equal(65536, value(text, "HashLimit"))
-      assert.are.equal(2097152, value(text, "NetlinkBufferSize"))
-      assert.are.equal(8388608, value(text, "NetlinkBufferSizeMaxGrowth"))
+      -- 256 bytes a connection, a power of two, 2 MB at least; four times that at most
+      local nl = flows == 16000 and 4194304 or 2097152
+      assert.are.equal(nl, value(text, "NetlinkBufferSize"))
+      assert.are.equal(4 * nl, value(text, "NetlinkBufferSizeMaxGrowth"))
       assert.are.equal(1249280, value(text, "SndSocketBuffer"))
       assert.are.equal(1249280, value(text, "RcvSocketBuffer"))
     end
@@ -104,6 +106,13 @@ describe("conntrackd sized for the table", function()
       local out, ok = H.run({ "ip", "netns", "exec", fw, "conntrackd", "-C", lab:file(fw .. "-conntrackd.conf"), "-s" })
       assert(ok, out)
       assert.truthy(out:find("cache internal", 1, true), out)
+      -- under the normal scheduler (policy 0, field 41 of /proc/PID/stat):
+      -- it asked for SCHED_RR 99 and was refused, so its commit cannot starve keepalived
+      local pid = lab.nodes[fw].daemons.conntrackd.proc:pid()
+      local fields = {}
+      for w in H.read_file("/proc/" .. pid .. "/stat"):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+      assert.are.equal("0", fields[41 - 2])
+      assert.truthy(H.read_file(lab:file(fw .. "-conntrackd.log")):find("scheduler configuration failed", 1, true))
     end
   end))
 end)

@@ -41,18 +41,26 @@ end
 --  advice of twice nf_conntrack_max); HashSize keeps about eight entries a
 --  bucket; the netlink buffer holds one event burst of the whole table
 --  (about 128 bytes an event, doubled), and may grow to four times that
---  before an overrun forces a resync; the sync sockets hold a bulk send of
---  the table (about 64 bytes an entry in the FTFW message). Below
---  16,000 connections: the sizes of before, unchanged.
+--  before an overrun forces a resync (at every size: 2 MB and 8 MB at
+--  least); the sync sockets hold a bulk send of the table (about 64 bytes
+--  an entry in the FTFW message). Below 16,000 connections the hash and
+--  the sockets keep the sizes of before.
 function M.sizing(flows)
   local n = V.int(G, "flows", flows, 1, M.max_flows)
   local s = {}
   for k, v in pairs(BASE) do s[k] = v end
+  -- the netlink buffer follows the table at every size: conntrackd runs
+  -- under the normal scheduler in the lab (fwsh.firewall.build), where it
+  -- drains its events no sooner than anything else, and a commit or a
+  -- backup's emptied table sends the whole table's events at once: at
+  -- 10,000 connections and 2 MB (8 MB at most), five runs in a row lost
+  -- events ("We are likely to be losing events", its log) and the caches
+  -- kept entries the kernels no longer had
+  s.netlink_buffer = math.max(BASE.netlink_buffer, pow2(256 * n))
+  s.netlink_buffer_max = math.max(BASE.netlink_buffer_max, 4 * s.netlink_buffer)
   if n <= BASE_FLOWS then return s end
   s.hash_limit = math.max(BASE.hash_limit, pow2(2 * n))
   s.hash_size = math.max(BASE.hash_size, s.hash_limit // 8)
-  s.netlink_buffer = math.max(BASE.netlink_buffer, pow2(256 * n))
-  s.netlink_buffer_max = math.max(BASE.netlink_buffer_max, 4 * s.netlink_buffer)
   s.socket_buffer = math.max(BASE.socket_buffer, pow2(64 * n))
   return s
 end

@@ -169,6 +169,8 @@ end
 --  end saw its reset first) }. result: { total=, survived=, stalled=,
 --  reset=, lost_bytes=, failed=, resets_by = { firewall=, server=, client=,
 --  unseen= }, gap = { min=, median=, p99=, max= }, gap_values = {...},
+--  young = { lost=, all= } (with o.fault_ms: of the connections that did
+--  not survive, all, how many were opened in the second before the fault),
 --  fault_gap_start, fault_gap_end = { min=, median=, p99=, max=, n= } (with
 --  o.fault_ms, the fault on the monotonic clock: of the connections whose
 --  longest gap began within a second of it, when it began and ended, in
@@ -199,6 +201,7 @@ function M.decide(client, server, o)
       local side = s and s.max_gap_ms == gap and s or c
       x.gap_from_fault = side.t0 + side.gap_at_ms - o.fault_ms
     end
+    if o.fault_ms and c.opened_ms then x.opened_from_fault = c.t0 + c.opened_ms - o.fault_ms end
     if cls == "reset" then
       local ct = c["end"] == "reset" and c.ended_abs or math.huge
       local st = s and s["end"] == "reset" and s.ended_abs or math.huge
@@ -222,6 +225,20 @@ function M.decide(client, server, o)
   end
   local r = tally(list)
   r.connections = conns
+  -- what did not survive, and of it what was opened in the second before
+  -- the fault: younger than conntrackd's replication can carry, the backup
+  -- may never have heard of it (and without nf_conntrack_tcp_loose the new
+  -- master drops its packets for good)
+  if o.fault_ms then
+    r.young = { lost = 0, all = 0 }
+    for _, x in ipairs(list) do
+      if x.class ~= "survived" then
+        r.young.all = r.young.all + 1
+        local a = x.opened_from_fault
+        if a and a > -1000 and a <= 0 then r.young.lost = r.young.lost + 1 end
+      end
+    end
+  end
   if o.nat_prefix then
     local halves = { nat = {}, plain = {} }
     for _, x in ipairs(list) do
@@ -251,6 +268,10 @@ function M.lines(r, name)
       out[#out + 1] = string.format("resets_unseen: %d (no reset packet of theirs captured)", r.resets_by.unseen)
     end
     if r.failed > 0 then out[#out + 1] = string.format("connections_failed: %d", r.failed) end
+    if r.young then
+      out[#out + 1] = string.format("not_survived_young: %d of %d (opened in the second before the failure)",
+                                    r.young.lost, r.young.all)
+    end
   end
   out[#out + 1] = string.format("connection_gap_ms%s min/median/p99/max: %s / %s / %s / %s", sfx, ms(r.gap.min),
                                 ms(r.gap.median), ms(r.gap.p99), ms(r.gap.max))
