@@ -50,7 +50,11 @@ local runs = {}
 if o.from then
   for _, path in ipairs(o.from) do runs[#runs + 1] = assert(figures(read(path)), path .. ": no report") end
 else
-  local self = arg[-1] or "fwsh"
+  -- the program that runs this script: arg's first entry (arg[-1] is
+  -- the last option before the script, --sandbox under fwsh --sandbox)
+  local first = -1
+  while arg[first - 1] do first = first - 1 end
+  local self = arg[first] or "fwsh"
   for _, n in ipairs(o.sizes) do
     local r = fwsh.proc.run({ self, "scripts/lab/scenarios/many-flows.lua", "--flows", tostring(n), "--nat",
                               "--mode", "power", "--new-rate", "100", "--lag-table", "1000" }, { timeout = 1800 })

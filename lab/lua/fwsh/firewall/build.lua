@@ -49,7 +49,7 @@ local function timed_notify(lab, name, text)
   local gate = lab.fix_on and lab:file(name .. "-pending.nft")
   if gate then write(gate, select(2, nftables.pending_again(gate))) end
   return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
-                                     file = name .. "-keepalived.conf", flush = not lab.own_config })
+                                     file = name .. "-keepalived.conf" })
 end
 
 -- Firewall name's configuration (texts: config.source's) made the lab's
@@ -313,7 +313,6 @@ function M.build(o)
                              backend = o.backend or (images and "qemu") or "netns",
                              nat = o.nat == true or half and "half",
                              ftp = o.ftp, fix_on = o.fix_on, flows = o.flows, keep = o.keep,
-                             own_config = source.own and true or false,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.

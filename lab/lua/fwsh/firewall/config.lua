@@ -283,28 +283,13 @@ function M.localize(texts, paths, files)
            ruleset = texts.ruleset }
 end
 
---- config.backup_flush: what a firewall that becomes backup runs first in
---  the generated lab (config.timed_notify's flush): its own kernel table
---  emptied. A backup forwards nothing, so every entry there is one it kept
---  from when it was master: after a cable or a hang, tens of thousands of
---  connections that went on through its peer and ended there (ESTABLISHED
---  for five days here). Its conntrackd sees them go and tells the master,
---  whose cache of its peer empties too; left, they came back at the next
---  takeover, and under NAT their addresses and ports were taken: the commit
---  failed for live connections ("File exists"), which the server then
---  reset. conntrackd's own -t (primary-backup.sh's) is not it: it empties
---  the daemon's cache as well, so the master is never told, and keeps them.
-M.backup_flush = { "/usr/sbin/conntrack", "-F" }
-
---- config.timed_notify(text, { tool=, log=, gate=, file=, flush= }) -> text: a
+--- config.timed_notify(text, { tool=, log=, gate=, file= }) -> text: a
 --  keepalived.conf (text, named file in messages) whose notify commands
 --  each run under fwsh-notify (tool), which records in log when keepalived
 --  launched it and when each command ended (fwsh.firewall.sync reads the
 --  commit's time there); gate: the file that puts tcp back into the
 --  ruleset's `pending` set (nftables.pending_again): the new master opens
---  the gate after its commit, a backup closes it before its resync request;
---  flush=true (the generated lab): a backup first empties its own kernel
---  table (config.backup_flush)
+--  the gate after its commit, a backup closes it before its resync request
 function M.timed_notify(text, o)
   local lines = {}
   for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
@@ -313,7 +298,6 @@ function M.timed_notify(text, o)
     local event = ({ notify_master = "master", notify_backup = "backup", notify_fault = "fault" })[n.key]
     if event then
       local cmds = { n.words }
-      if o.flush and event == "backup" then table.insert(cmds, 1, M.backup_flush) end
       if o.gate and event == "master" then cmds[2] = nftables.pending_done()
       elseif o.gate then table.insert(cmds, 1, (nftables.pending_again(o.gate))) end
       local argv = { o.tool, o.log, event }
