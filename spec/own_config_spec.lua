@@ -202,9 +202,9 @@ describe("the readers", function()
              "k.conf:1: the block of 'vrrp_instance X' is not closed")
     local ct = gen["fw-1"].conntrackd
     H.raises(function() conntrackd.read(ct:gsub("    IPv4_Destination_Address 10.2.0.2\n", "", 1), "c.conf") end,
-             "conntrackd.read c.conf:8: Sync's UDP block has no IPv4_Destination_Address")
+             "conntrackd.read c.conf:7: Sync's UDP block has no IPv4_Destination_Address")
     H.raises(function() conntrackd.read(ct:gsub("    Interface eth2\n", "", 1), "c.conf") end,
-             "c.conf:8: Sync's UDP block has no Interface")
+             "c.conf:7: Sync's UDP block has no Interface")
     H.raises(function() conntrackd.read(ct:gsub("  UDP {", "  Multicast {", 1), "c.conf") end,
              "c.conf:2: Sync replicates by Multicast")
     H.raises(function() facts("fw-2", "keepalived", "  use_vmac vs52\n", "") end,
