@@ -218,7 +218,7 @@ describe("the readers", function()
     H.raises(function() facts("fw-1", "keepalived", "priority 150", "priority 100") end,
              "fw-2/keepalived.conf:17: fw-1 and fw-2 have priority 100 and state BACKUP on the client side")
     H.raises(function() facts("fw-2", "conntrackd", "Interface eth2", "Interface eth1") end,
-             "fw-2/conntrackd.conf:8: Sync's UDP Interface is eth1: the lab's sync link is eth2 (br2)")
+             "fw-2/conntrackd.conf:7: Sync's UDP Interface is eth1: the lab's sync link is eth2 (br2)")
     H.raises(function() facts("fw-2", "conntrackd", "IPv4_Destination_Address 10.2.0.1", "IPv4_Destination_Address 10.2.0.9") end,
              "the sync addresses do not pair")
   end)
