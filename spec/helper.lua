@@ -324,4 +324,14 @@ function H.pgrep(...)
   return H.own_pids(H.run({ "pgrep", ... }))
 end
 
+-- A process's scheduling policy as the kernel has it (field 41 of
+-- /proc/PID/stat: 0 normal, 1 SCHED_FIFO, 2 SCHED_RR); nil if it is gone.
+function H.sched_policy(pid)
+  local rest = (H.read_file("/proc/" .. pid .. "/stat") or ""):match("%) (.*)$")
+  if not rest then return nil end
+  local fields = {}
+  for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
+  return tonumber(fields[41 - 2])
+end
+
 return H

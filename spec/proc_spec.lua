@@ -157,13 +157,6 @@ describe("fwsh.proc", function()
   end)
 
   it("keeps a process out of real-time scheduling when asked (realtime=false): the kernel refuses it", function()
-    -- the scheduling policy, field 41 of /proc/PID/stat: 0 normal, 2 SCHED_RR
-    local function policy(pid)
-      local rest = read("/proc/" .. pid .. "/stat"):match("%) (.*)$")
-      local fields = {}
-      for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
-      return tonumber(fields[41 - 2])
-    end
     -- it raises itself to RR 50 (as conntrackd does to 99), then sleeps
     local function raising(realtime)
       local p = fwsh.proc.spawn(argv("sh", "-c", "chrt -r -p 50 $$ 2>/dev/null; exec sleep 30"), { realtime = realtime })
@@ -172,9 +165,9 @@ describe("fwsh.proc", function()
       return p, pid
     end
     local on <close>, on_pid = raising(nil)
-    assert.are.equal(2, policy(on_pid))
+    assert.are.equal(2, H.sched_policy(on_pid)) -- SCHED_RR
     local off <close>, off_pid = raising(false)
-    assert.are.equal(0, policy(off_pid))
+    assert.are.equal(0, H.sched_policy(off_pid)) -- normal
     -- what refused it: no real-time priority allowed, and CAP_SYS_NICE gone for good
     assert.truthy(read("/proc/" .. off_pid .. "/limits"):find("Max realtime priority%s+0%s+0"))
     local bnd = tonumber(read("/proc/" .. off_pid .. "/status"):match("CapBnd:%s*(%x+)"), 16)

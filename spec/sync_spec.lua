@@ -106,12 +106,9 @@ describe("conntrackd sized for the table", function()
       local out, ok = H.run({ "ip", "netns", "exec", fw, "conntrackd", "-C", lab:file(fw .. "-conntrackd.conf"), "-s" })
       assert(ok, out)
       assert.truthy(out:find("cache internal", 1, true), out)
-      -- under the normal scheduler (policy 0, field 41 of /proc/PID/stat):
-      -- it asked for SCHED_RR 99 and was refused, so its commit cannot starve keepalived
-      local pid = lab.nodes[fw].daemons.conntrackd.proc:pid()
-      local fields = {}
-      for w in H.read_file("/proc/" .. pid .. "/stat"):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
-      assert.are.equal("0", fields[41 - 2])
+      -- under the normal scheduler: it asked for SCHED_RR 99 and was
+      -- refused, so its commit cannot starve keepalived
+      assert.are.equal(0, H.sched_policy(lab.nodes[fw].daemons.conntrackd.proc:pid()))
       assert.truthy(H.read_file(lab:file(fw .. "-conntrackd.log")):find("scheduler configuration failed", 1, true))
     end
   end))

@@ -51,8 +51,8 @@ function M.sizing(flows)
   for k, v in pairs(BASE) do s[k] = v end
   -- the netlink buffer follows the table at every size: conntrackd runs
   -- under the normal scheduler in the lab (fwsh.firewall.build), where it
-  -- drains its events no sooner than anything else, and a commit or a
-  -- backup's emptied table sends the whole table's events at once: at
+  -- drains its events no sooner than anything else, and a commit sends
+  -- the whole table's events at once: at
   -- 10,000 connections and 2 MB (8 MB at most), five runs in a row lost
   -- events ("We are likely to be losing events", its log) and the caches
   -- kept entries the kernels no longer had
