@@ -51,11 +51,8 @@ describe("fwsh console", function()
     end)
   end)
   it("a VM node: a command through its agent, its serial console, its display", function()
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
-      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
-      return
-    end
+    local img, why = H.guest_image()
+    if not img then pending(why) return end
     local script, log = os.tmpname(), os.tmpname()
     H.write_file(script, [[
       local node = require "fwsh.node"

@@ -33,9 +33,9 @@ local function new_pids(before)
 end
 
 local function image()
-  local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-  if H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd") then return img end
-  pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
+  local img, why = H.guest_image()
+  if img then return img end
+  pending(why)
 end
 
 -- Runs the scenario with args in ns and checks its report and what it left.

@@ -76,11 +76,8 @@ describe("FTP through the firewall pair", function()
 
   it("as qemu VMs: the helper set by a rule, NAT on, the master failing before the data connection",
      H.ns(function(ns)
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
-      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
-      return
-    end
+    local img, why = H.guest_image()
+    if not img then pending(why) return end
     if os.getenv("LD_PRELOAD") then pending("the plain pass runs the VM case") return end
     local out = scenario(ns, { "--backend", "qemu", "--helper", "yes", "--nat", "on", "--mode", "passive",
                                "--phase", "between" })

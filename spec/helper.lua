@@ -326,6 +326,15 @@ end
 
 -- A process's scheduling policy as the kernel has it (field 41 of
 -- /proc/PID/stat: 0 normal, 1 SCHED_FIFO, 2 SCHED_RR); nil if it is gone.
+--- H.guest_image() -> the lab's guest image directory (FWSH_GUEST, else
+-- build/guest) when it holds a kernel and an initrd; else nil and why (a
+-- VM case is pending without it: lab/guest/image.sh makes one)
+function H.guest_image()
+  local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
+  if H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd") then return img end
+  return nil, "no guest image in " .. img .. " (lab/guest/image.sh makes one)"
+end
+
 function H.sched_policy(pid)
   local rest = (H.read_file("/proc/" .. pid .. "/stat") or ""):match("%) (.*)$")
   if not rest then return nil end

@@ -149,11 +149,8 @@ describe("link:impair", function()
   end))
   it("delays and drops in a VM node (its kernel has netem): tc reads it, ping feels 20 ms, rollback removes it",
      H.ns(function()
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
-      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
-      return
-    end
+    local img, why = H.guest_image()
+    if not img then pending(why) return end
     -- The netem here is the guest kernel's and its tc's; fwsh's side (a
     -- command through the agent) runs under the sanitizer in node_spec's VM
     -- case, and the host's qdiscs in the cases above: a boot under TCG that

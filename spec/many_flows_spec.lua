@@ -345,11 +345,8 @@ end)
 describe("a failover with 60 connections", function()
   it("through the qemu pair, power: the outcome lines, every connection counted (slow: three guests boot)",
      H.ns(function(ns)
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
-      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
-      return
-    end
+    local img, why = H.guest_image()
+    if not img then pending(why) return end
     -- as the other VM specs: three TCG guests beside the sanitizer pass
     -- starve on two cores; what runs here is Lua and the guests, which the
     -- plain pass checks

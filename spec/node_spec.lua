@@ -148,11 +148,8 @@ describe("fwsh.node", function()
   -- lab/guest/image.sh (run by test.sh into build/guest, FWSH_GUEST) makes
   -- the guest image: Debian's kernel, an initramfs whose init is fwsh-agent.
   local function image()
-    local img = os.getenv("FWSH_GUEST") or (H.root .. "/build/guest")
-    if not (H.read_file(img .. "/vmlinuz") and H.read_file(img .. "/initrd")) then
-      pending("no guest image in " .. img .. " (lab/guest/image.sh makes one)")
-      return nil
-    end
+    local img, why = H.guest_image()
+    if not img then pending(why) return nil end
     return img
   end
 

@@ -176,6 +176,16 @@ describe("the readers", function()
                   ruleset = fw .. "/ruleset.nft" }
   end
   local function facts(...) return config.facts(texts(...), files) end
+  -- FILE:LINE of the first line of a generated text that holds s (plain):
+  -- the messages name lines of files the generator may grow
+  local function at(file, text, s)
+    local n = 0
+    for l in text:gmatch("([^\n]*)\n") do
+      n = n + 1
+      if l:find(s, 1, true) then return file .. ":" .. n end
+    end
+    error(s .. " not in " .. file)
+  end
 
   it("read what the lab needs of the generated files", function()
     local f = facts()
@@ -191,34 +201,34 @@ describe("the readers", function()
   it("name the file, the line and what is missing", function()
     local ka = gen["fw-1"].keepalived
     H.raises(function() keepalived.read(ka:gsub("  virtual_router_id 51\n", "", 1), "k.conf") end,
-             "keepalived.read k.conf:17: vrrp_instance CLIENT has no virtual_router_id")
+             "keepalived.read " .. at("k.conf", ka, "vrrp_instance CLIENT") .. ": vrrp_instance CLIENT has no virtual_router_id")
     H.raises(function() keepalived.read(ka:gsub("  interface eth0\n", "", 1), "k.conf") end,
-             "k.conf:30: vrrp_instance SERVER has no interface")
+             at("k.conf", ka, "vrrp_instance SERVER") .. ": vrrp_instance SERVER has no interface")
     H.raises(function() keepalived.read(ka:gsub("10.1.0.1/32", "", 1), "k.conf") end,
-             "k.conf:17: vrrp_instance CLIENT has no IPv4 address in virtual_ipaddress")
+             at("k.conf", ka, "vrrp_instance CLIENT") .. ": vrrp_instance CLIENT has no IPv4 address in virtual_ipaddress")
     H.raises(function() keepalived.read("include /etc/keepalived/more.conf\n", "k.conf") end,
              "k.conf:1: include /etc/keepalived/more.conf: not followed")
     H.raises(function() keepalived.read("vrrp_instance X {\n  interface eth1\n", "k.conf") end,
              "k.conf:1: the block of 'vrrp_instance X' is not closed")
     local ct = gen["fw-1"].conntrackd
     H.raises(function() conntrackd.read(ct:gsub("    IPv4_Destination_Address 10.2.0.2\n", "", 1), "c.conf") end,
-             "conntrackd.read c.conf:7: Sync's UDP block has no IPv4_Destination_Address")
+             "conntrackd.read " .. at("c.conf", ct, "  UDP {") .. ": Sync's UDP block has no IPv4_Destination_Address")
     H.raises(function() conntrackd.read(ct:gsub("    Interface eth2\n", "", 1), "c.conf") end,
-             "c.conf:7: Sync's UDP block has no Interface")
+             at("c.conf", ct, "  UDP {") .. ": Sync's UDP block has no Interface")
     H.raises(function() conntrackd.read(ct:gsub("  UDP {", "  Multicast {", 1), "c.conf") end,
-             "c.conf:2: Sync replicates by Multicast")
+             at("c.conf", ct, "Sync {") .. ": Sync replicates by Multicast")
     H.raises(function() facts("fw-2", "keepalived", "  use_vmac vs52\n", "") end,
-             "firewall.config fw-2/keepalived.conf:30: vrrp_instance SERVER has no use_vmac")
+             "firewall.config " .. at("fw-2/keepalived.conf", gen["fw-2"].keepalived, "vrrp_instance SERVER") .. ": vrrp_instance SERVER has no use_vmac")
     H.raises(function() facts("fw-1", "keepalived", "interface eth1", "interface eth7") end,
              "fw-1/keepalived.conf: no vrrp_instance on the client side: its interface eth1 on br1")
     H.raises(function() facts("fw-2", "keepalived", "10.0.0.254/32", "10.9.0.254/32") end,
-             "fw-2/keepalived.conf:30: vrrp_instance SERVER: virtual address 10.9.0.254 is not in the lab's server network")
+             at("fw-2/keepalived.conf", gen["fw-2"].keepalived, "vrrp_instance SERVER") .. ": vrrp_instance SERVER: virtual address 10.9.0.254 is not in the lab's server network")
     H.raises(function() facts("fw-2", "keepalived", "virtual_router_id 51", "virtual_router_id 61") end,
-             "fw-2/keepalived.conf:17: vrrp_instance CLIENT (VRID 61, 10.1.0.1) does not match fw-1's")
+             at("fw-2/keepalived.conf", gen["fw-2"].keepalived, "vrrp_instance CLIENT") .. ": vrrp_instance CLIENT (VRID 61, 10.1.0.1) does not match fw-1's")
     H.raises(function() facts("fw-1", "keepalived", "priority 150", "priority 100") end,
-             "fw-2/keepalived.conf:17: fw-1 and fw-2 have priority 100 and state BACKUP on the client side")
+             at("fw-2/keepalived.conf", gen["fw-2"].keepalived, "vrrp_instance CLIENT") .. ": fw-1 and fw-2 have priority 100 and state BACKUP on the client side")
     H.raises(function() facts("fw-2", "conntrackd", "Interface eth2", "Interface eth1") end,
-             "fw-2/conntrackd.conf:7: Sync's UDP Interface is eth1: the lab's sync link is eth2 (br2)")
+             at("fw-2/conntrackd.conf", gen["fw-2"].conntrackd, "  UDP {") .. ": Sync's UDP Interface is eth1: the lab's sync link is eth2 (br2)")
     H.raises(function() facts("fw-2", "conntrackd", "IPv4_Destination_Address 10.2.0.1", "IPv4_Destination_Address 10.2.0.9") end,
              "the sync addresses do not pair")
   end)
