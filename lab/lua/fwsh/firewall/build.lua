@@ -38,7 +38,13 @@ end
 
 -- keepalived's notify commands run under fwsh-notify where the lab's tools
 -- are (config.timed_notify); with the fix on, they open and close the gate.
-local function timed_notify(lab, name, text)
+-- With the lab's own configuration, a firewall that stops being master also
+-- has its conntrackd purge its kernel table PurgeTimeout later (conntrackd
+-- -t; a commit in between cancels it): the connections it tracked as master
+-- live on in the peer, and their entries here, never refreshed, would hold
+-- the tuples and NAT ports that the next takeover's commit needs ("File
+-- exists": a cable's back-to-back failovers lost up to 380 of 10,000).
+local function timed_notify(lab, name, text, conntrackd_conf)
   local tool = lab.backend == "netns" and node.tool("notify")
   if not tool or tool:sub(1, 1) ~= "/" then
     if lab.fix_on then
@@ -49,6 +55,7 @@ local function timed_notify(lab, name, text)
   local gate = lab.fix_on and lab:file(name .. "-pending.nft")
   if gate then write(gate, select(2, nftables.pending_again(gate))) end
   return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
+                                     purge = lab.purge and conntrackd.ctl(conntrackd_conf, "-t") or nil,
                                      file = name .. "-keepalived.conf" })
 end
 
@@ -63,7 +70,7 @@ local function place(lab, name, texts)
   local t = config.localize(texts, { conntrackd_conf = files.conntrackd, lock = run_file(lab, name, "conntrackd.lock"),
                                      socket = run_file(lab, name, "conntrackd.ctl"),
                                      log = lab:file(name .. "-conntrackd.log") })
-  t.keepalived = timed_notify(lab, name, t.keepalived)
+  t.keepalived = timed_notify(lab, name, t.keepalived, files.conntrackd)
   for _, p in ipairs({ "keepalived", "conntrackd", "ruleset" }) do write(files[p], t[p]) end
   files.texts = t
   lab.placed[name] = files
@@ -133,7 +140,7 @@ end
 --  data only): how a lab across hosts builds a firewall on its host
 function M.node_on_host(name, o)
   if not T.fw[name] then errors.raise("firewall.node_on_host", tostring(name), "fw-1 or fw-2 expected") end
-  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on }, Lab)
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on, purge = o.purge }, Lab)
   return firewall_node(site, name, o)
 end
 
@@ -295,6 +302,7 @@ function M.build(o)
     o = {}
     for k, v in pairs(given) do o[k] = v end
     o.fix_on = backend == "netns" and given.fix ~= "off" and given.config == nil
+    o.purge = given.config == nil -- a backup's purge (timed_notify): the lab's own configuration's
   end
   -- every configuration made or read (a bad address, a missing file
   -- refused) before anything else is; the user's checked by its daemons
@@ -312,7 +320,7 @@ function M.build(o)
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or (images and "qemu") or "netns",
                              nat = o.nat == true or half and "half",
-                             ftp = o.ftp, fix_on = o.fix_on, flows = o.flows, keep = o.keep,
+                             ftp = o.ftp, fix_on = o.fix_on, purge = o.purge, flows = o.flows, keep = o.keep,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.
