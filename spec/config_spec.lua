@@ -10,7 +10,7 @@ local nftables = require "fwsh.nftables"
 
 local function ka(over)
   local c = {
-    router_id = "fw-1", vrrp_rt_priority = 50,
+    router_id = "fw-1",
     sync_group = { name = "FW", notify_master = { "/usr/sbin/conntrackd", "-C", "/tmp/ct.conf", "-c" } },
     instances = { { name = "CLIENT", interface = "eth1", vrid = 51, priority = 150, advert_int = 0.1,
                     version = 3, vips = { "10.1.0.1/32" }, vmac = "vc51", nopreempt = true },
@@ -49,10 +49,6 @@ describe("generated configuration", function()
     assert.truthy(text:find("version 3\n", 1, true))
     assert.truthy(text:find('notify_master "/usr/sbin/conntrackd -C /tmp/ct.conf -c"', 1, true))
     assert.truthy(text:find("use_vmac vc51\n", 1, true))
-    assert.truthy(text:find("\n  vrrp_rt_priority 50\n", 1, true))
-    local plain = ka()
-    plain.vrrp_rt_priority = nil
-    assert.is_nil(keepalived.config(plain):find("vrrp_rt_priority", 1, true))
     assert.are.equal("00:00:5e:00:01:33", keepalived.vmac(51))
   end)
 
@@ -104,7 +100,6 @@ describe("generated configuration", function()
   it("refuses numbers out of range, and VRRPv2 with sub-second adverts", function()
     H.raises(function() keepalived.config(inst{ vrid = 256 }) end, "vrid", "from 1 to 255")
     H.raises(function() keepalived.config(inst{ priority = 0 }) end, "priority", "from 1 to 254")
-    H.raises(function() keepalived.config(ka{ vrrp_rt_priority = 100 }) end, "vrrp_rt_priority", "from 1 to 99")
     H.raises(function() keepalived.config(inst{ version = 2, advert_int = 0.1 }) end, "sub-second needs version = 3")
     H.raises(function() conntrackd.config(ct{ port = 70000 }) end, "conntrackd: port", "from 1 to 65535")
     H.raises(function() nftables.firewall(fw{ services = { { proto = "sctp;", port = 1 } } }) end, "services[1].proto")

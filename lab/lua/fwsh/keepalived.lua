@@ -2,7 +2,7 @@
 -- validated first (fwsh.validate).
 --
 -- keepalived.config{
---   router_id = "fw-1", vrrp_rt_priority = 50,
+--   router_id = "fw-1",
 --   sync_group = { name = "FW", notify_master = ARGV, notify_backup = ARGV, notify_fault = ARGV },
 --   instances = { { name = "CLIENT", interface = "eth1", vrid = 51, priority = 150,
 --                   advert_int = 0.1, version = 3, vips = { "10.1.0.1/32" },
@@ -42,11 +42,6 @@ function M.config(c)
   add("  enable_script_security")
   add("  vrrp_garp_master_delay 0")
   add("  vrrp_garp_master_refresh 0")
-  if c.vrrp_rt_priority ~= nil then
-    -- the VRRP process under SCHED_RR: adverts sent and heard on time
-    -- whatever else runs on the cores (conntrackd's commit, traffic)
-    add("  vrrp_rt_priority %d", V.int(G, "vrrp_rt_priority", c.vrrp_rt_priority, 1, 99))
-  end
   add("}")
   local sg = c.sync_group
   if sg then

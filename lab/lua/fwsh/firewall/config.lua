@@ -74,11 +74,6 @@ function M.generated(o)
       },
       keepalived = keepalived.config{
         router_id = name,
-        -- VRRP at real-time priority, conntrackd under the normal scheduler
-        -- (firewall.build): with 10 ms adverts a backup starved for tens of
-        -- milliseconds while 10,000 connections opened took over for that
-        -- long, 2 times in 25 runs
-        vrrp_rt_priority = 50,
         sync_group = {
           name = "FW",
           -- conntrackd's primary-backup.sh, as commands keepalived runs itself:
