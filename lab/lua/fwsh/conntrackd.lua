@@ -22,8 +22,14 @@ local M = {}
 local G = "conntrackd"
 
 -- What the configuration held before it followed the table's size: kept for
--- every lab of up to BASE_FLOWS connections.
-local BASE = { hash_size = 8192, hash_limit = 65536, netlink_buffer = 2097152,
+-- every lab of up to BASE_FLOWS connections. HashSize is twice conntrackd's
+-- commit step (8,192 buckets, not configurable): 1.4.7 frees its commit's
+-- client only when the commit takes more than one step, so after a commit
+-- of a hash of 8,192 every cache flush was refused ("ignoring flush command,
+-- commit still in progress", measured with one conntrackd in a namespace of
+-- its own: 8,192 refused, 16,384 flushed), and the external cache, never
+-- emptied, carried the connections of every earlier takeover into the next.
+local BASE = { hash_size = 16384, hash_limit = 65536, netlink_buffer = 2097152,
                netlink_buffer_max = 8388608, socket_buffer = 1249280 }
 local BASE_FLOWS = 16000
 M.max_flows = 1000000
@@ -39,12 +45,13 @@ end
 --  flows connections (1 .. conntrackd.max_flows). HashLimit holds twice the
 --  table (the connections opened while the oldest close, and conntrackd(8)'s
 --  advice of twice nf_conntrack_max); HashSize keeps about eight entries a
---  bucket; the netlink buffer holds one event burst of the whole table
---  (about 128 bytes an event, doubled), and may grow to four times that
+--  bucket, 16,384 buckets at least (see BASE); the netlink buffer holds one
+--  event burst of the whole table (about 128 bytes an event, doubled), and
+--  may grow to four times that
 --  before an overrun forces a resync (at every size: 2 MB and 8 MB at
 --  least); the sync sockets hold a bulk send of the table (about 64 bytes
---  an entry in the FTFW message). Below 16,000 connections the hash and
---  the sockets keep the sizes of before.
+--  an entry in the FTFW message). Below 16,000 connections the hash's limit
+--  and the sockets keep the sizes of before.
 function M.sizing(flows)
   local n = V.int(G, "flows", flows, 1, M.max_flows)
   local s = {}
@@ -171,15 +178,24 @@ function M.argv(o)
   return { o.binary or "conntrackd", "-C", V.path(G, "conf", o.conf) }
 end
 
---- conntrackd.ctl(conf, flag) -> argv of a conntrackd control command:
--- "-c" commit the external cache, "-f" flush, "-R" resync with the kernel,
--- "-B" bulk send, "-n" request a resync, "-e"/"-i" dump external/internal cache
-function M.ctl(conf, flag, binary)
+--- conntrackd.ctl(conf, flag [, which]) -> argv of a conntrackd control command:
+-- "-c" commit the external cache, "-f" flush the caches (which: "internal"
+-- or "external" only), "-R" resync with the kernel, "-B" bulk send, "-n"
+-- request a resync, "-t" purge the kernel table PurgeTimeout later,
+-- "-e"/"-i" dump external/internal cache, "-s" statistics
+function M.ctl(conf, flag, which)
   if not ({ ["-c"] = 1, ["-f"] = 1, ["-R"] = 1, ["-B"] = 1, ["-n"] = 1, ["-e"] = 1,
             ["-i"] = 1, ["-s"] = 1, ["-t"] = 1 })[flag] then
     V.fail(G, "unknown control flag %q", tostring(flag))
   end
-  return { binary or "/usr/sbin/conntrackd", "-C", V.path(G, "conf", conf), flag }
+  local argv = { "/usr/sbin/conntrackd", "-C", V.path(G, "conf", conf), flag }
+  if which ~= nil then
+    if flag ~= "-f" or (which ~= "internal" and which ~= "external") then
+      V.fail(G, "%s %s refused: only -f takes a cache, internal or external", flag, tostring(which))
+    end
+    argv[5] = which
+  end
+  return argv
 end
 
 return M

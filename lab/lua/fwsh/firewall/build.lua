@@ -38,12 +38,15 @@ end
 
 -- keepalived's notify commands run under fwsh-notify where the lab's tools
 -- are (config.timed_notify); with the fix on, they open and close the gate.
--- With the lab's own configuration, a firewall that stops being master also
--- has its conntrackd purge its kernel table PurgeTimeout later (conntrackd
--- -t; a commit in between cancels it): the connections it tracked as master
--- live on in the peer, and their entries here, never refreshed, would hold
--- the tuples and NAT ports that the next takeover's commit needs ("File
--- exists": a cable's back-to-back failovers lost up to 380 of 10,000).
+-- With the lab's own configuration, conntrackd's caches and tables are kept
+-- to what is alive, as primary-backup.sh means to: a new master empties its
+-- external cache once committed (conntrackd -f external), and a firewall
+-- that stops being master has its kernel table purged PurgeTimeout later
+-- (conntrackd -t; a commit in between cancels it). Without either, the
+-- connections of every earlier takeover stayed in a cache or a table
+-- here, and their tuples and NAT ports refused the next commit's live
+-- connections ("File exists": back-to-back cable failovers lost up to 380
+-- of 10,000; the fifth commit held 53,000 entries for 13,000 connections).
 local function timed_notify(lab, name, text, conntrackd_conf)
   local tool = lab.backend == "netns" and node.tool("notify")
   if not tool or tool:sub(1, 1) ~= "/" then
@@ -56,6 +59,7 @@ local function timed_notify(lab, name, text, conntrackd_conf)
   if gate then write(gate, select(2, nftables.pending_again(gate))) end
   return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
                                      purge = lab.purge and conntrackd.ctl(conntrackd_conf, "-t") or nil,
+                                     flush = lab.purge and conntrackd.ctl(conntrackd_conf, "-f", "external") or nil,
                                      file = name .. "-keepalived.conf" })
 end
 

@@ -283,7 +283,7 @@ function M.localize(texts, paths, files)
            ruleset = texts.ruleset }
 end
 
---- config.timed_notify(text, { tool=, log=, gate=, purge=, file= }) -> text: a
+--- config.timed_notify(text, { tool=, log=, gate=, purge=, flush=, file= }) -> text: a
 --  keepalived.conf (text, named file in messages) whose notify commands
 --  each run under fwsh-notify (tool), which records in log when keepalived
 --  launched it and when each command ended (fwsh.firewall.sync reads the
@@ -292,7 +292,9 @@ end
 --  the gate after its commit, a backup closes it before its resync request;
 --  purge: an argv a backup (or a firewall in fault) runs after the gate and
 --  before its own command (conntrackd -t: its kernel table purged
---  PurgeTimeout later, unless it commits first)
+--  PurgeTimeout later, unless it commits first); flush: an argv a new
+--  master runs last, after its own command (the commit) and the gate
+--  (conntrackd -f external: the committed cache emptied)
 function M.timed_notify(text, o)
   local lines = {}
   for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
@@ -302,7 +304,8 @@ function M.timed_notify(text, o)
     if event then
       local cmds = { n.words }
       if event == "master" then
-        if o.gate then cmds[2] = nftables.pending_done() end
+        if o.gate then cmds[#cmds + 1] = nftables.pending_done() end
+        if o.flush then cmds[#cmds + 1] = o.flush end
       else
         if o.purge then table.insert(cmds, 1, o.purge) end
         if o.gate then table.insert(cmds, 1, (nftables.pending_again(o.gate))) end
