@@ -170,7 +170,8 @@ end
 --  reset=, lost_bytes=, failed=, resets_by = { firewall=, server=, client=,
 --  unseen= }, gap = { min=, median=, p99=, max= }, gap_values = {...},
 --  young = { lost=, all= } (with o.fault_ms: of the connections that did
---  not survive, all, how many were opened in the second before the fault),
+--  not survive, all, how many were opened within a second of the fault,
+--  before or after it),
 --  fault_gap_start, fault_gap_end = { min=, median=, p99=, max=, n= } (with
 --  o.fault_ms, the fault on the monotonic clock: of the connections whose
 --  longest gap began within a second of it, when it began and ended, in
@@ -225,17 +226,19 @@ function M.decide(client, server, o)
   end
   local r = tally(list)
   r.connections = conns
-  -- what did not survive, and of it what was opened in the second before
-  -- the fault: younger than conntrackd's replication can carry, the backup
-  -- may never have heard of it (and without nf_conntrack_tcp_loose the new
-  -- master drops its packets for good)
+  -- what did not survive, and of it what was opened within a second of
+  -- the fault: before it, younger than conntrackd's replication can carry;
+  -- after it, through a master that fails while its kernel still forwards
+  -- (a hang stops its daemons, a power loss takes some milliseconds), whose
+  -- conntrackd never sends it. The backup never heard of it, and without
+  -- nf_conntrack_tcp_loose the new master drops its packets for good.
   if o.fault_ms then
     r.young = { lost = 0, all = 0 }
     for _, x in ipairs(list) do
       if x.class ~= "survived" then
         r.young.all = r.young.all + 1
         local a = x.opened_from_fault
-        if a and a > -1000 and a <= 0 then r.young.lost = r.young.lost + 1 end
+        if a and a > -1000 and a <= 1000 then r.young.lost = r.young.lost + 1 end
       end
     end
   end
@@ -269,7 +272,7 @@ function M.lines(r, name)
     end
     if r.failed > 0 then out[#out + 1] = string.format("connections_failed: %d", r.failed) end
     if r.young then
-      out[#out + 1] = string.format("not_survived_young: %d of %d (opened in the second before the failure)",
+      out[#out + 1] = string.format("not_survived_young: %d of %d (opened within a second of the failure, before or after it)",
                                     r.young.lost, r.young.all)
     end
   end
