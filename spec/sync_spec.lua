@@ -126,6 +126,14 @@ describe("export", function()
     assert.truthy(texts["fw-1"].keepalived:find('notify_master "/usr/sbin/conntrackd -C /etc/conntrackd/conntrackd.conf -c"', 1, true))
     local sized = require("fwsh.firewall.config").generated{ flows = 100000 }
     assert.are.equal(262144, value(sized["fw-2"].conntrackd, "HashLimit"))
+    -- adverts follow the table too: 10 ms up to 30,000 connections, 100 ms above
+    -- unless asked (at 100,000, 10 ms flapped 335 times in one run here)
+    assert.truthy(sized["fw-1"].keepalived:find("\n  advert_int 0.1\n", 1, true))
+    assert.truthy(texts["fw-1"].keepalived:find("\n  advert_int 0.01\n", 1, true))
+    local r = require("fwsh.firewall.config").generated{ flows = 30000 }
+    assert.truthy(r["fw-1"].keepalived:find("\n  advert_int 0.01\n", 1, true))
+    r = require("fwsh.firewall.config").generated{ flows = 100000, advert_int = 0.02 }
+    assert.truthy(r["fw-1"].keepalived:find("\n  advert_int 0.02\n", 1, true))
   end)
 end)
 

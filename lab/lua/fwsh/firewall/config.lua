@@ -32,7 +32,8 @@ M.paths = { conntrackd_conf = "/etc/conntrackd/conntrackd.conf", lock = "/var/lo
 --- config.generated(o) -> { ["fw-1"] = { keepalived=, conntrackd=, ruleset= }, ["fw-2"] = ... }:
 --  the lab's own configuration, from firewall.build's options (master,
 --  advert_int, version, preempt, ftp, nat, nat_to, backend, flows: conntrackd
---  sized for the table; fix_on: the ruleset's `pending` gate, which only the
+--  sized for the table, and above 30,000 100 ms adverts unless advert_int
+--  says otherwise (topology.advert_for); fix_on: the ruleset's `pending` gate, which only the
 --  lab opens, so export writes none), with the Debian paths of config.paths
 function M.generated(o)
   local services = { { proto = "tcp", port = T.stream_port }, { proto = "udp", port = T.probe_port },
@@ -61,7 +62,7 @@ function M.generated(o)
     local prio = (o.master or "fw-1") == name and 150 or 100
     local function instance(side, vip)
       return { name = side:upper(), interface = T.side_port[side], vrid = T.vrid[side], priority = prio,
-               advert_int = o.advert_int or T.advert_int[o.backend or "netns"], version = o.version or 3,
+               advert_int = o.advert_int or T.advert_for(o.backend, o.flows), version = o.version or 3,
                vips = { vip .. "/32" }, vmac = T.vmac_link[side], nopreempt = o.preempt ~= true }
     end
     out[name] = {
