@@ -324,8 +324,6 @@ function H.pgrep(...)
   return H.own_pids(H.run({ "pgrep", ... }))
 end
 
--- A process's scheduling policy as the kernel has it (field 41 of
--- /proc/PID/stat: 0 normal, 1 SCHED_FIFO, 2 SCHED_RR); nil if it is gone.
 --- H.guest_image() -> the lab's guest image directory (FWSH_GUEST, else
 -- build/guest) when it holds a kernel and an initrd; else nil and why (a
 -- VM case is pending without it: lab/guest/image.sh makes one)
@@ -335,6 +333,8 @@ function H.guest_image()
   return nil, "no guest image in " .. img .. " (lab/guest/image.sh makes one)"
 end
 
+-- A process's scheduling policy as the kernel has it (field 41 of
+-- /proc/PID/stat: 0 normal, 1 SCHED_FIFO, 2 SCHED_RR); nil if it is gone.
 function H.sched_policy(pid)
   local rest = (H.read_file("/proc/" .. pid .. "/stat") or ""):match("%) (.*)$")
   if not rest then return nil end

@@ -12,6 +12,7 @@ local conntrackd = require "fwsh.conntrackd"
 local firewall = require "fwsh.firewall"
 local sync = require "fwsh.firewall.sync"
 local json = require "dkjson"
+local T = require "fwsh.firewall.topology"
 
 -- conntrackd.conf's value for key (the first line that sets it)
 local function value(text, key)
@@ -176,7 +177,6 @@ end)
 -- The connections to the flow tool's ports in fw's kernel table (their
 -- original direction's destination port), as conntrack lists them.
 local function tracked(fw)
-  local T = require "fwsh.firewall.topology"
   local out, ok = H.run({ "ip", "netns", "exec", fw, "conntrack", "-L", "-p", "tcp" })
   assert(ok, out)
   local n = 0
@@ -211,7 +211,9 @@ describe("a takeover leaves no connection behind", function()
     assert.truthy(log2:find("flushing external cache", 1, true), log2)
     assert.is_nil(log2:find("ignoring flush command", 1, true), log2)
     assert.truthy(external(lab, "fw-2") < 200, external(lab, "fw-2"))
-    assert.are.same({ 0, 0, 0 }, (function(l) return { l[4], l[6], l[8] } end)(last_notify(lab, "fw-2", "master")))
+    -- fwsh-notify's record: the commit, the gate and the flush each exited 0
+    local master = last_notify(lab, "fw-2", "master")
+    assert.are.same({ 0, 0, 0 }, { master[4], master[6], master[8] })
     -- fw-2 carried them to the end (closed since: TIME_WAIT), fw-1 carried
     -- them before the cable was pulled and holds none of them now
     assert.truthy(tracked("fw-2") >= 200, tracked("fw-2"))

@@ -47,10 +47,9 @@ end
 --  advice of twice nf_conntrack_max); HashSize keeps about eight entries a
 --  bucket, 16,384 buckets at least (see BASE); the netlink buffer holds one
 --  event burst of the whole table (about 128 bytes an event, doubled), and
---  may grow to four times that
---  before an overrun forces a resync (at every size: 2 MB and 8 MB at
---  least); the sync sockets hold a bulk send of the table (about 64 bytes
---  an entry in the FTFW message). Below 16,000 connections the hash's limit
+--  may grow to four times that before an overrun forces a resync (at every
+--  size: 2 MB and 8 MB at least); the sync sockets hold a bulk send of the
+--  table (about 64 bytes an entry in the FTFW message). Below 16,000 connections the hash's limit
 --  and the sockets keep the sizes of before.
 function M.sizing(flows)
   local n = V.int(G, "flows", flows, 1, M.max_flows)

@@ -58,8 +58,8 @@ local function timed_notify(lab, name, text, conntrackd_conf)
   local gate = lab.fix_on and lab:file(name .. "-pending.nft")
   if gate then write(gate, select(2, nftables.pending_again(gate))) end
   return config.timed_notify(text, { tool = tool, log = lab:file(name .. "-notify.log"), gate = gate,
-                                     purge = lab.purge and conntrackd.ctl(conntrackd_conf, "-t") or nil,
-                                     flush = lab.purge and conntrackd.ctl(conntrackd_conf, "-f", "external") or nil,
+                                     purge = lab.generated and conntrackd.ctl(conntrackd_conf, "-t") or nil,
+                                     flush = lab.generated and conntrackd.ctl(conntrackd_conf, "-f", "external") or nil,
                                      file = name .. "-keepalived.conf" })
 end
 
@@ -144,7 +144,7 @@ end
 --  data only): how a lab across hosts builds a firewall on its host
 function M.node_on_host(name, o)
   if not T.fw[name] then errors.raise("firewall.node_on_host", tostring(name), "fw-1 or fw-2 expected") end
-  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on, purge = o.purge }, Lab)
+  local site = setmetatable({ dir = o.dir, backend = o.backend or "netns", fix_on = o.fix_on, generated = o.generated }, Lab)
   return firewall_node(site, name, o)
 end
 
@@ -301,12 +301,13 @@ function M.build(o)
   -- "half": only the flows' NAT addresses are translated; the rest of the
   -- client network is routed back as without NAT (config.generated)
   local half = o.nat == "half"
-  do -- the options as the configuration is made from them: the gate is the generated lab's
+  do -- the options as the configuration is made from them: the gate, the
+     -- backup's purge and the master's flush (timed_notify) are the generated lab's
     local given = o
     o = {}
     for k, v in pairs(given) do o[k] = v end
-    o.fix_on = backend == "netns" and given.fix ~= "off" and given.config == nil
-    o.purge = given.config == nil -- a backup's purge (timed_notify): the lab's own configuration's
+    o.generated = given.config == nil
+    o.fix_on = backend == "netns" and given.fix ~= "off" and o.generated
   end
   -- every configuration made or read (a bad address, a missing file
   -- refused) before anything else is; the user's checked by its daemons
@@ -324,7 +325,7 @@ function M.build(o)
   local lab = setmetatable({ nodes = {}, procs = {}, made = {}, captures = {}, bridges = {},
                              backend = o.backend or (images and "qemu") or "netns",
                              nat = o.nat == true or half and "half",
-                             ftp = o.ftp, fix_on = o.fix_on, purge = o.purge, flows = o.flows, keep = o.keep,
+                             ftp = o.ftp, fix_on = o.fix_on, generated = o.generated, flows = o.flows, keep = o.keep,
                              facts = not source.own and facts() or nil }, Lab)
   -- A VM answers later than a namespace (under TCG, much later): every
   -- deadline of the lab is this many times longer.

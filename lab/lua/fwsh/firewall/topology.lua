@@ -24,8 +24,9 @@ T.advert_int = { netns = 0.01, qemu = 0.1 }
 -- backup took over and gave back 335 times in one run (each time a commit,
 -- up to 23 s long, and its cache emptied after it); with 100 ms, once.
 function T.advert_for(backend, flows)
-  if (backend or "netns") == "netns" and flows and flows > 30000 then return 0.1 end
-  return T.advert_int[backend or "netns"]
+  backend = backend or "netns"
+  if backend == "netns" and flows and flows > 30000 then return 0.1 end
+  return T.advert_int[backend]
 end
 T.probe_port, T.stream_port, T.sync_port, T.ftp_port = 5000, 5001, 3780, 21
 -- fwsh-flows (lab:flows_start): one server process per port, from the first
