@@ -217,8 +217,7 @@ describe("a takeover leaves no connection behind", function()
     -- fw-2 carried them to the end (closed since: TIME_WAIT), fw-1 carried
     -- them before the cable was pulled and holds none of them now
     assert.truthy(tracked("fw-2") >= 200, tracked("fw-2"))
-    local deadline = H.fwsh.proc.clock() + 10
-    while tracked("fw-1") > 0 and H.fwsh.proc.clock() < deadline do lab:hold(0.2) end
+    H.wait_for(function() return tracked("fw-1") == 0 end, 10)
     assert.are.equal(0, tracked("fw-1"))
     -- conntrackd did it: fwsh-notify ran the purge request (exit 0) between
     -- closing the gate and the resync request, and conntrackd's log says so
